@@ -1,0 +1,227 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Limits bound a run so that it ends with a reported liveness failure rather
+// than a hang. Both limits are required.
+type Limits struct {
+	// MaxEvents is the most events the loop may execute.
+	MaxEvents uint64
+	// Horizon is the latest virtual time an event may run at.
+	Horizon Time
+}
+
+// DefaultLimits is a generous bound for ordinary scenario runs: 50 million
+// events or one simulated hour.
+var DefaultLimits = Limits{MaxEvents: 50_000_000, Horizon: Time(time.Hour)}
+
+// Validate reports an error unless both limits are positive.
+func (l Limits) Validate() error {
+	if l.MaxEvents == 0 {
+		return errors.New("sim limits: MaxEvents must be > 0 (every run needs an event budget)")
+	}
+	if l.Horizon <= 0 {
+		return fmt.Errorf("sim limits: Horizon %v must be > 0 (every run needs a time horizon)", l.Horizon)
+	}
+	return nil
+}
+
+// LimitError reports that a run hit one of its Limits. It is a liveness
+// failure: the run did not finish within its budget.
+type LimitError struct {
+	// Limit is "max-events" or "horizon".
+	Limit string
+	// At is the virtual time when the limit was hit.
+	At Time
+	// Events is the number of events executed.
+	Events uint64
+	// Pending is the number of events still queued.
+	Pending int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("sim: %s limit hit at %v after %d events (%d still queued): the run did not settle", e.Limit, e.At, e.Events, e.Pending)
+}
+
+// ErrStopped is returned by Run when Stop was called.
+var ErrStopped = errors.New("sim: stopped")
+
+type event struct {
+	at  Time
+	seq uint64
+	fn  func()
+}
+
+func (a *event) before(b *event) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+}
+
+// Loop is the single-threaded discrete-event loop of a simulated run. Events
+// run in (virtual time, insertion sequence) order, so events scheduled for
+// the same time run first-in first-out. Nothing else decides order.
+type Loop struct {
+	now     Time
+	seq     uint64
+	events  uint64
+	limits  Limits
+	heap    []event
+	stopped bool
+	trace   Hash
+}
+
+// NewLoop returns an empty loop at time 0 bounded by lim.
+func NewLoop(lim Limits) (*Loop, error) {
+	if err := lim.Validate(); err != nil {
+		return nil, err
+	}
+	return &Loop{limits: lim, heap: make([]event, 0, 1024), trace: NewHash()}, nil
+}
+
+// Now returns the current virtual time.
+func (l *Loop) Now() Time { return l.now }
+
+// Events returns how many events have run.
+func (l *Loop) Events() uint64 { return l.events }
+
+// Pending returns how many events are queued.
+func (l *Loop) Pending() int { return len(l.heap) }
+
+// Limits returns the loop's limits.
+func (l *Loop) Limits() Limits { return l.limits }
+
+// Trace returns the run's trace hash, which components feed as they observe.
+func (l *Loop) Trace() *Hash { return &l.trace }
+
+// At schedules fn to run at virtual time t. A time before Now runs at Now,
+// after the events already queued for Now.
+func (l *Loop) At(t Time, fn func()) {
+	if t < l.now {
+		t = l.now
+	}
+	l.seq++
+	l.heap = append(l.heap, event{at: t, seq: l.seq, fn: fn})
+	l.up(len(l.heap) - 1)
+}
+
+// After schedules fn to run d after Now; a negative d counts as 0.
+func (l *Loop) After(d time.Duration, fn func()) {
+	if d < 0 {
+		d = 0
+	}
+	l.At(l.now.Add(d), fn)
+}
+
+// Stop makes Run and RunUntil return ErrStopped before the next event.
+func (l *Loop) Stop() { l.stopped = true }
+
+// Step runs the next event, if any, and reports whether one ran. It ignores
+// the limits; Run and RunUntil enforce them.
+func (l *Loop) Step() bool {
+	if len(l.heap) == 0 {
+		return false
+	}
+	ev := l.pop()
+	l.now = ev.at
+	l.events++
+	ev.fn()
+	return true
+}
+
+// Run executes events until the queue is empty. It returns a *LimitError if
+// a limit is hit first and ErrStopped if Stop was called.
+func (l *Loop) Run() error { return l.run(Never) }
+
+// RunUntil executes every event at or before t, then advances Now to t. It
+// returns a *LimitError if a limit is hit first and ErrStopped if Stop was
+// called.
+func (l *Loop) RunUntil(t Time) error {
+	if err := l.run(t); err != nil {
+		return err
+	}
+	if t > l.now {
+		if t > l.limits.Horizon {
+			return l.limitErr("horizon", l.limits.Horizon)
+		}
+		l.now = t
+	}
+	return nil
+}
+
+func (l *Loop) run(until Time) error {
+	l.stopped = false
+	for len(l.heap) > 0 {
+		if l.stopped {
+			return ErrStopped
+		}
+		next := l.heap[0].at
+		if next > until {
+			return nil
+		}
+		if next > l.limits.Horizon {
+			return l.limitErr("horizon", l.limits.Horizon)
+		}
+		if l.events >= l.limits.MaxEvents {
+			return l.limitErr("max-events", l.now)
+		}
+		ev := l.pop()
+		l.now = ev.at
+		l.events++
+		ev.fn()
+	}
+	if l.stopped {
+		return ErrStopped
+	}
+	return nil
+}
+
+func (l *Loop) limitErr(which string, at Time) error {
+	return &LimitError{Limit: which, At: at, Events: l.events, Pending: len(l.heap)}
+}
+
+func (l *Loop) up(i int) {
+	h := l.heap
+	ev := h[i]
+	for i > 0 {
+		p := (i - 1) / 2
+		if !ev.before(&h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
+	}
+	h[i] = ev
+}
+
+func (l *Loop) pop() event {
+	h := l.heap
+	top := h[0]
+	n := len(h) - 1
+	last := h[n]
+	h[n] = event{}
+	h = h[:n]
+	l.heap = h
+	if n == 0 {
+		return top
+	}
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && h[c+1].before(&h[c]) {
+			c++
+		}
+		if !h[c].before(&last) {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = last
+	return top
+}
