@@ -1,0 +1,144 @@
+package ring
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+)
+
+// Range is the arc of the ring one token owns: the hashes in (Start, End],
+// wrapping past 2^64-1 when Start >= End. End is the token itself; a ring
+// with a single token has one range with Start == End covering every hash.
+// Replicas is the range's preference list, Owner first.
+type Range struct {
+	Start, End uint64
+	Token      uint64
+	Owner      sim.NodeID
+	Replicas   []sim.NodeID
+}
+
+// Contains reports whether hash h lies in the range.
+func (g Range) Contains(h uint64) bool { return arcContains(g.Start, g.End, h) }
+
+// arcContains reports whether h lies in (start, end], wrapping; start ==
+// end is the whole ring.
+func arcContains(start, end, h uint64) bool {
+	switch {
+	case start < end:
+		return start < h && h <= end
+	case start > end:
+		return h > start || h <= end
+	}
+	return true
+}
+
+// Ranges lists the ring's ranges in token order, each with the preference
+// list of n replicas that holds it: the partition table of the ring. The
+// i-th range is the one RangeIndex returns i for.
+func (r *Ring) Ranges(n int) ([]Range, error) {
+	if err := r.checkN(n); err != nil {
+		return nil, err
+	}
+	t := r.tokens
+	out := make([]Range, len(t))
+	reps := make([]sim.NodeID, 0, len(t)*n)
+	for i := range t {
+		reps = r.walk(i, n, reps)
+		start := t[len(t)-1]
+		if i > 0 {
+			start = t[i-1]
+		}
+		out[i] = Range{Start: start, End: t[i], Token: t[i], Owner: r.owners[i], Replicas: reps[len(reps)-n : len(reps) : len(reps)]}
+	}
+	return out, nil
+}
+
+// RangeIndex returns the index in Ranges of the range holding hash h, or -1
+// on an empty ring.
+func (r *Ring) RangeIndex(h uint64) int {
+	if r == nil || len(r.tokens) == 0 {
+		return -1
+	}
+	return r.search(h)
+}
+
+// RangeChange is an arc (Start, End] (wrapping when Start >= End) whose
+// owner or replica set differs between two rings: what a join, leave or
+// reweighting must stream. Replica lists are in preference order.
+type RangeChange struct {
+	Start, End               uint64
+	OldOwner, NewOwner       sim.NodeID
+	OldReplicas, NewReplicas []sim.NodeID
+}
+
+// Gained returns the nodes that hold the arc in the new ring but not the
+// old one: the nodes that must receive its data.
+func (c RangeChange) Gained() []sim.NodeID { return missing(c.NewReplicas, c.OldReplicas) }
+
+// Lost returns the nodes that held the arc in the old ring but not the new
+// one: the nodes that may drop its data once the transfer is done.
+func (c RangeChange) Lost() []sim.NodeID { return missing(c.OldReplicas, c.NewReplicas) }
+
+// OwnerChanged reports whether the arc's coordinator changed.
+func (c RangeChange) OwnerChanged() bool { return c.OldOwner != c.NewOwner }
+
+func missing(from, in []sim.NodeID) []sim.NodeID {
+	var out []sim.NodeID
+	for _, id := range from {
+		if !slices.Contains(in, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Diff returns the arcs whose owner or preference list of n replicas
+// differs between old and new, in ring order from hash 0, with adjacent
+// arcs of identical change merged (also across the wrap point). The rings
+// may differ in membership, weights and even configuration: the comparison
+// is geometric. Both must be non-empty with at least n owning nodes.
+func Diff(old, new *Ring, n int) ([]RangeChange, error) {
+	if err := old.checkN(n); err != nil {
+		return nil, fmt.Errorf("old ring: %w", err)
+	}
+	if err := new.checkN(n); err != nil {
+		return nil, fmt.Errorf("new ring: %w", err)
+	}
+	// Every arc between consecutive tokens of the union lies inside one
+	// range of each ring.
+	bounds := make([]uint64, 0, len(old.tokens)+len(new.tokens))
+	bounds = append(bounds, old.tokens...)
+	bounds = append(bounds, new.tokens...)
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+
+	var out []RangeChange
+	oa, na := make([]sim.NodeID, 0, n), make([]sim.NodeID, 0, n)
+	for i, end := range bounds {
+		start := bounds[len(bounds)-1]
+		if i > 0 {
+			start = bounds[i-1]
+		}
+		oa = old.walk(old.search(end), n, oa[:0])
+		na = new.walk(new.search(end), n, na[:0])
+		if slices.Equal(oa, na) {
+			continue
+		}
+		if k := len(out) - 1; k >= 0 && out[k].End == start && slices.Equal(out[k].OldReplicas, oa) && slices.Equal(out[k].NewReplicas, na) {
+			out[k].End = end
+			continue
+		}
+		out = append(out, RangeChange{
+			Start: start, End: end,
+			OldOwner: oa[0], NewOwner: na[0],
+			OldReplicas: slices.Clone(oa), NewReplicas: slices.Clone(na),
+		})
+	}
+	if k := len(out) - 1; k > 0 && out[k].End == out[0].Start &&
+		slices.Equal(out[k].OldReplicas, out[0].OldReplicas) && slices.Equal(out[k].NewReplicas, out[0].NewReplicas) {
+		out[0].Start = out[k].Start
+		out = out[:k]
+	}
+	return out, nil
+}

@@ -1,0 +1,289 @@
+package ring
+
+import (
+	"cmp"
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+)
+
+// stealSalt separates the scores that pick which shards move from the
+// token positions of virtual-node mode.
+const stealSalt = 0x5348415244535445 // "SHARDSTE"
+
+// ShardEnd returns the last hash position of shard s of q equal shards: the
+// shard holds (ShardEnd(s-1), ShardEnd(s)], and ShardEnd(q-1) = 2^64-1. It
+// is the shard's token.
+func ShardEnd(s, q int) uint64 {
+	end, _ := bits.Div64(uint64(s), ^uint64(0), uint64(q))
+	return end
+}
+
+// ShardOf returns the shard of q equal shards that holds hash h.
+func ShardOf(h uint64, q int) int {
+	hi, _ := bits.Mul64(h, uint64(q))
+	return int(hi)
+}
+
+// shardTokens returns the q shard ends in ascending order.
+func shardTokens(q int) []uint64 {
+	t := make([]uint64, q)
+	for s := range t {
+		t[s] = ShardEnd(s, q)
+	}
+	return t
+}
+
+// checkShards rejects a membership the shards cannot serve.
+func checkShards(q int, ms []Member) (int, error) {
+	w := 0
+	for _, m := range ms {
+		w += m.Weight
+	}
+	if w > q {
+		return 0, fmt.Errorf("%w: Shards=%d cannot give %d members their total weight %d; use at least %d shards", ErrTooFewShards, q, len(ms), w, w)
+	}
+	return w, nil
+}
+
+// newSharded builds a fixed-shard ring: a smooth weighted round robin over
+// the members in id order claims the shards in ring order, so with equal
+// weights consecutive shards belong to consecutive members.
+func newSharded(cfg Config, ms []Member) (*Ring, error) {
+	w, err := checkShards(cfg.Shards, ms)
+	if err != nil {
+		return nil, err
+	}
+	r := &Ring{cfg: cfg, members: ms}
+	if len(ms) > 0 {
+		q := cfg.Shards
+		r.tokens = shardTokens(q)
+		r.owners = make([]sim.NodeID, q)
+		cur := make([]int, len(ms))
+		for s := range q {
+			best := 0
+			for i, m := range ms {
+				cur[i] += m.Weight
+				if cur[i] > cur[best] {
+					best = i
+				}
+			}
+			cur[best] -= w
+			r.owners[s] = ms[best].ID
+		}
+	}
+	r.finish()
+	return r, nil
+}
+
+// sharedShape makes out reuse r's shard tokens and prefix table (they
+// depend only on Q), building them if r had none.
+func (r *Ring) sharedShape(out *Ring) {
+	if len(r.tokens) > 0 {
+		out.tokens, out.prefix, out.shift = r.tokens, r.prefix, r.shift
+		return
+	}
+	out.tokens = shardTokens(r.cfg.Shards)
+}
+
+// claim tracks shard counts per member during a fixed-shard update.
+type claim struct {
+	q      int
+	w      int // total weight of ms
+	ms     []Member
+	counts []int
+	owners []sim.NodeID
+}
+
+func newClaim(q, w int, ms []Member, owners []sim.NodeID) *claim {
+	c := &claim{q: q, w: w, ms: ms, counts: make([]int, len(ms)), owners: owners}
+	for _, o := range owners {
+		if i, ok := c.index(o); ok {
+			c.counts[i]++
+		}
+	}
+	return c
+}
+
+func (c *claim) index(id sim.NodeID) (int, bool) {
+	return slices.BinarySearchFunc(c.ms, id, func(m Member, id sim.NodeID) int { return cmpID(m.ID, id) })
+}
+
+// excess compares member i's load to its share, scaled by W to stay exact:
+// counts[i]·W − Q·weight.
+func (c *claim) excess(i int) int64 {
+	return int64(c.counts[i])*int64(c.w) - int64(c.q)*int64(c.ms[i].Weight)
+}
+
+// target is member i's share Q·weight/W rounded half up (>= 1 when Q >= W).
+func (c *claim) target(i int) int {
+	return (2*c.q*c.ms[i].Weight + c.w) / (2 * c.w)
+}
+
+// adjacent reports whether shard s borders a shard of id.
+func (c *claim) adjacent(s int, id sim.NodeID) bool {
+	return c.owners[(s+c.q-1)%c.q] == id || c.owners[(s+1)%c.q] == id
+}
+
+// steal moves k shards to member t, each from the member with the largest
+// excess that keeps at least one shard. Of a victim's shards it takes the
+// one with the lowest seeded score that does not border a shard of t, if
+// any, so stolen shards spread around the ring.
+func (c *claim) steal(seed uint64, t, k int) {
+	taker := c.ms[t].ID
+	lists := make([][]int, len(c.ms))
+	scores := make([]uint64, c.q)
+	for s, o := range c.owners {
+		if i, ok := c.index(o); ok && i != t {
+			lists[i] = append(lists[i], s)
+			scores[s] = TokenHash(seed^stealSalt, taker, uint32(s))
+		}
+	}
+	for _, l := range lists {
+		slices.SortFunc(l, func(a, b int) int {
+			if c := cmp.Compare(scores[a], scores[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+	}
+	for range k {
+		v := -1
+		for i := range c.ms {
+			if i == t || c.counts[i] < 2 {
+				continue
+			}
+			if v < 0 || c.excess(i) > c.excess(v) {
+				v = i
+			}
+		}
+		if v < 0 {
+			return // unreachable when Q >= W: someone always has two shards
+		}
+		victim := c.ms[v].ID
+		pick, fallback := -1, -1
+		for _, s := range lists[v] {
+			if c.owners[s] != victim {
+				continue
+			}
+			if fallback < 0 {
+				fallback = s
+			}
+			if !c.adjacent(s, taker) {
+				pick = s
+				break
+			}
+		}
+		if pick < 0 {
+			pick = fallback
+		}
+		c.owners[pick] = taker
+		c.counts[v]--
+		c.counts[t]++
+	}
+}
+
+// give hands each shard in order to a member other than skip: among those
+// under their share, one not bordering the shard if possible, then the
+// largest deficit, then the lowest id.
+func (c *claim) give(shards []int, skip int) {
+	for _, s := range shards {
+		best, bestAdj := -1, false
+		for i, m := range c.ms {
+			if i == skip || c.excess(i) >= 0 {
+				continue
+			}
+			adj := c.adjacent(s, m.ID)
+			if best < 0 || (bestAdj && !adj) || (adj == bestAdj && c.excess(i) < c.excess(best)) {
+				best, bestAdj = i, adj
+			}
+		}
+		if best < 0 { // unreachable while a shard is left to give: someone is under share
+			for i := range c.ms {
+				if i != skip && (best < 0 || c.excess(i) < c.excess(best)) {
+					best = i
+				}
+			}
+		}
+		if i, ok := c.index(c.owners[s]); ok {
+			c.counts[i]--
+		}
+		c.owners[s] = c.ms[best].ID
+		c.counts[best]++
+	}
+}
+
+// shardAdd adds ms[t] (already inserted) by stealing its rounded share.
+func (r *Ring) shardAdd(ms []Member, t int) (*Ring, error) {
+	w, err := checkShards(r.cfg.Shards, ms)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.members) == 0 {
+		return newSharded(r.cfg, ms)
+	}
+	out := &Ring{cfg: r.cfg, members: ms, owners: slices.Clone(r.owners)}
+	r.sharedShape(out)
+	c := newClaim(r.cfg.Shards, w, ms, out.owners)
+	c.steal(r.cfg.Seed, t, c.target(t))
+	out.finish()
+	return out, nil
+}
+
+// shardRemove hands every shard of id, in ring order, to the most
+// under-loaded remaining member.
+func (r *Ring) shardRemove(ms []Member, id sim.NodeID) (*Ring, error) {
+	out := &Ring{cfg: r.cfg, members: ms}
+	if len(ms) == 0 {
+		out.finish()
+		return out, nil
+	}
+	w, err := checkShards(r.cfg.Shards, ms)
+	if err != nil {
+		return nil, err
+	}
+	out.owners = slices.Clone(r.owners)
+	r.sharedShape(out)
+	c := newClaim(r.cfg.Shards, w, ms, out.owners)
+	var mine []int
+	for s, o := range out.owners {
+		if o == id {
+			mine = append(mine, s)
+		}
+	}
+	c.give(mine, -1)
+	out.finish()
+	return out, nil
+}
+
+// shardSetWeight moves shards to or from ms[t] until it holds its rounded
+// share under the new weights.
+func (r *Ring) shardSetWeight(ms []Member, t int) (*Ring, error) {
+	w, err := checkShards(r.cfg.Shards, ms)
+	if err != nil {
+		return nil, err
+	}
+	out := &Ring{cfg: r.cfg, members: ms, owners: slices.Clone(r.owners)}
+	r.sharedShape(out)
+	c := newClaim(r.cfg.Shards, w, ms, out.owners)
+	switch want := c.target(t); {
+	case want > c.counts[t]:
+		c.steal(r.cfg.Seed, t, want-c.counts[t])
+	case want < c.counts[t]:
+		id := ms[t].ID
+		var mine []int
+		for s, o := range out.owners {
+			if o == id {
+				mine = append(mine, s)
+			}
+		}
+		slices.SortFunc(mine, func(a, b int) int {
+			return cmp.Compare(TokenHash(r.cfg.Seed^stealSalt, id, uint32(a)), TokenHash(r.cfg.Seed^stealSalt, id, uint32(b)))
+		})
+		c.give(mine[:c.counts[t]-want], t)
+	}
+	out.finish()
+	return out, nil
+}
