@@ -1,0 +1,109 @@
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxLineBytes bounds one line of a JSON lines or EDN history.
+const MaxLineBytes = 1 << 20
+
+// WriteJSONL writes events to w as JSON lines: one object per event, fields
+// in a fixed order, so equal histories give byte-identical files.
+func WriteJSONL(w io.Writer, events []Event) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for i := range events {
+		if err := enc.Encode(&events[i]); err != nil {
+			return fmt.Errorf("history: writing event %d: %w", i, err)
+		}
+	}
+	return bw.Flush()
+}
+
+// ReadJSONL reads a history written by WriteJSONL. Blank lines are skipped.
+// Every event is checked on its own (known type and kind, no unknown
+// fields, increasing indices, non-decreasing time); errors name the line.
+// Pairing is left to Pair.
+func ReadJSONL(r io.Reader) ([]Event, error) {
+	var events []Event
+	err := eachLine(r, func(lineNo int, line []byte) error {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			return nil
+		}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var e Event
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("history: line %d: %w", lineNo, err)
+		}
+		if dec.More() {
+			return fmt.Errorf("history: line %d: more than one JSON value (want one event object per line)", lineNo)
+		}
+		if err := e.check(); err != nil {
+			return fmt.Errorf("history: line %d: %w", lineNo, err)
+		}
+		if n := len(events); n > 0 {
+			if e.Index <= events[n-1].Index {
+				return fmt.Errorf("history: line %d: index %d does not increase (previous %d)", lineNo, e.Index, events[n-1].Index)
+			}
+			if e.Time < events[n-1].Time {
+				return fmt.Errorf("history: line %d: time %d goes backwards (previous %d)", lineNo, e.Time, events[n-1].Time)
+			}
+		}
+		events = append(events, e)
+		return nil
+	})
+	return events, err
+}
+
+// eachLine calls fn for each line of r (numbered from 1, without the line
+// terminator), stopping at the first error.
+func eachLine(r io.Reader, fn func(lineNo int, line []byte) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for lineNo := 1; ; lineNo++ {
+		line, err := readLine(br)
+		if len(line) > 0 || err == nil {
+			if len(line) > MaxLineBytes {
+				return fmt.Errorf("history: line %d: longer than %d bytes", lineNo, MaxLineBytes)
+			}
+			if ferr := fn(lineNo, line); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("history: line %d: %w", lineNo, err)
+		}
+	}
+}
+
+// readLine returns the next line without its terminator, reading at most
+// MaxLineBytes+1 bytes of it (the rest of an overlong line is discarded).
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line) <= MaxLineBytes {
+			line = append(line, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if n := len(line); n > 0 && line[n-1] == '\n' {
+			line = line[:n-1]
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+		}
+		return line, err
+	}
+}

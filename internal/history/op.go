@@ -1,0 +1,134 @@
+package history
+
+import (
+	"fmt"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+)
+
+// Op is one client operation: an invocation paired with its completion.
+// Fields from the invocation say what was asked, fields from the completion
+// what came back.
+type Op struct {
+	// Invoked is the index of the invocation event; Completed the index of the
+	// completion event, or -1 if the operation never completed.
+	Invoked, Completed int
+	// Client issued the operation; Node coordinated it.
+	Client int
+	Node   sim.NodeID
+	// Kind, Key, Value, Expect, Context and Final are as in Event.
+	Kind    Kind
+	Key     string
+	Value   string
+	Expect  string
+	Context []string
+	Final   bool
+	// Outcome is OK, Fail or Info (an operation that never completed is Info).
+	Outcome Type
+	// Values and NotFound are an ok read's result; Err a fail or info reason.
+	Values   []string
+	NotFound bool
+	Err      string
+	// Call is when the operation was invoked. Return is the latest time it
+	// can have taken effect: the completion time for ok and fail, sim.Never
+	// for info (an info operation may take effect at any later time).
+	Call, Return sim.Time
+	// End is when the client saw the completion (sim.Never if it never
+	// did); unlike Return it is the real end of an info operation, for
+	// timelines and latency.
+	End sim.Time
+}
+
+// String formats o on one line for explanations and witnesses.
+func (o Op) String() string {
+	s := fmt.Sprintf("c%d %s %q", o.Client, o.Kind, o.Key)
+	switch o.Kind {
+	case CAS:
+		s += fmt.Sprintf(" %q->%q", o.Expect, o.Value)
+	case Write, Add:
+		s += fmt.Sprintf(" %q", o.Value)
+	}
+	s += " " + string(o.Outcome)
+	if o.Kind == Read && o.Outcome == OK {
+		if o.NotFound {
+			s += " not-found"
+		} else {
+			s += fmt.Sprintf(" %q", o.Values)
+		}
+	}
+	if o.Final {
+		s += " (final)"
+	}
+	end := "?"
+	if o.End != sim.Never {
+		end = o.End.String()
+	}
+	return s + fmt.Sprintf(" [%s, %s]", o.Call, end)
+}
+
+// Pair matches every invocation in events with its client's next
+// completion and returns the operations in invocation order. An invocation
+// that never completes becomes an Info operation. Pair returns an error
+// naming the offending event for: an unknown type or kind, a completion
+// without an open invocation, a second invocation by a client whose
+// previous operation is still open, a completion whose kind or key differs
+// from its invocation, a read result on a non-read, indices that do not
+// increase, or time that goes backwards.
+func Pair(events []Event) ([]Op, error) {
+	ops := make([]Op, 0, len(events)/2+1)
+	open := make(map[int]int) // client -> index into ops; looked up, never iterated
+	for i := range events {
+		e := &events[i]
+		if err := e.check(); err != nil {
+			return nil, fmt.Errorf("history: event %d (index %d): %w", i, e.Index, err)
+		}
+		if i > 0 {
+			prev := &events[i-1]
+			if e.Index <= prev.Index {
+				return nil, fmt.Errorf("history: event %d: index %d does not increase (previous %d)", i, e.Index, prev.Index)
+			}
+			if e.Time < prev.Time {
+				return nil, fmt.Errorf("history: event %d (index %d): time %s goes backwards (previous event at %s)", i, e.Index, e.Time, prev.Time)
+			}
+		}
+		if e.Type == Invoke {
+			if j, busy := open[e.Client]; busy {
+				return nil, fmt.Errorf("history: event %d (index %d): client %d invokes %s while its %s invoked at index %d is still open (a client has one operation at a time)",
+					i, e.Index, e.Client, e.Kind, ops[j].Kind, ops[j].Invoked)
+			}
+			open[e.Client] = len(ops)
+			ops = append(ops, Op{
+				Invoked: e.Index, Completed: -1, Client: e.Client, Node: e.Node,
+				Kind: e.Kind, Key: e.Key, Value: e.Value, Expect: e.Expect,
+				Context: e.Context, Final: e.Final, Outcome: Info,
+				Call: e.Time, Return: sim.Never, End: sim.Never,
+			})
+			continue
+		}
+		j, busy := open[e.Client]
+		if !busy {
+			return nil, fmt.Errorf("history: event %d (index %d): %s completion for client %d without an open invocation", i, e.Index, e.Type, e.Client)
+		}
+		delete(open, e.Client)
+		o := &ops[j]
+		if e.Kind != "" && e.Kind != o.Kind {
+			return nil, fmt.Errorf("history: event %d (index %d): completion kind %s differs from its invocation's %s (index %d)", i, e.Index, e.Kind, o.Kind, o.Invoked)
+		}
+		if e.Kind != "" && e.Key != o.Key {
+			return nil, fmt.Errorf("history: event %d (index %d): completion key %q differs from its invocation's %q (index %d)", i, e.Index, e.Key, o.Key, o.Invoked)
+		}
+		if o.Kind != Read && (len(e.Values) > 0 || e.NotFound) {
+			return nil, fmt.Errorf("history: event %d (index %d): %s completion carries a read result", i, e.Index, o.Kind)
+		}
+		o.Completed = e.Index
+		o.Outcome = e.Type
+		o.Values = e.Values
+		o.NotFound = e.NotFound
+		o.Err = e.Err
+		o.End = e.Time
+		if e.Type != Info {
+			o.Return = e.Time
+		}
+	}
+	return ops, nil
+}
