@@ -44,7 +44,8 @@ func (r *Ring) Ranges(n int) ([]Range, error) {
 	out := make([]Range, len(t))
 	reps := make([]sim.NodeID, 0, len(t)*n)
 	for i := range t {
-		reps = r.walk(i, n, reps)
+		// Walk into the free tail of reps (its capacity never runs out).
+		reps = reps[:len(reps)+len(r.walk(i, n, reps[len(reps):]))]
 		start := t[len(t)-1]
 		if i > 0 {
 			start = t[i-1]
@@ -52,6 +53,38 @@ func (r *Ring) Ranges(n int) ([]Range, error) {
 		out[i] = Range{Start: start, End: t[i], Token: t[i], Owner: r.owners[i], Replicas: reps[len(reps)-n : len(reps) : len(reps)]}
 	}
 	return out, nil
+}
+
+// Shares returns the fraction of the hash space each member owns, aligned
+// with Nodes(). The fractions sum to 1 on a non-empty ring.
+func (r *Ring) Shares() []float64 {
+	if r == nil {
+		return nil
+	}
+	if len(r.tokens) == 0 {
+		return make([]float64, len(r.members))
+	}
+	out := make([]float64, len(r.members))
+	// Sum exact arc lengths per member; a sum that wraps to 0 while the
+	// member owns tokens is the whole ring.
+	sums := make([]uint64, len(r.members))
+	owns := make([]bool, len(r.members))
+	prev := r.tokens[len(r.tokens)-1]
+	for i, t := range r.tokens {
+		m, _ := r.find(r.owners[i])
+		sums[m] += t - prev // wraps correctly for i = 0
+		owns[m] = true
+		prev = t
+	}
+	for m, s := range sums {
+		switch {
+		case owns[m] && s == 0:
+			out[m] = 1
+		default:
+			out[m] = float64(s) / (1 << 64)
+		}
+	}
+	return out
 }
 
 // RangeIndex returns the index in Ranges of the range holding hash h, or -1

@@ -185,24 +185,25 @@ func (c *claim) steal(seed uint64, t, k int) {
 	}
 }
 
-// give hands each shard in order to a member other than skip: among those
-// under their share, one not bordering the shard if possible, then the
-// largest deficit, then the lowest id.
+// give hands each shard in order to a member other than skip: one whose
+// deficit is within a shard of the largest deficit, preferring one that does
+// not border the shard, then the larger deficit, then the lower id.
 func (c *claim) give(shards []int, skip int) {
 	for _, s := range shards {
-		best, bestAdj := -1, false
-		for i, m := range c.ms {
-			if i == skip || c.excess(i) >= 0 {
-				continue
-			}
-			adj := c.adjacent(s, m.ID)
-			if best < 0 || (bestAdj && !adj) || (adj == bestAdj && c.excess(i) < c.excess(best)) {
-				best, bestAdj = i, adj
+		most := -1
+		for i := range c.ms {
+			if i != skip && (most < 0 || c.excess(i) < c.excess(most)) {
+				most = i
 			}
 		}
-		if best < 0 { // unreachable while a shard is left to give: someone is under share
-			for i := range c.ms {
-				if i != skip && (best < 0 || c.excess(i) < c.excess(best)) {
+		best := most
+		if c.adjacent(s, c.ms[most].ID) {
+			limit := c.excess(most) + int64(c.w) // within one shard of the most deficient
+			for i, m := range c.ms {
+				if i == skip || c.excess(i) >= limit || c.adjacent(s, m.ID) {
+					continue
+				}
+				if best == most || c.excess(i) < c.excess(best) {
 					best = i
 				}
 			}

@@ -30,28 +30,32 @@ func tokenCount(cfg Config, ms []Member) (int, error) {
 	return total, nil
 }
 
+// placer positions token number index of node id; production rings use
+// TokenHash, tests substitute coarse placers to force collisions.
+type placer func(seed uint64, id sim.NodeID, index uint32) uint64
+
 // memberTokens appends member m's tokens to dst.
-func memberTokens(dst []placed, cfg Config, m Member) []placed {
+func memberTokens(dst []placed, cfg Config, m Member, place placer) []placed {
 	n := uint32(cfg.VNodes * m.Weight)
 	for i := uint32(0); i < n; i++ {
-		dst = append(dst, placed{TokenHash(cfg.Seed, m.ID, i), m.ID})
+		dst = append(dst, placed{place(cfg.Seed, m.ID, i), m.ID})
 	}
 	return dst
 }
 
 // buildVNodes builds a virtual-node ring from scratch. It is the reference
 // every incremental update must agree with.
-func buildVNodes(cfg Config, ms []Member) (*Ring, error) {
+func buildVNodes(cfg Config, ms []Member, place placer) (*Ring, error) {
 	total, err := tokenCount(cfg, ms)
 	if err != nil {
 		return nil, err
 	}
 	all := make([]placed, 0, total)
 	for _, m := range ms {
-		all = memberTokens(all, cfg, m)
+		all = memberTokens(all, cfg, m, place)
 	}
 	slices.SortFunc(all, cmpPlaced)
-	r := &Ring{cfg: cfg, members: ms}
+	r := &Ring{cfg: cfg, members: ms, place: place}
 	r.tokens = make([]uint64, 0, total)
 	r.owners = make([]sim.NodeID, 0, total)
 	for i, p := range all {
@@ -66,61 +70,108 @@ func buildVNodes(cfg Config, ms []Member) (*Ring, error) {
 	return r, nil
 }
 
-// vnodeAdd adds member m (already inserted into ms) by merging its sorted
-// tokens into r's. A collision falls back to a full rebuild.
+// vnodeAdd adds member m (already inserted into ms): it finds where each of
+// m's sorted tokens falls, moves the runs of old tokens between them in
+// bulk and shifts the prefix table. A collision falls back to a rebuild.
 func (r *Ring) vnodeAdd(ms []Member, m Member) (*Ring, error) {
 	total, err := tokenCount(r.cfg, ms)
 	if err != nil {
 		return nil, err
 	}
-	if len(r.hidden) > 0 {
-		return buildVNodes(r.cfg, ms)
+	if len(r.hidden) > 0 || len(r.tokens) == 0 {
+		return buildVNodes(r.cfg, ms, r.place)
 	}
-	mine := memberTokens(make([]placed, 0, r.cfg.VNodes*m.Weight), r.cfg, m)
+	mine := memberTokens(make([]placed, 0, r.cfg.VNodes*m.Weight), r.cfg, m, r.place)
 	slices.SortFunc(mine, cmpPlaced)
-	out := &Ring{cfg: r.cfg, members: ms}
+	out := &Ring{cfg: r.cfg, members: ms, place: r.place, shift: prefixShift(total)}
 	out.tokens = make([]uint64, total)
 	out.owners = make([]sim.NodeID, total)
-	i, j := 0, 0
-	for k := range out.tokens {
-		if j < len(mine) && j > 0 && mine[j-1].token == mine[j].token {
-			return buildVNodes(r.cfg, ms)
+	tops := make([]uint64, len(mine))
+	i, k := 0, 0 // next old token, next output slot
+	for j, p := range mine {
+		if j > 0 && mine[j-1].token == p.token {
+			return buildVNodes(r.cfg, ms, r.place)
 		}
-		switch {
-		case j == len(mine) || (i < len(r.tokens) && r.tokens[i] < mine[j].token):
-			out.tokens[k], out.owners[k] = r.tokens[i], r.owners[i]
-			i++
-		case i < len(r.tokens) && r.tokens[i] == mine[j].token:
-			return buildVNodes(r.cfg, ms)
-		default:
-			out.tokens[k], out.owners[k] = mine[j].token, m.ID
-			j++
+		at := r.lowerBound(p.token)
+		if at < len(r.tokens) && r.tokens[at] == p.token {
+			return buildVNodes(r.cfg, ms, r.place)
 		}
+		k += copy(out.tokens[k:], r.tokens[i:at])
+		copy(out.owners[k-(at-i):], r.owners[i:at])
+		out.tokens[k], out.owners[k] = p.token, m.ID
+		k++
+		i = at
+		tops[j] = p.token >> r.shift
+	}
+	copy(out.tokens[k:], r.tokens[i:])
+	copy(out.owners[k:], r.owners[i:])
+	if out.shift == r.shift {
+		out.prefix = shiftPrefix(r.prefix, tops, 1)
 	}
 	out.finish()
 	return out, nil
 }
 
-// vnodeRemove drops node id's tokens. If some token was hidden by a
-// collision it may now own a range, so that case rebuilds from scratch.
+// lowerBound returns the index of the first token >= h, or len(tokens).
+func (r *Ring) lowerBound(h uint64) int {
+	p := h >> r.shift
+	lo, hi := int(r.prefix[p]), int(r.prefix[p+1])
+	i, _ := slices.BinarySearch(r.tokens[lo:hi], h)
+	return lo + i
+}
+
+// shiftPrefix returns a copy of the prefix table p adjusted for tokens
+// added (sign 1) or removed (sign -1) whose top bits are tops, in
+// ascending order: every entry above a token's top moves by one.
+func shiftPrefix(p []uint32, tops []uint64, sign int32) []uint32 {
+	out := make([]uint32, len(p))
+	x, d := 0, int32(0)
+	for _, top := range tops {
+		end := int(top) + 1
+		addTo(out[x:end], p[x:end], d)
+		x, d = end, d+sign
+	}
+	addTo(out[x:], p[x:], d)
+	return out
+}
+
+// addTo sets dst[i] = src[i] + d.
+func addTo(dst, src []uint32, d int32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = uint32(int32(v) + d)
+	}
+}
+
+// vnodeRemove drops node id's tokens, moving the runs between them in bulk
+// and shifting the prefix table. If some token was hidden by a collision it
+// may now own a range, so that case rebuilds from scratch.
 func (r *Ring) vnodeRemove(ms []Member, id sim.NodeID) (*Ring, error) {
 	if len(r.hidden) > 0 {
-		return buildVNodes(r.cfg, ms)
+		return buildVNodes(r.cfg, ms, r.place)
 	}
-	keep := len(r.tokens)
-	for _, o := range r.owners {
-		if o == id {
-			keep--
-		}
-	}
-	out := &Ring{cfg: r.cfg, members: ms}
-	out.tokens = make([]uint64, 0, keep)
-	out.owners = make([]sim.NodeID, 0, keep)
+	var gone []int
 	for i, o := range r.owners {
-		if o != id {
-			out.tokens = append(out.tokens, r.tokens[i])
-			out.owners = append(out.owners, o)
+		if o == id {
+			gone = append(gone, i)
 		}
+	}
+	keep := len(r.tokens) - len(gone)
+	out := &Ring{cfg: r.cfg, members: ms, place: r.place, shift: prefixShift(keep)}
+	out.tokens = make([]uint64, keep)
+	out.owners = make([]sim.NodeID, keep)
+	tops := make([]uint64, len(gone))
+	i, k := 0, 0
+	for j, at := range gone {
+		k += copy(out.tokens[k:], r.tokens[i:at])
+		copy(out.owners[k-(at-i):], r.owners[i:at])
+		i = at + 1
+		tops[j] = r.tokens[at] >> r.shift
+	}
+	copy(out.tokens[k:], r.tokens[i:])
+	copy(out.owners[k:], r.owners[i:])
+	if out.shift == r.shift {
+		out.prefix = shiftPrefix(r.prefix, tops, -1)
 	}
 	out.finish()
 	return out, nil
@@ -134,8 +185,8 @@ func (r *Ring) finish() {
 		r.weight += m.Weight
 	}
 	if r.prefix == nil {
-		r.shift = 64 - prefixBits
-		r.prefix = buildPrefix(r.tokens, prefixBits)
+		r.shift = prefixShift(len(r.tokens))
+		r.prefix = buildPrefix(r.tokens, uint(64-r.shift))
 	}
 	if len(r.hidden) == 0 {
 		// Every member places at least one token (or, in fixed-shard mode,
