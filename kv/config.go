@@ -1,0 +1,278 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+)
+
+// QuorumMode says which replicas count towards W and R.
+type QuorumMode uint8
+
+const (
+	// Strict counts only the N home replicas of the preference list.
+	Strict QuorumMode = iota + 1
+	// Sloppy replaces home replicas the coordinator believes unreachable
+	// by the next fallback nodes on the ring; fallbacks store the write as
+	// a hint naming the home replica and count towards W and R.
+	Sloppy
+)
+
+// String returns "strict" or "sloppy".
+func (q QuorumMode) String() string {
+	switch q {
+	case Strict:
+		return "strict"
+	case Sloppy:
+		return "sloppy"
+	}
+	return fmt.Sprintf("QuorumMode(%d)", uint8(q))
+}
+
+// ResolveMode says how a replica reconciles versions of one key.
+type ResolveMode uint8
+
+const (
+	// LWW keeps the version with the greatest (timestamp, writer, counter):
+	// the coordinator's wall-clock timestamp decides, so clock skew can make
+	// a later write lose.
+	LWW ResolveMode = iota + 1
+	// VectorClock keeps every version not causally superseded as a
+	// sibling; Get returns them all with an opaque causal context and a Put
+	// with that context supersedes exactly the versions it saw.
+	VectorClock
+)
+
+// String returns "lww" or "vclock".
+func (r ResolveMode) String() string {
+	switch r {
+	case LWW:
+		return "lww"
+	case VectorClock:
+		return "vclock"
+	}
+	return fmt.Sprintf("ResolveMode(%d)", uint8(r))
+}
+
+// ReadRepairMode says what a coordinator does with stale replicas it meets
+// while reading.
+type ReadRepairMode uint8
+
+const (
+	// RepairOff leaves stale replicas alone.
+	RepairOff ReadRepairMode = iota + 1
+	// RepairAsync replies first, then pushes the newest version to every
+	// replica that answered with an older one (including late answers).
+	RepairAsync
+	// RepairBlocking writes the newest version back until at least W
+	// replicas are known to hold it before replying: the ABD write-back that
+	// makes strict-quorum reads linearizable.
+	RepairBlocking
+)
+
+// String returns "off", "async" or "blocking".
+func (m ReadRepairMode) String() string {
+	switch m {
+	case RepairOff:
+		return "off"
+	case RepairAsync:
+		return "async"
+	case RepairBlocking:
+		return "blocking"
+	}
+	return fmt.Sprintf("ReadRepairMode(%d)", uint8(m))
+}
+
+// HintPolicy says what a node does with a new hint when its hint store
+// already holds MaxHints hints.
+type HintPolicy uint8
+
+const (
+	// HintRejectWhenFull refuses the hinted write explicitly: the
+	// coordinator counts a refusal, never an acknowledgement, so no
+	// acknowledged write depends on a hint that was not kept.
+	HintRejectWhenFull HintPolicy = iota + 1
+	// HintEvictOldest accepts the new hint and evicts the oldest one (by
+	// creation). The evicted write reaches its owner only through read
+	// repair or anti-entropy, so acknowledged writes can be lost.
+	HintEvictOldest
+)
+
+// String returns "reject" or "evict-oldest".
+func (p HintPolicy) String() string {
+	switch p {
+	case HintRejectWhenFull:
+		return "reject"
+	case HintEvictOldest:
+		return "evict-oldest"
+	}
+	return fmt.Sprintf("HintPolicy(%d)", uint8(p))
+}
+
+// Config is the cluster-wide policy of a node. Every field must be set:
+// Validate rejects zero modes and non-positive limits instead of guessing.
+// DefaultConfig returns a complete configuration to start from.
+type Config struct {
+	// N is the replication factor; W and R are the acknowledgements a
+	// write and the replies a read wait for. Requests may override them.
+	N, W, R int
+	// Quorum chooses strict or sloppy quorums.
+	Quorum QuorumMode
+	// Resolve chooses last-write-wins or vector clocks.
+	Resolve ResolveMode
+	// ReadRepair chooses off, async or blocking read repair.
+	ReadRepair ReadRepairMode
+	// HintedHandoff replays hints to their owners once they are believed
+	// reachable. Under a sloppy quorum the fallbacks hold the hints; under a
+	// strict quorum the coordinator keeps a hint for every home replica that
+	// did not acknowledge by the deadline (Cassandra style; such hints never
+	// count towards W). Off, hinted writes stay on the fallbacks.
+	HintedHandoff bool
+	// SyncBeforeAck makes replicas Sync their store before acknowledging a
+	// write (data or hint). Off, writes become durable at the next periodic
+	// sync, so a crash can lose acknowledged writes.
+	SyncBeforeAck bool
+	// ForwardToPreferred makes a coordinator that is not in the key's
+	// preference list forward the request to the first preference-list node
+	// it believes reachable. Vector-clock writes are always coordinated by a
+	// replica (as in Riak), whatever this says.
+	ForwardToPreferred bool
+	// RequestTimeoutTicks is how long a coordinator waits for W acks or R
+	// replies (and a forwarder for the forwarded reply) before answering
+	// Timeout.
+	RequestTimeoutTicks int
+	// SuspectAfterTicks is how long a request to a peer may stay unanswered,
+	// with nothing heard from that peer, before the node suspects it.
+	SuspectAfterTicks int
+	// ProbeIntervalTicks is how often a node pings the peers it suspects;
+	// any message from a peer clears the suspicion.
+	ProbeIntervalTicks int
+	// HintReplayIntervalTicks is how often a node replays its hints to
+	// owners it believes reachable.
+	HintReplayIntervalTicks int
+	// HintReplayBatch is the most hints replayed per interval.
+	HintReplayBatch int
+	// MaxHints bounds the hint store of each node; HintPolicy says what
+	// happens beyond it.
+	MaxHints int
+	// HintPolicy is the policy when the hint store is full.
+	HintPolicy HintPolicy
+	// MaxSiblings bounds the versions kept for one key (Riak's default is
+	// 100). A write that would exceed it fails with ErrTooManySiblings.
+	MaxSiblings int
+	// MaxKeyBytes and MaxValueBytes bound keys and values.
+	MaxKeyBytes, MaxValueBytes int
+	// TombstoneGraceTicks is how long a replica keeps a tombstone before
+	// purging it. Too short a grace resurrects deleted data ("zombies") when
+	// a replica that missed the delete later repairs the others.
+	TombstoneGraceTicks int
+	// SyncIntervalTicks is how often a node Syncs its store in the
+	// background (like a periodic commit-log fsync).
+	SyncIntervalTicks int
+}
+
+// DefaultConfig returns a complete configuration: N=3, W=2, R=2, strict
+// quorum, LWW, blocking read repair, hinted handoff on, sync before ack, a
+// 20-tick request timeout and Riak's sibling limit of 100.
+func DefaultConfig() Config {
+	return Config{
+		N: 3, W: 2, R: 2,
+		Quorum:                  Strict,
+		Resolve:                 LWW,
+		ReadRepair:              RepairBlocking,
+		HintedHandoff:           true,
+		SyncBeforeAck:           true,
+		RequestTimeoutTicks:     20,
+		SuspectAfterTicks:       5,
+		ProbeIntervalTicks:      5,
+		HintReplayIntervalTicks: 10,
+		HintReplayBatch:         64,
+		MaxHints:                10_000,
+		HintPolicy:              HintRejectWhenFull,
+		MaxSiblings:             100,
+		MaxKeyBytes:             1 << 10,
+		MaxValueBytes:           1 << 20,
+		TombstoneGraceTicks:     1000,
+		SyncIntervalTicks:       10,
+	}
+}
+
+// ErrBadConfig is wrapped by every Config validation error.
+var ErrBadConfig = errors.New("kv: bad config")
+
+// Validate reports the first problem with c for a cluster of clusterSize
+// nodes: W or R outside [1, N], N outside [1, clusterSize], unset modes and
+// non-positive ticks or limits. Errors wrap ErrBadConfig and say what to
+// change.
+func (c Config) Validate(clusterSize int) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrBadConfig}, args...)...)
+	}
+	if clusterSize < 1 {
+		return bad("cluster size %d: a cluster needs at least one node", clusterSize)
+	}
+	if err := checkNWR(c.N, c.W, c.R, clusterSize); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	switch c.Quorum {
+	case Strict, Sloppy:
+	default:
+		return bad("Quorum %v: set Strict or Sloppy", c.Quorum)
+	}
+	switch c.Resolve {
+	case LWW, VectorClock:
+	default:
+		return bad("Resolve %v: set LWW or VectorClock", c.Resolve)
+	}
+	switch c.ReadRepair {
+	case RepairOff, RepairAsync, RepairBlocking:
+	default:
+		return bad("ReadRepair %v: set RepairOff, RepairAsync or RepairBlocking", c.ReadRepair)
+	}
+	switch c.HintPolicy {
+	case HintRejectWhenFull, HintEvictOldest:
+	default:
+		return bad("HintPolicy %v: set HintRejectWhenFull or HintEvictOldest", c.HintPolicy)
+	}
+	positive := []struct {
+		name string
+		v    int
+	}{
+		{"RequestTimeoutTicks", c.RequestTimeoutTicks},
+		{"SuspectAfterTicks", c.SuspectAfterTicks},
+		{"ProbeIntervalTicks", c.ProbeIntervalTicks},
+		{"HintReplayIntervalTicks", c.HintReplayIntervalTicks},
+		{"HintReplayBatch", c.HintReplayBatch},
+		{"MaxHints", c.MaxHints},
+		{"MaxSiblings", c.MaxSiblings},
+		{"MaxKeyBytes", c.MaxKeyBytes},
+		{"MaxValueBytes", c.MaxValueBytes},
+		{"TombstoneGraceTicks", c.TombstoneGraceTicks},
+		{"SyncIntervalTicks", c.SyncIntervalTicks},
+	}
+	for _, p := range positive {
+		if p.v < 1 {
+			return bad("%s=%d: must be at least 1", p.name, p.v)
+		}
+	}
+	return nil
+}
+
+// checkNWR validates a replication factor and quorum sizes against the
+// number of nodes able to hold replicas.
+func checkNWR(n, w, r, nodes int) error {
+	switch {
+	case n < 1:
+		return fmt.Errorf("N=%d: the replication factor must be at least 1", n)
+	case n > nodes:
+		return fmt.Errorf("N=%d: larger than the %d nodes that can hold replicas; lower N or add nodes", n, nodes)
+	case w < 1:
+		return fmt.Errorf("W=%d: a write must wait for at least 1 acknowledgement", w)
+	case w > n:
+		return fmt.Errorf("W=%d > N=%d: a write cannot wait for more acknowledgements than replicas; lower W or raise N", w, n)
+	case r < 1:
+		return fmt.Errorf("R=%d: a read must wait for at least 1 reply", r)
+	case r > n:
+		return fmt.Errorf("R=%d > N=%d: a read cannot wait for more replies than replicas; lower R or raise N", r, n)
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+package kv
+
+import (
+	"fmt"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+)
+
+// OpKind is a client operation.
+type OpKind uint8
+
+const (
+	// Get reads a key: its live values (more than one = siblings), whether
+	// it was found and, in vector-clock mode, a causal context.
+	Get OpKind = iota + 1
+	// Put writes a value, superseding the versions named by its context
+	// (vector clocks) or every older timestamp (LWW).
+	Put
+	// Delete writes a tombstone; it is a Put of "nothing".
+	Delete
+)
+
+// String returns "get", "put" or "delete".
+func (o OpKind) String() string {
+	switch o {
+	case Get:
+		return "get"
+	case Put:
+		return "put"
+	case Delete:
+		return "delete"
+	}
+	return fmt.Sprintf("OpKind(%d)", uint8(o))
+}
+
+// Status is the outcome of a client request.
+type Status uint8
+
+const (
+	// OK: the write reached W replicas or the read got R replies (and, with
+	// blocking read repair, its result is held by W replicas).
+	OK Status = iota + 1
+	// Fail: the operation certainly took effect nowhere — it was rejected
+	// before any replica was asked, or every replica refused it.
+	Fail
+	// Timeout: the outcome is unknown. The write may have reached some
+	// replicas (fewer than W acknowledged, or the deadline passed).
+	Timeout
+)
+
+// String returns "ok", "fail" or "timeout".
+func (s Status) String() string {
+	switch s {
+	case OK:
+		return "ok"
+	case Fail:
+		return "fail"
+	case Timeout:
+		return "timeout"
+	}
+	return fmt.Sprintf("Status(%d)", uint8(s))
+}
+
+// Request is a client operation submitted to a node, which coordinates it.
+type Request struct {
+	// ID is the client's id for the request; the Reply carries it back.
+	ID uint64
+	// Op is Get, Put or Delete.
+	Op OpKind
+	// Key is the key; it must be non-empty and at most MaxKeyBytes long.
+	Key string
+	// Value is the value of a Put (at most MaxValueBytes).
+	Value []byte
+	// Context is the opaque causal context of an earlier Get of the same
+	// key (vector-clock mode). Empty means "I have seen nothing": the write
+	// becomes a sibling of every existing version.
+	Context []byte
+	// N, W and R override the cluster defaults when non-zero.
+	N, W, R int
+}
+
+// Reply is a node's answer to a Request.
+type Reply struct {
+	// ID is the Request.ID this answers.
+	ID uint64
+	// Status is OK, Fail or Timeout.
+	Status Status
+	// Values are the live values of a Get, in a deterministic order; more
+	// than one means concurrent siblings (vector-clock mode).
+	Values [][]byte
+	// Found reports whether a Get found a live value.
+	Found bool
+	// Context is the causal context to pass to a later Put or Delete of
+	// the same key (vector-clock mode; nil under LWW).
+	Context []byte
+	// Err explains a Fail or Timeout.
+	Err string
+	// Coordinator is the node that coordinated the request (after any
+	// forwarding).
+	Coordinator sim.NodeID
+}
+
+// MsgType says what a Message is.
+type MsgType uint8
+
+const (
+	// MsgWrite asks a replica to merge Versions into key Key. With Hinted
+	// set the receiver is a fallback and stores them as a hint for HintFor.
+	// Repair marks read-repair and write-back traffic.
+	MsgWrite MsgType = iota + 1
+	// MsgWriteAck answers a MsgWrite: Refused with Err if it was not
+	// applied.
+	MsgWriteAck
+	// MsgRead asks a replica (or, with Hinted, a fallback holding a hint
+	// for HintFor) for its versions of Key.
+	MsgRead
+	// MsgReadReply answers a MsgRead with the replica's Versions.
+	MsgReadReply
+	// MsgForward asks another node to coordinate Req.
+	MsgForward
+	// MsgForwardReply carries the Reply of a forwarded request back.
+	MsgForwardReply
+	// MsgHandoff replays a hint: the owner merges Versions into Key and
+	// acknowledges with HintID and HintSeq.
+	MsgHandoff
+	// MsgHandoffAck acknowledges a MsgHandoff; the fallback deletes the
+	// hint if it has not changed since (same HintSeq).
+	MsgHandoffAck
+	// MsgPing probes a suspected peer.
+	MsgPing
+	// MsgPong answers a MsgPing.
+	MsgPong
+	msgTypeEnd
+)
+
+// String returns the message type's name, e.g. "write".
+func (t MsgType) String() string {
+	switch t {
+	case MsgWrite:
+		return "write"
+	case MsgWriteAck:
+		return "write-ack"
+	case MsgRead:
+		return "read"
+	case MsgReadReply:
+		return "read-reply"
+	case MsgForward:
+		return "forward"
+	case MsgForwardReply:
+		return "forward-reply"
+	case MsgHandoff:
+		return "handoff"
+	case MsgHandoffAck:
+		return "handoff-ack"
+	case MsgPing:
+		return "ping"
+	case MsgPong:
+		return "pong"
+	}
+	return fmt.Sprintf("MsgType(%d)", uint8(t))
+}
+
+// Message is every message nodes exchange: one plain value type with a
+// Type and the fields that type uses. It holds no pointers and no maps, so
+// it encodes with msgpack and crosses the simulated network as bytes.
+type Message struct {
+	// Type says which fields are meaningful.
+	Type MsgType
+	// Op is the sender's operation id for requests and the id being
+	// answered for replies.
+	Op uint64
+	// Key is the key a write, read or handoff is about.
+	Key string
+	// Versions are the versions written, read or handed off.
+	Versions []Version
+	// Hinted marks a write or read addressed to a fallback on behalf of
+	// home replica HintFor.
+	Hinted bool
+	// HintFor is the home replica a hinted write or read stands in for.
+	HintFor sim.NodeID
+	// Repair marks a write sent by read repair or a blocking write-back.
+	Repair bool
+	// Refused reports in a MsgWriteAck that the write was not applied.
+	Refused bool
+	// Err explains a refusal.
+	Err string
+	// HintID and HintSeq identify the hint a MsgHandoff replays and its
+	// MsgHandoffAck acknowledges.
+	HintID, HintSeq uint64
+	// Req is the request of a MsgForward.
+	Req Request
+	// Reply is the reply of a MsgForwardReply.
+	Reply Reply
+}
+
+// Envelope is a message addressed to a node.
+type Envelope struct {
+	// To is the destination node.
+	To sim.NodeID
+	// Msg is the message.
+	Msg Message
+}
+
+// Ready is what a node produced since the last call to Node.Ready:
+// messages to send, in order, and replies to clients.
+type Ready struct {
+	// Messages are the messages to send.
+	Messages []Envelope
+	// Replies are the client replies.
+	Replies []Reply
+}

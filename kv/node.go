@@ -1,0 +1,268 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/ring"
+)
+
+// Errors a Reply.Err can start with, and that NewNode returns. Compare
+// with errors.Is where an error value is available.
+var (
+	// ErrBadRequest: the request itself is invalid (empty key, oversize
+	// value, bad N/W/R override, context of another key...).
+	ErrBadRequest = errors.New("kv: bad request")
+	// ErrUnavailable: the coordinator believes fewer replicas reachable
+	// than the request needs, so it asked none.
+	ErrUnavailable = errors.New("kv: not enough replicas reachable")
+	// ErrTooManySiblings: the write would leave more than MaxSiblings
+	// versions of the key. Read the key and write with its context to
+	// merge the siblings.
+	ErrTooManySiblings = errors.New("kv: too many siblings")
+	// ErrHintStoreFull: a fallback refused a hinted write because its hint
+	// store is full under HintRejectWhenFull.
+	ErrHintStoreFull = errors.New("kv: hint store full")
+	// ErrBadNode: NewNode got a nil dependency.
+	ErrBadNode = errors.New("kv: bad node")
+)
+
+// metaIncarnation names the durable incarnation counter in the Store.
+const metaIncarnation = "incarnation"
+
+// seqMask keeps the sequence half of a counter.
+const seqMask = 1<<32 - 1
+
+// Node is one Dynamo-style replica and coordinator, driven entirely by
+// method calls (Step, Submit, Tick) and drained with Ready. A Node is not
+// safe for concurrent use; a simulated run calls it from one goroutine.
+type Node struct {
+	id    sim.NodeID
+	cfg   Config
+	ring  *ring.Ring
+	store Store
+	wall  func() int64
+	rng   *sim.RNG
+
+	now         int64  // ticks since this incarnation started
+	incarnation uint64 // durable, bumped at every NewNode
+	seq         uint64 // dots, op ids and hint ids within the incarnation
+
+	ops   []*op          // active operations in creation order
+	opIdx map[uint64]*op // lookup only, never iterated
+
+	peers map[sim.NodeID]*peer // lookup only; iteration goes over ring.Nodes()
+
+	out     []Envelope
+	replies []Reply
+
+	tombs  []tombEntry      // tombstones in the order they were stored
+	tombAt map[string]int64 // tick the key's current tombstone was stored; lookup only
+
+	nextProbe, nextReplay, nextSync int64
+
+	stats   Stats
+	ignored [numIgnoreReasons]uint64
+	buf     []sim.NodeID
+}
+
+// peer is the node's local failure suspicion about one other node.
+type peer struct {
+	// waitingSince is the tick of the oldest request sent since the peer
+	// was last heard from; -1 when none is waiting.
+	waitingSince int64
+	suspected    bool
+}
+
+type tombEntry struct {
+	key string
+	at  int64
+}
+
+// NewNode returns node id of a cluster whose ring is r, over store. For a
+// restart, call store.Crash() and pass the same store: the new node starts
+// from the durable data and hints with a new incarnation, so it never
+// reissues a dot or an operation id. wallClock gives the node's (possibly
+// skewed) wall-clock time in nanoseconds for LWW timestamps; rng is the
+// node's own stream (fork it by name, e.g. "node/3").
+func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock func() int64, rng *sim.RNG) (*Node, error) {
+	switch {
+	case r == nil:
+		return nil, fmt.Errorf("%w: nil ring", ErrBadNode)
+	case store == nil:
+		return nil, fmt.Errorf("%w: nil store", ErrBadNode)
+	case wallClock == nil:
+		return nil, fmt.Errorf("%w: nil wall clock", ErrBadNode)
+	case rng == nil:
+		return nil, fmt.Errorf("%w: nil rng", ErrBadNode)
+	}
+	if err := cfg.Validate(r.Len()); err != nil {
+		return nil, err
+	}
+	inc, _ := store.Meta(metaIncarnation)
+	inc++
+	if inc >= 1<<32 {
+		return nil, fmt.Errorf("%w: incarnation counter exhausted", ErrBadNode)
+	}
+	store.SetMeta(metaIncarnation, inc)
+	n := &Node{
+		id: id, cfg: cfg, ring: r, store: store, wall: wallClock, rng: rng,
+		incarnation: inc,
+		opIdx:       map[uint64]*op{},
+		peers:       map[sim.NodeID]*peer{},
+		tombAt:      map[string]int64{},
+	}
+	n.nextProbe = 1 + int64(rng.Fork("probe").IntN(cfg.ProbeIntervalTicks))
+	n.nextReplay = 1 + int64(rng.Fork("replay").IntN(cfg.HintReplayIntervalTicks))
+	n.nextSync = 1 + int64(rng.Fork("sync").IntN(cfg.SyncIntervalTicks))
+	// Tombstones found on disk start their grace period now: a restart
+	// can lengthen a grace period, never shorten it.
+	for _, k := range store.Keys() {
+		if vs, _ := store.Get(k); allTombstones(vs) {
+			n.noteTombstone(k)
+		}
+	}
+	return n, nil
+}
+
+// ID returns the node's id.
+func (n *Node) ID() sim.NodeID { return n.id }
+
+// Config returns the node's configuration.
+func (n *Node) Config() Config { return n.cfg }
+
+// Incarnation returns how many times a Node was built over this store.
+func (n *Node) Incarnation() uint64 { return n.incarnation }
+
+// Ring returns the ring the node currently routes with.
+func (n *Node) Ring() *ring.Ring { return n.ring }
+
+// SetRing replaces the ring the node routes new requests with. Operations
+// in flight keep their replicas. Requests that the new ring cannot serve
+// (e.g. N larger than its membership) fail with a clear error.
+func (n *Node) SetRing(r *ring.Ring) { n.ring = r }
+
+// Ready returns and clears the messages and replies produced so far.
+func (n *Node) Ready() Ready {
+	rd := Ready{Messages: n.out, Replies: n.replies}
+	n.out, n.replies = nil, nil
+	return rd
+}
+
+// HasReady reports whether Ready would return anything.
+func (n *Node) HasReady() bool { return len(n.out) > 0 || len(n.replies) > 0 }
+
+// next returns a fresh counter: incarnation in the high half, sequence in
+// the low half. Within an incarnation it never wraps; at 2^32-1 sequences
+// the node moves to a new incarnation durably.
+func (n *Node) next() uint64 {
+	if n.seq == seqMask {
+		n.incarnation++
+		n.store.SetMeta(metaIncarnation, n.incarnation)
+		n.seq = 0
+	}
+	n.seq++
+	return n.incarnation<<32 | n.seq
+}
+
+// send queues a message; requests start the peer's suspicion clock.
+func (n *Node) send(to sim.NodeID, m Message) {
+	switch m.Type {
+	case MsgWrite, MsgRead, MsgForward, MsgHandoff, MsgPing:
+		p := n.peer(to)
+		if p.waitingSince < 0 {
+			p.waitingSince = n.now
+		}
+	}
+	n.stats.MessagesSent++
+	n.out = append(n.out, Envelope{To: to, Msg: m})
+}
+
+func (n *Node) peer(id sim.NodeID) *peer {
+	p, ok := n.peers[id]
+	if !ok {
+		p = &peer{waitingSince: -1}
+		n.peers[id] = p
+	}
+	return p
+}
+
+// suspected reports whether the node believes id unreachable. A node never
+// suspects itself.
+func (n *Node) suspected(id sim.NodeID) bool {
+	if id == n.id {
+		return false
+	}
+	p, ok := n.peers[id]
+	return ok && p.suspected
+}
+
+// Suspects returns the peers this node currently suspects, sorted.
+func (n *Node) Suspects() []sim.NodeID {
+	var out []sim.NodeID
+	for _, id := range n.ring.Nodes() {
+		if n.suspected(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// heard clears the suspicion of a peer that just sent a valid message.
+func (n *Node) heard(id sim.NodeID) {
+	p := n.peer(id)
+	p.waitingSince = -1
+	p.suspected = false
+}
+
+// Tick advances the node's timers by one tick: failure suspicion, request
+// deadlines, probes of suspected peers, hint replay, the periodic sync and
+// tombstone purging, in that order.
+func (n *Node) Tick() {
+	n.now++
+	for _, id := range n.ring.Nodes() {
+		if id == n.id {
+			continue
+		}
+		p, ok := n.peers[id]
+		if ok && !p.suspected && p.waitingSince >= 0 && n.now-p.waitingSince >= int64(n.cfg.SuspectAfterTicks) {
+			p.suspected = true
+			n.stats.Suspicions++
+		}
+	}
+	var expired []*op
+	for _, o := range n.ops {
+		if o.deadline <= n.now {
+			expired = append(expired, o)
+		}
+	}
+	for _, o := range expired {
+		n.finish(o)
+	}
+	if n.now >= n.nextProbe {
+		n.nextProbe = n.now + int64(n.cfg.ProbeIntervalTicks)
+		for _, id := range n.Suspects() {
+			n.send(id, Message{Type: MsgPing})
+		}
+	}
+	if n.now >= n.nextReplay {
+		n.nextReplay = n.now + int64(n.cfg.HintReplayIntervalTicks)
+		if n.cfg.HintedHandoff {
+			n.replayHints()
+		}
+	}
+	if n.now >= n.nextSync {
+		n.nextSync = n.now + int64(n.cfg.SyncIntervalTicks)
+		n.sync()
+	}
+	n.purgeTombstones()
+}
+
+func (n *Node) sync() {
+	n.store.Sync()
+	n.stats.Syncs++
+}
+
+// Now returns the node's tick count in this incarnation.
+func (n *Node) Now() int64 { return n.now }

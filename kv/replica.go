@@ -1,0 +1,299 @@
+package kv
+
+import (
+	"fmt"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+)
+
+// Step hands the node a message from node from. Malformed messages,
+// unknown types and replies nobody waits for are ignored and counted by
+// reason in Stats; Step never panics on network input.
+func (n *Node) Step(from sim.NodeID, m Message) {
+	n.stats.MessagesReceived++
+	if reason := n.checkMessage(m); reason != ignoreNone {
+		n.ignore(reason)
+		return
+	}
+	n.heard(from)
+	switch m.Type {
+	case MsgWrite:
+		err := n.applyWrite(m.Key, m.Versions, m.Hinted, m.HintFor)
+		ack := Message{Type: MsgWriteAck, Op: m.Op, Key: m.Key, Repair: m.Repair}
+		if err != nil {
+			ack.Refused, ack.Err = true, err.Error()
+		}
+		n.send(from, ack)
+	case MsgWriteAck:
+		n.onWriteAck(from, m)
+	case MsgRead:
+		n.stats.ReadsServed++
+		n.send(from, Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Versions: n.readLocal(m.Key, m.Hinted, m.HintFor)})
+	case MsgReadReply:
+		o := n.opIdx[m.Op]
+		if o == nil || o.kind != opRead {
+			n.ignore(ignoreUnknownOp)
+			return
+		}
+		i := o.target(from)
+		if i < 0 || o.targets[i].state != tPending {
+			n.ignore(ignoreUnexpected)
+			return
+		}
+		n.onReadReply(o, i, m.Versions)
+	case MsgForward:
+		if err := n.validateRequest(m.Req); err != nil {
+			n.send(from, Message{Type: MsgForwardReply, Op: m.Op,
+				Reply: Reply{ID: m.Req.ID, Status: Fail, Err: err.Error(), Coordinator: n.id}})
+			return
+		}
+		n.stats.CoordinatedForOthers++
+		n.coordinate(m.Req, true, from, m.Op)
+	case MsgForwardReply:
+		o := n.opIdx[m.Op]
+		if o == nil || o.kind != opForward {
+			n.ignore(ignoreUnknownOp)
+			return
+		}
+		if o.forwardTo != from {
+			n.ignore(ignoreUnexpected)
+			return
+		}
+		n.reply(o, m.Reply)
+		n.finish(o)
+	case MsgHandoff:
+		err := n.applyWrite(m.Key, m.Versions, false, 0)
+		ack := Message{Type: MsgHandoffAck, Key: m.Key, HintID: m.HintID, HintSeq: m.HintSeq}
+		if err != nil {
+			ack.Refused, ack.Err = true, err.Error()
+		}
+		n.send(from, ack)
+	case MsgHandoffAck:
+		h, ok := n.store.Hint(from, m.Key)
+		switch {
+		case m.Refused:
+			n.stats.HandoffsRefused++
+		case ok && h.ID == m.HintID && h.Seq == m.HintSeq:
+			n.store.DeleteHint(from, m.Key)
+			n.stats.HintsDelivered++
+		default:
+			// The hint changed (a newer write merged into it) or is gone:
+			// keep it; the next replay sends the newer versions.
+			n.stats.HandoffAcksStale++
+		}
+	case MsgPing:
+		n.send(from, Message{Type: MsgPong})
+	case MsgPong:
+	}
+}
+
+// onWriteAck routes a write acknowledgement to the op waiting for it.
+func (n *Node) onWriteAck(from sim.NodeID, m Message) {
+	if m.Op == 0 {
+		return // an asynchronous read repair: nobody waits for it
+	}
+	o := n.opIdx[m.Op]
+	if o == nil || o.kind == opForward {
+		n.ignore(ignoreUnknownOp)
+		return
+	}
+	i := o.target(from)
+	if i < 0 {
+		n.ignore(ignoreUnexpected)
+		return
+	}
+	switch o.kind {
+	case opWrite:
+		if o.targets[i].state != tPending {
+			n.ignore(ignoreUnexpected)
+			return
+		}
+		var err error
+		if m.Refused {
+			err = fmt.Errorf("%s", m.Err)
+		}
+		n.onWriteResult(o, i, err)
+	case opRead:
+		if !o.targets[i].wbSent {
+			n.ignore(ignoreUnexpected)
+			return
+		}
+		n.onWriteBackAck(o, i, m.Refused)
+	}
+}
+
+// checkMessage returns why m must be ignored, or ignoreNone.
+func (n *Node) checkMessage(m Message) ignoreReason {
+	if m.Type == 0 || m.Type >= msgTypeEnd {
+		return ignoreUnknownType
+	}
+	switch m.Type {
+	case MsgWrite, MsgRead, MsgHandoff, MsgReadReply, MsgHandoffAck:
+		if m.Key == "" || len(m.Key) > n.cfg.MaxKeyBytes {
+			return ignoreMalformed
+		}
+	}
+	switch m.Type {
+	case MsgWrite, MsgHandoff, MsgReadReply:
+		if (m.Type != MsgReadReply && len(m.Versions) == 0) || len(m.Versions) > n.cfg.MaxSiblings {
+			return ignoreMalformed
+		}
+		if n.cfg.Resolve == LWW && len(m.Versions) > 1 {
+			return ignoreMalformed
+		}
+		for _, v := range m.Versions {
+			if v.validate(n.cfg.MaxValueBytes) != nil {
+				return ignoreMalformed
+			}
+		}
+	}
+	switch m.Type {
+	case MsgRead, MsgReadReply, MsgForward, MsgForwardReply:
+		if m.Op == 0 {
+			return ignoreMalformed
+		}
+	}
+	return ignoreNone
+}
+
+// applyWrite merges vs into key's versions, or into the hint for hintFor
+// when hinted. It returns a refusal (sibling limit, full hint store) and
+// syncs first when SyncBeforeAck is set.
+func (n *Node) applyWrite(key string, vs []Version, hinted bool, hintFor sim.NodeID) error {
+	mode := n.cfg.Resolve
+	if hinted && hintFor != n.id {
+		h, ok := n.store.Hint(hintFor, key)
+		merged := reconcile(mode, h.Versions, vs)
+		if len(merged) > n.cfg.MaxSiblings {
+			n.stats.WritesRefused++
+			return fmt.Errorf("%w: hint for %v would hold %d versions of %q (MaxSiblings=%d)", ErrTooManySiblings, hintFor, len(merged), key, n.cfg.MaxSiblings)
+		}
+		if !ok && n.store.HintCount() >= n.cfg.MaxHints {
+			if n.cfg.HintPolicy == HintRejectWhenFull {
+				n.stats.HintsRejected++
+				n.stats.WritesRefused++
+				return fmt.Errorf("%w: %v holds MaxHints=%d hints", ErrHintStoreFull, n.id, n.cfg.MaxHints)
+			}
+			oldest := n.store.Hints()[0]
+			n.store.DeleteHint(oldest.Owner, oldest.Key)
+			n.stats.HintsEvicted++
+		}
+		if !ok || !sameDots(h.Versions, merged) {
+			id := h.ID
+			if !ok {
+				id = n.next()
+				n.stats.HintsStored++
+			}
+			n.store.PutHint(Hint{ID: id, Seq: n.next(), Owner: hintFor, Key: key, Versions: merged})
+		}
+	} else {
+		cur, _ := n.store.Get(key)
+		merged := reconcile(mode, cur, vs)
+		if len(merged) > n.cfg.MaxSiblings {
+			n.stats.WritesRefused++
+			return fmt.Errorf("%w: %q would hold %d versions (MaxSiblings=%d); read it and write with its context to merge", ErrTooManySiblings, key, len(merged), n.cfg.MaxSiblings)
+		}
+		if !sameDots(cur, merged) {
+			n.store.Put(key, merged)
+			if allTombstones(merged) {
+				n.noteTombstone(key)
+			} else {
+				delete(n.tombAt, key)
+			}
+		}
+	}
+	n.stats.WritesApplied++
+	if n.cfg.SyncBeforeAck {
+		n.sync()
+	}
+	return nil
+}
+
+// sameDots reports whether two version sets hold the same writes.
+func sameDots(a, b []Version) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Dot != b[i].Dot {
+			return false
+		}
+	}
+	return true
+}
+
+// readLocal returns this node's versions of key, or of its hint for
+// hintFor when hinted.
+func (n *Node) readLocal(key string, hinted bool, hintFor sim.NodeID) []Version {
+	if hinted && hintFor != n.id {
+		h, _ := n.store.Hint(hintFor, key)
+		return h.Versions
+	}
+	vs, _ := n.store.Get(key)
+	return vs
+}
+
+// coordinatorHint keeps a hint for a home replica that did not
+// acknowledge a strict-quorum write (HintedHandoff on).
+func (n *Node) coordinatorHint(owner sim.NodeID, key string, vs []Version) {
+	if err := n.applyWrite(key, vs, true, owner); err == nil {
+		n.stats.CoordinatorHints++
+	}
+}
+
+// replayHints sends up to HintReplayBatch hints, oldest first, to owners
+// believed reachable. Hints for nodes no longer on the ring are kept and
+// not replayed.
+func (n *Node) replayHints() {
+	sent := 0
+	for _, h := range n.store.Hints() {
+		if sent >= n.cfg.HintReplayBatch {
+			break
+		}
+		if h.Owner == n.id {
+			// The ring now makes this node the owner: apply and drop.
+			if n.applyWrite(h.Key, h.Versions, false, 0) == nil {
+				n.store.DeleteHint(h.Owner, h.Key)
+				n.stats.HintsDelivered++
+			}
+			continue
+		}
+		if !n.ring.Contains(h.Owner) || n.suspected(h.Owner) {
+			continue
+		}
+		sent++
+		n.stats.HintsReplayed++
+		n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})
+	}
+}
+
+// noteTombstone starts the grace period of key's tombstone now.
+func (n *Node) noteTombstone(key string) {
+	n.tombAt[key] = n.now
+	n.tombs = append(n.tombs, tombEntry{key: key, at: n.now})
+}
+
+// purgeTombstones deletes keys whose tombstone is older than the grace
+// period and was not superseded since.
+func (n *Node) purgeTombstones() {
+	grace := int64(n.cfg.TombstoneGraceTicks)
+	drop := 0
+	for _, e := range n.tombs {
+		if at, ok := n.tombAt[e.key]; !ok || at != e.at {
+			drop++ // superseded by a value or a newer tombstone
+			continue
+		}
+		if n.now-e.at < grace {
+			break
+		}
+		drop++
+		delete(n.tombAt, e.key)
+		if vs, ok := n.store.Get(e.key); ok && allTombstones(vs) {
+			n.store.Delete(e.key)
+			n.stats.TombstonesPurged++
+		}
+	}
+	if drop > 0 {
+		n.tombs = append(n.tombs[:0], n.tombs[drop:]...)
+	}
+}
