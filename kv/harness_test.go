@@ -258,13 +258,17 @@ func (h *harness) cluster(kv map[string]string) {
 	c := DefaultConfig()
 	c.N, c.W, c.R = h.intArg(kv, "N", 3), h.intArg(kv, "W", 2), h.intArg(kv, "R", 2)
 	modes := map[string]func(string){
-		"quorum":     func(s string) { c.Quorum = map[string]QuorumMode{"strict": Strict, "sloppy": Sloppy}[s] },
-		"resolve":    func(s string) { c.Resolve = map[string]ResolveMode{"lww": LWW, "vclock": VectorClock}[s] },
-		"repair":     func(s string) { c.ReadRepair = map[string]ReadRepairMode{"off": RepairOff, "async": RepairAsync, "blocking": RepairBlocking}[s] },
-		"hintpolicy": func(s string) { c.HintPolicy = map[string]HintPolicy{"reject": HintRejectWhenFull, "evict": HintEvictOldest}[s] },
-		"handoff":    func(s string) { c.HintedHandoff = s == "on" },
-		"sync":       func(s string) { c.SyncBeforeAck = s == "on" },
-		"forward":    func(s string) { c.ForwardToPreferred = s == "on" },
+		"quorum":  func(s string) { c.Quorum = map[string]QuorumMode{"strict": Strict, "sloppy": Sloppy}[s] },
+		"resolve": func(s string) { c.Resolve = map[string]ResolveMode{"lww": LWW, "vclock": VectorClock}[s] },
+		"repair": func(s string) {
+			c.ReadRepair = map[string]ReadRepairMode{"off": RepairOff, "async": RepairAsync, "blocking": RepairBlocking}[s]
+		},
+		"hintpolicy": func(s string) {
+			c.HintPolicy = map[string]HintPolicy{"reject": HintRejectWhenFull, "evict": HintEvictOldest}[s]
+		},
+		"handoff": func(s string) { c.HintedHandoff = s == "on" },
+		"sync":    func(s string) { c.SyncBeforeAck = s == "on" },
+		"forward": func(s string) { c.ForwardToPreferred = s == "on" },
 	}
 	for k, f := range modes {
 		if v, ok := kv[k]; ok {
