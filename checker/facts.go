@@ -1,0 +1,184 @@
+package checker
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/internal/sim"
+)
+
+// facts indexes a history for the lost-write, durability and siblings
+// checkers. Maps are only looked up; every iteration goes over slices.
+type facts struct {
+	ops      []history.Op
+	keys     []string              // sorted keys that have writes, adds or final reads
+	setKey   map[string]bool       // keys with add operations
+	finals   map[string][]int      // key -> ok final reads, in history order
+	unfinal  map[string]int        // key -> final reads without an ok answer
+	deletes  map[string][]int      // key -> deletes that did not fail
+	producer map[keyValue]int      // (key, value) -> the write, cas or add producing it
+	seen     map[keyValue]sim.Time // (key, value) -> earliest time it was certainly in the store
+	supers   map[keyValue][]int    // (key, value) -> non-failed writes/deletes whose context includes it
+}
+
+// gather builds the facts, rejecting histories whose written values are
+// not unique per key (lost writes could not be attributed) and keys that
+// mix set adds with writes.
+func gather(ops []history.Op) (*facts, error) {
+	f := &facts{
+		ops:      ops,
+		setKey:   make(map[string]bool),
+		finals:   make(map[string][]int),
+		unfinal:  make(map[string]int),
+		deletes:  make(map[string][]int),
+		producer: make(map[keyValue]int),
+		seen:     make(map[keyValue]sim.Time),
+		supers:   make(map[keyValue][]int),
+	}
+	known := make(map[string]bool)
+	writeKey := make(map[string]int)
+	addKey := make(map[string]int)
+	for i := range ops {
+		o := &ops[i]
+		switch o.Outcome {
+		case history.OK, history.Fail, history.Info:
+		default:
+			return nil, fmt.Errorf("checker: operation %d (%s): outcome %q (want ok, fail or info)", i, o, o.Outcome)
+		}
+		if o.Return < o.Call {
+			return nil, fmt.Errorf("checker: operation %d (%s): returns at %s, before its call at %s", i, o, o.Return, o.Call)
+		}
+		if !known[o.Key] && (o.Kind != history.Read || o.Final) {
+			known[o.Key] = true
+			f.keys = append(f.keys, o.Key)
+		}
+		switch o.Kind {
+		case history.Write, history.CAS, history.Add:
+			kv := keyValue{o.Key, o.Value}
+			if j, dup := f.producer[kv]; dup {
+				return nil, fmt.Errorf("checker: value %q is written twice on key %q (operations %d and %d); give every write a unique value", o.Value, o.Key, j, i)
+			}
+			f.producer[kv] = i
+			if o.Kind == history.Add {
+				f.setKey[o.Key] = true
+				addKey[o.Key] = i
+			} else if _, ok := writeKey[o.Key]; !ok {
+				writeKey[o.Key] = i
+			}
+		case history.Delete:
+			if _, ok := writeKey[o.Key]; !ok {
+				writeKey[o.Key] = i
+			}
+			if o.Outcome != history.Fail {
+				f.deletes[o.Key] = append(f.deletes[o.Key], i)
+			}
+		case history.Read:
+			if o.Outcome == history.OK {
+				for _, v := range o.Values {
+					f.see(keyValue{o.Key, v}, o.Return)
+				}
+			}
+			if o.Final {
+				if o.Outcome == history.OK {
+					f.finals[o.Key] = append(f.finals[o.Key], i)
+				} else {
+					f.unfinal[o.Key]++
+				}
+			}
+		}
+		if o.Kind == history.CAS && o.Outcome == history.OK {
+			f.see(keyValue{o.Key, o.Expect}, o.Return)
+		}
+		for _, c := range o.Context {
+			kv := keyValue{o.Key, c}
+			f.see(kv, o.Call) // the client had read c before it invoked o
+			if o.Outcome != history.Fail && (o.Kind == history.Write || o.Kind == history.Delete) {
+				f.supers[kv] = append(f.supers[kv], i)
+			}
+		}
+	}
+	for _, k := range f.keys {
+		w, hasW := writeKey[k]
+		a, hasA := addKey[k]
+		if hasW && hasA {
+			return nil, fmt.Errorf("checker: key %q mixes set adds (operation %d) with writes or deletes (operation %d); use one key per set", k, a, w)
+		}
+	}
+	slices.Sort(f.keys)
+	return f, nil
+}
+
+func (f *facts) see(kv keyValue, t sim.Time) {
+	if s, ok := f.seen[kv]; !ok || t < s {
+		f.seen[kv] = t
+	}
+}
+
+// effective reports whether operation i certainly took effect: it is ok, or
+// an info write whose value was observed.
+func (f *facts) effective(i int) bool {
+	o := &f.ops[i]
+	if o.Outcome == history.OK {
+		return true
+	}
+	_, seen := f.seen[keyValue{o.Key, o.Value}]
+	return o.Outcome == history.Info && o.Kind == history.Write && seen
+}
+
+// possiblySuperseded reports whether some write or delete that may have
+// taken effect had v in its causal context: an ok write or delete, an info
+// write whose value was observed, or an info delete (which cannot be
+// observed, so it is given the benefit of the doubt). An info write nobody
+// observed does not count: had it taken effect it would be visible, or
+// superseded by a context that names it.
+func (f *facts) possiblySuperseded(kv keyValue) bool {
+	for _, s := range f.supers[kv] {
+		if f.effective(s) || f.ops[s].Kind == history.Delete {
+			return true
+		}
+	}
+	return false
+}
+
+// supersededBefore returns a write or delete that certainly took effect
+// before time t and had kv in its context (an ok one that completed before
+// t, or an info write observed before t), or -1.
+func (f *facts) supersededBefore(kv keyValue, t sim.Time) int {
+	for _, s := range f.supers[kv] {
+		o := &f.ops[s]
+		if o.Outcome == history.OK && o.End < t {
+			return s
+		}
+		if o.Outcome == history.Info && o.Kind == history.Write {
+			if seen, ok := f.seen[keyValue{o.Key, o.Value}]; ok && seen < t {
+				return s
+			}
+		}
+	}
+	return -1
+}
+
+// judging returns the ok final reads of key invoked after time t.
+func (f *facts) judging(key string, t sim.Time) []int {
+	var out []int
+	for _, i := range f.finals[key] {
+		if f.ops[i].Call > t {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func contains(vs []string, v string) bool { return slices.Contains(vs, v) }
+
+// describeRead formats a read's answer for explanations.
+func describeRead(o *history.Op) string {
+	if o.NotFound || len(o.Values) == 0 {
+		return "not found"
+	}
+	if len(o.Values) > 8 {
+		return fmt.Sprintf("%d values", len(o.Values))
+	}
+	return fmt.Sprintf("%q", o.Values)
+}
