@@ -95,20 +95,75 @@ type claim struct {
 	ms     []Member
 	counts []int
 	owners []sim.NodeID
+	// idx[s] is the index in ms of shard s's owner, or -1 when the owner
+	// is leaving.
+	idx []int32
 }
 
 func newClaim(q, w int, ms []Member, owners []sim.NodeID) *claim {
-	c := &claim{q: q, w: w, ms: ms, counts: make([]int, len(ms)), owners: owners}
-	for _, o := range owners {
-		if i, ok := c.index(o); ok {
+	c := &claim{q: q, w: w, ms: ms, counts: make([]int, len(ms)), owners: owners, idx: make([]int32, len(owners))}
+	lookup := newIDIndex(ms)
+	for s, o := range owners {
+		i := lookup.get(o)
+		c.idx[s] = i
+		if i >= 0 {
 			c.counts[i]++
 		}
 	}
 	return c
 }
 
-func (c *claim) index(id sim.NodeID) (int, bool) {
-	return slices.BinarySearchFunc(c.ms, id, func(m Member, id sim.NodeID) int { return cmpID(m.ID, id) })
+// move gives shard s to member i.
+func (c *claim) move(s, i int) {
+	if from := c.idx[s]; from >= 0 {
+		c.counts[from]--
+	}
+	c.owners[s], c.idx[s] = c.ms[i].ID, int32(i)
+	c.counts[i]++
+}
+
+// idIndex maps node ids to their index in a sorted member slice: a dense
+// table when the ids are small, else binary search.
+type idIndex struct {
+	dense []int32
+	ms    []Member
+}
+
+func newIDIndex(ms []Member) idIndex {
+	x := idIndex{ms: ms}
+	if len(ms) > 0 && ms[len(ms)-1].ID < 1<<16 {
+		x.dense = make([]int32, ms[len(ms)-1].ID+1)
+		for i := range x.dense {
+			x.dense[i] = -1
+		}
+		for i, m := range ms {
+			x.dense[m.ID] = int32(i)
+		}
+	}
+	return x
+}
+
+// get returns the index of id, or -1 if it is not a member.
+func (x idIndex) get(id sim.NodeID) int32 {
+	if x.dense != nil {
+		if int(id) < len(x.dense) {
+			return x.dense[id]
+		}
+		return -1
+	}
+	lo, hi := 0, len(x.ms)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if x.ms[mid].ID < id {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(x.ms) && x.ms[lo].ID == id {
+		return int32(lo)
+	}
+	return -1
 }
 
 // excess compares member i's load to its share, scaled by W to stay exact:
@@ -133,21 +188,21 @@ func (c *claim) adjacent(s int, id sim.NodeID) bool {
 // any, so stolen shards spread around the ring.
 func (c *claim) steal(seed uint64, t, k int) {
 	taker := c.ms[t].ID
-	lists := make([][]int, len(c.ms))
-	scores := make([]uint64, c.q)
-	for s, o := range c.owners {
-		if i, ok := c.index(o); ok && i != t {
-			lists[i] = append(lists[i], s)
-			scores[s] = TokenHash(seed^stealSalt, taker, uint32(s))
-		}
+	// Bucket the shards by owner (a counting sort): mine[v] lists v's.
+	start := make([]int, len(c.ms)+1)
+	for _, i := range c.idx {
+		start[i+1]++
 	}
-	for _, l := range lists {
-		slices.SortFunc(l, func(a, b int) int {
-			if c := cmp.Compare(scores[a], scores[b]); c != 0 {
-				return c
-			}
-			return cmp.Compare(a, b)
-		})
+	for i := range c.ms {
+		start[i+1] += start[i]
+	}
+	order := make([]int, start[len(c.ms)])
+	next := slices.Clone(start[:len(c.ms)])
+	for s, i := range c.idx {
+		if i >= 0 {
+			order[next[i]] = s
+			next[i]++
+		}
 	}
 	for range k {
 		v := -1
@@ -162,26 +217,18 @@ func (c *claim) steal(seed uint64, t, k int) {
 		if v < 0 {
 			return // unreachable when Q >= W: someone always has two shards
 		}
-		victim := c.ms[v].ID
-		pick, fallback := -1, -1
-		for _, s := range lists[v] {
-			if c.owners[s] != victim {
-				continue
+		pick, pickAdj, pickScore := -1, false, uint64(0)
+		for _, s := range order[start[v]:start[v+1]] {
+			if c.idx[s] != int32(v) {
+				continue // already stolen
 			}
-			if fallback < 0 {
-				fallback = s
-			}
-			if !c.adjacent(s, taker) {
-				pick = s
-				break
+			adj := c.adjacent(s, taker)
+			score := TokenHash(seed^stealSalt, taker, uint32(s))
+			if pick < 0 || (pickAdj && !adj) || (adj == pickAdj && score < pickScore) {
+				pick, pickAdj, pickScore = s, adj, score
 			}
 		}
-		if pick < 0 {
-			pick = fallback
-		}
-		c.owners[pick] = taker
-		c.counts[v]--
-		c.counts[t]++
+		c.move(pick, t)
 	}
 }
 
@@ -208,11 +255,7 @@ func (c *claim) give(shards []int, skip int) {
 				}
 			}
 		}
-		if i, ok := c.index(c.owners[s]); ok {
-			c.counts[i]--
-		}
-		c.owners[s] = c.ms[best].ID
-		c.counts[best]++
+		c.move(s, best)
 	}
 }
 
