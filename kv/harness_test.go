@@ -334,6 +334,9 @@ func (h *harness) submit(op string, id sim.NodeID, kv map[string]string) {
 		ref, err := strconv.ParseUint(strings.TrimPrefix(c, "#"), 10, 64)
 		require.NoError(h.t, err)
 		req.Context = h.ctxs[ref]
+		if req.Context == nil {
+			h.fatalf("request #%d returned no context", ref)
+		}
 	}
 	n := h.nodes[id]
 	if n == nil {
