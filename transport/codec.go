@@ -62,11 +62,11 @@ func checkType(t reflect.Type, path string, seen map[reflect.Type]bool) error {
 		return nil
 	}
 	seen[t] = true
-	if customCodec(t) {
-		return nil
-	}
 	if t == timeType {
 		return fmt.Errorf("transport: cannot carry %s of type time.Time: send virtual time as sim.Time (int64 nanoseconds)", path)
+	}
+	if customCodec(t) {
+		return nil
 	}
 	switch t.Kind() {
 	case reflect.Chan, reflect.Func, reflect.UnsafePointer:
