@@ -63,9 +63,14 @@ type Entry struct {
 	Claims []uint64 `codec:"c"`
 }
 
-// Clone returns a copy of e that shares no memory with it.
+// Clone returns a copy of e that shares no memory with it; empty Claims
+// become nil, so equal entries are also deeply equal.
 func (e Entry) Clone() Entry {
-	e.Claims = slices.Clone(e.Claims)
+	if len(e.Claims) == 0 {
+		e.Claims = nil
+	} else {
+		e.Claims = slices.Clone(e.Claims)
+	}
 	return e
 }
 
