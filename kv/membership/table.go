@@ -210,7 +210,7 @@ func New(cfg Config, self Self, rng *sim.RNG) (*Table, error) {
 	if rng == nil {
 		return nil, fmt.Errorf("%w: a nil RNG; pass the node's own stream, e.g. root.Fork(\"membership/<id>\")", ErrBadConfig)
 	}
-	e := Entry{ID: self.ID, Incarnation: self.Incarnation, Status: Alive, Weight: self.Weight, Claims: slices.Clone(self.Claims)}
+	e := Entry{ID: self.ID, Incarnation: self.Incarnation, Status: Alive, Weight: self.Weight, Claims: self.Claims}.Clone()
 	if len(e.Claims) > 0 {
 		e.Epoch = 1
 	}
@@ -366,8 +366,9 @@ func (t *Table) Leave() {
 // prefers them over older claims of other nodes.
 func (t *Table) SetClaims(weight uint32, claims []uint64) error {
 	s := &t.members[t.selfIndex()]
-	e := s.Entry.Clone()
-	e.Weight, e.Claims = weight, slices.Clone(claims)
+	e := s.Entry
+	e.Weight, e.Claims = weight, claims
+	e = e.Clone()
 	if err := t.cfg.checkEntry(e); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadConfig, err)
 	}
