@@ -605,7 +605,7 @@ func (n *Node) finish(o *op) {
 		}
 	case opForward:
 		if !o.replied {
-			n.reply(o, Reply{Status: Timeout, Err: fmt.Sprintf("no reply from %v, which coordinates the request, within %d ticks",
+			n.reply(o, Reply{Status: Timeout, Coordinator: n.id, Err: fmt.Sprintf("no reply from %v, which coordinates the request, within %d ticks",
 				o.forwardTo, 2*n.cfg.RequestTimeoutTicks)})
 		}
 	}
