@@ -20,7 +20,7 @@ func (n *Network[M]) cut(from, to sim.NodeID) {
 	l := n.link(from, to)
 	if !l.cut {
 		l.cut = true
-		n.loop.Trace().Record("net.cut", uint64(n.loop.Now()), uint64(from), uint64(to))
+		n.loop.Trace().Record("net.cut", uint64(n.loop.Now()), linkKey(from, to))
 	}
 }
 
@@ -32,7 +32,7 @@ func (n *Network[M]) HealLink(from, to sim.NodeID) error {
 	}
 	if l := n.links[from][to]; l != nil && l.cut {
 		l.cut = false
-		n.loop.Trace().Record("net.heal-link", uint64(n.loop.Now()), uint64(from), uint64(to))
+		n.loop.Trace().Record("net.heal-link", uint64(n.loop.Now()), linkKey(from, to))
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ func (n *Network[M]) Hold(from, to sim.NodeID) error {
 	l := n.link(from, to)
 	if !l.held {
 		l.held = true
-		n.loop.Trace().Record("net.hold", uint64(n.loop.Now()), uint64(from), uint64(to))
+		n.loop.Trace().Record("net.hold", uint64(n.loop.Now()), linkKey(from, to))
 	}
 	return nil
 }
@@ -149,7 +149,7 @@ func (n *Network[M]) Release(from, to sim.NodeID) error {
 		return nil
 	}
 	l.held = false
-	n.loop.Trace().Record("net.release", uint64(n.loop.Now()), uint64(from), uint64(to))
+	n.loop.Trace().Record("net.release", uint64(n.loop.Now()), linkKey(from, to))
 	n.scheduleFlush(l, n.loop.Now())
 	return nil
 }
@@ -166,7 +166,7 @@ func (n *Network[M]) Clog(from, to sim.NodeID, until sim.Time) error {
 	}
 	l := n.link(from, to)
 	l.clogUntil = until
-	n.loop.Trace().Record("net.clog", uint64(n.loop.Now()), uint64(from), uint64(to), uint64(until))
+	n.loop.Trace().Record("net.clog", uint64(n.loop.Now()), linkKey(from, to), uint64(until))
 	n.scheduleFlush(l, max(until, n.loop.Now()))
 	return nil
 }

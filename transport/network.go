@@ -372,7 +372,7 @@ func (n *Network[M]) finish(l *link, p packet) {
 	n.total.Delivered++
 	l.stats.BytesDelivered += size
 	n.total.BytesDelivered += size
-	n.loop.Trace().Record("net.deliver", uint64(n.loop.Now()), uint64(p.from), uint64(p.to), xxhash.Sum64(p.buf))
+	n.loop.Trace().Record("net.deliver", uint64(n.loop.Now()), linkKey(p.from, p.to), xxhash.Sum64(p.buf))
 	n.putBuf(p.buf)
 	msg := n.rx
 	n.rx = zero
@@ -382,9 +382,12 @@ func (n *Network[M]) finish(l *link, p packet) {
 func (n *Network[M]) drop(l *link, from, to sim.NodeID, buf []byte, r dropReason) {
 	l.stats.countDrop(r)
 	n.total.countDrop(r)
-	n.loop.Trace().Record(dropTags[r], uint64(n.loop.Now()), uint64(from), uint64(to), xxhash.Sum64(buf))
+	n.loop.Trace().Record(dropTags[r], uint64(n.loop.Now()), linkKey(from, to), xxhash.Sum64(buf))
 	n.putBuf(buf)
 }
+
+// linkKey packs a link into one trace field.
+func linkKey(from, to sim.NodeID) uint64 { return uint64(from)<<32 | uint64(to) }
 
 func (n *Network[M]) getBuf() []byte {
 	if k := len(n.free); k > 0 {
