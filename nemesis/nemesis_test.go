@@ -115,6 +115,7 @@ func TestGeneratedSchedulesValidateAndEndHealed(t *testing.T) {
 				require.True(t, ok)
 				require.True(t, mix.Has(fam), "mix %v seed %d drew %s", mix, seed, f)
 			}
+			require.NoError(t, s.ValidateFor(opts.Nodes, opts.Spares), "mix %v seed %d:\n%s", mix, seed, s)
 			residue := applyStrict(t, s, opts)
 			require.Empty(t, residue, "mix %v seed %d:\n%s", mix, seed, s)
 		}
@@ -572,4 +573,30 @@ func BenchmarkGenerate(b *testing.B) {
 		faults += len(s)
 	}
 	b.ReportMetric(float64(faults)/float64(b.N), "faults/schedule")
+}
+
+func TestValidateFor(t *testing.T) {
+	s, err := Parse(sample)
+	require.NoError(t, err)
+	require.NoError(t, s.ValidateFor(ids(1, 2, 3, 4, 5), ids(6)))
+	require.ErrorContains(t, s.ValidateFor(ids(1, 2, 3, 4, 5, 6), nil), "n6 is already a member")
+	require.ErrorContains(t, s.ValidateFor(ids(1, 2, 3, 4), ids(6)), "not a node of this cluster")
+	require.ErrorContains(t, s.ValidateFor(ids(1, 2, 3, 4, 5), ids(5)), "listed twice")
+	for _, tc := range []struct{ text, want string }{
+		{"1s restart n1", "fault 1 (1s restart n1): n1 is not crashed"},
+		{"1s resume n1", "n1 is not paused"},
+		{"1s crash n1 lose-unsynced=false\n2s pause n1", "n1 is crashed"},
+		{"1s pause n1\n2s leave n1", "n1 is paused"},
+		{"1s pause n1\n2s crash n1 lose-unsynced=true", "n1 is paused"},
+		{"1s crash n3 lose-unsynced=true", "n3 is not a member"},
+		{"1s leave n2\n2s pause n2", "n2 is not a member"},
+		{"1s join n2", "n2 is already a member"},
+	} {
+		s, err := Parse(tc.text)
+		require.NoError(t, err)
+		require.ErrorContains(t, s.ValidateFor(ids(1, 2), ids(3)), tc.want, tc.text)
+	}
+	ok, err := Parse("1s leave n2\n2s join n2\n3s join n3\n4s crash n3 lose-unsynced=true\n5s restart n3\n6s leave n3")
+	require.NoError(t, err)
+	require.NoError(t, ok.ValidateFor(ids(1, 2), ids(3)))
 }

@@ -42,6 +42,7 @@ func TestDrawnSchedulesProperties(t *testing.T) {
 		s := nemesistest.DrawSchedule(t, o)
 		require.NoError(t, s.Validate(append(append([]sim.NodeID(nil), o.Nodes...), o.Spares...)))
 		require.NoError(t, s.Healed())
+		require.NoError(t, s.ValidateFor(o.Nodes, o.Spares))
 		require.LessOrEqual(t, s.End(), sim.Time(o.Duration))
 		back, err := nemesis.Parse(s.String())
 		require.NoError(t, err)

@@ -273,3 +273,75 @@ func (s Schedule) Healed() error {
 	}
 	return nil
 }
+
+// ValidateFor checks the schedule (as Validate does, with members and
+// spares as the cluster's nodes) and replays it against the Target
+// contract for a cluster whose initial members are members: only an up
+// member crashes, pauses or leaves; only a crashed node restarts, a paused
+// one resumes; only a non-member joins. The error names the first fault
+// that breaks the contract. It does not check membership sizes.
+func (s Schedule) ValidateFor(members, spares []sim.NodeID) error {
+	all := append(append([]sim.NodeID(nil), members...), spares...)
+	if err := distinct(all); err != nil {
+		return fmt.Errorf("nemesis: members and spares: %w", err)
+	}
+	if err := s.Validate(all); err != nil {
+		return err
+	}
+	const (
+		up = iota
+		crashed
+		paused
+	)
+	// Per-node state, looked up only.
+	member := map[sim.NodeID]bool{}
+	for _, n := range members {
+		member[n] = true
+	}
+	state := map[sim.NodeID]int{}
+	for i := range s {
+		f := &s[i]
+		for _, n := range f.Nodes {
+			var bad string
+			switch f.Kind {
+			case Crash, Pause, Leave:
+				switch {
+				case !member[n]:
+					bad = "is not a member"
+				case state[n] == crashed:
+					bad = "is crashed"
+				case state[n] == paused:
+					bad = "is paused"
+				}
+			case Restart:
+				if state[n] != crashed {
+					bad = "is not crashed"
+				}
+			case Resume:
+				if state[n] != paused {
+					bad = "is not paused"
+				}
+			case Join:
+				if member[n] {
+					bad = "is already a member"
+				}
+			}
+			if bad != "" {
+				return fmt.Errorf("nemesis schedule fault %d (%s): %s %s then", i+1, f, n, bad)
+			}
+			switch f.Kind {
+			case Crash:
+				state[n] = crashed
+			case Pause:
+				state[n] = paused
+			case Restart, Resume:
+				state[n] = up
+			case Join:
+				member[n] = true
+			case Leave:
+				member[n] = false
+			}
+		}
+	}
+	return nil
+}
