@@ -13,11 +13,11 @@
 //
 // Entries merge by a join (Merge), so views converge whatever the order,
 // duplication or loss of messages: left is final; otherwise the higher
-// incarnation wins; at equal incarnations the stronger status wins (dead
-// over suspect over alive) and the higher heartbeat is kept. Only a node
-// raises its own incarnation: told that it is suspect or dead, it refutes
-// by incarnating above the claim, which overrides the suspicion
-// everywhere. A join is a new node pushing its own entry (with its claims)
+// incarnation wins, then the higher heartbeat, then the stronger status
+// (dead over suspect over alive). A verdict is thus overridden by any later
+// heartbeat of the node, and only a node raises its own incarnation: told
+// that it is suspect or dead as of its current heartbeat, it refutes by
+// incarnating above the claim, which overrides the verdict everywhere. A join is a new node pushing its own entry (with its claims)
 // to a seed; a leave is status left, spread by gossip and never undone.
 //
 // The node builds its ring from its own view (RingVersion says when to

@@ -81,31 +81,30 @@ func (e Entry) Equal(o Entry) bool {
 }
 
 // Merge returns the join of two entries about the same node, the rule every
-// table applies to gossip: a Left entry beats any other, and of two Left
-// entries (or two non-Left ones) the higher incarnation wins outright. At
-// equal incarnations the result has the stronger status (dead > suspect >
-// alive), the higher heartbeat, and the weight and claims of the entry with
-// the higher (heartbeat, epoch, weight, claims), the node's latest word.
+// table applies to gossip. Entries are totally ordered and Merge keeps the
+// greater: a Left entry beats any other (left is final); then the higher
+// incarnation wins; at equal incarnations the higher heartbeat wins; at
+// equal heartbeats the stronger status wins (dead > suspect > alive, as in
+// SWIM); remaining ties, which no honest node produces, go to the higher
+// (epoch, weight, claims).
+//
+// A suspect or dead verdict thus names the heartbeat it was reached at, and
+// any later heartbeat of the same incarnation — evidence the node lived on —
+// overrides it. A crashed node emits no later heartbeat, so it stays dead
+// until it restarts and incarnates above the verdict; a node told it is
+// suspect or dead at its own heartbeat refutes by raising its incarnation.
+// (Plain SWIM precedence, where a verdict beats any heartbeat of its
+// incarnation, made the stale verdicts of a node cut off by a partition
+// declare the whole majority dead after the heal.)
+//
 // Merge is commutative, associative and idempotent, so views converge
-// whatever the order of delivery. For different ids it returns a.
+// whatever the order, loss or duplication of messages. For different ids
+// it returns a.
 func Merge(a, b Entry) Entry {
-	if a.ID != b.ID {
+	if a.ID != b.ID || order(a, b) >= 0 {
 		return a.Clone()
 	}
-	if c := cmp.Or(cmp.Compare(isLeft(a), isLeft(b)), cmp.Compare(a.Incarnation, b.Incarnation)); c != 0 {
-		if c > 0 {
-			return a.Clone()
-		}
-		return b.Clone()
-	}
-	out := a
-	if payloadCmp(b, a) > 0 {
-		out = b
-	}
-	out = out.Clone()
-	out.Status = max(a.Status, b.Status)
-	out.Heartbeat = max(a.Heartbeat, b.Heartbeat)
-	return out
+	return b.Clone()
 }
 
 func isLeft(e Entry) int {
@@ -115,12 +114,13 @@ func isLeft(e Entry) int {
 	return 0
 }
 
-// payloadCmp orders two same-incarnation entries by whose weight and claims
-// are the latest: heartbeat, then epoch, then (for ties no honest node
-// produces) weight and claims.
-func payloadCmp(a, b Entry) int {
+// order is the total order Merge takes the maximum of.
+func order(a, b Entry) int {
 	return cmp.Or(
+		cmp.Compare(isLeft(a), isLeft(b)),
+		cmp.Compare(a.Incarnation, b.Incarnation),
 		cmp.Compare(a.Heartbeat, b.Heartbeat),
+		cmp.Compare(a.Status, b.Status),
 		cmp.Compare(a.Epoch, b.Epoch),
 		cmp.Compare(a.Weight, b.Weight),
 		slices.Compare(a.Claims, b.Claims),

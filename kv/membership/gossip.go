@@ -297,18 +297,20 @@ func sameClaims(a, b Entry) bool {
 	return a.Weight == b.Weight && a.Epoch == b.Epoch && slices.Equal(a.Claims, b.Claims)
 }
 
-// applySelf handles gossip about this node: it refutes suspicion or death
-// (and any higher incarnation, e.g. from before a restart) by incarnating
-// above it, and adopts a higher heartbeat of its own incarnation. A claim
-// that this node left, when it has not, cannot be refuted (left is final)
-// and is counted as a bad entry.
+// applySelf handles gossip about this node. A verdict (suspect or dead) at
+// its own incarnation and at least its own heartbeat, or any entry with a
+// higher incarnation (e.g. from before a restart), is refuted by
+// incarnating above it; a verdict at an older heartbeat is already beaten
+// by the node's current entry. A higher heartbeat of its own incarnation
+// (lost in a restart) is adopted. A claim that this node left, when it has
+// not, cannot be refuted (left is final) and is counted as a bad entry.
 func (t *Table) applySelf(e Entry) {
 	s := &t.members[t.selfIndex()]
 	switch {
 	case s.Status == Left:
 	case e.Status == Left:
 		t.stats.BadEntries++
-	case e.Incarnation > s.Incarnation || (e.Incarnation == s.Incarnation && e.Status != Alive):
+	case e.Incarnation > s.Incarnation || (e.Incarnation == s.Incarnation && e.Status != Alive && e.Heartbeat >= s.Heartbeat):
 		s.Incarnation = e.Incarnation + 1
 		s.progress = t.now
 		t.stats.Refutations++

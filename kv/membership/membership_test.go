@@ -88,29 +88,33 @@ func TestMembershipMergeIsAJoin(t *testing.T) {
 
 func TestMembershipMergePrecedence(t *testing.T) {
 	alive := Entry{ID: 1, Incarnation: 2, Heartbeat: 10, Status: Alive, Weight: 1}
-	suspect := Entry{ID: 1, Incarnation: 2, Heartbeat: 4, Status: Suspect, Weight: 1}
-	m := Merge(alive, suspect)
-	assert.Equal(t, Suspect, m.Status, "suspect overrides alive at equal incarnation")
-	assert.Equal(t, uint64(10), m.Heartbeat, "the higher heartbeat is kept")
-	refuted := Entry{ID: 1, Incarnation: 3, Heartbeat: 11, Status: Alive, Weight: 1}
-	assert.Equal(t, Alive, Merge(m, refuted).Status, "a higher incarnation refutes")
-	dead := Entry{ID: 1, Incarnation: 3, Status: Dead, Weight: 1}
-	assert.Equal(t, Dead, Merge(refuted, dead).Status)
+	suspect := Entry{ID: 1, Incarnation: 2, Heartbeat: 10, Status: Suspect, Weight: 1}
+	assert.Equal(t, Suspect, Merge(alive, suspect).Status, "suspect overrides alive at equal incarnation and heartbeat")
+	dead := Entry{ID: 1, Incarnation: 2, Heartbeat: 10, Status: Dead, Weight: 1}
+	assert.Equal(t, Dead, Merge(suspect, dead).Status, "dead overrides suspect")
+	later := Entry{ID: 1, Incarnation: 2, Heartbeat: 11, Status: Alive, Weight: 1}
+	assert.Equal(t, Alive, Merge(dead, later).Status, "a later heartbeat is evidence of life")
+	refuted := Entry{ID: 1, Incarnation: 3, Heartbeat: 0, Status: Alive, Weight: 1}
+	assert.Equal(t, Alive, Merge(Entry{ID: 1, Incarnation: 2, Heartbeat: 99, Status: Dead, Weight: 1}, refuted).Status, "a higher incarnation refutes")
 	left := Entry{ID: 1, Incarnation: 0, Status: Left, Weight: 1}
 	assert.Equal(t, Left, Merge(Entry{ID: 1, Incarnation: 99, Status: Alive, Weight: 1}, left).Status, "left is final")
 	newer := Entry{ID: 1, Incarnation: 2, Heartbeat: 12, Status: Alive, Weight: 3, Epoch: 4, Claims: []uint64{9}}
 	got := Merge(suspect, newer)
-	assert.Equal(t, Suspect, got.Status)
 	assert.Equal(t, []uint64{9}, got.Claims, "claims come from the latest heartbeat")
 	assert.Equal(t, uint32(3), got.Weight)
 }
 
-// A dead node stays dead until it raises its incarnation.
+// A dead node stays dead until there is new evidence from the node itself:
+// a higher incarnation or a later heartbeat.
 func TestMembershipDeadStaysDeadWithoutHigherIncarnation(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		inc := rapid.Uint64Range(0, 3).Draw(rt, "inc")
-		d := Entry{ID: 3, Incarnation: inc, Heartbeat: rapid.Uint64Range(0, 3).Draw(rt, "hb"), Status: Dead, Weight: 1}
-		others := rapid.SliceOfN(genEntry(3).Filter(func(e Entry) bool { return e.Incarnation <= inc && e.Status != Left }), 0, 8).Draw(rt, "others")
+		hb := rapid.Uint64Range(0, 3).Draw(rt, "hb")
+		d := Entry{ID: 3, Incarnation: inc, Heartbeat: hb, Status: Dead, Weight: 1}
+		old := genEntry(3).Filter(func(e Entry) bool {
+			return e.Status != Left && (e.Incarnation < inc || (e.Incarnation == inc && e.Heartbeat <= hb))
+		})
+		others := rapid.SliceOfN(old, 0, 8).Draw(rt, "others")
 		tb := newTable(rt, Config{}, 0, 1)
 		tb.apply(d)
 		for _, e := range others {
@@ -159,33 +163,38 @@ func TestMembershipReceiveOrderIndependent(t *testing.T) {
 	})
 }
 
-// A live node told that it is suspect or dead refutes it with a higher
-// incarnation, and the refutation overrides the suspicion elsewhere.
+// A live node told that it is suspect or dead clears the verdict: by
+// incarnating above it when the verdict is as recent as its own heartbeat,
+// or by its later heartbeat otherwise; either way the next push makes it
+// alive again at the accuser.
 func TestMembershipLiveNodeRefutesSuspicion(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		x := newTable(rt, Config{}, 1, 1)
 		y := newTable(rt, Config{}, 2, 2)
 		own := rapid.Uint64Range(0, 5).Draw(rt, "own")
-		x.members[0].Incarnation = own
-		claim := rapid.Uint64Range(own, own+3).Draw(rt, "claimed")
+		ownHB := rapid.Uint64Range(0, 5).Draw(rt, "ownHB")
+		x.members[0].Incarnation, x.members[0].Heartbeat = own, ownHB
+		claim := rapid.Uint64Range(own, own+2).Draw(rt, "claimed")
+		claimHB := rapid.Uint64Range(0, 7).Draw(rt, "claimedHB")
 		st := rapid.SampledFrom([]Status{Suspect, Dead}).Draw(rt, "status")
-		accusation := Entry{ID: 1, Incarnation: claim, Status: st, Weight: 1}
-		y.apply(accusation)
+		y.apply(Entry{ID: 1, Incarnation: claim, Heartbeat: claimHB, Status: st, Weight: 1})
 		y.TakeEvents()
 
-		// y pushes its view (with the accusation) to x; x refutes.
+		// y pushes its view (with the verdict) to x.
 		x.Receive(2, Message{Kind: Push, From: 2, Entries: y.View()})
-		require.Greater(rt, x.Incarnation(), claim)
+		mustRefute := claim > own || claimHB >= ownHB
+		if mustRefute {
+			require.Greater(rt, x.Incarnation(), claim)
+			require.Equal(rt, uint64(1), x.Stats().Refutations)
+		} else {
+			require.Equal(rt, own, x.Incarnation())
+			require.Zero(rt, x.Stats().Refutations)
+		}
 		e, _ := x.Entry(1)
 		require.Equal(rt, Alive, e.Status)
-		require.Equal(rt, uint64(1), x.Stats().Refutations)
 
-		// x's next push clears the suspicion at y.
-		for _, o := range x.Tick() {
-			if o.To == 2 {
-				y.Receive(1, o.Msg)
-			}
-		}
+		// x's next push clears the verdict at y.
+		x.Tick()
 		y.Receive(1, Message{Kind: Push, From: 1, Entries: x.View()})
 		s, _ := y.Status(1)
 		require.Equal(rt, Alive, s)
@@ -226,6 +235,7 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		{"entry too many claims", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 2, Status: Alive, Weight: 1, Claims: []uint64{1, 2, 3}}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"claim that self left", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 0, Incarnation: 5, Status: Left, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"stale incarnation", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 3, Incarnation: 0, Heartbeat: 50, Status: Dead, Weight: 1}}}, func(s Stats) uint64 { return s.Stale }},
+		{"stale verdict", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 3, Incarnation: 1, Heartbeat: 0, Status: Dead, Weight: 1}}}, func(s Stats) uint64 { return s.Received }},
 	}
 	for _, c := range cases {
 		before := c.count(tb.Stats())
