@@ -74,6 +74,7 @@ func info(o history.Op) history.Op {
 type genConfig struct {
 	ops, clients, keys int
 	infoWrites         float64 // fraction of writes whose outcome is unknown
+	slow               float64 // fraction of operations 30 times slower than usual
 	seed               uint64
 }
 
@@ -95,6 +96,9 @@ func generate(cfg genConfig) []history.Op {
 		c := rng.IntN(cfg.clients)
 		call := free[c] + sim.Time(rng.IntN(1000))
 		lat := sim.Time(100 + rng.IntN(3000))
+		if rng.Float64() < cfg.slow {
+			lat *= 30
+		}
 		point := call + sim.Time(rng.Int64N(int64(lat)))
 		key := fmt.Sprintf("k%d", rng.IntN(cfg.keys))
 		o := history.Op{Client: c, Key: key, Call: call, Return: call + lat, End: call + lat, Outcome: history.OK}
@@ -105,8 +109,10 @@ func generate(cfg genConfig) []history.Op {
 			o.Kind, o.Value = history.Write, fmt.Sprintf("v%d", i)
 			if rng.Float64() < cfg.infoWrites {
 				o.Outcome, o.Return = history.Info, sim.Never
-				o.End = call + 5000 // the client's timeout
+				o.End = call + 50000 // the client's timeout
 				effect = rng.IntN(2) == 0
+				// a timed-out write that took effect may land late (a hint)
+				point = call + sim.Time(rng.Int64N(int64(10*lat)))
 			}
 		}
 		free[c] = o.End

@@ -201,3 +201,13 @@ func TestDurability(t *testing.T) {
 	assert.Equal(t, Valid, res.Verdict)
 	assert.Contains(t, res.Explanation, "no crash happened")
 }
+
+// TestLostWritesNeverCriesWolfOnLinearizableHistories: under LWW rules a
+// linearizable history whose final reads follow every write loses nothing.
+func TestLostWritesNeverCriesWolfOnLinearizableHistories(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		ops := generate(genConfig{ops: 300, clients: 5, keys: 3, infoWrites: 0.1, slow: 0.05, seed: seed})
+		res := lostWrites(t, ops, false)
+		require.Equal(t, Valid, res.Verdict, "seed %d: %s", seed, res.Explanation)
+	}
+}
