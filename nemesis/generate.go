@@ -168,8 +168,10 @@ var half, _ = sim.Ratio(1, 2)
 // rngChooser makes Plan's choices from a seeded stream.
 type rngChooser struct{ r *sim.RNG }
 
+// More always says yes: generation stops at the run length.
 func (c rngChooser) More(string) bool { return true }
 
+// Gap draws an exponential gap with the given mean.
 func (c rngChooser) Gap(mean time.Duration, _ string) time.Duration {
 	d, err := sim.Exponential(0, mean)
 	if err != nil {
@@ -178,8 +180,10 @@ func (c rngChooser) Gap(mean time.Duration, _ string) time.Duration {
 	return d.Sample(c.r)
 }
 
+// Choose draws uniformly from [0, n).
 func (c rngChooser) Choose(n int, _ string) int { return c.r.IntN(n) }
 
+// Between draws uniformly from [lo, hi].
 func (c rngChooser) Between(lo, hi time.Duration, _ string) time.Duration {
 	return time.Duration(c.r.Int64Range(int64(lo), int64(hi)))
 }

@@ -386,3 +386,10 @@ func (w *Set) ClientsOfKey(key string) []int {
 	}
 	return out
 }
+
+// The three workloads implement Workload.
+var (
+	_ Workload = (*Register)(nil)
+	_ Workload = (*KV)(nil)
+	_ Workload = (*Set)(nil)
+)
