@@ -325,27 +325,29 @@ func (r *Ring) OwnerHash(h uint64) (sim.NodeID, error) {
 
 // search returns the index of the first token >= h, wrapping to 0 past the
 // last token. The ring must be non-empty.
+//
+// The prefix table narrows the search to the tokens sharing h's top bits,
+// t[lo:hi]; t[hi] (the next bucket's first token, or the MaxUint64 sentinel
+// past the end) is >= h, so the answer lies in t[lo:hi+1] and the halving
+// below needs no final comparison. Each step is arithmetic on the borrow
+// of a subtraction, never a branch on the comparison, so random keys cause
+// no mispredictions inside the loop.
 func (r *Ring) search(h uint64) int {
 	p := h >> r.shift
-	lo := int(r.prefix[p])
-	n := int(r.prefix[p+1]) - lo
-	t := r.tokens
-	// Branch-free lower bound over t[lo:lo+n]: the answer stays in
-	// [lo, lo+n] and the comparison compiles to a conditional move.
-	for n > 1 {
-		half := n >> 1
-		if t[lo+half] < h {
-			lo += half
-		}
-		n -= half
+	base := int(r.prefix[p])
+	m := int(r.prefix[p+1]) - base + 1
+	t := r.tokens[:len(r.tokens)+1] // include the sentinel
+	for m > 1 {
+		half := m >> 1
+		// borrow is 1 exactly when t[base+half-1] < h.
+		_, borrow := bits.Sub64(t[base+half-1], h, 0)
+		base += half & -int(borrow)
+		m -= half
 	}
-	if n == 1 && t[lo] < h {
-		lo++
+	if base == len(r.tokens) {
+		base = 0
 	}
-	if lo == len(t) {
-		lo = 0
-	}
-	return lo
+	return base
 }
 
 // PreferenceList returns the n distinct physical nodes holding key, walking

@@ -29,7 +29,7 @@ func ShardOf(h uint64, q int) int {
 
 // shardTokens returns the q shard ends in ascending order.
 func shardTokens(q int) []uint64 {
-	t := make([]uint64, q)
+	t := make([]uint64, q, q+1)
 	for s := range t {
 		t[s] = ShardEnd(s, q)
 	}

@@ -3,6 +3,7 @@ package ring
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/faultline-sim/faultline/internal/sim"
@@ -56,7 +57,7 @@ func buildVNodes(cfg Config, ms []Member, place placer) (*Ring, error) {
 	}
 	slices.SortFunc(all, cmpPlaced)
 	r := &Ring{cfg: cfg, members: ms, place: place}
-	r.tokens = make([]uint64, 0, total)
+	r.tokens = make([]uint64, 0, total+1)
 	r.owners = make([]sim.NodeID, 0, total)
 	for i, p := range all {
 		if i > 0 && all[i-1].token == p.token {
@@ -84,7 +85,7 @@ func (r *Ring) vnodeAdd(ms []Member, m Member) (*Ring, error) {
 	mine := memberTokens(make([]placed, 0, r.cfg.VNodes*m.Weight), r.cfg, m, r.place)
 	slices.SortFunc(mine, cmpPlaced)
 	out := &Ring{cfg: r.cfg, members: ms, place: r.place, shift: prefixShift(total)}
-	out.tokens = make([]uint64, total)
+	out.tokens = make([]uint64, total, total+1)
 	out.owners = make([]sim.NodeID, total)
 	tops := make([]uint64, len(mine))
 	i, k := 0, 0 // next old token, next output slot
@@ -158,7 +159,7 @@ func (r *Ring) vnodeRemove(ms []Member, id sim.NodeID) (*Ring, error) {
 	}
 	keep := len(r.tokens) - len(gone)
 	out := &Ring{cfg: r.cfg, members: ms, place: r.place, shift: prefixShift(keep)}
-	out.tokens = make([]uint64, keep)
+	out.tokens = make([]uint64, keep, keep+1)
 	out.owners = make([]sim.NodeID, keep)
 	tops := make([]uint64, len(gone))
 	i, k := 0, 0
@@ -180,6 +181,7 @@ func (r *Ring) vnodeRemove(ms []Member, id sim.NodeID) (*Ring, error) {
 // finish computes the derived fields: the total weight, the prefix table
 // and the number of owning nodes.
 func (r *Ring) finish() {
+	r.tokens = withSentinel(r.tokens)
 	r.weight = 0
 	for _, m := range r.members {
 		r.weight += m.Weight
@@ -195,6 +197,19 @@ func (r *Ring) finish() {
 	} else {
 		r.owning = countOwning(r.members, r.owners)
 	}
+}
+
+// withSentinel makes sure t[:len(t)+1] ends with math.MaxUint64, a
+// sentinel search relies on, reallocating only if t has no spare capacity.
+// Shared token slices already carry it and are not written to.
+func withSentinel(t []uint64) []uint64 {
+	if cap(t) == len(t) {
+		t = append(t, 0)[:len(t)]
+	}
+	if s := t[:len(t)+1]; s[len(t)] != math.MaxUint64 {
+		s[len(t)] = math.MaxUint64
+	}
+	return t
 }
 
 // buildPrefix returns the table p with p[x] = the first index whose token's
