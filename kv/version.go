@@ -240,7 +240,10 @@ func reconcile(mode ResolveMode, a, b []Version) []Version {
 	for i, v := range all {
 		superseded := false
 		for j, w := range all {
-			if i != j && w.Context.CoversDot(v.Dot) {
+			// Causal histories are acyclic, so w's context covering v's dot
+			// never comes with v's context covering w's dot; if corrupt
+			// input claims both, keep both rather than lose both.
+			if i != j && w.Context.CoversDot(v.Dot) && !v.Context.CoversDot(w.Dot) {
 				superseded = true
 				break
 			}

@@ -1,0 +1,353 @@
+package kv
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/ring"
+)
+
+func testConfig(resolve ResolveMode) Config {
+	c := DefaultConfig()
+	c.Resolve = resolve
+	c.RequestTimeoutTicks = 10
+	return c
+}
+
+func TestNewNodeRejectsBadDependencies(t *testing.T) {
+	r, err := ring.New(ring.Config{Seed: 1, VNodes: 4}, ring.Member{ID: 1, Weight: 1}, ring.Member{ID: 2, Weight: 1}, ring.Member{ID: 3, Weight: 1})
+	require.NoError(t, err)
+	wall := func() int64 { return 0 }
+	rng := sim.NewRNG(1)
+	cfg := DefaultConfig()
+	_, err = NewNode(1, cfg, nil, NewMemStore(), wall, rng)
+	assert.ErrorContains(t, err, "nil ring")
+	_, err = NewNode(1, cfg, r, nil, wall, rng)
+	assert.ErrorContains(t, err, "nil store")
+	_, err = NewNode(1, cfg, r, NewMemStore(), nil, rng)
+	assert.ErrorContains(t, err, "nil wall clock")
+	_, err = NewNode(1, cfg, r, NewMemStore(), wall, nil)
+	assert.ErrorContains(t, err, "nil rng")
+	cfg.N = 5
+	_, err = NewNode(1, cfg, r, NewMemStore(), wall, rng)
+	require.ErrorIs(t, err, ErrBadConfig)
+	assert.ErrorContains(t, err, "N=5: larger than the 3 nodes")
+}
+
+func TestSubmitRejectsBadRequests(t *testing.T) {
+	c := newSimCluster(t, testConfig(VectorClock), 3, 1)
+	c.cfg.MaxValueBytes = 8
+	ctxA := EncodeContext("a", VClock{{Node: 1, Counter: 1}})
+	cfg := testConfig(VectorClock)
+	cfg.MaxValueBytes, cfg.MaxKeyBytes = 8, 4
+	c = newSimCluster(t, cfg, 3, 1)
+	cases := []struct {
+		req  Request
+		want string
+	}{
+		{Request{Op: Put, Key: "", Value: []byte("v")}, "empty key"},
+		{Request{Op: Put, Key: "toolong", Value: []byte("v")}, "MaxKeyBytes=4"},
+		{Request{Op: Put, Key: "a", Value: []byte("123456789")}, "value of 9 bytes exceeds MaxValueBytes=8"},
+		{Request{Op: 0, Key: "a"}, "use Get, Put or Delete"},
+		{Request{Op: Get, Key: "a", Value: []byte("x")}, "a get carries no value"},
+		{Request{Op: Delete, Key: "a", Value: []byte("x")}, "a delete carries no value"},
+		{Request{Op: Get, Key: "a", Context: ctxA}, "a get takes no context"},
+		{Request{Op: Put, Key: "b", Value: []byte("v"), Context: ctxA}, `context belongs to key "a", not "b"`},
+		{Request{Op: Put, Key: "a", Value: []byte("v"), Context: []byte("junkjunkjunk")}, "wrong magic"},
+		{Request{Op: Put, Key: "a", Value: []byte("v"), Context: append(ctxA[:len(ctxA)-1:len(ctxA)-1], 0)}, "checksum mismatch"},
+		{Request{Op: Put, Key: "a", Value: []byte("v"), W: 4}, "W=4 > N=3"},
+		{Request{Op: Get, Key: "a", R: 4}, "R=4 > N=3"},
+		{Request{Op: Get, Key: "a", N: 4}, "N=4: larger than the 3 nodes"},
+		{Request{Op: Get, Key: "a", N: 1}, "W=2 > N=1"},
+		{Request{Op: Get, Key: "a", N: -1}, "negative N/W/R override"},
+	}
+	for i, tc := range cases {
+		tc.req.ID = uint64(100 + i)
+		c.submit(1, tc.req)
+		rep, ok := c.takeReply(tc.req.ID)
+		require.True(t, ok, "request %d got no immediate reply", i)
+		assert.Equal(t, Fail, rep.Status, "case %d", i)
+		assert.Contains(t, rep.Err, "kv: bad request", "case %d", i)
+		assert.Contains(t, rep.Err, tc.want, "case %d", i)
+	}
+	assert.Empty(t, c.net, "a rejected request sends nothing")
+	assert.Empty(t, c.node(1).Snapshot().Keys)
+	assert.Equal(t, uint64(len(cases)), c.node(1).Stats().RepliesFail)
+	// A valid override is accepted.
+	c.submit(1, Request{ID: 1, Op: Put, Key: "a", Value: []byte("v"), N: 1, W: 1, R: 1})
+	c.settle()
+	rep, ok := c.takeReply(1)
+	require.True(t, ok)
+	assert.Equal(t, OK, rep.Status, rep.Err)
+}
+
+func TestStepIgnoresAndCountsBadMessages(t *testing.T) {
+	c := newSimCluster(t, testConfig(LWW), 3, 1)
+	c.submit(1, Request{ID: 1, Op: Put, Key: "a", Value: []byte("v")})
+	c.settle()
+	n := c.node(2)
+	before := n.Snapshot()
+	good := Version{Value: []byte("x"), Timestamp: 1, Dot: Dot{Node: 1, Counter: 99}}
+	msgs := []struct {
+		m      Message
+		reason string
+	}{
+		{Message{Type: 0}, "unknown-type"},
+		{Message{Type: 200}, "unknown-type"},
+		{Message{Type: MsgWrite, Key: "", Versions: []Version{good}}, "malformed"},
+		{Message{Type: MsgWrite, Key: "a"}, "malformed"},
+		{Message{Type: MsgWrite, Key: "a", Versions: []Version{good, good}}, "malformed"},           // LWW: one version
+		{Message{Type: MsgWrite, Key: "a", Versions: []Version{{Value: []byte("x")}}}, "malformed"}, // no dot
+		{Message{Type: MsgWrite, Key: "a", Versions: []Version{{Tombstone: true, Value: []byte("x"), Dot: good.Dot}}}, "malformed"},
+		{Message{Type: MsgWrite, Key: "a", Versions: []Version{{Value: make([]byte, 2<<20), Dot: good.Dot}}}, "malformed"},
+		{Message{Type: MsgWrite, Key: "a", Versions: []Version{{Dot: good.Dot, Context: VClock{{Node: 2, Counter: 1}, {Node: 1, Counter: 1}}}}}, "malformed"},
+		{Message{Type: MsgRead, Key: "a", Op: 0}, "malformed"},
+		{Message{Type: MsgReadReply, Key: "a", Op: 12345}, "unknown-op"},
+		{Message{Type: MsgWriteAck, Key: "a", Op: 12345}, "unknown-op"},
+		{Message{Type: MsgForwardReply, Op: 12345}, "unknown-op"},
+		{Message{Type: MsgHandoffAck, Key: ""}, "malformed"},
+	}
+	for i, tc := range msgs {
+		st := n.Stats()
+		require.NotPanics(t, func() { n.Step(3, tc.m) }, "message %d", i)
+		after := n.Stats()
+		for j, ic := range after.Ignored {
+			if ic.Reason == tc.reason {
+				assert.Equal(t, st.Ignored[j].Count+1, ic.Count, "message %d should count as %s", i, tc.reason)
+			}
+		}
+		assert.Equal(t, st.IgnoredTotal()+1, after.IgnoredTotal(), "message %d", i)
+	}
+	assert.Equal(t, before, n.Snapshot(), "ignored messages change nothing")
+	assert.Empty(t, n.Ready().Messages, "ignored messages are not answered")
+}
+
+// Random garbage from the network never panics and never leaves a node
+// unable to serve a request.
+func TestStepSurvivesArbitraryMessages(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		resolve := rapid.SampledFrom([]ResolveMode{LWW, VectorClock}).Draw(rt, "resolve")
+		c := newSimCluster(t, testConfig(resolve), 3, 1)
+		n := c.node(1)
+		for i := rapid.IntRange(1, 20).Draw(rt, "count"); i > 0; i-- {
+			var vs []Version
+			for j := rapid.IntRange(0, 3).Draw(rt, "nv"); j > 0; j-- {
+				var ctx VClock
+				for k := rapid.IntRange(0, 3).Draw(rt, "nctx"); k > 0; k-- {
+					ctx = append(ctx, ClockEntry{Node: sim.NodeID(rapid.Uint32Range(0, 5).Draw(rt, "cn")), Counter: rapid.Uint64Range(0, 3).Draw(rt, "cc")})
+				}
+				vs = append(vs, Version{
+					Value: []byte(rapid.StringN(0, 4, -1).Draw(rt, "v")), Tombstone: rapid.Bool().Draw(rt, "tomb"),
+					Timestamp: rapid.Int64().Draw(rt, "ts"),
+					Dot:       Dot{Node: sim.NodeID(rapid.Uint32Range(0, 5).Draw(rt, "dn")), Counter: rapid.Uint64Range(0, 3).Draw(rt, "dc")},
+					Context:   ctx,
+				})
+			}
+			m := Message{
+				Type: MsgType(rapid.IntRange(0, int(msgTypeEnd)+1).Draw(rt, "type")), Op: rapid.Uint64Range(0, 3).Draw(rt, "op"),
+				Key: rapid.SampledFrom([]string{"", "a", "b"}).Draw(rt, "key"), Versions: vs,
+				Hinted: rapid.Bool().Draw(rt, "hinted"), HintFor: sim.NodeID(rapid.Uint32Range(0, 5).Draw(rt, "hf")),
+				Refused: rapid.Bool().Draw(rt, "refused"), HintID: rapid.Uint64Range(0, 3).Draw(rt, "hid"),
+				Req: Request{ID: 7, Op: OpKind(rapid.IntRange(0, 4).Draw(rt, "rop")), Key: rapid.SampledFrom([]string{"", "a"}).Draw(rt, "rkey")},
+			}
+			from := sim.NodeID(rapid.Uint32Range(0, 1<<31).Draw(rt, "from"))
+			require.NotPanics(t, func() { n.Step(from, m) })
+			n.Ready()
+			n.Tick()
+		}
+		// Garbage may have made n1 send requests nobody answers, so it may
+		// suspect its peers; its probes clear that within a few ticks.
+		c.net = nil
+		for i := 0; i < 2*c.cfg.ProbeIntervalTicks; i++ {
+			c.tick()
+			for c.step(0) {
+			}
+		}
+		c.submit(1, Request{ID: 999, Op: Put, Key: "z", Value: []byte("ok")})
+		c.settle()
+		rep, ok := c.takeReply(999)
+		require.True(t, ok)
+		require.Equal(t, OK, rep.Status, rep.Err)
+	})
+}
+
+// A write every replica explicitly refuses certainly took effect nowhere:
+// fail, not timeout.
+func TestWriteRefusedByEveryReplicaFails(t *testing.T) {
+	cfg := testConfig(LWW)
+	c := newSimCluster(t, cfg, 4, 1)
+	pref, err := c.ring.PreferenceList("k", 3, nil)
+	require.NoError(t, err)
+	var outsider sim.NodeID
+	for id := sim.NodeID(1); id <= 4; id++ {
+		if !containsID(pref, id) {
+			outsider = id
+		}
+	}
+	n := c.node(outsider)
+	n.Submit(Request{ID: 1, Op: Put, Key: "k", Value: []byte("v")})
+	rd := n.Ready()
+	require.Len(t, rd.Messages, 3)
+	for _, e := range rd.Messages {
+		n.Step(e.To, Message{Type: MsgWriteAck, Op: e.Msg.Op, Key: "k", Refused: true, Err: "disk full"})
+	}
+	rd = n.Ready()
+	require.Len(t, rd.Replies, 1)
+	assert.Equal(t, Fail, rd.Replies[0].Status)
+	assert.Contains(t, rd.Replies[0].Err, "every replica refused the write")
+	assert.Contains(t, rd.Replies[0].Err, "disk full")
+
+	// One acknowledgement and two refusals: applied somewhere, fewer than
+	// W: the outcome is unknown.
+	n.Submit(Request{ID: 2, Op: Put, Key: "k", Value: []byte("v")})
+	rd = n.Ready()
+	for i, e := range rd.Messages {
+		n.Step(e.To, Message{Type: MsgWriteAck, Op: e.Msg.Op, Key: "k", Refused: i > 0, Err: "disk full"})
+	}
+	rd = n.Ready()
+	require.Len(t, rd.Replies, 1)
+	assert.Equal(t, Timeout, rd.Replies[0].Status)
+	assert.Contains(t, rd.Replies[0].Err, "only 1 of W=2")
+
+	// Duplicate acknowledgements are ignored and counted.
+	before := n.Stats().IgnoredTotal()
+	n.Submit(Request{ID: 3, Op: Put, Key: "k", Value: []byte("v")})
+	rd = n.Ready()
+	e := rd.Messages[0]
+	n.Step(e.To, Message{Type: MsgWriteAck, Op: e.Msg.Op, Key: "k"})
+	n.Step(e.To, Message{Type: MsgWriteAck, Op: e.Msg.Op, Key: "k"})
+	n.Step(outsider, Message{Type: MsgWriteAck, Op: e.Msg.Op, Key: "k"})
+	assert.Empty(t, n.Ready().Replies, "one ack is not W=2")
+	assert.Equal(t, before+2, n.Stats().IgnoredTotal())
+}
+
+func containsID(ids []sim.NodeID, id sim.NodeID) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Every message type survives the msgpack wire unchanged.
+func TestMessagesRoundTripThroughMsgpack(t *testing.T) {
+	c := newSimCluster(t, testConfig(VectorClock), 3, 1)
+	m := Message{
+		Type: MsgForwardReply, Op: 1 << 40, Key: "k",
+		Versions: []Version{{Value: []byte("v"), Tombstone: false, Timestamp: -5, Dot: Dot{Node: 3, Counter: 1<<32 | 7},
+			Context: VClock{{Node: 1, Counter: 2}, {Node: 4, Counter: 9}}}},
+		Hinted: true, HintFor: 4, Repair: true, Refused: true, Err: "e", HintID: 3, HintSeq: 4,
+		Req:   Request{ID: 9, Op: Put, Key: "k", Value: []byte("x"), Context: []byte{1, 2}, N: 3, W: 2, R: 1},
+		Reply: Reply{ID: 9, Status: Timeout, Values: [][]byte{[]byte("a"), []byte("b")}, Found: true, Context: []byte{3}, Err: "x", Coordinator: 2},
+	}
+	assert.Equal(t, m, c.wire(m))
+}
+
+// The whole node is deterministic: the same seed gives the same trace,
+// different seeds (almost always) different traces.
+func TestDeterministicUnderSeed(t *testing.T) {
+	cfg := testConfig(VectorClock)
+	cfg.Quorum = Sloppy
+	_, _, a := runSetWorkload(t, cfg, 4, 3, 400, 5, 42)
+	_, _, b := runSetWorkload(t, cfg, 4, 3, 400, 5, 42)
+	_, _, d := runSetWorkload(t, cfg, 4, 3, 400, 5, 43)
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, a, d)
+}
+
+// DESIGN §6: concurrent read-modify-write of a set with vector clocks,
+// siblings and a union merge loses no acknowledged element, under message
+// loss and reordering; the same workload under LWW does lose some.
+func TestVectorClocksLoseNoAcknowledgedElement(t *testing.T) {
+	seeds := 30
+	if testing.Short() {
+		seeds = 5
+	}
+	for _, quorum := range []QuorumMode{Strict, Sloppy} {
+		cfg := testConfig(VectorClock)
+		cfg.Quorum = quorum
+		total := 0
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			lost, acked, _ := runSetWorkload(t, cfg, 4, 4, 600, 5, seed)
+			require.Empty(t, lost, "%v quorum, seed %d: lost acknowledged elements", quorum, seed)
+			total += acked
+		}
+		t.Logf("%v quorum, vector clocks: %d acknowledged elements over %d seeds, none lost", quorum, total, seeds)
+		assert.Greater(t, total, seeds, "%v: the workload must acknowledge elements to mean anything", quorum)
+	}
+	cfg := testConfig(LWW)
+	lostTotal, ackedTotal := 0, 0
+	for seed := uint64(1); seed <= uint64(seeds); seed++ {
+		lost, acked, _ := runSetWorkload(t, cfg, 4, 4, 600, 5, seed)
+		lostTotal += len(lost)
+		ackedTotal += acked
+	}
+	t.Logf("LWW: %d of %d acknowledged elements lost", lostTotal, ackedTotal)
+	assert.Positive(t, lostTotal, "LWW must lose acknowledged elements under concurrent RMW, or the check above proves nothing")
+}
+
+func TestSnapshotIsADeepSortedCopy(t *testing.T) {
+	c := newSimCluster(t, testConfig(LWW), 3, 1)
+	for i, k := range []string{"c", "a", "b"} {
+		c.submit(1, Request{ID: uint64(i + 1), Op: Put, Key: k, Value: []byte(k)})
+	}
+	c.settle()
+	s := c.node(2).Snapshot()
+	require.Len(t, s.Keys, 3)
+	assert.Equal(t, []string{"a", "b", "c"}, []string{s.Keys[0].Key, s.Keys[1].Key, s.Keys[2].Key})
+	s.Keys[0].Versions[0].Value[0] = 'X'
+	assert.Equal(t, "a", string(c.node(2).Snapshot().Keys[0].Versions[0].Value))
+}
+
+func TestMemStoreCrashKeepsOnlySynced(t *testing.T) {
+	s := NewMemStore()
+	v := func(x string) []Version { return []Version{{Value: []byte(x), Dot: Dot{Node: 1, Counter: 1}}} }
+	s.Put("a", v("1"))
+	s.PutHint(Hint{ID: 1, Owner: 2, Key: "a", Versions: v("1")})
+	s.Sync()
+	s.Put("a", v("2"))
+	s.Put("b", v("3"))
+	s.Delete("a")
+	s.PutHint(Hint{ID: 2, Owner: 3, Key: "b", Versions: v("3")})
+	s.DeleteHint(2, "a")
+	assert.Equal(t, []string{"b"}, s.Keys())
+	assert.Equal(t, 1, s.HintCount())
+	assert.Equal(t, 4, s.Unsynced())
+	s.Crash()
+	assert.Equal(t, []string{"a"}, s.Keys())
+	got, ok := s.Get("a")
+	require.True(t, ok)
+	assert.Equal(t, "1", string(got[0].Value))
+	require.Len(t, s.Hints(), 1)
+	assert.Equal(t, sim.NodeID(2), s.Hints()[0].Owner)
+	assert.Equal(t, 1, s.HintCount())
+	s.SetMeta("m", 5)
+	s.Crash()
+	m, ok := s.Meta("m")
+	assert.True(t, ok)
+	assert.Equal(t, uint64(5), m, "metadata is durable at once")
+	// Put copies its input.
+	in := v("9")
+	s.Put("c", in)
+	in[0].Value[0] = 'X'
+	got, _ = s.Get("c")
+	assert.Equal(t, "9", string(got[0].Value))
+}
+
+func TestSetRingRoutesNewRequests(t *testing.T) {
+	c := newSimCluster(t, testConfig(LWW), 3, 1)
+	small, err := ring.New(ring.Config{Seed: 1, VNodes: 4}, ring.Member{ID: 1, Weight: 1})
+	require.NoError(t, err)
+	c.node(1).SetRing(small)
+	c.submit(1, Request{ID: 1, Op: Put, Key: "a", Value: []byte("v")})
+	rep, ok := c.takeReply(1)
+	require.True(t, ok)
+	assert.Equal(t, Fail, rep.Status)
+	assert.True(t, strings.Contains(rep.Err, "R=2 > N=1") || strings.Contains(rep.Err, "larger than the 1 nodes"), rep.Err)
+}

@@ -1,0 +1,236 @@
+package kv
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/ring"
+)
+
+// simCluster is a small randomized driver for property tests: every
+// message goes through msgpack (as on the simulated wire), delivery order
+// is drawn from a seeded stream, messages may be dropped, and a running
+// FNV hash covers everything delivered and replied.
+type simCluster struct {
+	t       testing.TB
+	cfg     Config
+	ring    *ring.Ring
+	nodes   []*Node // index = node id - 1
+	stores  []*MemStore
+	rng     *sim.RNG
+	now     int64
+	net     []flight
+	replies []Reply
+	trace   uint64
+	mh      *codec.MsgpackHandle
+	buf     bytes.Buffer
+}
+
+func newSimCluster(t testing.TB, cfg Config, size int, seed uint64) *simCluster {
+	var members []ring.Member
+	for i := 1; i <= size; i++ {
+		members = append(members, ring.Member{ID: sim.NodeID(i), Weight: 1})
+	}
+	r, err := ring.New(ring.Config{Seed: seed, VNodes: 8}, members...)
+	require.NoError(t, err)
+	mh := &codec.MsgpackHandle{}
+	mh.Canonical, mh.StructToArray, mh.WriteExt, mh.RawToString = true, true, true, true
+	c := &simCluster{t: t, cfg: cfg, ring: r, rng: sim.NewRNG(seed), mh: mh, trace: 14695981039346656037}
+	root := sim.NewRNG(seed)
+	for i := 1; i <= size; i++ {
+		st := NewMemStore()
+		id := sim.NodeID(i)
+		n, err := NewNode(id, cfg, r, st, func() int64 { return c.now * 1_000_000 }, root.Fork(id.String()))
+		require.NoError(t, err)
+		c.nodes = append(c.nodes, n)
+		c.stores = append(c.stores, st)
+	}
+	return c
+}
+
+func (c *simCluster) node(id sim.NodeID) *Node { return c.nodes[id-1] }
+
+func (c *simCluster) hash(s string) {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s", c.trace, s)
+	c.trace = h.Sum64()
+}
+
+// wire encodes and decodes m with msgpack, as the simulated network does.
+func (c *simCluster) wire(m Message) Message {
+	c.buf.Reset()
+	require.NoError(c.t, codec.NewEncoder(&c.buf, c.mh).Encode(m))
+	var out Message
+	require.NoError(c.t, codec.NewDecoderBytes(c.buf.Bytes(), c.mh).Decode(&out))
+	return out
+}
+
+func (c *simCluster) collect(id sim.NodeID) {
+	rd := c.node(id).Ready()
+	for _, e := range rd.Messages {
+		c.net = append(c.net, flight{from: id, to: e.To, msg: c.wire(e.Msg)})
+	}
+	for _, r := range rd.Replies {
+		c.hash(fmt.Sprintf("reply %d %v %q %v", r.ID, r.Status, r.Values, r.Coordinator))
+		c.replies = append(c.replies, r)
+	}
+}
+
+func (c *simCluster) submit(id sim.NodeID, req Request) {
+	c.node(id).Submit(req)
+	c.collect(id)
+}
+
+// step delivers (or, with probability drop/100, drops) one random
+// in-flight message. It reports false when the network is empty.
+func (c *simCluster) step(dropPct uint64) bool {
+	if len(c.net) == 0 {
+		return false
+	}
+	i := c.rng.IntN(len(c.net))
+	f := c.net[i]
+	c.net = slices.Delete(c.net, i, i+1)
+	if f.to < 1 || int(f.to) > len(c.nodes) {
+		return true // addressed to a node that does not exist
+	}
+	if dropPct > 0 && c.rng.Uint64N(100) < dropPct {
+		c.hash(fmt.Sprintf("drop %v>%v %v", f.from, f.to, f.msg.Type))
+		return true
+	}
+	c.hash(fmt.Sprintf("deliver %v>%v %v %s %d", f.from, f.to, f.msg.Type, f.msg.Key, len(f.msg.Versions)))
+	c.node(f.to).Step(f.from, f.msg)
+	c.collect(f.to)
+	return true
+}
+
+func (c *simCluster) tick() {
+	c.now++
+	for _, n := range c.nodes {
+		n.Tick()
+		c.collect(n.ID())
+	}
+}
+
+// settle delivers everything and ticks until no node has work left.
+func (c *simCluster) settle() {
+	for round := 0; round < 10_000; round++ {
+		for c.step(0) {
+		}
+		busy := false
+		for _, n := range c.nodes {
+			busy = busy || n.Pending() > 0
+		}
+		if !busy {
+			return
+		}
+		c.tick()
+	}
+	c.t.Fatalf("cluster did not settle")
+}
+
+func (c *simCluster) takeReply(id uint64) (Reply, bool) {
+	for i, r := range c.replies {
+		if r.ID == id {
+			c.replies = slices.Delete(c.replies, i, i+1)
+			return r, true
+		}
+	}
+	return Reply{}, false
+}
+
+// setClient does read-modify-write cycles adding its own elements to the
+// set stored under one key, with a union merge of siblings.
+type setClient struct {
+	id      int
+	node    sim.NodeID
+	state   int // 0 idle, 1 reading, 2 writing
+	req     uint64
+	pending string
+	acked   []string
+	next    int
+}
+
+func parseSet(values [][]byte) []string {
+	var out []string
+	for _, v := range values {
+		for _, e := range strings.Split(string(v), ",") {
+			if e != "" && !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// runSetWorkload runs clients concurrent RMW clients for the given number
+// of steps, then settles and returns the acknowledged elements missing
+// from a final read of all N replicas, and the trace hash.
+func runSetWorkload(t testing.TB, cfg Config, size, clients, steps int, dropPct uint64, seed uint64) (lost []string, acked int, trace uint64) {
+	c := newSimCluster(t, cfg, size, seed)
+	var cs []*setClient
+	for i := 0; i < clients; i++ {
+		cs = append(cs, &setClient{id: i, node: sim.NodeID(1 + i%size)})
+	}
+	var reqID uint64
+	for s := 0; s < steps; s++ {
+		switch r := c.rng.Uint64N(10); {
+		case r < 2:
+			cl := cs[c.rng.IntN(len(cs))]
+			if cl.state == 0 {
+				reqID++
+				cl.req, cl.state = reqID, 1
+				c.submit(cl.node, Request{ID: reqID, Op: Get, Key: "set"})
+			}
+		case r < 3:
+			c.tick()
+		default:
+			c.step(dropPct)
+		}
+		for _, cl := range cs {
+			rep, ok := c.takeReply(cl.req)
+			if !ok {
+				continue
+			}
+			switch {
+			case cl.state == 1 && rep.Status == OK:
+				cl.pending = fmt.Sprintf("c%d-%d", cl.id, cl.next)
+				cl.next++
+				elems := append(parseSet(rep.Values), cl.pending)
+				reqID++
+				cl.req, cl.state = reqID, 2
+				c.submit(cl.node, Request{ID: reqID, Op: Put, Key: "set", Value: []byte(strings.Join(elems, ",")), Context: rep.Context})
+			case cl.state == 2 && rep.Status == OK:
+				cl.acked = append(cl.acked, cl.pending)
+				cl.state = 0
+			default:
+				cl.state = 0
+			}
+		}
+	}
+	c.settle()
+	reqID++
+	c.submit(1, Request{ID: reqID, Op: Get, Key: "set", R: cfg.N})
+	c.settle()
+	rep, ok := c.takeReply(reqID)
+	require.True(t, ok)
+	require.Equal(t, OK, rep.Status, rep.Err)
+	final := parseSet(rep.Values)
+	for _, cl := range cs {
+		acked += len(cl.acked)
+		for _, e := range cl.acked {
+			if !slices.Contains(final, e) {
+				lost = append(lost, e)
+			}
+		}
+	}
+	return lost, acked, c.trace
+}
