@@ -282,7 +282,7 @@ func toPorcupine(ops []history.Op) (pops []porcupine.Operation, ignored int) {
 			switch {
 			case in.set:
 				in.want = setState(o.Values)
-			case o.NotFound:
+			case o.NotFound || len(o.Values) == 0:
 				in.want = absent
 			case len(o.Values) == 1:
 				in.want = registerState(o.Values[0])
