@@ -144,3 +144,26 @@ func FuzzReadJSONL(f *testing.F) {
 		_, _ = Pair(events)
 	})
 }
+
+func TestReadDetectsTheFormat(t *testing.T) {
+	var buf bytes.Buffer
+	want := []Event{{Index: 0, Type: Invoke, Kind: Write, Key: "k", Value: "v", Time: 3}}
+	require.NoError(t, WriteJSONL(&buf, want))
+	got, err := ReadAny(strings.NewReader("\n  \n" + buf.String()))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+
+	got, err = ReadAny(strings.NewReader("\n" + ednSample))
+	require.NoError(t, err)
+	assert.Len(t, got, 12)
+
+	got, err = ReadAny(strings.NewReader(" \n"))
+	require.NoError(t, err)
+	assert.Empty(t, got)
+
+	_, err = ReadAny(strings.NewReader("index,type\n0,invoke\n"))
+	require.ErrorContains(t, err, "neither JSON lines nor EDN")
+
+	_, err = ReadAny(strings.NewReader("\n{:process 0 :type :bogus :f :read}"))
+	require.ErrorContains(t, err, "line 2: :type :bogus", "line numbers count the skipped lines")
+}
