@@ -116,17 +116,17 @@ func (f *Forest) Delete(key string) bool {
 
 // Respond answers a request with the tree of its range, or
 // ErrUnknownRange if the forest holds none; see Tree.Respond. Rejections
-// are counted in the forest's Stats.
+// are counted in the forest's Stats and come with a refusal to send back.
 func (f *Forest) Respond(q Request) (Response, error) {
 	t, ok := f.Tree(q.Range)
 	if !ok {
 		f.stats.UnknownRange++
-		return Response{}, fmt.Errorf("%w: no tree for %v among the %d ranges held", ErrUnknownRange, q.Range, len(f.trees))
+		return refusal(q), fmt.Errorf("%w: no tree for %v among the %d ranges held", ErrUnknownRange, q.Range, len(f.trees))
 	}
 	p, err := t.respond(q)
 	if err != nil {
 		f.stats.BadRequest++
-		return Response{}, err
+		return refusal(q), err
 	}
 	f.stats.Served++
 	f.stats.Bytes += p.Size()

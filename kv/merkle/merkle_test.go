@@ -1,6 +1,7 @@
 package merkle
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -193,6 +194,18 @@ func genRange(rt *rapid.T) Range {
 	return Range{Start: s, End: s + w}
 }
 
+// genKeys draws between lo and hi distinct keys: a prefix and a count, so
+// that large key sets are as likely as small ones.
+func genKeys(rt *rapid.T, lo, hi int) []string {
+	n := rapid.IntRange(lo, hi).Draw(rt, "nkeys")
+	prefix := rapid.StringMatching(`[a-z]{0,3}`).Draw(rt, "prefix")
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprint(prefix, i)
+	}
+	return keys
+}
+
 func keysIn(r Range, keys []string) []string {
 	var out []string
 	for _, k := range keys {
@@ -210,7 +223,7 @@ func TestMerkleIncrementalEqualsRebuild(t *testing.T) {
 		cfg, r := genConfig(rt), genRange(rt)
 		tr, err := New(cfg, r)
 		require.NoError(rt, err)
-		keys := keysIn(r, rapid.SliceOfNDistinct(rapid.StringMatching(`[a-z]{1,6}`), 1, 60, rapid.ID[string]).Draw(rt, "keys"))
+		keys := keysIn(r, genKeys(rt, 1, 60))
 		if len(keys) == 0 {
 			return
 		}
@@ -251,20 +264,22 @@ func nilIfEmpty(e []Entry) []Entry {
 // built from random maps with random differences, the exchange reports
 // exactly the keys missing on one side or held at different versions.
 func TestMerkleExchangeFindsExactlyTheSymmetricDifference(t *testing.T) {
+	runs, keysSeen, diffsSeen := 0, 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		cfg, r := genConfig(rt), genRange(rt)
-		keys := keysIn(r, rapid.SliceOfNDistinct(rapid.StringMatching(`[a-z0-9]{1,8}`), 0, 200, rapid.ID[string]).Draw(rt, "keys"))
+		keys := keysIn(r, genKeys(rt, 0, 1000))
+		fates := rapid.SliceOfN(rapid.IntRange(0, 9), len(keys), len(keys)).Draw(rt, "fates")
 		a, b := map[string]uint64{}, map[string]uint64{}
-		for _, k := range keys {
-			v := rapid.Uint64Range(0, 1000).Draw(rt, "v")
-			switch rapid.IntRange(0, 9).Draw(rt, "fate") {
+		for i, k := range keys {
+			v := uint64(i) * 7
+			switch fates[i] {
 			case 0: // only on a
 				a[k] = v
 			case 1: // only on b
 				b[k] = v
 			case 2: // different versions
 				a[k] = v
-				b[k] = v + 1 + rapid.Uint64Range(0, 5).Draw(rt, "dv")
+				b[k] = v + 1
 			default: // equal
 				a[k], b[k] = v, v
 			}
@@ -272,6 +287,7 @@ func TestMerkleExchangeFindsExactlyTheSymmetricDifference(t *testing.T) {
 		ta, tb := build(rt, cfg, r, a), build(rt, cfg, r, b)
 		diffs, st := exchange(rt, ta, tb)
 		want := wantDiffs(a, b)
+		runs, keysSeen, diffsSeen = runs+1, keysSeen+len(keys), diffsSeen+len(want)
 		require.Equal(rt, want, diffs)
 		if len(want) == 0 {
 			require.Equal(rt, 2, st.Messages, "equal replicas exchange one round trip")
@@ -299,6 +315,8 @@ func TestMerkleExchangeFindsExactlyTheSymmetricDifference(t *testing.T) {
 		again, _ := exchange(rt, ta, tb)
 		require.Empty(rt, again)
 	})
+	t.Logf("%d runs, on average %.1f keys and %.1f differing keys", runs, float64(keysSeen)/float64(runs), float64(diffsSeen)/float64(runs))
+	require.Greater(t, diffsSeen, 10*runs, "the property must exercise real divergence")
 }
 
 // Bad input to the responder is an error value and is counted.
@@ -333,8 +351,9 @@ func TestMerkleRespondRejectsBadRequests(t *testing.T) {
 	}
 	before := tr.Root()
 	for i, c := range cases {
-		_, err := tr.Respond(c.q)
+		p, err := tr.Respond(c.q)
 		assert.ErrorIs(t, err, c.err, c.name)
+		assert.Equal(t, Response{ID: c.q.ID, Range: c.q.Range, Kind: c.q.Kind, Refused: true}, p, c.name)
 		assert.Equal(t, i+1, tr.Stats().UnknownRange+tr.Stats().BadRequest, c.name)
 	}
 	assert.Equal(t, 1, tr.Stats().UnknownRange)
@@ -457,6 +476,41 @@ func TestMerkleSessionRejectsBadResponses(t *testing.T) {
 	require.ErrorIs(t, err, ErrSessionDone)
 }
 
+// A refusal ends the exchange at once, with no diffs.
+func TestMerkleSessionEndsOnRefusal(t *testing.T) {
+	cfg := Config{Depth: 2, Fanout: 4}
+	ta := build(t, cfg, full, map[string]uint64{"a": 1})
+	other := build(t, cfg, Range{Start: 1, End: 1 << 63}, nil)
+	f, err := NewForest(cfg)
+	require.NoError(t, err)
+	for _, responder := range []func(Request) (Response, error){other.Respond, f.Respond} {
+		s := NewSession(ta, 3)
+		p, err := responder(s.Start())
+		require.ErrorIs(t, err, ErrUnknownRange)
+		require.True(t, p.Refused)
+		// A refusal that carries data is malformed, not a refusal.
+		bad := p
+		bad.Hashes = []uint64{1}
+		_, _, err = s.Step(bad)
+		require.ErrorIs(t, err, ErrBadResponse)
+		require.False(t, s.Done())
+		_, more, err := s.Step(p)
+		require.ErrorIs(t, err, ErrRefused)
+		require.False(t, more)
+		require.True(t, s.Done())
+		require.True(t, s.Refused())
+		require.Empty(t, s.Diffs())
+		require.Equal(t, 2, s.Stats().Messages)
+	}
+	// A shape mismatch is refused too.
+	tb := build(t, Config{Depth: 3, Fanout: 4}, full, nil)
+	s := NewSession(ta, 4)
+	p, err := tb.Respond(s.Start())
+	require.ErrorIs(t, err, ErrConfigMismatch)
+	_, _, err = s.Step(p)
+	require.ErrorIs(t, err, ErrRefused)
+}
+
 // A random response never panics a session, and a rejected one leaves it
 // exactly as it was.
 func TestMerkleSessionNeverPanics(t *testing.T) {
@@ -472,10 +526,11 @@ func TestMerkleSessionNeverPanics(t *testing.T) {
 			Equal:   rapid.Bool().Draw(rt, "equal"),
 			Hashes:  rapid.SliceOfN(rapid.Uint64(), 0, 10).Draw(rt, "hashes"),
 			Entries: rapid.SliceOfN(rapid.Custom(func(rt *rapid.T) Entry { return Entry{Key: rapid.String().Draw(rt, "k")} }), 0, 4).Draw(rt, "entries"),
+			Refused: rapid.Bool().Draw(rt, "refused"),
 		}
 		before := *s
 		_, _, err := s.Step(p)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrRefused) {
 			after := *s
 			after.stats.Rejected--
 			require.Equal(rt, before, after)

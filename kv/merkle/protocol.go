@@ -65,6 +65,10 @@ type Response struct {
 	Hashes []uint64 `codec:"h"`
 	// Entries are the requested leaves' entries (KindLeaves only).
 	Entries []Entry `codec:"n"`
+	// Refused reports that the responder could not answer (it does not
+	// hold the range, its tree has another shape, or the request was
+	// malformed); the initiator's session ends with ErrRefused.
+	Refused bool `codec:"x"`
 }
 
 // Size returns the exact length of the msgpack encoding of q under
@@ -89,7 +93,7 @@ func (q Request) Size() int {
 // Size returns the exact length of the msgpack encoding of p under
 // hashicorp/go-msgpack/v2's default MsgpackHandle.
 func (p Response) Size() int {
-	n := mapHdr(7)
+	n := mapHdr(8)
 	n += 1 + uintSize(p.ID)
 	n += 1 + p.Range.size()
 	n += 1 + uintSize(uint64(p.Kind))
@@ -103,7 +107,8 @@ func (p Response) Size() int {
 	for _, e := range p.Entries {
 		n += e.size()
 	}
-	return n + 7
+	n += 1 + 1 // Refused
+	return n + 8
 }
 
 func (r Range) size() int { return mapHdr(2) + 2*(1+1) + uintSize(r.Start) + uintSize(r.End) }
@@ -168,7 +173,9 @@ type ResponderStats struct {
 // Respond answers one request from a replica running a Session against this
 // tree. It never panics: a request for another range is ErrUnknownRange, a
 // different tree shape ErrConfigMismatch, and a bad kind, level or index
-// ErrBadRequest; each is counted in Stats.
+// ErrBadRequest; each is counted in Stats, and the Response returned with
+// the error is a refusal the node may send back so that the initiator ends
+// the exchange at once instead of waiting for a timeout.
 func (t *Tree) Respond(q Request) (Response, error) {
 	p, err := t.respond(q)
 	if err != nil {
@@ -177,7 +184,7 @@ func (t *Tree) Respond(q Request) (Response, error) {
 		} else {
 			t.stats.BadRequest++
 		}
-		return Response{}, err
+		return refusal(q), err
 	}
 	t.stats.Served++
 	t.stats.Bytes += p.Size()
@@ -238,6 +245,12 @@ func (t *Tree) respond(q Request) (Response, error) {
 		return p, nil
 	}
 	return Response{}, fmt.Errorf("%w: unknown kind %v", ErrBadRequest, q.Kind)
+}
+
+// refusal is the Response that tells the initiator of q that it will get no
+// answer.
+func refusal(q Request) Response {
+	return Response{ID: q.ID, Range: q.Range, Kind: q.Kind, Refused: true}
 }
 
 // checkIndexes validates a request's node indexes at level l: at least one,

@@ -57,6 +57,7 @@ type Session struct {
 	pending Request
 	diffs   []Diff
 	done    bool
+	refused bool
 	stats   Stats
 }
 
@@ -73,6 +74,9 @@ func (s *Session) Start() Request {
 
 // Done reports whether the exchange has ended.
 func (s *Session) Done() bool { return s.done }
+
+// Refused reports whether the exchange ended because the peer refused it.
+func (s *Session) Refused() bool { return s.refused }
 
 // Diffs returns the differing keys found, sorted by key; complete once Done.
 func (s *Session) Diffs() []Diff { return slices.Clone(s.diffs) }
@@ -91,7 +95,8 @@ func (s *Session) Range() Range { return s.t.rng }
 // that does not answer the outstanding request (wrong id, range, kind or
 // level, wrong number of hashes, entries outside the requested leaves or
 // out of order) is rejected with ErrBadResponse, counted, and leaves the
-// session unchanged, still waiting for a proper answer.
+// session unchanged, still waiting for a proper answer. A refusal ends the
+// session with ErrRefused and no diffs.
 func (s *Session) Step(p Response) (Request, bool, error) {
 	if s.done {
 		s.stats.Rejected++
@@ -108,6 +113,12 @@ func (s *Session) Step(p Response) (Request, bool, error) {
 	s.stats.Bytes += sz
 
 	q := s.pending
+	if p.Refused {
+		s.refused = true
+		s.diffs = nil
+		s.finish()
+		return Request{}, false, fmt.Errorf("%w: %v request %d over %v", ErrRefused, q.Kind, q.ID, q.Range)
+	}
 	switch q.Kind {
 	case KindRoot:
 		if p.Equal {
@@ -167,6 +178,12 @@ func (s *Session) check(p Response) error {
 	}
 	if p.ID != q.ID || p.Range != q.Range || p.Kind != q.Kind {
 		return bad("response (id %d, range %v, kind %v) does not answer request (id %d, range %v, kind %v)", p.ID, p.Range, p.Kind, q.ID, q.Range, q.Kind)
+	}
+	if p.Refused {
+		if p.Equal || len(p.Hashes) != 0 || len(p.Entries) != 0 {
+			return bad("a refusal carries data")
+		}
+		return nil
 	}
 	f, d := s.t.cfg.Fanout, s.t.cfg.Depth
 	switch q.Kind {

@@ -3,8 +3,6 @@ package merkle
 import (
 	"flag"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +59,7 @@ func TestMerkleMessageSizeIsExactMsgpack(t *testing.T) {
 			Entries: rapid.SliceOfN(rapid.Custom(func(rt *rapid.T) Entry {
 				return Entry{Key: strings.Repeat("k", keyLen), Version: anyUint.Draw(rt, "v")}
 			}), 0, 3).Draw(rt, "n"),
+			Refused: rapid.Bool().Draw(rt, "x"),
 		}
 		require.Equal(rt, encodedLen(rt, p), p.Size())
 	})
@@ -71,29 +70,52 @@ func TestMerkleMessageSizeIsExactMsgpack(t *testing.T) {
 	}
 }
 
-// divergent returns two replicas of size keys that differ in diff keys: a
-// third have a newer version on b, a third are missing on a, a third are
-// missing on b.
+var keyCache = map[int][]string{}
+
+// keyList returns size distinct keys, built once per size.
+func keyList(size int) []string {
+	if ks, ok := keyCache[size]; ok {
+		return ks
+	}
+	ks := make([]string, size)
+	for i := range ks {
+		ks[i] = fmt.Sprintf("user:%08d", i)
+	}
+	keyCache[size] = ks
+	return ks
+}
+
+// divergent returns two replicas of size keys that differ in diff keys
+// chosen at random: a third have a newer version on b, a third are missing
+// on a, a third are missing on b. It also returns the number of differences.
 func divergent(t require.TestingT, cfg Config, size, diff int, seed uint64) (*Tree, *Tree, int) {
 	rng := sim.NewRNG(seed).Fork("divergent")
-	a := make(map[string]uint64, size)
-	for i := range size {
-		a[fmt.Sprintf("user:%08d", i)] = rng.Uint64()
-	}
-	b := maps.Clone(a)
-	keys := slices.Sorted(maps.Keys(a))
-	rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
-	for i, k := range keys[:diff] {
-		switch i % 3 {
-		case 0:
-			b[k]++
-		case 1:
-			delete(a, k)
-		case 2:
-			delete(b, k)
+	keys := keyList(size)
+	fate := make([]uint8, size)
+	for n := 0; n < diff; {
+		i := rng.IntN(size)
+		if fate[i] == 0 {
+			fate[i] = uint8(1 + n%3)
+			n++
 		}
 	}
-	return build(t, cfg, full, a), build(t, cfg, full, b), len(wantDiffs(a, b))
+	a, err := New(cfg, full)
+	require.NoError(t, err)
+	b, err := New(cfg, full)
+	require.NoError(t, err)
+	for i, k := range keys {
+		v := rng.Uint64()
+		if fate[i] != 2 {
+			require.NoError(t, a.Set(k, v))
+		}
+		switch fate[i] {
+		case 1:
+			require.NoError(t, b.Set(k, v+1))
+		case 0, 2:
+			require.NoError(t, b.Set(k, v))
+		}
+	}
+	return a, b, diff
 }
 
 // TestMerkleAntiEntropyTrafficOneKeyIn100k: finding 1 differing key among

@@ -51,6 +51,10 @@ var (
 	ErrBadResponse = errors.New("merkle: bad response")
 	// ErrSessionDone is returned by Session.Step after the exchange ended.
 	ErrSessionDone = errors.New("merkle: session already done")
+	// ErrRefused is returned by Session.Step when the peer refused the
+	// exchange (see Response.Refused); the session is then done, with no
+	// diffs.
+	ErrRefused = errors.New("merkle: the peer refused the exchange")
 )
 
 // Config fixes the shape of a tree and the batching of an exchange. Both
