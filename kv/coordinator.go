@@ -336,7 +336,7 @@ func (n *Node) startWrite(o *op) {
 // any hints for the key.
 func (n *Node) localVersions(key string) []Version {
 	vs, _ := n.store.Get(key)
-	for _, owner := range n.ring.Nodes() {
+	for _, owner := range n.nodes {
 		if h, ok := n.store.Hint(owner, key); ok {
 			vs = reconcile(n.cfg.Resolve, vs, h.Versions)
 		}
@@ -428,7 +428,8 @@ func (n *Node) onReadReply(o *op, i int, vs []Version) {
 				o.result = reconcile(n.cfg.Resolve, o.result, u.vs)
 			}
 		}
-		if n.cfg.ReadRepair != RepairBlocking {
+		// Nothing found needs no write-back: every replica "holds" it.
+		if n.cfg.ReadRepair != RepairBlocking || len(o.result) == 0 {
 			o.phase = phaseDone
 			n.reply(o, n.readResult(o.key, o.result))
 			break

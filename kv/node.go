@@ -41,6 +41,7 @@ type Node struct {
 	id    sim.NodeID
 	cfg   Config
 	ring  *ring.Ring
+	nodes []sim.NodeID // ring.Nodes(), cached
 	store Store
 	wall  func() int64
 	rng   *sim.RNG
@@ -107,7 +108,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	}
 	store.SetMeta(metaIncarnation, inc)
 	n := &Node{
-		id: id, cfg: cfg, ring: r, store: store, wall: wallClock, rng: rng,
+		id: id, cfg: cfg, ring: r, nodes: r.Nodes(), store: store, wall: wallClock, rng: rng,
 		incarnation: inc,
 		opIdx:       map[uint64]*op{},
 		peers:       map[sim.NodeID]*peer{},
@@ -141,7 +142,10 @@ func (n *Node) Ring() *ring.Ring { return n.ring }
 // SetRing replaces the ring the node routes new requests with. Operations
 // in flight keep their replicas. Requests that the new ring cannot serve
 // (e.g. N larger than its membership) fail with a clear error.
-func (n *Node) SetRing(r *ring.Ring) { n.ring = r }
+func (n *Node) SetRing(r *ring.Ring) {
+	n.ring = r
+	n.nodes = r.Nodes()
+}
 
 // Ready returns and clears the messages and replies produced so far.
 func (n *Node) Ready() Ready {
@@ -201,7 +205,7 @@ func (n *Node) suspected(id sim.NodeID) bool {
 // Suspects returns the peers this node currently suspects, sorted.
 func (n *Node) Suspects() []sim.NodeID {
 	var out []sim.NodeID
-	for _, id := range n.ring.Nodes() {
+	for _, id := range n.nodes {
 		if n.suspected(id) {
 			out = append(out, id)
 		}
@@ -211,9 +215,10 @@ func (n *Node) Suspects() []sim.NodeID {
 
 // heard clears the suspicion of a peer that just sent a valid message.
 func (n *Node) heard(id sim.NodeID) {
-	p := n.peer(id)
-	p.waitingSince = -1
-	p.suspected = false
+	if p, ok := n.peers[id]; ok {
+		p.waitingSince = -1
+		p.suspected = false
+	}
 }
 
 // Tick advances the node's timers by one tick: failure suspicion, request
@@ -221,7 +226,7 @@ func (n *Node) heard(id sim.NodeID) {
 // tombstone purging, in that order.
 func (n *Node) Tick() {
 	n.now++
-	for _, id := range n.ring.Nodes() {
+	for _, id := range n.nodes {
 		if id == n.id {
 			continue
 		}
