@@ -1,0 +1,172 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/kv"
+	"github.com/faultline-sim/faultline/workloads"
+)
+
+// nextOp starts the client's next workload operation, or marks it done.
+func (c *Cluster) nextOp(cl *client) {
+	if c.phase != phaseWorkload {
+		return
+	}
+	op, err := c.wl.Next(cl.id)
+	if errors.Is(err, workloads.ErrDone) {
+		cl.done = true
+		c.clientsDone++
+		if c.clientsDone == len(c.clients) {
+			c.beginSettle()
+		}
+		return
+	}
+	if err != nil {
+		c.fail(fmt.Errorf("cluster: workload: %w", err))
+		return
+	}
+	c.loop.After(op.Delay, func() { c.invoke(cl, op) })
+}
+
+// invoke records op's invocation and sends its first request.
+func (c *Cluster) invoke(cl *client, op *workloads.Op) {
+	if c.phase == phaseDone {
+		return
+	}
+	cl.op = op
+	ev := op.Invocation()
+	ev.Time = c.loop.Now()
+	ev.Node = cl.node
+	if _, err := c.rec.Invoke(ev); err != nil {
+		c.fail(fmt.Errorf("cluster: recording an invocation: %w", err))
+		return
+	}
+	cl.invoked = ev.Time
+	c.traceEvent(ev)
+	c.send(cl, op.Start())
+}
+
+// send delivers one request to the client's node after the client latency,
+// with a client-side timeout.
+func (c *Cluster) send(cl *client, req workloads.Request) {
+	c.reqSeq++
+	id := c.reqSeq
+	cl.reqID = id
+	c.reqClient[id] = cl.id
+	kreq := kv.Request{ID: id, Key: req.Key, Value: req.Value, Context: req.Context}
+	switch req.Method {
+	case workloads.Get:
+		kreq.Op = kv.Get
+		if cl.final {
+			// Final reads ask every replica, so they see what any holds.
+			kreq.R = c.cfg.KV.N
+		}
+	case workloads.Put:
+		kreq.Op = kv.Put
+	case workloads.Delete:
+		kreq.Op = kv.Delete
+	}
+	if !c.nodes[cl.node].member {
+		// The client's node left the cluster: reconnect to the next member.
+		members := c.memberIDs()
+		next := members[0]
+		for _, m := range members {
+			if m > cl.node {
+				next = m
+				break
+			}
+		}
+		cl.node = next
+	}
+	target := c.nodes[cl.node]
+	c.loop.After(c.cfg.ClientLatency, func() {
+		if target.node == nil {
+			// Connection refused: the request certainly reached no replica.
+			c.loop.After(c.cfg.ClientLatency, func() {
+				c.reply(id, workloads.Response{Status: workloads.Fail, Err: fmt.Sprintf("%v is down: connection refused", target.id)})
+			})
+			return
+		}
+		submit := func() {
+			if target.node == nil {
+				return // crashed while the request waited: the client times out
+			}
+			target.node.Submit(kreq)
+			c.drain(target)
+		}
+		if target.paused {
+			target.inbox = append(target.inbox, submit)
+			return
+		}
+		submit()
+	})
+	c.loop.After(c.cfg.ClientTimeout, func() {
+		c.reply(id, workloads.Response{Status: workloads.Unknown, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
+	})
+}
+
+// reply feeds a response to the client waiting for request id; responses
+// to abandoned requests are ignored.
+func (c *Cluster) reply(id uint64, resp workloads.Response) {
+	ci, ok := c.reqClient[id]
+	if !ok {
+		return
+	}
+	delete(c.reqClient, id)
+	cl := c.clientByIndex(ci)
+	if cl == nil || cl.reqID != id || cl.op == nil || c.phase == phaseDone {
+		return
+	}
+	cl.reqID = 0
+	next, done := cl.op.Step(resp)
+	if !done {
+		c.send(cl, next)
+		return
+	}
+	ev := cl.op.Completion()
+	ev.Time = c.loop.Now()
+	ev.Node = cl.node
+	if _, err := c.rec.Complete(ev); err != nil {
+		c.fail(fmt.Errorf("cluster: recording a completion: %w", err))
+		return
+	}
+	c.traceEvent(ev)
+	if ev.Type == history.OK {
+		c.latencies = append(c.latencies, time.Duration(ev.Time-cl.invoked))
+	}
+	cl.op = nil
+	if cl.final {
+		c.finalDone(cl, ev.Type == history.OK)
+		return
+	}
+	c.nextOp(cl)
+}
+
+func (c *Cluster) clientByIndex(i int) *client {
+	if i >= 0 && i < len(c.clients) && c.clients[i].id == i {
+		return c.clients[i]
+	}
+	for _, cl := range c.clients {
+		if cl.id == i {
+			return cl
+		}
+	}
+	return nil
+}
+
+// traceEvent mixes a client event into the run's trace hash.
+func (c *Cluster) traceEvent(ev history.Event) {
+	h := sim.NewHash()
+	h.WriteString(string(ev.Type))
+	h.WriteString(string(ev.Kind))
+	h.WriteString(ev.Key)
+	h.WriteString(ev.Value)
+	for _, v := range ev.Values {
+		h.WriteString(v)
+	}
+	c.loop.Trace().Record("client", uint64(ev.Client), uint64(ev.Time), uint64(ev.Node), h.Sum64())
+}

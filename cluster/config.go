@@ -1,0 +1,157 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/kv"
+	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/transport"
+	"github.com/faultline-sim/faultline/workloads"
+)
+
+// Config is everything a run depends on besides its seed. Build one from
+// DefaultConfig and change what you need; Validate says what cannot work.
+type Config struct {
+	// Nodes is the number of initial members, with ids 0..Nodes-1.
+	Nodes int
+	// Spares is the number of extra node ids (Nodes..Nodes+Spares-1) that a
+	// nemesis may Join.
+	Spares int
+	// KV is the nodes' policy: N/W/R, quorum, conflict resolution, read
+	// repair, hinted handoff, syncing, timeouts.
+	KV kv.Config
+	// VNodes is the number of ring tokens per node (vnode mode).
+	VNodes int
+	// Shards, when > 0, selects fixed-shard mode with that many shards.
+	Shards int
+	// Link is every network link's configuration (latency, loss, ...).
+	Link transport.LinkConfig
+	// Tick is the virtual time between two node ticks; kv timeouts count
+	// ticks.
+	Tick time.Duration
+	// Workload names the workload: register, set or kv.
+	Workload string
+	// WorkloadConfig sizes the workload (clients, keys, ratios, ops).
+	WorkloadConfig workloads.Config
+	// ClientLatency is the one-way delay between a client and the node it
+	// talks to; client connections are not affected by network partitions
+	// (as with Jepsen clients co-located with their node).
+	ClientLatency time.Duration
+	// ClientTimeout is how long a client waits for a reply before it gives
+	// up; an abandoned write's outcome is unknown (info).
+	ClientTimeout time.Duration
+	// Nemesis is the fault schedule (plain data; may be empty).
+	Nemesis nemesis.Schedule
+	// SettleTime is how long the healed cluster runs before the final reads.
+	SettleTime time.Duration
+	// FinalReadAttempts is how many times a final read is tried before the
+	// run is declared a liveness failure.
+	FinalReadAttempts int
+	// Limits bound the whole run (events and virtual time).
+	Limits sim.Limits
+}
+
+// DefaultConfig returns a 5-node N=3 W=2 R=2 strict-quorum cluster with
+// blocking read repair, 1 ms ticks, 0.5–5 ms links and a register workload
+// of 10 clients and 500 operations, without faults.
+func DefaultConfig() Config {
+	lat, _ := sim.Exponential(500*time.Microsecond, 2*time.Millisecond)
+	think, _ := sim.Uniform(0, 2*time.Millisecond)
+	return Config{
+		Nodes:  5,
+		KV:     kv.DefaultConfig(),
+		VNodes: 16,
+		Link:   transport.LinkConfig{Latency: lat, Capacity: transport.DefaultCapacity},
+		Tick:   time.Millisecond,
+		Workload: "register",
+		WorkloadConfig: workloads.Config{
+			Clients: 10, Keys: 5, ReadRatio: 0.5, Ops: 500, Think: think,
+		},
+		ClientLatency:     100 * time.Microsecond,
+		ClientTimeout:     200 * time.Millisecond,
+		SettleTime:        2 * time.Second,
+		FinalReadAttempts: 10,
+		Limits:            sim.Limits{MaxEvents: 20_000_000, Horizon: sim.Time(30 * time.Minute)},
+	}
+}
+
+// ErrBadConfig is wrapped by every Validate error.
+var ErrBadConfig = errors.New("cluster: bad config")
+
+func bad(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadConfig}, args...)...)
+}
+
+// Validate reports the first problem that keeps c from running, saying what
+// to change.
+func (c Config) Validate() error {
+	if c.Nodes < 1 {
+		return bad("Nodes is %d: a cluster needs at least 1 node", c.Nodes)
+	}
+	if c.Spares < 0 {
+		return bad("Spares is %d: must be >= 0", c.Spares)
+	}
+	if c.Nodes+c.Spares > transport.MaxNodes {
+		return bad("Nodes+Spares is %d: at most %d", c.Nodes+c.Spares, transport.MaxNodes)
+	}
+	if err := c.KV.Validate(c.Nodes); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	if c.Shards < 0 {
+		return bad("Shards is %d: use 0 for vnode mode or a positive shard count", c.Shards)
+	}
+	if c.Shards == 0 && c.VNodes < 1 {
+		return bad("VNodes is %d: each node needs at least 1 token", c.VNodes)
+	}
+	if err := c.Link.Validate(); err != nil {
+		return fmt.Errorf("%w: link: %w", ErrBadConfig, err)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+		zero bool
+	}{
+		{"Tick", c.Tick, false}, {"ClientTimeout", c.ClientTimeout, false},
+		{"ClientLatency", c.ClientLatency, true}, {"SettleTime", c.SettleTime, true},
+	} {
+		if d.v < 0 || (!d.zero && d.v == 0) {
+			want := "> 0"
+			if d.zero {
+				want = ">= 0"
+			}
+			return bad("%s is %v: must be %s", d.name, d.v, want)
+		}
+	}
+	if c.FinalReadAttempts < 1 {
+		return bad("FinalReadAttempts is %d: must be >= 1", c.FinalReadAttempts)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	if c.WorkloadConfig.Clients < 1 {
+		return bad("WorkloadConfig.Clients is %d: a run needs at least 1 client", c.WorkloadConfig.Clients)
+	}
+	if err := c.Nemesis.ValidateFor(c.members(), c.spares()); err != nil {
+		return fmt.Errorf("%w: nemesis: %w", ErrBadConfig, err)
+	}
+	return nil
+}
+
+func (c Config) members() []sim.NodeID {
+	ids := make([]sim.NodeID, c.Nodes)
+	for i := range ids {
+		ids[i] = sim.NodeID(i)
+	}
+	return ids
+}
+
+func (c Config) spares() []sim.NodeID {
+	ids := make([]sim.NodeID, c.Spares)
+	for i := range ids {
+		ids[i] = sim.NodeID(c.Nodes + i)
+	}
+	return ids
+}

@@ -1,0 +1,78 @@
+package cluster
+
+import (
+	"io"
+	"time"
+
+	"github.com/faultline-sim/faultline/checker"
+	"github.com/faultline-sim/faultline/kv"
+)
+
+// JudgeOptions choose which checkers run over a Result.
+type JudgeOptions struct {
+	// Linearizable runs porcupine (register and kv workloads).
+	Linearizable bool
+	// LinearTimeout bounds the linearizability check; running out gives
+	// Unknown, never a pass.
+	LinearTimeout time.Duration
+	// Visualize receives porcupine's HTML when the history is not
+	// linearizable.
+	Visualize io.Writer
+	// Causal selects vector-clock rules for the lost-writes checker and
+	// runs the siblings checker.
+	Causal bool
+}
+
+// JudgeOptionsFor returns the checkers that apply to cfg: linearizability
+// unless the workload is a set, causal rules under vector clocks.
+func JudgeOptionsFor(cfg Config) JudgeOptions {
+	return JudgeOptions{
+		Linearizable:  cfg.Workload != "set" && cfg.KV.Resolve == kv.LWW,
+		LinearTimeout: 30 * time.Second,
+		Causal:        cfg.KV.Resolve == kv.VectorClock,
+	}
+}
+
+// Judge runs the chosen checkers over r, in a fixed order: linearizable,
+// lost-writes, durability, siblings, convergence. A checker that rejects its
+// input (a malformed history) is reported as its error.
+func Judge(r *Result, o JudgeOptions) ([]checker.Result, error) {
+	var out []checker.Result
+	if o.Linearizable {
+		var ann []checker.Annotation
+		for _, w := range r.Windows {
+			ann = append(ann, checker.Annotation{Start: w.Start, End: w.End, Label: w.Label})
+		}
+		res, err := checker.Linearizable(r.Ops, checker.LinearOptions{
+			Timeout: o.LinearTimeout, Visualize: o.Visualize, Annotations: ann,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	lo := checker.LostOptions{Causal: o.Causal}
+	lost, err := checker.LostWrites(r.Ops, lo)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, lost)
+	dur, err := checker.Durability(r.Ops, r.Crashes, lo)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, dur)
+	if o.Causal {
+		sib, err := checker.Siblings(r.Ops)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sib)
+	}
+	conv, err := checker.Convergence(r.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, conv)
+	return out, nil
+}

@@ -1,0 +1,160 @@
+package cluster
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/nemesis"
+)
+
+// finalClientBase numbers the settle-phase readers after the workload's
+// clients so their ids never collide in the history.
+const finalReaders = 8
+
+// beginSettle runs once every client is done: it waits for the nemesis
+// schedule to end, heals everything and lets the cluster settle.
+func (c *Cluster) beginSettle() {
+	if c.phase != phaseWorkload {
+		return
+	}
+	at := c.cfg.Nemesis.End()
+	if at < c.loop.Now() {
+		at = c.loop.Now()
+	}
+	c.loop.At(at, func() {
+		if c.phase != phaseWorkload {
+			return
+		}
+		c.phase = phaseSettle
+		c.settleAt = c.loop.Now()
+		c.healAll()
+		c.loop.After(c.cfg.SettleTime, c.beginFinalReads)
+	})
+}
+
+// healAll undoes every fault: cuts, link faults, clocks, pauses, crashes.
+func (c *Cluster) healAll() {
+	c.net.Heal()
+	for _, ns := range c.nodes {
+		if !ns.member {
+			continue
+		}
+		for _, o := range c.nodes {
+			if o.member {
+				_ = c.SetLinkFaults(ns.id, o.id, nemesis.LinkFaults{})
+			}
+		}
+		ns.clock = wallClock{}
+		if ns.paused {
+			_ = c.Resume(ns.id)
+		}
+		if ns.crashed {
+			_ = c.Restart(ns.id)
+		}
+	}
+	c.loop.Trace().Record("settle", uint64(c.loop.Now()))
+}
+
+// beginFinalReads snapshots the replicas (before final reads can repair
+// them) and reads every written key.
+func (c *Cluster) beginFinalReads() {
+	if c.phase != phaseSettle {
+		return
+	}
+	c.phase = phaseFinal
+	c.snapshot = c.snapshots()
+	keys := c.wl.WrittenKeys()
+	if len(keys) == 0 {
+		c.finish()
+		return
+	}
+	readers := finalReaders
+	if len(keys) < readers {
+		readers = len(keys)
+	}
+	// Reader r reads keys r, r+readers, ... in order.
+	queues := make([][]string, readers)
+	for i, k := range keys {
+		queues[i%readers] = append(queues[i%readers], k)
+	}
+	members := c.memberIDs()
+	for r := 0; r < readers; r++ {
+		cl := &client{id: c.wl.Clients() + r, node: members[r%len(members)], final: true}
+		c.clients = append(c.clients, cl)
+		q := queues[r]
+		c.finalPending += len(q)
+		c.finalQueue(cl, q)
+	}
+}
+
+// finalQueue remembers a reader's remaining keys and starts the first.
+func (c *Cluster) finalQueue(cl *client, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	cl.key = keys[0]
+	cl.tries = 0
+	rest := keys[1:]
+	cl.done = false
+	c.finalNext[cl.id] = rest
+	c.finalRead(cl)
+}
+
+func (c *Cluster) finalRead(cl *client) {
+	op, err := c.wl.FinalRead(cl.id, cl.key)
+	if err != nil {
+		c.fail(fmt.Errorf("cluster: final read of %q: %w", cl.key, err))
+		return
+	}
+	cl.tries++
+	c.invoke(cl, op)
+}
+
+// finalDone continues a reader after one final read completed.
+func (c *Cluster) finalDone(cl *client, ok bool) {
+	if !ok {
+		if cl.tries >= c.cfg.FinalReadAttempts {
+			c.fail(&LivenessError{Seed: c.seed, Phase: "final-reads",
+				Reason: fmt.Sprintf("the final read of key %q failed %d times after the cluster was healed", cl.key, cl.tries)})
+			return
+		}
+		// Rotate to the next member: the coordinator may be the problem.
+		members := c.memberIDs()
+		cl.node = members[(indexOf(members, cl.node)+1)%len(members)]
+		c.loop.After(50*time.Millisecond, func() { c.finalRead(cl) })
+		return
+	}
+	c.finalPending--
+	rest := c.finalNext[cl.id]
+	if len(rest) > 0 {
+		c.finalQueue(cl, rest)
+		return
+	}
+	if c.finalPending == 0 {
+		c.finish()
+	}
+}
+
+func (c *Cluster) finish() {
+	c.phase = phaseDone
+}
+
+func (c *Cluster) memberIDs() []sim.NodeID {
+	var ids []sim.NodeID
+	for _, ns := range c.nodes {
+		if ns.member {
+			ids = append(ids, ns.id)
+		}
+	}
+	return ids
+}
+
+func indexOf(ids []sim.NodeID, id sim.NodeID) int {
+	for i, x := range ids {
+		if x == id {
+			return i
+		}
+	}
+	return 0
+}
