@@ -80,7 +80,7 @@ type Cluster struct {
 	clients      []*client
 	clientsDone  int
 	reqSeq       uint64
-	reqClient    map[uint64]int // request id -> client index (lookups only)
+	reqClient    map[uint64]int   // request id -> client index (lookups only)
 	finalNext    map[int][]string // final reader id -> keys left (lookups only)
 	finalPending int
 	crashes      []sim.Time

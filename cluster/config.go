@@ -61,11 +61,11 @@ func DefaultConfig() Config {
 	lat, _ := sim.Exponential(500*time.Microsecond, 2*time.Millisecond)
 	think, _ := sim.Uniform(0, 2*time.Millisecond)
 	return Config{
-		Nodes:  5,
-		KV:     kv.DefaultConfig(),
-		VNodes: 16,
-		Link:   transport.LinkConfig{Latency: lat, Capacity: transport.DefaultCapacity},
-		Tick:   time.Millisecond,
+		Nodes:    5,
+		KV:       kv.DefaultConfig(),
+		VNodes:   16,
+		Link:     transport.LinkConfig{Latency: lat, Capacity: transport.DefaultCapacity},
+		Tick:     time.Millisecond,
 		Workload: "register",
 		WorkloadConfig: workloads.Config{
 			Clients: 10, Keys: 5, ReadRatio: 0.5, Ops: 500, Think: think,
