@@ -85,33 +85,39 @@ func TestVClockValidateRejectsBadClocks(t *testing.T) {
 	assert.ErrorContains(t, VClock{{Node: 1, Counter: 0}}.Validate(), "counter 0")
 }
 
-// genHistory draws a causally valid write history: each write gets a
-// fresh dot from one of three coordinators and a context that is the join
-// of the clocks of a random subset of earlier writes (what its client
-// read), as real clients produce.
+// genHistory draws a causally valid write history as the node produces
+// it: each write gets a fresh dot from one of three coordinating replicas
+// and a context that is the join of the clocks of a replica state its
+// client read. Replica states are closed under the coordinator invariant
+// (a coordinator sends its earlier versions of the key with every new
+// one), so a state holding dot n:c also holds n's earlier dots.
 func genHistory(t *rapid.T) []Version {
 	var hist []Version
 	ctr := map[sim.NodeID]uint64{}
 	for i := rapid.IntRange(1, 8).Draw(t, "writes"); i > 0; i-- {
 		node := sim.NodeID(rapid.IntRange(1, 3).Draw(t, "node"))
 		ctr[node]++
-		var saw []Version
-		for _, h := range hist {
-			if rapid.Bool().Draw(t, "saw") {
-				saw = append(saw, h)
-			}
-		}
+		saw := pick(t, hist, "saw")
 		d := Dot{Node: node, Counter: ctr[node]}
 		hist = append(hist, Version{Value: []byte(d.String()), Dot: d, Context: joinClocks(saw), Timestamp: int64(len(hist))})
 	}
 	return hist
 }
 
-// pick returns the replica state holding a random subset of hist.
+// pick returns the replica state holding a random subset of hist, closed
+// under the coordinator invariant.
 func pick(t *rapid.T, hist []Version, label string) []Version {
+	in := make([]bool, len(hist))
+	for i := range hist {
+		in[i] = rapid.Bool().Draw(t, label)
+	}
 	var vs []Version
-	for _, h := range hist {
-		if rapid.Bool().Draw(t, label) {
+	for i, h := range hist {
+		closed := in[i]
+		for j := i + 1; j < len(hist) && !closed; j++ {
+			closed = in[j] && hist[j].Dot.Node == h.Dot.Node
+		}
+		if closed {
 			vs = append(vs, h)
 		}
 	}
