@@ -146,17 +146,17 @@ func TestPropShardLookupIsArithmetic(t *testing.T) {
 		q := r.cfg.Shards
 		require.Len(t, r.tokens, q)
 		for _, h := range points(t, r) {
-			s := ShardOf(h, q)
-			require.GreaterOrEqual(t, ShardEnd(s, q), h)
+			s := shardOf(h, q)
+			require.GreaterOrEqual(t, shardEnd(s, q), h)
 			if s > 0 {
-				require.Less(t, ShardEnd(s-1, q), h)
+				require.Less(t, shardEnd(s-1, q), h)
 			}
 			require.Equal(t, s, r.RangeIndex(h))
 			o, err := r.OwnerHash(h)
 			require.NoError(t, err)
 			require.Equal(t, r.owners[s], o)
 		}
-		require.Equal(t, uint64(math.MaxUint64), ShardEnd(q-1, q))
+		require.Equal(t, uint64(math.MaxUint64), shardEnd(q-1, q))
 	})
 }
 

@@ -13,16 +13,16 @@ import (
 // token positions of virtual-node mode.
 const stealSalt = 0x5348415244535445 // "SHARDSTE"
 
-// ShardEnd returns the last hash position of shard s of q equal shards: the
-// shard holds (ShardEnd(s-1), ShardEnd(s)], and ShardEnd(q-1) = 2^64-1. It
+// shardEnd returns the last hash position of shard s of q equal shards: the
+// shard holds (shardEnd(s-1), shardEnd(s)], and shardEnd(q-1) = 2^64-1. It
 // is the shard's token.
-func ShardEnd(s, q int) uint64 {
+func shardEnd(s, q int) uint64 {
 	end, _ := bits.Div64(uint64(s), ^uint64(0), uint64(q))
 	return end
 }
 
-// ShardOf returns the shard of q equal shards that holds hash h.
-func ShardOf(h uint64, q int) int {
+// shardOf returns the shard of q equal shards that holds hash h.
+func shardOf(h uint64, q int) int {
 	hi, _ := bits.Mul64(h, uint64(q))
 	return int(hi)
 }
@@ -31,7 +31,7 @@ func ShardOf(h uint64, q int) int {
 func shardTokens(q int) []uint64 {
 	t := make([]uint64, q, q+1)
 	for s := range t {
-		t[s] = ShardEnd(s, q)
+		t[s] = shardEnd(s, q)
 	}
 	return t
 }
