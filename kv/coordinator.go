@@ -318,17 +318,21 @@ func (n *Node) startWrite(o *op) {
 	} else {
 		o.versions = []Version{v}
 	}
+	keptLocally := false
 	for i := range o.targets {
 		t := &o.targets[i]
 		if t.node == n.id {
 			err := n.applyWrite(o.key, o.versions, t.hinted, t.hintFor)
+			keptLocally = err == nil
 			n.onWriteResult(o, i, err)
-			if o.done() {
-				return
-			}
 			continue
 		}
 		n.send(t.node, Message{Type: MsgWrite, Op: o.id, Key: o.key, Versions: o.versions, Hinted: t.hinted, HintFor: t.hintFor})
+	}
+	if !keptLocally {
+		// A coordinator that does not keep its own new dot (it is not a
+		// replica in its own view, or its copy was refused) has forgotten it.
+		n.forget(o.versions)
 	}
 }
 

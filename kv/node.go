@@ -133,7 +133,9 @@ func (n *Node) ID() sim.NodeID { return n.id }
 // Config returns the node's configuration.
 func (n *Node) Config() Config { return n.cfg }
 
-// Incarnation returns how many times a Node was built over this store.
+// Incarnation returns the node's current incarnation: bumped durably by
+// every NewNode over the same store and whenever the node forgets dots it
+// issued (see VClock).
 func (n *Node) Incarnation() uint64 { return n.incarnation }
 
 // Ring returns the ring the node currently routes with.
@@ -157,14 +159,38 @@ func (n *Node) Ready() Ready {
 // HasReady reports whether Ready would return anything.
 func (n *Node) HasReady() bool { return len(n.out) > 0 || len(n.replies) > 0 }
 
+// forget is called whenever the node deletes versions without keeping
+// anything that covers them (a handed-off or evicted hint, a purged
+// tombstone). If any of them is a dot this node issued, it moves to a new
+// incarnation: a vector-clock coordinator must hold (or cover) every dot
+// it issued for a key, or a client context naming its next dot would
+// claim the forgotten ones too.
+func (n *Node) forget(vs []Version) {
+	if n.cfg.Resolve != VectorClock {
+		return // LWW never reads contexts
+	}
+	for _, v := range vs {
+		if v.Dot.Node == n.id && epoch(v.Dot.Counter) == n.incarnation {
+			n.newIncarnation()
+			return
+		}
+	}
+}
+
+// newIncarnation durably moves the node to its next incarnation.
+func (n *Node) newIncarnation() {
+	n.incarnation++
+	n.store.SetMeta(metaIncarnation, n.incarnation)
+	n.seq = 0
+	n.stats.Incarnations++
+}
+
 // next returns a fresh counter: incarnation in the high half, sequence in
-// the low half. Within an incarnation it never wraps; at 2^32-1 sequences
-// the node moves to a new incarnation durably.
+// the low half. It never repeats: at 2^32-1 sequences the node moves to a
+// new incarnation durably.
 func (n *Node) next() uint64 {
 	if n.seq == seqMask {
-		n.incarnation++
-		n.store.SetMeta(metaIncarnation, n.incarnation)
-		n.seq = 0
+		n.newIncarnation()
 	}
 	n.seq++
 	return n.incarnation<<32 | n.seq

@@ -256,37 +256,40 @@ func TestMessagesRoundTripThroughMsgpack(t *testing.T) {
 func TestDeterministicUnderSeed(t *testing.T) {
 	cfg := testConfig(VectorClock)
 	cfg.Quorum = Sloppy
-	_, _, a := runSetWorkload(t, cfg, 4, 3, 400, 5, 42)
-	_, _, b := runSetWorkload(t, cfg, 4, 3, 400, 5, 42)
-	_, _, d := runSetWorkload(t, cfg, 4, 3, 400, 5, 43)
+	_, _, a := runSetWorkload(t, cfg, 4, 3, 400, 5, true, 42)
+	_, _, b := runSetWorkload(t, cfg, 4, 3, 400, 5, true, 42)
+	_, _, d := runSetWorkload(t, cfg, 4, 3, 400, 5, true, 43)
 	assert.Equal(t, a, b)
 	assert.NotEqual(t, a, d)
 }
 
 // DESIGN §6: concurrent read-modify-write of a set with vector clocks,
 // siblings and a union merge loses no acknowledged element, under message
-// loss and reordering; the same workload under LWW does lose some.
+// loss, reordering and (with replicas syncing before they acknowledge)
+// crash-restarts; the same workload under LWW does lose some.
 func TestVectorClocksLoseNoAcknowledgedElement(t *testing.T) {
 	seeds := 30
 	if testing.Short() {
 		seeds = 5
 	}
 	for _, quorum := range []QuorumMode{Strict, Sloppy} {
-		cfg := testConfig(VectorClock)
-		cfg.Quorum = quorum
-		total := 0
-		for seed := uint64(1); seed <= uint64(seeds); seed++ {
-			lost, acked, _ := runSetWorkload(t, cfg, 4, 4, 600, 5, seed)
-			require.Empty(t, lost, "%v quorum, seed %d: lost acknowledged elements", quorum, seed)
-			total += acked
+		for _, restarts := range []bool{false, true} {
+			cfg := testConfig(VectorClock)
+			cfg.Quorum = quorum
+			total := 0
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				lost, acked, _ := runSetWorkload(t, cfg, 4, 4, 600, 5, restarts, seed)
+				require.Empty(t, lost, "%v quorum, restarts %v, seed %d: lost acknowledged elements", quorum, restarts, seed)
+				total += acked
+			}
+			t.Logf("%v quorum, vector clocks, restarts %v: %d acknowledged elements over %d seeds, none lost", quorum, restarts, total, seeds)
+			assert.Greater(t, total, seeds, "%v: the workload must acknowledge elements to mean anything", quorum)
 		}
-		t.Logf("%v quorum, vector clocks: %d acknowledged elements over %d seeds, none lost", quorum, total, seeds)
-		assert.Greater(t, total, seeds, "%v: the workload must acknowledge elements to mean anything", quorum)
 	}
 	cfg := testConfig(LWW)
 	lostTotal, ackedTotal := 0, 0
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
-		lost, acked, _ := runSetWorkload(t, cfg, 4, 4, 600, 5, seed)
+		lost, acked, _ := runSetWorkload(t, cfg, 4, 4, 600, 5, false, seed)
 		lostTotal += len(lost)
 		ackedTotal += acked
 	}
@@ -446,4 +449,42 @@ func TestBlockingRepairReadsNeverGoBack(t *testing.T) {
 	}
 	require.NotEmpty(t, violations, "async read repair must show a new-then-old read, or the check above proves nothing")
 	t.Logf("async repair: %d of %d seeds went back in time, e.g. %s", len(violations), seeds, violations[0])
+}
+
+// A node that deletes a handed-off hint holding its own dot moves to a
+// new incarnation (vector clocks), so its next dots cannot be mistaken for
+// covering the forgotten one. Under LWW nothing changes.
+func TestForgettingOwnDotsStartsANewIncarnation(t *testing.T) {
+	for _, resolve := range []ResolveMode{VectorClock, LWW} {
+		c := newSimCluster(t, testConfig(resolve), 3, 1)
+		n := c.node(2)
+		inc := n.Incarnation()
+		own := Version{Value: []byte("v"), Dot: Dot{Node: 2, Counter: inc<<32 | 99}}
+		require.NoError(t, n.applyWrite("k", []Version{own}, true, 3))
+		h := n.Snapshot().Hints
+		require.Len(t, h, 1)
+		n.Step(3, Message{Type: MsgHandoffAck, Key: "k", HintID: h[0].ID, HintSeq: h[0].Seq})
+		assert.Empty(t, n.Snapshot().Hints, "%v: the acknowledged hint is deleted", resolve)
+		if resolve == VectorClock {
+			assert.Equal(t, inc+1, n.Incarnation())
+			assert.Equal(t, uint64(1), n.Stats().Incarnations)
+		} else {
+			assert.Equal(t, inc, n.Incarnation())
+		}
+	}
+}
+
+// A stale handoff acknowledgement (the hint changed since it was sent)
+// does not delete the hint.
+func TestStaleHandoffAckKeepsTheHint(t *testing.T) {
+	c := newSimCluster(t, testConfig(LWW), 3, 1)
+	n := c.node(2)
+	require.NoError(t, n.applyWrite("k", []Version{{Value: []byte("a"), Timestamp: 1, Dot: Dot{Node: 1, Counter: 5}}}, true, 3))
+	h := n.Snapshot().Hints[0]
+	require.NoError(t, n.applyWrite("k", []Version{{Value: []byte("b"), Timestamp: 2, Dot: Dot{Node: 1, Counter: 6}}}, true, 3))
+	n.Step(3, Message{Type: MsgHandoffAck, Key: "k", HintID: h.ID, HintSeq: h.Seq})
+	hs := n.Snapshot().Hints
+	require.Len(t, hs, 1)
+	assert.Equal(t, "b", string(hs[0].Versions[0].Value))
+	assert.Equal(t, uint64(1), n.Stats().HandoffAcksStale)
 }

@@ -76,6 +76,7 @@ func (n *Node) Step(from sim.NodeID, m Message) {
 		case ok && h.ID == m.HintID && h.Seq == m.HintSeq:
 			n.store.DeleteHint(from, m.Key)
 			n.stats.HintsDelivered++
+			n.forget(h.Versions)
 		default:
 			// The hint changed (a newer write merged into it) or is gone:
 			// keep it; the next replay sends the newer versions.
@@ -177,6 +178,7 @@ func (n *Node) applyWrite(key string, vs []Version, hinted bool, hintFor sim.Nod
 			oldest := n.store.Hints()[0]
 			n.store.DeleteHint(oldest.Owner, oldest.Key)
 			n.stats.HintsEvicted++
+			n.forget(oldest.Versions)
 		}
 		if !ok || !sameDots(h.Versions, merged) {
 			id := h.ID
@@ -291,6 +293,7 @@ func (n *Node) purgeTombstones() {
 		if vs, ok := n.store.Get(e.key); ok && allTombstones(vs) {
 			n.store.Delete(e.key)
 			n.stats.TombstonesPurged++
+			n.forget(vs)
 		}
 	}
 	if drop > 0 {

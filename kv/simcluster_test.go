@@ -111,6 +111,16 @@ func (c *simCluster) step(dropPct uint64) bool {
 	return true
 }
 
+// restart crashes node id (dropping its unsynced writes and its pending
+// outputs) and builds a new Node over the same store.
+func (c *simCluster) restart(id sim.NodeID) {
+	c.hash(fmt.Sprintf("restart %v", id))
+	c.stores[id-1].Crash()
+	n, err := NewNode(id, c.cfg, c.ring, c.stores[id-1], func() int64 { return c.now * 1_000_000 }, sim.NewRNG(uint64(c.now)).Fork(id.String()))
+	require.NoError(c.t, err)
+	c.nodes[id-1] = n
+}
+
 func (c *simCluster) tick() {
 	c.now++
 	for _, n := range c.nodes {
@@ -174,7 +184,10 @@ func parseSet(values [][]byte) []string {
 // runSetWorkload runs clients concurrent RMW clients for the given number
 // of steps, then settles and returns the acknowledged elements missing
 // from a final read of all N replicas, and the trace hash.
-func runSetWorkload(t testing.TB, cfg Config, size, clients, steps int, dropPct uint64, seed uint64) (lost []string, acked int, trace uint64) {
+//
+// With restarts, a random node now and then crashes (losing what it did
+// not sync) and restarts over its store at once.
+func runSetWorkload(t testing.TB, cfg Config, size, clients, steps int, dropPct uint64, restarts bool, seed uint64) (lost []string, acked int, trace uint64) {
 	c := newSimCluster(t, cfg, size, seed)
 	var cs []*setClient
 	for i := 0; i < clients; i++ {
@@ -182,6 +195,9 @@ func runSetWorkload(t testing.TB, cfg Config, size, clients, steps int, dropPct 
 	}
 	var reqID uint64
 	for s := 0; s < steps; s++ {
+		if restarts && c.rng.Uint64N(100) == 0 {
+			c.restart(sim.NodeID(1 + c.rng.IntN(size)))
+		}
 		switch r := c.rng.Uint64N(10); {
 		case r < 2:
 			cl := cs[c.rng.IntN(len(cs))]

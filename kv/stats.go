@@ -71,6 +71,9 @@ type Stats struct {
 	TombstonesPurged uint64
 	// Syncs counts store syncs; Suspicions peers that became suspected.
 	Syncs, Suspicions uint64
+	// Incarnations counts moves to a new incarnation after forgetting own
+	// dots (restarts are not counted here; see Node.Incarnation).
+	Incarnations uint64
 	// Ignored counts ignored messages by reason, in a fixed order.
 	Ignored []IgnoredCount
 }

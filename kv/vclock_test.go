@@ -75,7 +75,23 @@ func TestVClockMergeDoesNotAlias(t *testing.T) {
 	b := VClock{{Node: 2, Counter: 1}}
 	m := a.Merge(b)
 	m[0].Counter = 9
-	assert.Equal(t, uint64(1), a.Get(1))
+	assert.Equal(t, uint64(1), a[0].Counter)
+}
+
+// Actors are (node, incarnation): a clock that saw a node's dots of a
+// later incarnation has not seen its earlier, possibly forgotten, ones.
+func TestVClockIncarnationsAreSeparateActors(t *testing.T) {
+	old := Dot{Node: 1, Counter: 1<<32 | 7}
+	newer := Dot{Node: 1, Counter: 2<<32 | 1}
+	c := VClock(nil).WithDot(newer)
+	assert.False(t, c.CoversDot(old), "%v must not cover %v", c, old)
+	assert.True(t, c.CoversDot(newer))
+	both := c.WithDot(old)
+	require.NoError(t, both.Validate())
+	assert.Len(t, both, 2)
+	assert.True(t, both.CoversDot(Dot{Node: 1, Counter: 1<<32 | 3}))
+	assert.True(t, Concurrent(VClock(nil).WithDot(old), c))
+	assert.Equal(t, "{n1:1.7 n1:2.1}", both.String())
 }
 
 func TestVClockValidateRejectsBadClocks(t *testing.T) {

@@ -38,20 +38,36 @@ func cmpDot(a, b Dot) int {
 	return cmp.Compare(a.Counter, b.Counter)
 }
 
-// ClockEntry is one (node, counter) pair of a vector clock.
+// ClockEntry is one actor of a vector clock: a node in one incarnation
+// (the high half of Counter) and the greatest counter of that actor seen.
 type ClockEntry struct {
 	Node    sim.NodeID
 	Counter uint64
 }
 
-// VClock is a vector clock: entries sorted by node with positive
-// counters. The nil clock has seen nothing. Clocks are values: no method
-// modifies its receiver.
+// epoch returns the incarnation half of a counter.
+func epoch(c uint64) uint64 { return c >> 32 }
+
+// cmpActor orders clock entries by (node, incarnation).
+func cmpActor(a ClockEntry, node sim.NodeID, ep uint64) int {
+	if c := cmp.Compare(a.Node, node); c != 0 {
+		return c
+	}
+	return cmp.Compare(epoch(a.Counter), ep)
+}
+
+// VClock is a vector clock whose actors are (node, incarnation) pairs:
+// entries sorted by node, then incarnation, at most one per actor, with
+// positive counters. A node that may have forgotten dots it issued (a
+// restart, or deleting a handed-off hint or a purged tombstone holding
+// them) moves to a new incarnation, so a clock covering its new dots never
+// claims its forgotten ones. The nil clock has seen nothing. Clocks are
+// values: no method modifies its receiver.
 type VClock []ClockEntry
 
-// Get returns the counter of node, 0 if absent.
-func (v VClock) Get(node sim.NodeID) uint64 {
-	i, ok := slices.BinarySearchFunc(v, node, func(e ClockEntry, n sim.NodeID) int { return cmp.Compare(e.Node, n) })
+// get returns the counter recorded for actor (node, ep), 0 if absent.
+func (v VClock) get(node sim.NodeID, ep uint64) uint64 {
+	i, ok := slices.BinarySearchFunc(v, node, func(e ClockEntry, n sim.NodeID) int { return cmpActor(e, n, ep) })
 	if !ok {
 		return 0
 	}
@@ -59,17 +75,18 @@ func (v VClock) Get(node sim.NodeID) uint64 {
 }
 
 // CoversDot reports whether the clock has seen the write event d.
-func (v VClock) CoversDot(d Dot) bool { return v.Get(d.Node) >= d.Counter }
+func (v VClock) CoversDot(d Dot) bool { return v.get(d.Node, epoch(d.Counter)) >= d.Counter }
 
-// Descends reports whether v has seen everything o has (v >= o pointwise).
-// Every clock descends itself and the nil clock.
+// Descends reports whether v has seen everything o has (v >= o for every
+// actor). Every clock descends itself and the nil clock.
 func (v VClock) Descends(o VClock) bool {
 	i := 0
 	for _, e := range o {
-		for i < len(v) && v[i].Node < e.Node {
+		ep := epoch(e.Counter)
+		for i < len(v) && cmpActor(v[i], e.Node, ep) < 0 {
 			i++
 		}
-		if i == len(v) || v[i].Node != e.Node || v[i].Counter < e.Counter {
+		if i == len(v) || cmpActor(v[i], e.Node, ep) != 0 || v[i].Counter < e.Counter {
 			return false
 		}
 	}
@@ -82,17 +99,26 @@ func (v VClock) Equal(o VClock) bool { return slices.Equal(v, o) }
 // Concurrent reports whether neither clock descends the other.
 func Concurrent(a, b VClock) bool { return !a.Descends(b) && !b.Descends(a) }
 
-// Merge returns the pointwise maximum of v and o: the least clock that
+// Merge returns the actor-wise maximum of v and o: the least clock that
 // descends both.
 func (v VClock) Merge(o VClock) VClock {
 	out := make(VClock, 0, max(len(v), len(o)))
 	i, j := 0, 0
 	for i < len(v) || j < len(o) {
+		c := 0
 		switch {
-		case j == len(o) || (i < len(v) && v[i].Node < o[j].Node):
+		case i == len(v):
+			c = 1
+		case j == len(o):
+			c = -1
+		default:
+			c = cmpActor(v[i], o[j].Node, epoch(o[j].Counter))
+		}
+		switch {
+		case c < 0:
 			out = append(out, v[i])
 			i++
-		case i == len(v) || o[j].Node < v[i].Node:
+		case c > 0:
 			out = append(out, o[j])
 			j++
 		default:
@@ -112,21 +138,21 @@ func (v VClock) WithDot(d Dot) VClock {
 	return v.Merge(VClock{{Node: d.Node, Counter: d.Counter}})
 }
 
-// Validate reports an error unless entries are sorted by node without
-// duplicates and every counter is positive.
+// Validate reports an error unless entries are sorted by (node,
+// incarnation) without duplicates and every counter is positive.
 func (v VClock) Validate() error {
 	for i, e := range v {
 		if e.Counter == 0 {
 			return fmt.Errorf("vector clock entry %v has counter 0", e.Node)
 		}
-		if i > 0 && v[i-1].Node >= e.Node {
-			return fmt.Errorf("vector clock entries not strictly sorted by node at %v", e.Node)
+		if i > 0 && cmpActor(v[i-1], e.Node, epoch(e.Counter)) >= 0 {
+			return fmt.Errorf("vector clock entries not strictly sorted by (node, incarnation) at %v", e.Node)
 		}
 	}
 	return nil
 }
 
-// String formats the clock as "{n1:1.3 n2:1.1}".
+// String formats the clock as "{n1:1.3 n1:2.1 n2:1.1}" (node:incarnation.sequence).
 func (v VClock) String() string {
 	var b bytes.Buffer
 	b.WriteByte('{')
