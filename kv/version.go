@@ -17,8 +17,8 @@ import (
 // incarnation (bumped, durably, at every NewNode) and its low 32 bits a
 // sequence within the incarnation, so a restarted node never reissues a dot.
 type Dot struct {
-	Node    sim.NodeID
-	Counter uint64
+	Node    sim.NodeID // the coordinating node
+	Counter uint64     // incarnation<<32 | sequence
 }
 
 // String formats the dot as "n1:2.7" (node, incarnation, sequence).
@@ -41,8 +41,8 @@ func cmpDot(a, b Dot) int {
 // ClockEntry is one actor of a vector clock: a node in one incarnation
 // (the high half of Counter) and the greatest counter of that actor seen.
 type ClockEntry struct {
-	Node    sim.NodeID
-	Counter uint64
+	Node    sim.NodeID // the node
+	Counter uint64     // incarnation<<32 | greatest sequence seen
 }
 
 // epoch returns the incarnation half of a counter.
