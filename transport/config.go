@@ -27,8 +27,8 @@ type LinkConfig struct {
 	Latency sim.Dist
 	// Loss is the probability that a message vanishes on the wire.
 	Loss sim.Prob
-	// Duplicate is the probability that a message is delivered twice (the
-	// copy gets its own latency draw).
+	// Duplicate is the probability that the network makes a second copy of a
+	// message (the copy gets its own latency draw and meets the same faults).
 	Duplicate sim.Prob
 	// FIFO links never reorder: a message is delivered no earlier than the
 	// message sent before it on the same link.

@@ -178,6 +178,8 @@ func (n *Network[M]) scheduleFlush(l *link, at sim.Time) {
 // SetDown marks node id down (crashed) or up again. While a node is down,
 // every message it sends is dropped at once, and every message to or from it
 // that reaches delivery is dropped, including messages already in flight.
+// Messages still in flight when the node comes back up are delivered to it as
+// usual, so a restarted node can receive traffic meant for its previous life.
 func (n *Network[M]) SetDown(id sim.NodeID, down bool) error {
 	if err := n.checkNode("SetDown", id); err != nil {
 		return err
