@@ -181,12 +181,11 @@ func (n *Node) coordinate(req Request, forwarded bool, origin sim.NodeID, origin
 	fail := func(err error) {
 		n.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: n.id})
 	}
-	pref, err := n.ring.PreferenceList(req.Key, nn, n.buf)
+	pref, err := n.ring.PreferenceList(req.Key, nn, make([]sim.NodeID, 0, nn))
 	if err != nil {
 		fail(fmt.Errorf("%w: no preference list for N=%d: %v", ErrUnavailable, nn, err))
 		return
 	}
-	pref = slices.Clone(pref)
 	targets := n.chooseTargets(req.Key, pref, nn)
 	need, what := w, "W"
 	if req.Op == Get {

@@ -65,7 +65,6 @@ type Node struct {
 
 	stats   Stats
 	ignored [numIgnoreReasons]uint64
-	buf     []sim.NodeID
 }
 
 // peer is the node's local failure suspicion about one other node.
