@@ -105,11 +105,15 @@ func (t *Table) Tick() []Outgoing {
 	if len(peers) == 0 {
 		return nil
 	}
+	// The pushes of one tick share one copy of the view: messages are
+	// read-only values (encoded on send in a simulated run).
+	msg := Message{Kind: Push, From: t.self, Entries: t.View()}
+	size := uint64(msg.Size())
 	out := make([]Outgoing, len(peers))
 	for i, p := range peers {
-		out[i] = Outgoing{To: p, Msg: Message{Kind: Push, From: t.self, Entries: t.View()}}
+		out[i] = Outgoing{To: p, Msg: msg}
 		t.stats.PushesSent++
-		t.stats.BytesSent += uint64(out[i].Msg.Size())
+		t.stats.BytesSent += size
 	}
 	return out
 }
@@ -200,8 +204,8 @@ func (t *Table) Receive(from sim.NodeID, msg Message) []Outgoing {
 			return nil
 		}
 	}
-	j, announced := findEntry(msg.Entries, from)
-	if announced && t.cfg.checkEntry(msg.Entries[j]) != nil {
+	k, announced := findEntry(msg.Entries, from)
+	if announced && t.cfg.checkEntry(msg.Entries[k]) != nil {
 		t.stats.Malformed++
 		return nil
 	}
@@ -209,19 +213,29 @@ func (t *Table) Receive(from sim.NodeID, msg Message) []Outgoing {
 		t.stats.UnknownPeer++
 		return nil
 	}
+	// Both lists are sorted by id: merge them in one pass.
+	i := 0
 	for _, e := range msg.Entries {
 		if t.cfg.checkEntry(e) != nil {
 			t.stats.BadEntries++
 			continue
 		}
-		t.apply(e)
+		for i < len(t.members) && t.members[i].ID < e.ID {
+			i++
+		}
+		t.apply(e, i)
 	}
 	if msg.Kind != Push {
 		return nil
 	}
+	// Reply with every entry the sender lacks or holds older.
 	var delta []Entry
+	j := 0
 	for _, m := range t.members {
-		if j, ok := findEntry(msg.Entries, m.ID); ok && t.cfg.checkEntry(msg.Entries[j]) == nil && Merge(msg.Entries[j], m.Entry).Equal(msg.Entries[j]) {
+		for j < len(msg.Entries) && msg.Entries[j].ID < m.ID {
+			j++
+		}
+		if j < len(msg.Entries) && msg.Entries[j].ID == m.ID && t.cfg.checkEntry(msg.Entries[j]) == nil && order(msg.Entries[j], m.Entry) >= 0 {
 			continue
 		}
 		delta = append(delta, m.Entry.Clone())
@@ -239,14 +253,14 @@ func findEntry(es []Entry, id sim.NodeID) (int, bool) {
 	return slices.BinarySearchFunc(es, id, func(e Entry, id sim.NodeID) int { return cmp.Compare(e.ID, id) })
 }
 
-// apply merges one valid entry into the view.
-func (t *Table) apply(e Entry) {
+// apply merges one valid entry into the view; i is its index in members,
+// or where it would be inserted.
+func (t *Table) apply(e Entry, i int) {
 	if e.ID == t.self {
 		t.applySelf(e)
 		return
 	}
-	i, ok := t.find(e.ID)
-	if !ok {
+	if i >= len(t.members) || t.members[i].ID != e.ID {
 		m := member{Entry: e.Clone(), progress: t.now, suspectAt: t.now}
 		t.members = slices.Insert(t.members, i, m)
 		t.stats.Merged++
@@ -258,13 +272,13 @@ func (t *Table) apply(e Entry) {
 		return
 	}
 	old := t.members[i].Entry
-	if e.Incarnation < old.Incarnation && isLeft(e) <= isLeft(old) {
-		t.stats.Stale++
-	}
-	merged := Merge(old, e)
-	if merged.Equal(old) {
+	if order(e, old) <= 0 { // Merge(old, e) == old: nothing new
+		if e.Incarnation < old.Incarnation && isLeft(e) <= isLeft(old) {
+			t.stats.Stale++
+		}
 		return
 	}
+	merged := e.Clone()
 	t.stats.Merged++
 	m := &t.members[i]
 	if merged.Incarnation > old.Incarnation || merged.Heartbeat > old.Heartbeat {

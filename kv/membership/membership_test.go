@@ -2,6 +2,7 @@ package membership
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -116,7 +117,7 @@ func TestMembershipDeadStaysDeadWithoutHigherIncarnation(t *testing.T) {
 		})
 		others := rapid.SliceOfN(old, 0, 8).Draw(rt, "others")
 		tb := newTable(rt, Config{}, 0, 1)
-		tb.apply(d)
+		inject(tb, d)
 		for _, e := range others {
 			d = Merge(d, e)
 			require.Equal(rt, Dead, d.Status)
@@ -177,7 +178,7 @@ func TestMembershipLiveNodeRefutesSuspicion(t *testing.T) {
 		claim := rapid.Uint64Range(own, own+2).Draw(rt, "claimed")
 		claimHB := rapid.Uint64Range(0, 7).Draw(rt, "claimedHB")
 		st := rapid.SampledFrom([]Status{Suspect, Dead}).Draw(rt, "status")
-		y.apply(Entry{ID: 1, Incarnation: claim, Heartbeat: claimHB, Status: st, Weight: 1})
+		inject(y, Entry{ID: 1, Incarnation: claim, Heartbeat: claimHB, Status: st, Weight: 1})
 		y.TakeEvents()
 
 		// y pushes its view (with the verdict) to x.
@@ -233,6 +234,8 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		{"entry bad status", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 2, Status: 0, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"entry zero weight", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 2, Status: Alive}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"entry too many claims", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 2, Status: Alive, Weight: 1, Claims: []uint64{1, 2, 3}}}}, func(s Stats) uint64 { return s.BadEntries }},
+		{"saturated incarnation", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 0, Incarnation: math.MaxUint64, Status: Dead, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
+		{"saturated heartbeat", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 2, Heartbeat: math.MaxUint64, Status: Alive, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"claim that self left", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 0, Incarnation: 5, Status: Left, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"stale incarnation", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 3, Incarnation: 0, Heartbeat: 50, Status: Dead, Weight: 1}}}, func(s Stats) uint64 { return s.Stale }},
 		{"stale verdict", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 3, Incarnation: 1, Heartbeat: 0, Status: Dead, Weight: 1}}}, func(s Stats) uint64 { return s.Received }},
@@ -345,4 +348,10 @@ func TestMembershipSourceIsDeterministic(t *testing.T) {
 	vs, err := tidy.CheckDir(".")
 	require.NoError(t, err)
 	require.Empty(t, vs)
+}
+
+// inject merges e into tb's view directly, as if gossiped.
+func inject(tb *Table, e Entry) {
+	i, _ := tb.find(e.ID)
+	tb.apply(e, i)
 }

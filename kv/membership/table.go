@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/faultline-sim/faultline/internal/sim"
@@ -231,6 +232,8 @@ func (c Config) checkEntry(e Entry) error {
 		return fmt.Errorf("node %v has weight %d outside [1, %d]", e.ID, e.Weight, ring.MaxWeight)
 	case len(e.Claims) > c.MaxClaims:
 		return fmt.Errorf("node %v has %d claims, more than MaxClaims=%d", e.ID, len(e.Claims), c.MaxClaims)
+	case e.Incarnation == math.MaxUint64 || e.Heartbeat == math.MaxUint64:
+		return fmt.Errorf("node %v has a saturated incarnation or heartbeat, which could not be refuted or advanced", e.ID)
 	}
 	return nil
 }
