@@ -538,22 +538,32 @@ func TestMerkleSessionNeverPanics(t *testing.T) {
 	})
 }
 
+// TestForest holds all but one range of a real ring, in fixed-shard and in
+// virtual-node mode, and routes keys to them.
 func TestForest(t *testing.T) {
+	for _, rc := range []ring.Config{{Shards: 8}, {VNodes: 3, Seed: 5}} {
+		testForest(t, rc)
+	}
+}
+
+func testForest(t *testing.T, rc ring.Config) {
+	rg, err := ring.New(rc, ring.Member{ID: 1, Weight: 1}, ring.Member{ID: 2, Weight: 1}, ring.Member{ID: 3, Weight: 1})
+	require.NoError(t, err)
+	ranges, err := rg.Ranges(1)
+	require.NoError(t, err)
+	q := len(ranges)
 	f, err := NewForest(Config{Depth: 2, Fanout: 4})
 	require.NoError(t, err)
-	const q = 8
-	for s := q - 1; s >= 0; s-- {
-		if s == 3 {
-			continue // the forest does not hold shard 3
+	for i := q - 1; i >= 0; i-- {
+		if i == 3 {
+			continue // the forest does not hold range 3
 		}
-		end := ring.ShardEnd(s, q)
-		start := ring.ShardEnd((s+q-1)%q, q)
-		_, err := f.Add(Range{Start: start, End: end})
+		_, err := f.Add(FromRing(ranges[i]))
 		require.NoError(t, err)
 	}
 	_, err = f.Add(full)
 	require.ErrorIs(t, err, ErrOverlap)
-	_, err = f.Add(Range{Start: ring.ShardEnd(1, q) - 5, End: ring.ShardEnd(1, q) + 5})
+	_, err = f.Add(Range{Start: ranges[1].End - 5, End: ranges[1].End + 5})
 	require.ErrorIs(t, err, ErrOverlap)
 	rs := f.Ranges()
 	require.Len(t, rs, q-1)
@@ -564,7 +574,7 @@ func TestForest(t *testing.T) {
 		return 1
 	}))
 
-	hole := Range{Start: ring.ShardEnd(2, q), End: ring.ShardEnd(3, q)}
+	hole := FromRing(ranges[3])
 	held, missed := 0, 0
 	for i := range 2000 {
 		k := fmt.Sprint("key", i)
@@ -578,6 +588,7 @@ func TestForest(t *testing.T) {
 		}
 		require.True(t, ok)
 		require.True(t, tr.Range().Contains(h))
+		require.Equal(t, FromRing(ranges[rg.RangeIndex(h)]), tr.Range(), "the forest agrees with the ring")
 		require.NoError(t, f.Set(k, uint64(i)))
 		v, ok := tr.Get(k)
 		require.True(t, ok)
