@@ -171,7 +171,8 @@ type Stats struct {
 	// do not announce the sender's own entry.
 	UnknownPeer uint64
 	// BadEntries counts entries skipped: id out of range, bad status or
-	// weight, too many claims, or a claim that this node has left.
+	// weight, too many claims, a saturated incarnation or heartbeat, or a
+	// claim that this node has left.
 	BadEntries uint64
 	// DroppedEvents counts events dropped because the queue was full.
 	DroppedEvents uint64

@@ -408,6 +408,10 @@ func TestMerkleSessionRejectsBadResponses(t *testing.T) {
 	ta, tb := build(t, cfg, full, a), build(t, cfg, full, b)
 
 	s := NewSession(ta, 5)
+	_, _, err := s.Step(Response{ID: 5, Range: full})
+	require.ErrorIs(t, err, ErrBadResponse, "a step before Start")
+	require.False(t, s.Done())
+	s = NewSession(ta, 5)
 	q := s.Start()
 	good, err := tb.Respond(q)
 	require.NoError(t, err)

@@ -176,6 +176,9 @@ func (s *Session) check(p Response) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: session %d over %v: %s", ErrBadResponse, s.id, s.t.rng, fmt.Sprintf(format, args...))
 	}
+	if q.Kind == 0 {
+		return bad("no request is outstanding; call Start first")
+	}
 	if p.ID != q.ID || p.Range != q.Range || p.Kind != q.Kind {
 		return bad("response (id %d, range %v, kind %v) does not answer request (id %d, range %v, kind %v)", p.ID, p.Range, p.Kind, q.ID, q.Range, q.Kind)
 	}
