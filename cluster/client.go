@@ -47,6 +47,7 @@ func (c *Cluster) invoke(cl *client, op *workloads.Op) {
 	}
 	cl.invoked = ev.Time
 	c.traceEvent(ev)
+	c.traceClient(ev)
 	c.send(cl, op.Start())
 }
 
@@ -135,6 +136,7 @@ func (c *Cluster) reply(id uint64, resp workloads.Response) {
 		return
 	}
 	c.traceEvent(ev)
+	c.traceClient(ev)
 	if ev.Type == history.OK {
 		c.latencies = append(c.latencies, time.Duration(ev.Time-cl.invoked))
 	}

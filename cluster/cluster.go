@@ -90,6 +90,7 @@ type Cluster struct {
 	failure      error
 	latencies    []time.Duration
 	ran          bool
+	tracer       func(TraceLine)
 }
 
 // New builds the cluster for seed without running it.
@@ -212,6 +213,7 @@ func (c *Cluster) deliver(from, to sim.NodeID, m kv.Message) {
 	ns := c.nodes[to]
 	step := func() {
 		if ns.node != nil {
+			c.traceMsg(from, to, m)
 			ns.node.Step(from, m)
 			c.drain(ns)
 		}

@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -18,4 +20,32 @@ func TestSmoke(t *testing.T) {
 	for _, x := range res {
 		t.Logf("%s", x)
 	}
+}
+
+// TestTraceDoesNotChangeTheRun: tracing observes, it never perturbs.
+func TestTraceDoesNotChangeTheRun(t *testing.T) {
+	cfg := withFaults(t, DefaultConfig(), 2, "partition,crash,pause", 2*time.Second)
+	c1, err := New(cfg, 2)
+	require.NoError(t, err)
+	r1, err := c1.Run()
+	require.NoError(t, err)
+	c2, err := New(cfg, 2)
+	require.NoError(t, err)
+	var lines []TraceLine
+	c2.SetTrace(func(l TraceLine) { lines = append(lines, l) })
+	r2, err := c2.Run()
+	require.NoError(t, err)
+	require.Equal(t, r1.TraceHash, r2.TraceHash)
+	require.Greater(t, len(lines), 1000)
+	var sawCrash, sawRecv, sawClient bool
+	for i, l := range lines {
+		if i > 0 {
+			require.GreaterOrEqual(t, l.Time, lines[i-1].Time, "trace goes back in time at line %d", i)
+		}
+		s := l.String()
+		sawCrash = sawCrash || strings.Contains(s, "pause") || strings.Contains(s, "cut link")
+		sawRecv = sawRecv || strings.Contains(s, "recv ")
+		sawClient = sawClient || strings.Contains(s, "client ")
+	}
+	require.True(t, sawCrash && sawRecv && sawClient, "trace lacks fault/recv/client lines")
 }

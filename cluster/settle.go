@@ -28,6 +28,7 @@ func (c *Cluster) beginSettle() {
 		}
 		c.phase = phaseSettle
 		c.settleAt = c.loop.Now()
+		c.trace(0, "settle: every client is done; healing everything for %v", c.cfg.SettleTime)
 		c.healAll()
 		c.loop.After(c.cfg.SettleTime, c.beginFinalReads)
 	})
@@ -65,6 +66,7 @@ func (c *Cluster) beginFinalReads() {
 	c.phase = phaseFinal
 	c.snapshot = c.snapshots()
 	keys := c.wl.WrittenKeys()
+	c.trace(0, "final reads of %d keys", len(keys))
 	if len(keys) == 0 {
 		c.finish()
 		return

@@ -22,10 +22,14 @@ func (c *Cluster) nodeOf(id sim.NodeID) (*nodeState, error) {
 }
 
 // CutLink drops every message from one node to the other until Heal.
-func (c *Cluster) CutLink(from, to sim.NodeID) error { return c.net.Cut(from, to) }
+func (c *Cluster) CutLink(from, to sim.NodeID) error {
+	c.trace(to, "cut link from %v", from)
+	return c.net.Cut(from, to)
+}
 
 // Heal removes every cut link.
 func (c *Cluster) Heal() error {
+	c.trace(0, "heal all cut links")
 	c.net.Heal()
 	return nil
 }
@@ -37,6 +41,7 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "crash lose-unsynced=%v", loseUnsynced)
 	if ns.node == nil {
 		return fmt.Errorf("cluster: crash %v: node is not running", id)
 	}
@@ -58,6 +63,7 @@ func (c *Cluster) Restart(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "restart")
 	if !ns.crashed {
 		return fmt.Errorf("cluster: restart %v: node is not crashed", id)
 	}
@@ -74,6 +80,7 @@ func (c *Cluster) Pause(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "pause")
 	if ns.node == nil || ns.paused {
 		return fmt.Errorf("cluster: pause %v: node is not running", id)
 	}
@@ -87,6 +94,7 @@ func (c *Cluster) Resume(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "resume")
 	if !ns.paused {
 		return fmt.Errorf("cluster: resume %v: node is not paused", id)
 	}
@@ -105,6 +113,7 @@ func (c *Cluster) SetClockOffset(id sim.NodeID, offset time.Duration) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "clock offset=%v", offset)
 	ns.clock = wallClock{offset: offset, ppm: ns.clock.ppm, anchor: c.loop.Now()}
 	return nil
 }
@@ -115,6 +124,7 @@ func (c *Cluster) BumpClock(id sim.NodeID, delta time.Duration) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "clock bump delta=%v", delta)
 	now := c.loop.Now()
 	ns.clock = wallClock{offset: ns.clock.currentOffset(now) + delta, ppm: ns.clock.ppm, anchor: now}
 	return nil
@@ -126,6 +136,7 @@ func (c *Cluster) SetClockDrift(id sim.NodeID, ppm int64) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "clock drift ppm=%d", ppm)
 	now := c.loop.Now()
 	ns.clock = wallClock{offset: ns.clock.currentOffset(now), ppm: ppm, anchor: now}
 	return nil
@@ -134,6 +145,7 @@ func (c *Cluster) SetClockDrift(id sim.NodeID, ppm int64) error {
 // SetLinkFaults sets loss, duplication and extra delay on one link; the
 // zero LinkFaults restores the configured link.
 func (c *Cluster) SetLinkFaults(from, to sim.NodeID, f nemesis.LinkFaults) error {
+	c.trace(to, "link faults from %v: loss=%v dup=%v delay=%v", from, f.Loss, f.Duplicate, f.Delay)
 	if f.IsZero() {
 		return c.net.ResetLink(from, to)
 	}
@@ -154,6 +166,7 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "join")
 	if ns.member {
 		return fmt.Errorf("cluster: join %v: already a member", id)
 	}
@@ -177,6 +190,7 @@ func (c *Cluster) Leave(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
+	c.trace(id, "leave")
 	if !ns.member {
 		return fmt.Errorf("cluster: leave %v: not a member", id)
 	}

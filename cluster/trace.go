@@ -1,0 +1,65 @@
+package cluster
+
+import (
+	"fmt"
+
+	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/kv"
+)
+
+// TraceLine is one line of a readable run trace: what happened, where and
+// when in virtual time.
+type TraceLine struct {
+	// Time is the virtual time.
+	Time sim.Time
+	// Node is the node concerned (the receiver of a message, the
+	// coordinator of a client event, the victim of a fault).
+	Node sim.NodeID
+	// Event says what happened, e.g. "recv write-ack from n2 key=\"k1\"".
+	Event string
+}
+
+func (l TraceLine) String() string {
+	return fmt.Sprintf("%12v %-4v %s", l.Time, l.Node, l.Event)
+}
+
+// SetTrace makes the cluster call fn for every delivered message, client
+// event, fault and phase change, in order. Tracing does not change the run.
+func (c *Cluster) SetTrace(fn func(TraceLine)) { c.tracer = fn }
+
+func (c *Cluster) trace(node sim.NodeID, format string, args ...any) {
+	if c.tracer != nil {
+		c.tracer(TraceLine{Time: c.loop.Now(), Node: node, Event: fmt.Sprintf(format, args...)})
+	}
+}
+
+func (c *Cluster) traceMsg(from, to sim.NodeID, m kv.Message) {
+	if c.tracer == nil {
+		return
+	}
+	s := fmt.Sprintf("recv %v from %v", m.Type, from)
+	if m.Key != "" {
+		s += fmt.Sprintf(" key=%q", m.Key)
+	}
+	if m.Op != 0 {
+		s += fmt.Sprintf(" op=%d", m.Op)
+	}
+	if m.Hinted {
+		s += fmt.Sprintf(" hint-for=%v", m.HintFor)
+	}
+	if m.Refused {
+		s += " refused"
+	}
+	if m.Err != "" {
+		s += " err=" + m.Err
+	}
+	c.trace(to, "%s", s)
+}
+
+func (c *Cluster) traceClient(ev history.Event) {
+	if c.tracer == nil {
+		return
+	}
+	c.trace(ev.Node, "client %d %s", ev.Client, ev.String())
+}
