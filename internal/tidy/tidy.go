@@ -55,6 +55,30 @@ var bannedTime = map[string]string{
 var allowedRandV2 = map[string]bool{"New": true, "NewPCG": true, "NewChaCha8": true, "NewZipf": true,
 	"Rand": true, "PCG": true, "ChaCha8": true, "Source": true, "Zipf": true}
 
+// CheckTree scans dir and every package directory below it (testdata
+// excluded), as CheckDir does for each.
+func CheckTree(dir string) ([]Violation, error) {
+	var out []Violation
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if os.IsNotExist(err) && path == dir {
+			return filepath.SkipDir
+		}
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if name := d.Name(); path != dir && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			return filepath.SkipDir
+		}
+		vs, err := CheckDir(path)
+		out = append(out, vs...)
+		return err
+	})
+	return out, err
+}
+
 // CheckDir scans the non-test .go files directly inside dir and returns the
 // violations sorted by file and line. A missing directory is not an error:
 // the package may not exist yet.

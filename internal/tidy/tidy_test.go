@@ -20,7 +20,7 @@ func TestSimulatedPackagesAreDeterministic(t *testing.T) {
 		if _, err := os.Stat(dir); err == nil {
 			scanned++
 		}
-		vs, err := CheckDir(dir)
+		vs, err := CheckTree(dir)
 		require.NoError(t, err)
 		for _, v := range vs {
 			t.Errorf("%s", v)
@@ -59,4 +59,24 @@ func TestCheckerCatchesEveryBannedConstruct(t *testing.T) {
 	for _, v := range vs {
 		assert.NotContains(t, v.File, "_test.go")
 	}
+}
+
+func TestCheckTreeScansSubpackages(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "bad", "bad.go.txt"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "inner", "deeper")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "testdata"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "bad.go"), src, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "testdata", "bad.go"), src, 0o644))
+	vs, err := CheckTree(dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, vs)
+	for _, v := range vs {
+		assert.Contains(t, v.File, "deeper", "testdata must not be scanned")
+	}
+	vs, err = CheckTree(filepath.Join(dir, "missing"))
+	require.NoError(t, err)
+	require.Empty(t, vs)
 }
