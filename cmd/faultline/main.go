@@ -29,6 +29,7 @@ type command struct {
 
 // commands is the dispatch table; add new subcommands here.
 var commands = []command{
+	{"check", "judge an external history (JSON lines or Jepsen EDN) for linearizability", runCheck},
 	{"ring", "balance of the consistent-hash ring and what moves on a join or leave", runRing},
 }
 

@@ -21,6 +21,7 @@ var Layers = map[string]int{
 	"workloads":        2,
 	"cluster":          3,
 	"scenarios":        4,
+	"internal/report":  4,
 	"cmd/faultline":    5,
 }
 
