@@ -63,65 +63,86 @@ func expect(kv ...any) map[string]Expectation {
 // SkewSweep lists the clock offsets of the clock-skew sweep scenarios.
 var SkewSweep = []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, time.Second}
 
-// builtin returns the built-in scenarios.
+// with returns cfg changed by mut (for building catalogue entries inline).
+func with(cfg cluster.Config, mut func(c *cluster.Config)) cluster.Config {
+	mut(&cfg)
+	return cfg
+}
+
+// every returns f with faults starting about every d.
+func every(f Faults, d time.Duration) Faults {
+	f.Interval = d
+	return f
+}
+
+// builtin returns the built-in scenarios. Each one's parameters (keys,
+// fault intensity, fixed faults, seeds) are tuned so that its expectations
+// hold reliably; the rates measured over 50 seeds are in the package tests'
+// -faultline.measure output.
 func builtin() []Spec {
 	specs := []Spec{
 		{
 			Name:        "strict-quorum",
-			Description: "N=3 W=2 R=2 strict quorum, blocking read repair, synced replicas, true clocks, under partitions and crashes: linearizable",
+			Description: "N=3 W=2 R=2 strict quorum, blocking read repair, synced replicas, true clocks, under partitions and crashes: linearizable, nothing lost",
 			Truth:       "strict quorum, W+R>N, blocking read repair, synchronised clocks: linearizable under partitions and crashes with durable replicas",
 			Base:        base(2000),
-			Faults:      drawn("partition,crash", time.Second),
+			Faults:      every(drawn("partition,crash", time.Second), 100*time.Millisecond),
 			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid, dur, AlwaysValid),
-			Seeds:       5,
+			Seeds:       4,
 		},
 		{
 			Name:        "strict-quorum-skew",
-			Description: "strict-quorum with clock faults (up to 2 s): LWW loses acknowledged writes, not linearizable",
+			Description: "strict-quorum with clock faults (skews, jumps, drift, strobe up to 2 s): LWW loses acknowledged writes, not linearizable",
 			Truth:       "the same with clock skew: LWW loses acknowledged writes; non-linearizable",
-			Base:        base(2000),
-			Faults:      drawn("partition,crash,skew", time.Second),
+			Base:        with(base(2000), func(c *cluster.Config) { c.WorkloadConfig.Keys = 50 }),
+			Faults:      every(drawn("partition,crash,skew", time.Second), 100*time.Millisecond),
 			Expect:      expect(lin, FoundInvalid, lost, FoundInvalid),
-			Seeds:       5,
+			Seeds:       6,
 		},
 		{
 			Name:        "weak-quorum",
 			Description: "W=1 R=1 (W+R<=N), no read repair, under partitions: stale reads, not linearizable",
 			Truth:       "W+R<=N: stale reads; non-linearizable",
-			Base: func() cluster.Config {
-				c := base(2000)
+			Base: with(base(2000), func(c *cluster.Config) {
 				c.KV.W, c.KV.R, c.KV.ReadRepair = 1, 1, kv.RepairOff
-				return c
-			}(),
+			}),
 			Faults: drawn("partition", time.Second),
 			Expect: expect(lin, FoundInvalid),
-			Seeds:  5,
+			Seeds:  3,
 		},
 		{
 			Name:        "sloppy-partition",
-			Description: "W=2 R=2 sloppy quorum without hinted handoff under partitions: fallbacks count, not linearizable, LWW loses acknowledged writes",
+			Description: "W=2 R=2 sloppy quorum without hinted handoff, partitions ending with n0,n1|n2,n3,n4 until the workload is over: writes acknowledged by fallbacks are lost, not linearizable",
 			Truth:       "W+R>N with sloppy quorum (fallback replicas count) under partitions: non-linearizable; acknowledged writes can be lost under LWW",
-			Base: func() cluster.Config {
-				c := base(2000)
+			Base: with(base(2000), func(c *cluster.Config) {
 				c.KV.Quorum, c.KV.HintedHandoff = kv.Sloppy, false
-				return c
+				c.WorkloadConfig.Keys = 200
+			}),
+			Faults: func() Faults {
+				f := drawn("partition", 500*time.Millisecond)
+				f.Schedule = fixed("600ms partition-halves n0,n1|n2,n3,n4\n3s heal\n")
+				return f
 			}(),
-			Faults: drawn("partition", time.Second),
 			Expect: expect(lin, FoundInvalid, lost, FoundInvalid),
-			Seeds:  5,
+			Seeds:  3,
 		},
 		{
 			Name:        "async-read-repair",
-			Description: "W=2 R=2 with asynchronous read repair and failed or concurrent writes (partitions, pauses, lossy links): new-then-old reads",
+			Description: "3 nodes, W=2 R=2 with asynchronous read repair, 2 keys, partitions and lossy links leaving writes on one replica: new-then-old reads",
 			Truth:       "W+R>N without blocking read repair, with failed or concurrent writes: non-linearizable (new-then-old reads)",
-			Base: func() cluster.Config {
-				c := base(2000)
-				c.KV.ReadRepair = kv.RepairAsync
-				return c
-			}(),
-			Faults: drawn("partition,pause,loss", time.Second),
-			Expect: expect(lin, FoundInvalid),
-			Seeds:  5,
+			Base:        readRepairConfig(kv.RepairAsync),
+			Faults:      readRepairFaults(),
+			Expect:      expect(lin, FoundInvalid),
+			Seeds:       10,
+		},
+		{
+			Name:        "blocking-read-repair",
+			Description: "async-read-repair with blocking read repair (the value is written back to W replicas before a read returns): linearizable",
+			Truth:       "strict quorum, W+R>N, blocking read repair: linearizable with failed and concurrent writes",
+			Base:        readRepairConfig(kv.RepairBlocking),
+			Faults:      readRepairFaults(),
+			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
+			Seeds:       4,
 		},
 		{
 			Name:        "lww-set",
@@ -130,7 +151,7 @@ func builtin() []Spec {
 			Base:        setConfig(kv.LWW),
 			Faults:      drawn("partition", time.Second),
 			Expect:      expect(lost, FoundInvalid),
-			Seeds:       5,
+			Seeds:       3,
 		},
 		{
 			Name:        "vclock-set",
@@ -139,62 +160,57 @@ func builtin() []Spec {
 			Base:        setConfig(kv.VectorClock),
 			Faults:      drawn("partition", time.Second),
 			Expect:      expect(lost, AlwaysValid, dur, AlwaysValid),
-			Seeds:       5,
+			Seeds:       3,
 		},
 		{
 			Name:        "divergence",
-			Description: "no anti-entropy, hinted handoff or read repair, writes during partitions: replicas stay divergent after healing",
+			Description: "no anti-entropy, hinted handoff or read repair, 200 keys written during partitions: replicas stay divergent after healing",
 			Truth:       "anti-entropy, hinted handoff and read repair off, writes during a partition: replicas stay divergent",
-			Base: func() cluster.Config {
-				c := base(2000)
+			Base: with(base(2000), func(c *cluster.Config) {
 				c.KV.HintedHandoff, c.KV.ReadRepair = false, kv.RepairOff
-				return c
-			}(),
+				c.WorkloadConfig.Keys = 200
+			}),
 			Faults: drawn("partition", time.Second),
 			Expect: expect(conv, FoundInvalid),
-			Seeds:  5,
+			Seeds:  3,
 		},
 		{
 			Name:        "unsynced-crash",
-			Description: "W=1 with writes acknowledged before they are synced, then crashes that lose unsynced data: acknowledged writes lost",
+			Description: "W=1 R=3, writes acknowledged before they are synced (sync every 1 s); n0 is cut off, then crashes losing unsynced data: acknowledged writes lost",
 			Truth:       "un-synced writes acknowledged with W=1, then a crash: acknowledged writes lost",
-			Base: func() cluster.Config {
-				c := base(2000)
-				c.KV.W, c.KV.R = 1, 3
-				c.KV.SyncBeforeAck = false
-				c.KV.SyncIntervalTicks = 500
-				return c
-			}(),
-			Faults: func() Faults {
-				f := drawn("crash", time.Second)
-				return f
-			}(),
-			Expect: expect(dur, FoundInvalid, lost, FoundInvalid),
-			Seeds:  5,
+			Base:        crashConfig(false),
+			Faults:      crashFaults(),
+			Expect:      expect(dur, FoundInvalid, lost, FoundInvalid),
+			Seeds:       3,
+		},
+		{
+			Name:        "synced-crash",
+			Description: "unsynced-crash with every write synced before it is acknowledged: the crash loses nothing acknowledged",
+			Truth:       "acknowledged writes synced to disk survive crashes, even with W=1",
+			Base:        crashConfig(true),
+			Faults:      crashFaults(),
+			Expect:      expect(dur, AlwaysValid, lost, AlwaysValid),
+			Seeds:       3,
 		},
 		{
 			Name:        "hinted-handoff",
-			Description: "sloppy quorum with hinted handoff through partitions: writes stay available and the hints reach their owners after healing",
+			Description: "sloppy quorum with hinted handoff through partitions: writes stay available wherever W nodes are reachable, and none is lost once the hints are handed off",
 			Truth:       "hinted handoff keeps writes available through a partition and loses none once the hints are handed off",
-			Base: func() cluster.Config {
-				c := base(2000)
-				c.KV.Quorum = kv.Sloppy
-				return c
-			}(),
-			Faults: drawn("partition", time.Second),
-			Checks: []Check{AvailabilityCheck(nemesis.FamilyPartition, 90, 50*time.Millisecond)},
-			Expect: expect(NameAvailability, AlwaysValid, lost, AlwaysValid, lin, FoundInvalid),
-			Seeds:  5,
+			Base:        with(base(2000), func(c *cluster.Config) { c.KV.Quorum = kv.Sloppy }),
+			Faults:      drawn("partition", time.Second),
+			Checks:      []Check{AvailabilityCheck(nemesis.FamilyPartition, 90, 50*time.Millisecond)},
+			Expect:      expect(NameAvailability, AlwaysValid, lost, AlwaysValid, lin, FoundInvalid),
+			Seeds:       4,
 		},
 		{
 			Name:        "strict-partition-availability",
-			Description: "the hinted-handoff partitions under a strict quorum: writes whose coordinator cannot reach W home replicas fail",
+			Description: "the hinted-handoff partitions under a strict quorum: writes whose coordinator reaches W nodes but not W home replicas fail",
 			Truth:       "a strict quorum gives up availability under partitions (the price of strict-quorum's linearizability)",
 			Base:        base(2000),
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{AvailabilityCheck(nemesis.FamilyPartition, 90, 50*time.Millisecond)},
 			Expect:      expect(NameAvailability, FoundInvalid, lin, AlwaysValid, lost, AlwaysValid),
-			Seeds:       5,
+			Seeds:       3,
 		},
 		{
 			Name:        "zombie-tombstone",
@@ -204,7 +220,7 @@ func builtin() []Spec {
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{ZombiesCheck()},
 			Expect:      expect(NameZombies, FoundInvalid, lin, FoundInvalid),
-			Seeds:       5,
+			Seeds:       3,
 		},
 		{
 			Name:        "tombstone-grace",
@@ -214,24 +230,23 @@ func builtin() []Spec {
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{ZombiesCheck()},
 			Expect:      expect(NameZombies, AlwaysValid, lin, AlwaysValid),
-			Seeds:       5,
+			Seeds:       3,
 		},
 		{
 			Name:        "churn",
-			Description: "strict-quorum with nodes joining and leaving under load (ranges are not transferred): new owners start empty",
-			Truth:       "membership changes without range transfer: new owners start empty, so quorums miss acknowledged writes",
-			Base: func() cluster.Config {
-				c := base(2000)
+			Description: "strict-quorum with nodes joining and leaving under load; ranges are not transferred, so new owners start empty: stale reads",
+			Truth:       "membership changes without range transfer: new owners start empty and quorum reads return stale values",
+			Base: with(base(2000), func(c *cluster.Config) {
 				c.Spares = 2
-				return c
-			}(),
-			Faults: drawn("churn", time.Second),
-			Expect: expect(lin, FoundInvalid, lost, FoundInvalid),
-			Seeds:  5,
+				c.WorkloadConfig.Keys = 200
+			}),
+			Faults: every(drawn("churn", time.Second), 100*time.Millisecond),
+			Expect: expect(lin, FoundInvalid),
+			Seeds:  3,
 		},
 		{
 			Name:        "swarm",
-			Description: "swarm testing: per seed a random cluster size, W/R with W+R>N, workload size and a random subset and intensity of partitions, crashes, pauses and lossy links; strict quorum with blocking read repair must stay linearizable",
+			Description: "swarm testing: per seed a random cluster size, W/R with W+R>N, workload size, and a random subset and intensity of partitions, crashes, pauses and lossy links; strict quorum with blocking read repair stays linearizable",
 			Truth:       "strict quorum, W+R>N, blocking read repair, synced replicas, true clocks: linearizable and lossless under any mix of non-clock faults",
 			Base:        base(2000),
 			Vary:        varySafe,
@@ -248,6 +263,43 @@ func builtin() []Spec {
 		specs = append(specs, skewSpec(off))
 	}
 	return specs
+}
+
+// readRepairConfig is a 3-node cluster (every node a replica of every key)
+// with 2 keys and mostly reads, so a write left on one replica is read
+// before and after a repair.
+func readRepairConfig(mode kv.ReadRepairMode) cluster.Config {
+	c := base(2000)
+	c.Nodes = 3
+	c.KV.ReadRepair = mode
+	c.WorkloadConfig.Keys = 2
+	c.WorkloadConfig.ReadRatio = 0.7
+	return c
+}
+
+// readRepairFaults are short partitions and lossy links about every
+// 100 ms: writes that reach only their coordinator.
+func readRepairFaults() Faults {
+	f := every(drawn("partition,loss", time.Second), 100*time.Millisecond)
+	f.FaultDuration = 100 * time.Millisecond
+	return f
+}
+
+// crashConfig is W=1 R=3 with 200 keys and a 1 s background sync; synced
+// says whether replicas sync before they acknowledge.
+func crashConfig(synced bool) cluster.Config {
+	c := base(2000)
+	c.KV.W, c.KV.R = 1, 3
+	c.KV.SyncBeforeAck = synced
+	c.KV.SyncIntervalTicks = 1000
+	c.WorkloadConfig.Keys = 200
+	return c
+}
+
+// crashFaults cut n0 off (so its clients' writes are acknowledged by n0
+// alone), then crash it losing unsynced data while still cut off.
+func crashFaults() Faults {
+	return Faults{Schedule: fixed("300ms partition-isolate n0|n1,n2,n3,n4\n600ms crash n0 lose-unsynced=true\n600ms heal\n700ms restart n0\n")}
 }
 
 // setConfig is Jepsen's Riak set test: every client adds to one set key by
@@ -267,6 +319,7 @@ func tombstoneConfig(graceTicks int) cluster.Config {
 	c := base(2000)
 	c.KV.HintedHandoff = false
 	c.KV.TombstoneGraceTicks = graceTicks
+	c.WorkloadConfig.Keys = 200
 	c.WorkloadConfig.ReadRatio = 0.4
 	c.WorkloadConfig.DeleteRatio = 0.2
 	return c
@@ -276,14 +329,20 @@ func tombstoneConfig(graceTicks int) cluster.Config {
 // by off for the whole workload, on an otherwise fault-free strict-quorum
 // cluster.
 func skewSpec(off time.Duration) Spec {
-	name := "skew/" + shortDuration(off)
+	// An offset below the operations' latency (a few ms) reorders no
+	// acknowledged writes in practice, but nothing guarantees it does not:
+	// such points are reported, not judged.
 	exp := FoundInvalid
+	if off < 10*time.Millisecond {
+		exp = Any
+	}
 	return Spec{
-		Name:        name,
-		Description: fmt.Sprintf("clock-skew sweep: n0's clock %s ahead, no other fault, strict quorum: LWW discards the writes that follow n0's within %s", off, off),
-		Truth:       "clock skew makes LWW discard acknowledged writes; the more skew, the more are lost",
-		Base:        base(2000),
-		Faults: Faults{Schedule: fixed(fmt.Sprintf("0s clock-skew n0 offset=%s\n2s clock-reset n0\n", off))},
+		Name: "skew/" + shortDuration(off),
+		Description: fmt.Sprintf("clock-skew sweep: n0's clock %s ahead for the whole workload, no other fault, strict quorum: LWW discards writes that follow n0's within %s",
+			shortDuration(off), shortDuration(off)),
+		Truth:  "clock skew makes LWW discard acknowledged writes; the more skew, the more are lost",
+		Base:   base(2000),
+		Faults: Faults{Schedule: fixed(fmt.Sprintf("0s clock-skew n0 offset=%s\n1s clock-reset n0\n", off))},
 		Expect: expect(lin, exp, lost, exp),
 		Seeds:  5,
 	}
