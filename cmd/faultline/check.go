@@ -99,7 +99,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		fmt.Fprintf(stdout, "%s: %s (%d events, %s; model %s; %s)\n", path, res.Verdict, len(events),
-			out.Ops, m, wall.Round(time.Millisecond))
+			out.Ops, m, fmtDuration(wall))
 		fmt.Fprintf(stdout, "  %s\n", res.Explanation)
 		for _, w := range res.Witness {
 			fmt.Fprintf(stdout, "  witness: %s\n", w)

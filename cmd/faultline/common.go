@@ -75,3 +75,11 @@ func parseInterleaved(fs *flag.FlagSet, args []string, stdout, stderr io.Writer)
 		args = rest[1:]
 	}
 }
+
+// plural formats n with noun, adding an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -3,8 +3,11 @@
 // listed in the commands table below; `faultline -h` lists them and
 // `faultline <command> -h` describes one.
 //
-// Exit codes: 0 success, 1 failure while running, 64 usage error (one line
-// on stderr naming what to change).
+// With no arguments it runs the built-in suite. Exit codes: 0 as expected,
+// 1 correctness (a verdict differs from its expectation; for check, not
+// linearizable), 2 liveness (a run hit a limit; for check, unknown), 3 crash
+// (a recovered panic, with its seed), 64 usage error (one line on stderr
+// naming what to change).
 package main
 
 import (
@@ -29,17 +32,24 @@ type command struct {
 
 // commands is the dispatch table; add new subcommands here.
 var commands = []command{
+	{"suite", "run the built-in suite (what faultline with no arguments does) and print a table", runSuiteCmd},
+	{"list", "list the built-in scenarios with their expected verdicts", runList},
+	{"run", "run a scenario or an ad-hoc configuration for one seed or a range of seeds", runRun},
+	{"replay", "replay one seed with a readable trace (virtual time, node, event)", runReplay},
+	{"swarm", "random configurations and faults per seed, across cores; prints failing seeds", runSwarm},
 	{"check", "judge an external history (JSON lines or Jepsen EDN) for linearizability", runCheck},
 	{"ring", "balance of the consistent-hash ring and what moves on a join or leave", runRing},
 }
+
+// defaultCommand runs when faultline is given no arguments: the suite.
+var defaultCommand = runSuiteCmd
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run dispatches args to a subcommand and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "faultline: missing command (see faultline -h)")
-		return exitUsage
+		return defaultCommand(nil, stdout, stderr)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":

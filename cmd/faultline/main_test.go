@@ -22,7 +22,7 @@ func TestDispatch(t *testing.T) {
 	assert.Contains(t, out, "ring")
 	assert.Empty(t, errOut)
 
-	for _, args := range [][]string{nil, {"nope"}, {"-x"}} {
+	for _, args := range [][]string{{"nope"}, {"-x"}} {
 		code, out, errOut := runArgs(args...)
 		assert.Equal(t, exitUsage, code, "%q", args)
 		assert.Empty(t, out)

@@ -1,0 +1,394 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faultline-sim/faultline/checker"
+	"github.com/faultline-sim/faultline/internal/report"
+	"github.com/faultline-sim/faultline/scenarios"
+)
+
+// adHocName is the scenario name of a run built from flags alone.
+const adHocName = "ad-hoc"
+
+// expectNotInvalid is what an ad-hoc run expects of every checker.
+const expectNotInvalid = "not-invalid"
+
+// job is one seed of one spec to run.
+type job struct {
+	spec  *scenarios.Spec
+	seed  uint64
+	repro string
+	adHoc bool
+}
+
+// execOpts say how jobs run and what they leave behind.
+type execOpts struct {
+	// parallel is the number of goroutines running seeds (>= 1).
+	parallel int
+	// outDir, if set, receives a directory of files per failing seed
+	// (every seed with outAll).
+	outDir string
+	outAll bool
+	// keepResult keeps each outcome's Result (replay prints it).
+	keepResult bool
+	// linearTimeout, if > 0, bounds each linearizability check.
+	linearTimeout time.Duration
+	// progress, if set, is called after each seed in completion order,
+	// from the calling goroutine.
+	progress func(r *seedResult, done, total int)
+	// emit, if set, is called for each seed in job order (as soon as the
+	// seeds before it are done), from the calling goroutine.
+	emit func(r *seedResult)
+}
+
+// seedResult is one finished job: its outcome (its Result dropped once the
+// files are written, to keep memory flat over long swarms), the files
+// written, and the error of a seed whose configuration cannot run.
+type seedResult struct {
+	job     job
+	out     scenarios.Outcome
+	files   []string
+	err     error
+	fileErr error
+}
+
+// failing reports whether the seed did not end as expected.
+func (r *seedResult) failing() bool { return r.err != nil || r.out.Class != scenarios.ClassOK }
+
+// runJobs runs every job on opts.parallel goroutines and returns the
+// results in job order. Each run is single-threaded and a pure function of
+// its seed, so the results do not depend on the parallelism.
+func runJobs(jobs []job, opts execOpts) []seedResult {
+	results := make([]seedResult, len(jobs))
+	parallel := max(1, min(opts.parallel, len(jobs)))
+	next := 0 // next result to emit, in job order
+	ready := make([]bool, len(jobs))
+	finish := func(i, done int) {
+		if opts.progress != nil {
+			opts.progress(&results[i], done, len(jobs))
+		}
+		ready[i] = true
+		for next < len(jobs) && ready[next] {
+			if opts.emit != nil {
+				opts.emit(&results[next])
+			}
+			next++
+		}
+	}
+	if parallel == 1 {
+		for i := range jobs {
+			results[i] = runJob(jobs[i], opts)
+			finish(i, i+1)
+		}
+		return results
+	}
+	work := make(chan int)
+	finished := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = runJob(jobs[i], opts)
+				finished <- i
+			}
+		}()
+	}
+	go func() {
+		for i := range jobs {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		close(finished)
+	}()
+	done := 0
+	for i := range finished {
+		done++
+		finish(i, done)
+	}
+	return results
+}
+
+// runJob runs one seed, applies the ad-hoc rule (anything Invalid is a
+// correctness failure), sets the repro line and writes the seed's files.
+func runJob(j job, opts execOpts) (res seedResult) {
+	res.job = j
+	var vis bytes.Buffer
+	ro := scenarios.RunOptions{LinearTimeout: opts.linearTimeout}
+	if opts.outDir != "" {
+		ro.Visualize = &vis
+	}
+	defer func() {
+		// RunSeed recovers the run's panics; this catches the harness's own
+		// (report writing, the ad-hoc rule) so that one seed cannot take
+		// the whole suite down.
+		if p := recover(); p != nil {
+			res.out.Class = scenarios.ClassCrash
+			res.out.Failure = fmt.Sprintf("panic (seed %d): %v", j.seed, p)
+			res.out.Result = nil
+		}
+	}()
+	out, err := scenarios.RunSeed(*j.spec, j.seed, ro)
+	if err != nil {
+		res.err = err
+		res.out = scenarios.Outcome{Scenario: j.spec.Name, Seed: j.seed, Class: scenarios.ClassCrash, Failure: err.Error()}
+		return res
+	}
+	out.Repro = j.repro
+	if j.adHoc && out.Class == scenarios.ClassOK {
+		var bad []string
+		for _, v := range out.Verdicts {
+			if v.Verdict == checker.Invalid {
+				bad = append(bad, v.Checker+": "+v.Explanation)
+			}
+		}
+		if len(bad) > 0 {
+			out.Class = scenarios.ClassCorrectness
+			out.Failure = "invalid: " + strings.Join(bad, "; ")
+		}
+	}
+	res.out = out
+	if opts.outDir != "" && (opts.outAll || res.failing()) {
+		dir := seedDir(opts.outDir, out.Scenario, out.Seed)
+		res.files, res.fileErr = report.WriteDir(dir, reportRun(out, j.adHoc), visualization(out, vis.Bytes()))
+		if out.Panic != "" && res.fileErr == nil {
+			p := filepath.Join(dir, "panic.txt")
+			if err := os.WriteFile(p, []byte(out.Failure+"\n\n"+out.Panic), 0o644); err != nil {
+				res.fileErr = err
+			} else {
+				res.files = append(res.files, p)
+			}
+		}
+	}
+	if !opts.keepResult {
+		res.out.Result = nil
+	}
+	return res
+}
+
+// visualization returns porcupine's page if the run's history was judged
+// not linearizable (the checker writes it only then).
+func visualization(o scenarios.Outcome, vis []byte) []byte {
+	if v, ok := o.Verdict(checker.NameLinearizable); ok && v == checker.Invalid {
+		return vis
+	}
+	return nil
+}
+
+// seedDir is where a seed's files go: DIR/<scenario>/seed-<S>, with '/' in
+// scenario names (e.g. skew/1s) kept as subdirectories.
+func seedDir(root, scenario string, seed uint64) string {
+	return filepath.Join(root, filepath.FromSlash(scenario), "seed-"+strconv.FormatUint(seed, 10))
+}
+
+// reportRun converts an outcome to what the report package draws.
+func reportRun(o scenarios.Outcome, adHoc bool) report.Run {
+	r := report.Run{
+		Scenario: o.Scenario, Seed: o.Seed, Class: string(o.Class), Failure: o.Failure, Repro: o.Repro,
+		Config: o.Config, Result: o.Result, WallTime: o.WallTime,
+	}
+	for _, v := range o.Verdicts {
+		rv := report.Verdict{Result: v.Result, Expected: string(v.Expected), AsExpected: v.AsExpected}
+		if adHoc {
+			rv.Expected = expectNotInvalid
+			rv.AsExpected = v.Verdict != checker.Invalid
+		} else if v.Expected == scenarios.Any {
+			rv.Expected = ""
+		}
+		r.Verdicts = append(r.Verdicts, rv)
+	}
+	return r
+}
+
+// seedJSON is the -json object printed for every seed.
+type seedJSON struct {
+	Scenario      string             `json:"scenario"`
+	Seed          uint64             `json:"seed"`
+	Class         string             `json:"class"`
+	Failure       string             `json:"failure,omitempty"`
+	Config        report.Settings    `json:"config"`
+	Verdicts      map[string]string  `json:"verdicts"`
+	Expected      map[string]string  `json:"expected"`
+	Explanations  map[string]string  `json:"explanations"`
+	Counts        map[string]int     `json:"counts"`
+	Ops           scenarios.OpCounts `json:"ops"`
+	LostWrites    int                `json:"lost_writes"`
+	DivergentKeys int                `json:"divergent_keys"`
+	Faults        int                `json:"faults"`
+	TraceHash     string             `json:"trace_hash"`
+	SimNs         int64              `json:"sim_ns"`
+	WallNs        int64              `json:"wall_ns"`
+	Events        uint64             `json:"events"`
+	Messages      uint64             `json:"messages"`
+	Bytes         uint64             `json:"bytes"`
+	Repro         string             `json:"repro"`
+	Files         []string           `json:"files,omitempty"`
+}
+
+func toSeedJSON(r *seedResult) seedJSON {
+	o := r.out
+	s := seedJSON{
+		Scenario: o.Scenario, Seed: o.Seed, Class: string(o.Class), Failure: o.Failure,
+		Config:   report.SettingsOf(o.Config),
+		Verdicts: map[string]string{}, Expected: map[string]string{}, Explanations: map[string]string{},
+		Counts: map[string]int{},
+		Ops:    o.Ops, LostWrites: o.Lost, DivergentKeys: o.Divergent, Faults: o.Faults,
+		TraceHash: fmt.Sprintf("%016x", o.TraceHash), SimNs: o.SimTime.Nanoseconds(), WallNs: o.WallTime.Nanoseconds(),
+		Events: o.Events, Messages: o.Messages, Bytes: o.Bytes, Repro: o.Repro, Files: r.files,
+	}
+	if r.err != nil {
+		s.Config = report.SettingsOf(r.job.spec.Base)
+	}
+	for _, v := range o.Verdicts {
+		s.Verdicts[v.Checker] = string(v.Verdict)
+		s.Explanations[v.Checker] = v.Explanation
+		s.Counts[v.Checker] = v.Count
+		switch {
+		case r.job.adHoc:
+			s.Expected[v.Checker] = expectNotInvalid
+		case v.Expected != scenarios.Any:
+			s.Expected[v.Checker] = string(v.Expected)
+		}
+	}
+	return s
+}
+
+// summaryJSON is the -json object printed last.
+type summaryJSON struct {
+	Summary   bool                     `json:"summary"`
+	Scenarios []string                 `json:"scenarios"`
+	Seeds     int                      `json:"seeds"`
+	Class     string                   `json:"class"`
+	Exit      int                      `json:"exit"`
+	Checks    []scenarios.CheckSummary `json:"checks,omitempty"`
+	Failing   []uint64                 `json:"failing_seeds"`
+	Failures  []string                 `json:"failures,omitempty"`
+	WallNs    int64                    `json:"wall_ns"`
+}
+
+// writeJSON prints v as one line of JSON.
+func writeJSON(w io.Writer, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only plain data is encoded; this cannot happen short of a bug.
+		panic(fmt.Sprintf("faultline: encoding JSON: %v", err))
+	}
+	b = append(b, '\n')
+	_, _ = w.Write(b)
+}
+
+// classExit maps a failure class to the process exit code.
+func classExit(c scenarios.Class) int {
+	switch c {
+	case scenarios.ClassOK:
+		return exitOK
+	case scenarios.ClassCorrectness:
+		return exitCorrectness
+	case scenarios.ClassLiveness:
+		return exitLiveness
+	}
+	return exitCrash
+}
+
+// seedLine formats one seed's text line.
+func seedLine(r *seedResult) string {
+	o := r.out
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s seed %d: %s", o.Scenario, o.Seed, o.Class)
+	if len(o.Verdicts) > 0 {
+		b.WriteString("  ")
+		for i, v := range o.Verdicts {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(v.Checker + "=" + string(v.Verdict))
+		}
+	}
+	if r.err == nil {
+		fmt.Fprintf(&b, "  (ops %d ok %d fail %d info; %d faults; sim %s; wall %s; trace %016x)",
+			o.Ops.OK, o.Ops.Fail, o.Ops.Info, o.Faults, fmtDuration(o.SimTime), fmtDuration(o.WallTime), o.TraceHash)
+	}
+	return b.String()
+}
+
+// printSeed prints one seed as text: its line, and for a failure why, the
+// repro line and the files.
+func printSeed(w io.Writer, r *seedResult) {
+	fmt.Fprintln(w, seedLine(r))
+	if r.failing() {
+		fmt.Fprintf(w, "  %s\n", r.out.Failure)
+		if r.out.Repro != "" {
+			fmt.Fprintf(w, "  replay: %s\n", r.out.Repro)
+		}
+	}
+	for _, f := range r.files {
+		if filepath.Base(f) == report.FileReport {
+			fmt.Fprintf(w, "  report: %s\n", f)
+		}
+	}
+	if r.fileErr != nil {
+		fmt.Fprintf(w, "  writing files: %v\n", r.fileErr)
+	}
+}
+
+// fmtDuration rounds d for humans: ms precision above a second, µs below.
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+// defaultParallel is the number of goroutines suites and swarms use.
+func defaultParallel() int { return runtime.GOMAXPROCS(0) }
+
+// progress reports finished seeds on w: on a terminal one line rewritten
+// in place after every seed; otherwise a line about every tenth of the
+// work, so logs stay short.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	start time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &progress{w: w, tty: tty, start: time.Now()}
+}
+
+func (p *progress) seed(r *seedResult, done, total int) {
+	elapsed := time.Since(p.start).Round(100 * time.Millisecond)
+	line := fmt.Sprintf("[%d/%d] %s  %s seed %d: %s", done, total, elapsed, r.out.Scenario, r.out.Seed, r.out.Class)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		if done == total {
+			fmt.Fprintln(p.w)
+		}
+		return
+	}
+	step := max(1, total/10)
+	if done%step == 0 || done == total || r.failing() {
+		fmt.Fprintln(p.w, line)
+	}
+}
