@@ -3,6 +3,8 @@ package kv
 import (
 	"errors"
 	"fmt"
+
+	"github.com/faultline-sim/faultline/kv/merkle"
 )
 
 // QuorumMode says which replicas count towards W and R.
@@ -108,6 +110,32 @@ func (p HintPolicy) String() string {
 	return fmt.Sprintf("HintPolicy(%d)", uint8(p))
 }
 
+// MembershipMode says where a node's ring comes from.
+type MembershipMode uint8
+
+const (
+	// MembershipOracle: the ring is whatever NewNode and SetRing give the
+	// node; an outside oracle (the simulator) keeps every node's ring
+	// current. No gossip is sent.
+	MembershipOracle MembershipMode = iota + 1
+	// MembershipGossip: each node keeps a gossip membership table
+	// (kv/membership) with heartbeat failure detection and routes with the
+	// ring built from its own view, so views (and rings) can differ, as in
+	// production. SetRing is then refused.
+	MembershipGossip
+)
+
+// String returns "oracle" or "gossip".
+func (m MembershipMode) String() string {
+	switch m {
+	case MembershipOracle:
+		return "oracle"
+	case MembershipGossip:
+		return "gossip"
+	}
+	return fmt.Sprintf("MembershipMode(%d)", uint8(m))
+}
+
 // Config is the cluster-wide policy of a node. Every field must be set:
 // Validate rejects zero modes and non-positive limits instead of guessing.
 // DefaultConfig returns a complete configuration to start from.
@@ -168,11 +196,60 @@ type Config struct {
 	// SyncIntervalTicks is how often a node Syncs its store in the
 	// background (like a periodic commit-log fsync).
 	SyncIntervalTicks int
+
+	// AntiEntropyIntervalTicks is the mean time between two Merkle
+	// anti-entropy exchanges started by a node (jittered by ±50% from the
+	// node's own stream); each exchange compares one range the node
+	// replicates (round robin) with one other replica of it (round robin)
+	// and repairs the differing keys both ways. 0 turns anti-entropy off:
+	// no trees are kept and tree requests from peers are ignored.
+	AntiEntropyIntervalTicks int
+	// MerkleDepth and MerkleFanout shape every range's Merkle tree:
+	// MerkleFanout^MerkleDepth leaf buckets (see kv/merkle.Config).
+	MerkleDepth, MerkleFanout int
+
+	// Membership chooses oracle rings (SetRing) or gossip membership.
+	Membership MembershipMode
+	// GossipIntervalTicks is the time between two gossip rounds; each
+	// round pushes the node's view to GossipFanout random live peers.
+	GossipIntervalTicks int
+	// GossipFanout is the number of peers gossiped to per round.
+	GossipFanout int
+	// GossipSuspectRounds is how many gossip rounds without heartbeat
+	// progress make a node suspect; GossipDeadRounds how many more make it
+	// dead. Suspect and dead nodes count as unreachable for coordinators
+	// (combined with local suspicion) but stay on the ring.
+	GossipSuspectRounds, GossipDeadRounds int
+
+	// RangeHandoff turns ownership handoff on: after a ring change a node
+	// that gained a range pulls it from the range's previous replicas
+	// (those that lost it first) and answers reads of it as a full replica
+	// only once a stream from a previous replica that has stopped taking
+	// writes for it has completed; a node refuses reads and writes of keys
+	// it does not replicate in its own ring. Off, a ring change only
+	// reroutes new requests.
+	RangeHandoff bool
+	// TransferBatchKeys bounds the keys in one handoff-stream or
+	// anti-entropy repair message.
+	TransferBatchKeys int
+	// HandoffTimeoutTicks is how long a handoff stream may make no
+	// progress before the receiver asks the next previous replica; a range
+	// still not received after 3 rounds over its sources is given up (and
+	// counted). It is also how long a receiver waits for a previous
+	// replica to stop taking writes before it accepts its data anyway.
+	HandoffTimeoutTicks int
+	// LeaveTimeoutTicks bounds how long a leaving node waits for its
+	// ranges to be pulled and its hints to drain before LeaveDone reports
+	// true anyway (counted in Stats.LeaveTimeouts).
+	LeaveTimeoutTicks int
 }
 
 // DefaultConfig returns a complete configuration: N=3, W=2, R=2, strict
 // quorum, LWW, blocking read repair, hinted handoff on, sync before ack, a
-// 20-tick request timeout and Riak's sibling limit of 100.
+// 20-tick request timeout, Riak's sibling limit of 100, Merkle
+// anti-entropy every 50 ticks over trees of 8^3 leaves, oracle membership
+// (gossip settings ready for MembershipGossip: a round every 5 ticks to 3
+// peers) and range handoff on.
 func DefaultConfig() Config {
 	return Config{
 		N: 3, W: 2, R: 2,
@@ -193,6 +270,21 @@ func DefaultConfig() Config {
 		MaxValueBytes:           1 << 20,
 		TombstoneGraceTicks:     1000,
 		SyncIntervalTicks:       10,
+
+		AntiEntropyIntervalTicks: 50,
+		MerkleDepth:              3,
+		MerkleFanout:             8,
+
+		Membership:          MembershipOracle,
+		GossipIntervalTicks: 5,
+		GossipFanout:        3,
+		GossipSuspectRounds: 4,
+		GossipDeadRounds:    8,
+
+		RangeHandoff:        true,
+		TransferBatchKeys:   64,
+		HandoffTimeoutTicks: 100,
+		LeaveTimeoutTicks:   2000,
 	}
 }
 
@@ -233,6 +325,17 @@ func (c Config) Validate(clusterSize int) error {
 	default:
 		return bad("HintPolicy %v: set HintRejectWhenFull or HintEvictOldest", c.HintPolicy)
 	}
+	switch c.Membership {
+	case MembershipOracle, MembershipGossip:
+	default:
+		return bad("Membership %v: set MembershipOracle or MembershipGossip", c.Membership)
+	}
+	if c.AntiEntropyIntervalTicks < 0 {
+		return bad("AntiEntropyIntervalTicks=%d: use 0 to turn anti-entropy off or a positive interval", c.AntiEntropyIntervalTicks)
+	}
+	if err := c.merkleConfig().Validate(); err != nil {
+		return bad("MerkleDepth=%d MerkleFanout=%d: %v", c.MerkleDepth, c.MerkleFanout, err)
+	}
 	positive := []struct {
 		name string
 		v    int
@@ -248,13 +351,28 @@ func (c Config) Validate(clusterSize int) error {
 		{"MaxValueBytes", c.MaxValueBytes},
 		{"TombstoneGraceTicks", c.TombstoneGraceTicks},
 		{"SyncIntervalTicks", c.SyncIntervalTicks},
+		{"GossipIntervalTicks", c.GossipIntervalTicks},
+		{"GossipFanout", c.GossipFanout},
+		{"GossipSuspectRounds", c.GossipSuspectRounds},
+		{"GossipDeadRounds", c.GossipDeadRounds},
+		{"TransferBatchKeys", c.TransferBatchKeys},
+		{"HandoffTimeoutTicks", c.HandoffTimeoutTicks},
+		{"LeaveTimeoutTicks", c.LeaveTimeoutTicks},
 	}
 	for _, p := range positive {
 		if p.v < 1 {
 			return bad("%s=%d: must be at least 1", p.name, p.v)
 		}
 	}
+	if c.TransferBatchKeys > maxItems {
+		return bad("TransferBatchKeys=%d: at most %d", c.TransferBatchKeys, maxItems)
+	}
 	return nil
+}
+
+// merkleConfig is the shape of every range's tree.
+func (c Config) merkleConfig() merkle.Config {
+	return merkle.Config{Depth: c.MerkleDepth, Fanout: c.MerkleFanout}
 }
 
 // checkNWR validates a replication factor and quorum sizes against the

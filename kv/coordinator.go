@@ -193,7 +193,7 @@ func (n *Node) coordinate(req Request, forwarded bool, origin sim.NodeID, origin
 	}
 	reachable := 0
 	for _, t := range targets {
-		if !n.suspected(t.node) {
+		if !n.believedDown(t.node) {
 			reachable++
 		}
 	}
@@ -241,7 +241,7 @@ func (n *Node) chooseTargets(key string, pref []sim.NodeID, nn int) []target {
 	var fb []sim.NodeID
 	fetched, fi := false, 0
 	for _, p := range pref {
-		if !n.suspected(p) {
+		if !n.believedDown(p) {
 			ts = append(ts, target{node: p})
 			continue
 		}
@@ -249,7 +249,7 @@ func (n *Node) chooseTargets(key string, pref []sim.NodeID, nn int) []target {
 			fetched = true
 			fb, _ = n.ring.Fallbacks(key, nn, n.ring.Len()-nn, nil)
 		}
-		for fi < len(fb) && n.suspected(fb[fi]) {
+		for fi < len(fb) && n.believedDown(fb[fi]) {
 			fi++
 		}
 		if fi < len(fb) {
@@ -274,7 +274,7 @@ func (n *Node) forwardTarget(req Request, pref []sim.NodeID, targets []target) (
 			}
 		}
 		for _, t := range targets {
-			if !n.suspected(t.node) {
+			if !n.believedDown(t.node) {
 				return t.node, true
 			}
 		}
@@ -282,7 +282,7 @@ func (n *Node) forwardTarget(req Request, pref []sim.NodeID, targets []target) (
 	}
 	if n.cfg.ForwardToPreferred && !slices.Contains(pref, n.id) {
 		for _, p := range pref {
-			if !n.suspected(p) {
+			if !n.believedDown(p) {
 				return p, true
 			}
 		}
@@ -405,6 +405,15 @@ func (n *Node) startRead(o *op) {
 	for i := range o.targets {
 		t := &o.targets[i]
 		if t.node == n.id {
+			if !t.hinted || t.hintFor == n.id {
+				if err := n.checkReplica(o.key, true); err != nil {
+					n.onReadRefused(o, i, err.Error())
+					if o.done() {
+						return
+					}
+					continue
+				}
+			}
 			n.onReadReply(o, i, n.readLocal(o.key, t.hinted, t.hintFor))
 			if o.done() {
 				return
@@ -465,6 +474,19 @@ func (n *Node) onReadReply(o *op, i int, vs []Version) {
 			t.holds = true
 			n.onHolder(o)
 		}
+	}
+	n.maybeFinish(o)
+}
+
+// onReadRefused records a target that refused a read (it is not a full
+// replica of the key in its own ring). A read that can no longer collect R
+// replies fails: a read has no effect, so nothing is unknown.
+func (n *Node) onReadRefused(o *op, i int, reason string) {
+	t := &o.targets[i]
+	t.state, t.err = tRefused, reason
+	o.refused++
+	if o.phase == phaseCollect && !o.replied && o.replies+o.pending() < o.r {
+		n.reply(o, Reply{Status: Fail, Err: fmt.Sprintf("only %d of R=%d replicas can answer (refused: %s)", o.replies+o.pending(), o.r, o.refusals())})
 	}
 	n.maybeFinish(o)
 }

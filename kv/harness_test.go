@@ -257,6 +257,9 @@ func (h *harness) run(cmd string) {
 func (h *harness) cluster(kv map[string]string) {
 	c := DefaultConfig()
 	c.N, c.W, c.R = h.intArg(kv, "N", 3), h.intArg(kv, "W", 2), h.intArg(kv, "R", 2)
+	// Transcripts about other mechanisms stay free of background traffic:
+	// anti-entropy runs only when a transcript asks for it (ae=<ticks>).
+	c.AntiEntropyIntervalTicks = 0
 	modes := map[string]func(string){
 		"quorum":  func(s string) { c.Quorum = map[string]QuorumMode{"strict": Strict, "sloppy": Sloppy}[s] },
 		"resolve": func(s string) { c.Resolve = map[string]ResolveMode{"lww": LWW, "vclock": VectorClock}[s] },
@@ -279,6 +282,8 @@ func (h *harness) cluster(kv map[string]string) {
 		"timeout": &c.RequestTimeoutTicks, "suspect": &c.SuspectAfterTicks, "probe": &c.ProbeIntervalTicks,
 		"replay": &c.HintReplayIntervalTicks, "grace": &c.TombstoneGraceTicks, "maxhints": &c.MaxHints,
 		"maxsiblings": &c.MaxSiblings, "syncevery": &c.SyncIntervalTicks, "maxvalue": &c.MaxValueBytes,
+		"ae": &c.AntiEntropyIntervalTicks, "depth": &c.MerkleDepth, "fanout": &c.MerkleFanout,
+		"batch": &c.TransferBatchKeys, "handofftimeout": &c.HandoffTimeoutTicks, "leavetimeout": &c.LeaveTimeoutTicks,
 	}
 	for k, p := range ints {
 		*p = h.intArg(kv, k, *p)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/kv/membership"
+	"github.com/faultline-sim/faultline/kv/merkle"
 )
 
 // OpKind is a client operation.
@@ -130,6 +132,32 @@ const (
 	MsgPing
 	// MsgPong answers a MsgPing.
 	MsgPong
+	// MsgTreeRequest is one step of a Merkle anti-entropy exchange: Tree
+	// asks about the range Tree.Range; Op is the initiator's session id.
+	MsgTreeRequest
+	// MsgTreeReply answers a MsgTreeRequest with TreeReply (a refusal if
+	// the node holds no tree for the range).
+	MsgTreeReply
+	// MsgRepair carries, for each key an exchange found differing, the
+	// initiator's versions (none if it lacks the key) in Items.
+	MsgRepair
+	// MsgRepairReply answers a MsgRepair with the responder's merged
+	// versions of the keys the initiator's versions did not cover.
+	MsgRepairReply
+	// MsgGossip carries a membership push or reply in Gossip.
+	MsgGossip
+	// MsgStreamRequest asks a previous replica of the arc (ArcStart,
+	// ArcEnd] for every key it holds there (ownership handoff); Op is the
+	// receiver's stream id. Force accepts data from a node that still
+	// takes writes for the arc.
+	MsgStreamRequest
+	// MsgStreamData is one batch of a handoff stream: Items, with Last set
+	// on the final batch; Wait (and no Items) says the sender still
+	// replicates the arc in its view and will not stream it yet.
+	MsgStreamData
+	// MsgStreamAck acknowledges a MsgStreamData batch; the sender then
+	// sends the next one.
+	MsgStreamAck
 	msgTypeEnd
 )
 
@@ -156,6 +184,22 @@ func (t MsgType) String() string {
 		return "ping"
 	case MsgPong:
 		return "pong"
+	case MsgTreeRequest:
+		return "tree-request"
+	case MsgTreeReply:
+		return "tree-reply"
+	case MsgRepair:
+		return "repair"
+	case MsgRepairReply:
+		return "repair-reply"
+	case MsgGossip:
+		return "gossip"
+	case MsgStreamRequest:
+		return "stream-request"
+	case MsgStreamData:
+		return "stream-data"
+	case MsgStreamAck:
+		return "stream-ack"
 	}
 	return fmt.Sprintf("MsgType(%d)", uint8(t))
 }
@@ -191,6 +235,21 @@ type Message struct {
 	Req Request
 	// Reply is the reply of a MsgForwardReply.
 	Reply Reply
+	// Tree is the Merkle request of a MsgTreeRequest.
+	Tree merkle.Request
+	// TreeReply is the Merkle response of a MsgTreeReply.
+	TreeReply merkle.Response
+	// Items are the keys and versions of anti-entropy repairs and handoff
+	// streams.
+	Items []KeySnapshot
+	// Gossip is the membership message of a MsgGossip.
+	Gossip membership.Message
+	// ArcStart and ArcEnd name the ring arc (ArcStart, ArcEnd] of a
+	// handoff stream (ArcStart == ArcEnd is the whole ring).
+	ArcStart, ArcEnd uint64
+	// Force, Last and Wait qualify handoff streams (see MsgStreamRequest
+	// and MsgStreamData).
+	Force, Last, Wait bool
 }
 
 // Envelope is a message addressed to a node.

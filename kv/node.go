@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
 )
 
@@ -55,6 +56,27 @@ type Node struct {
 
 	peers map[sim.NodeID]*peer // lookup only; iteration goes over ring.Nodes()
 
+	ringCfg      ring.Config  // the configuration every ring of this node uses
+	ranges       []ring.Range // ring.Ranges(replN()), cached per ring
+	prefBuf      []sim.NodeID // scratch for preference lists
+	lastWithSelf *ring.Ring   // the last ring that held this node
+
+	ae *antiEntropy // nil when anti-entropy is off
+
+	table      *membership.Table // nil under oracle membership
+	ringVer    uint64            // table.RingVersion the ring was built at
+	nextGossip int64
+
+	joined      bool          // this node is (or became by Join) a member
+	pending     []*pendingArc // gained arcs not yet received
+	serving     []*outStream  // handoff streams this node serves
+	served      []servedArcs  // arcs fully streamed to each node after losing them
+	leaving     bool
+	leaveDone   bool
+	leaveAt     int64
+	leaveRounds uint64    // GossipRounds when Leave was called
+	owed        []owedArc // what a leaving node must see pulled (nil until known)
+
 	out     []Envelope
 	replies []Reply
 
@@ -86,6 +108,11 @@ type tombEntry struct {
 // reissues a dot or an operation id. wallClock gives the node's (possibly
 // skewed) wall-clock time in nanoseconds for LWW timestamps; rng is the
 // node's own stream (fork it by name, e.g. "node/3").
+//
+// Under gossip membership r is the node's bootstrap view (its members are
+// entered as alive members) and fixes the ring configuration (seed, vnodes,
+// shards) every ring the node builds from its view uses; a node not on r
+// is a newcomer that owns nothing until Join.
 func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock func() int64, rng *sim.RNG) (*Node, error) {
 	switch {
 	case r == nil:
@@ -113,6 +140,25 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		peers:       map[sim.NodeID]*peer{},
 		tombAt:      map[string]int64{},
 	}
+	n.ringCfg = r.Config()
+	if r.Contains(id) {
+		n.lastWithSelf = r
+	}
+	n.ae = newAntiEntropy(cfg, rng.Fork("anti-entropy"))
+	if cfg.Membership == MembershipGossip {
+		if err := n.initGossip(r); err != nil {
+			return nil, err
+		}
+		vr, err := n.viewRing()
+		if err != nil {
+			return nil, fmt.Errorf("%w: ring of the bootstrap view: %v", ErrBadNode, err)
+		}
+		n.ringVer = n.table.RingVersion()
+		n.ring, n.nodes = vr, vr.Nodes()
+	} else if r.Contains(id) {
+		n.joined = true
+	}
+	n.ranges = computeRanges(n.ring, n.replN())
 	n.nextProbe = 1 + int64(rng.Fork("probe").IntN(cfg.ProbeIntervalTicks))
 	n.nextReplay = 1 + int64(rng.Fork("replay").IntN(cfg.HintReplayIntervalTicks))
 	n.nextSync = 1 + int64(rng.Fork("sync").IntN(cfg.SyncIntervalTicks))
@@ -123,6 +169,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 			n.noteTombstone(k)
 		}
 	}
+	n.rebuildTrees()
 	return n, nil
 }
 
@@ -140,12 +187,18 @@ func (n *Node) Incarnation() uint64 { return n.incarnation }
 // Ring returns the ring the node currently routes with.
 func (n *Node) Ring() *ring.Ring { return n.ring }
 
-// SetRing replaces the ring the node routes new requests with. Operations
-// in flight keep their replicas. Requests that the new ring cannot serve
-// (e.g. N larger than its membership) fail with a clear error.
+// SetRing replaces the ring the node routes new requests with (oracle
+// membership). Operations in flight keep their replicas. Requests that the
+// new ring cannot serve (e.g. N larger than its membership) fail with a
+// clear error. With RangeHandoff on, the arcs the node gained become
+// pending and are pulled from their previous replicas (see Join and
+// Leave). Under gossip membership the ring follows the node's own view and
+// SetRing does nothing.
 func (n *Node) SetRing(r *ring.Ring) {
-	n.ring = r
-	n.nodes = r.Nodes()
+	if n.table != nil || r == nil || r == n.ring {
+		return
+	}
+	n.changeRing(r)
 }
 
 // Ready returns and clears the messages and replies produced so far.
@@ -217,21 +270,12 @@ func (n *Node) peer(id sim.NodeID) *peer {
 	return p
 }
 
-// suspected reports whether the node believes id unreachable. A node never
-// suspects itself.
-func (n *Node) suspected(id sim.NodeID) bool {
-	if id == n.id {
-		return false
-	}
-	p, ok := n.peers[id]
-	return ok && p.suspected
-}
-
-// Suspects returns the peers this node currently suspects, sorted.
+// Suspects returns the ring members this node believes unreachable
+// (local suspicion, or suspect or dead in its gossip view), sorted.
 func (n *Node) Suspects() []sim.NodeID {
 	var out []sim.NodeID
 	for _, id := range n.nodes {
-		if n.suspected(id) {
+		if n.believedDown(id) {
 			out = append(out, id)
 		}
 	}
@@ -247,8 +291,9 @@ func (n *Node) heard(id sim.NodeID) {
 }
 
 // Tick advances the node's timers by one tick: failure suspicion, request
-// deadlines, probes of suspected peers, hint replay, the periodic sync and
-// tombstone purging, in that order.
+// deadlines, probes of suspected peers, hint replay, the periodic sync,
+// tombstone purging, a gossip round, handoff streams, the leave check and
+// anti-entropy, in that order.
 func (n *Node) Tick() {
 	n.now++
 	for _, id := range n.nodes {
@@ -272,8 +317,10 @@ func (n *Node) Tick() {
 	}
 	if n.now >= n.nextProbe {
 		n.nextProbe = n.now + int64(n.cfg.ProbeIntervalTicks)
-		for _, id := range n.Suspects() {
-			n.send(id, Message{Type: MsgPing})
+		for _, id := range n.nodes {
+			if p, ok := n.peers[id]; ok && p.suspected {
+				n.send(id, Message{Type: MsgPing})
+			}
 		}
 	}
 	if n.now >= n.nextReplay {
@@ -287,6 +334,12 @@ func (n *Node) Tick() {
 		n.sync()
 	}
 	n.purgeTombstones()
+	n.tickGossip()
+	if n.cfg.RangeHandoff {
+		n.tickHandoff()
+	}
+	n.tickLeave()
+	n.tickAntiEntropy()
 }
 
 func (n *Node) sync() {

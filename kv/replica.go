@@ -18,7 +18,12 @@ func (n *Node) Step(from sim.NodeID, m Message) {
 	n.heard(from)
 	switch m.Type {
 	case MsgWrite:
-		err := n.applyWrite(m.Key, m.Versions, m.Hinted, m.HintFor)
+		var err error
+		if m.Hinted && m.HintFor != n.id {
+			err = n.applyWrite(m.Key, m.Versions, true, m.HintFor)
+		} else if err = n.checkReplica(m.Key, false); err == nil {
+			err = n.applyWrite(m.Key, m.Versions, false, 0)
+		}
 		ack := Message{Type: MsgWriteAck, Op: m.Op, Key: m.Key, Repair: m.Repair}
 		if err != nil {
 			ack.Refused, ack.Err = true, err.Error()
@@ -27,6 +32,12 @@ func (n *Node) Step(from sim.NodeID, m Message) {
 	case MsgWriteAck:
 		n.onWriteAck(from, m)
 	case MsgRead:
+		if !m.Hinted || m.HintFor == n.id {
+			if err := n.checkReplica(m.Key, true); err != nil {
+				n.send(from, Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Refused: true, Err: err.Error()})
+				return
+			}
+		}
 		n.stats.ReadsServed++
 		n.send(from, Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Versions: n.readLocal(m.Key, m.Hinted, m.HintFor)})
 	case MsgReadReply:
@@ -38,6 +49,10 @@ func (n *Node) Step(from sim.NodeID, m Message) {
 		i := o.target(from)
 		if i < 0 || o.targets[i].state != tPending {
 			n.ignore(ignoreUnexpected)
+			return
+		}
+		if m.Refused {
+			n.onReadRefused(o, i, m.Err)
 			return
 		}
 		n.onReadReply(o, i, m.Versions)
@@ -85,7 +100,43 @@ func (n *Node) Step(from sim.NodeID, m Message) {
 	case MsgPing:
 		n.send(from, Message{Type: MsgPong})
 	case MsgPong:
+	case MsgTreeRequest:
+		n.onTreeRequest(from, m)
+	case MsgTreeReply:
+		n.onTreeReply(from, m)
+	case MsgRepair:
+		n.onRepair(from, m)
+	case MsgRepairReply:
+		n.onRepairReply(m)
+	case MsgGossip:
+		n.onGossip(from, m)
+	case MsgStreamRequest:
+		n.onStreamRequest(from, m)
+	case MsgStreamData:
+		n.onStreamData(from, m)
+	case MsgStreamAck:
+		n.onStreamAck(from, m)
 	}
+}
+
+// checkReplica returns why this node must refuse a write (or, with read,
+// a read) of key addressed to it as a home replica, or nil. With
+// RangeHandoff on, a node refuses keys it does not replicate in its own
+// ring (it lost the range, or the sender's view is ahead of its own) and
+// reads of ranges it gained but has not received yet.
+func (n *Node) checkReplica(key string, read bool) error {
+	if !n.cfg.RangeHandoff {
+		return nil
+	}
+	switch {
+	case !n.replicates(key):
+		n.stats.NotReplicaRefusals++
+		return fmt.Errorf("%v does not replicate %q in its ring; ask the key's current replicas", n.id, key)
+	case read && !n.fullReplica(key):
+		n.stats.NotReplicaRefusals++
+		return fmt.Errorf("%v has not yet received the range of %q from its previous replicas", n.id, key)
+	}
+	return nil
 }
 
 // onWriteAck routes a write acknowledgement to the op waiting for it.
@@ -149,9 +200,32 @@ func (n *Node) checkMessage(m Message) ignoreReason {
 		}
 	}
 	switch m.Type {
-	case MsgRead, MsgReadReply, MsgForward, MsgForwardReply:
+	case MsgRead, MsgReadReply, MsgForward, MsgForwardReply,
+		MsgTreeRequest, MsgTreeReply, MsgStreamRequest, MsgStreamData, MsgStreamAck:
 		if m.Op == 0 {
 			return ignoreMalformed
+		}
+	}
+	switch m.Type {
+	case MsgRepair, MsgRepairReply, MsgStreamData:
+		if len(m.Items) > maxItems {
+			return ignoreMalformed
+		}
+		for _, it := range m.Items {
+			if it.Key == "" || len(it.Key) > n.cfg.MaxKeyBytes || len(it.Versions) > n.cfg.MaxSiblings {
+				return ignoreMalformed
+			}
+			if len(it.Versions) == 0 && m.Type != MsgRepair {
+				return ignoreMalformed
+			}
+			if n.cfg.Resolve == LWW && len(it.Versions) > 1 {
+				return ignoreMalformed
+			}
+			for _, v := range it.Versions {
+				if v.validate(n.cfg.MaxValueBytes) != nil {
+					return ignoreMalformed
+				}
+			}
 		}
 	}
 	return ignoreNone
@@ -188,27 +262,37 @@ func (n *Node) applyWrite(key string, vs []Version, hinted bool, hintFor sim.Nod
 			}
 			n.store.PutHint(Hint{ID: id, Seq: n.next(), Owner: hintFor, Key: key, Versions: merged})
 		}
-	} else {
-		cur, _ := n.store.Get(key)
-		merged := reconcile(mode, cur, vs)
-		if len(merged) > n.cfg.MaxSiblings {
-			n.stats.WritesRefused++
-			return fmt.Errorf("%w: %q would hold %d versions (MaxSiblings=%d); read it and write with its context to merge", ErrTooManySiblings, key, len(merged), n.cfg.MaxSiblings)
-		}
-		if !sameDots(cur, merged) {
-			n.store.Put(key, merged)
-			if allTombstones(merged) {
-				n.noteTombstone(key)
-			} else {
-				delete(n.tombAt, key)
-			}
-		}
+	} else if _, err := n.mergeData(key, vs); err != nil {
+		n.stats.WritesRefused++
+		return err
 	}
 	n.stats.WritesApplied++
 	if n.cfg.SyncBeforeAck {
 		n.sync()
 	}
 	return nil
+}
+
+// mergeData merges vs into key's stored versions by the conflict mode,
+// keeping the key's Merkle tree and tombstone bookkeeping current. It
+// reports whether the store changed, or a refusal (sibling limit).
+func (n *Node) mergeData(key string, vs []Version) (bool, error) {
+	cur, _ := n.store.Get(key)
+	merged := reconcile(n.cfg.Resolve, cur, vs)
+	if len(merged) > n.cfg.MaxSiblings {
+		return false, fmt.Errorf("%w: %q would hold %d versions (MaxSiblings=%d); read it and write with its context to merge", ErrTooManySiblings, key, len(merged), n.cfg.MaxSiblings)
+	}
+	if sameDots(cur, merged) {
+		return false, nil
+	}
+	n.store.Put(key, merged)
+	n.treeSet(key, merged)
+	if allTombstones(merged) {
+		n.noteTombstone(key)
+	} else {
+		delete(n.tombAt, key)
+	}
+	return true, nil
 }
 
 // sameDots reports whether two version sets hold the same writes.
@@ -260,7 +344,7 @@ func (n *Node) replayHints() {
 			}
 			continue
 		}
-		if !n.ring.Contains(h.Owner) || n.suspected(h.Owner) {
+		if !n.ring.Contains(h.Owner) || n.believedDown(h.Owner) {
 			continue
 		}
 		sent++
@@ -292,6 +376,7 @@ func (n *Node) purgeTombstones() {
 		delete(n.tombAt, e.key)
 		if vs, ok := n.store.Get(e.key); ok && allTombstones(vs) {
 			n.store.Delete(e.key)
+			n.treeDelete(e.key)
 			n.stats.TombstonesPurged++
 			n.forget(vs)
 		}

@@ -19,6 +19,25 @@ const (
 	// ignoreUnexpected: a reply from a node the operation did not ask, or a
 	// duplicate.
 	ignoreUnexpected
+	// ignoreDisabled: a message of a mechanism this node has turned off
+	// (a tree request with anti-entropy off, gossip under oracle
+	// membership, a stream request with range handoff off).
+	ignoreDisabled
+	// ignoreUnknownRange: a Merkle request for a range the node holds no
+	// tree for (answered with a refusal, nothing else).
+	ignoreUnknownRange
+	// ignoreNotOwner: a handoff stream or anti-entropy repair carrying a
+	// key the node does not replicate in its own ring.
+	ignoreNotOwner
+	// Gossip input the membership table rejected (see membership.Stats):
+	// a bad sender, a malformed message, an unknown peer that does not
+	// announce itself; and entries skipped: stale incarnations and
+	// invalid entries.
+	ignoreGossipBadSender
+	ignoreGossipMalformed
+	ignoreGossipUnknownPeer
+	ignoreGossipStale
+	ignoreGossipBadEntry
 	numIgnoreReasons
 )
 
@@ -29,6 +48,15 @@ var ignoreNames = [numIgnoreReasons]string{
 	ignoreMalformed:   "malformed",
 	ignoreUnknownOp:   "unknown-op",
 	ignoreUnexpected:  "unexpected-sender",
+
+	ignoreDisabled:          "disabled",
+	ignoreUnknownRange:      "unknown-range",
+	ignoreNotOwner:          "not-owner",
+	ignoreGossipBadSender:   "gossip-bad-sender",
+	ignoreGossipMalformed:   "gossip-malformed",
+	ignoreGossipUnknownPeer: "gossip-unknown-peer",
+	ignoreGossipStale:       "gossip-stale",
+	ignoreGossipBadEntry:    "gossip-bad-entry",
 }
 
 func (n *Node) ignore(r ignoreReason) { n.ignored[r]++ }
@@ -36,8 +64,13 @@ func (n *Node) ignore(r ignoreReason) { n.ignored[r]++ }
 // IgnoredCount is how many messages a node ignored for one reason.
 type IgnoredCount struct {
 	// Reason is "unknown-type", "malformed", "unknown-op" (a reply to an
-	// operation no longer active) or "unexpected-sender" (a reply from a
-	// node not asked, or a duplicate).
+	// operation, exchange or stream no longer active), "unexpected-sender"
+	// (a reply from a node not asked, or a duplicate), "disabled" (input
+	// for a mechanism turned off), "unknown-range" (a Merkle request for a
+	// range not held), "not-owner" (streamed or repaired keys the node
+	// does not replicate), or a "gossip-" reason: "bad-sender",
+	// "malformed", "unknown-peer" (messages), "stale" (entries with an
+	// older incarnation) and "bad-entry" (invalid entries skipped).
 	Reason string
 	// Count is the number of messages.
 	Count uint64
@@ -74,6 +107,48 @@ type Stats struct {
 	// Incarnations counts moves to a new incarnation after forgetting own
 	// dots (restarts are not counted here; see Node.Incarnation).
 	Incarnations uint64
+
+	// AntiEntropyExchanges counts Merkle exchanges this node started;
+	// AntiEntropyCompleted those that ran to the end, AntiEntropyRefused
+	// those the peer refused (it holds no such range) and
+	// AntiEntropyTimeouts those abandoned after RequestTimeoutTicks
+	// without an answer.
+	AntiEntropyExchanges, AntiEntropyCompleted, AntiEntropyRefused, AntiEntropyTimeouts uint64
+	// AntiEntropyMessages counts the anti-entropy messages this node sent
+	// (tree requests and replies, repairs and repair replies).
+	AntiEntropyMessages uint64
+	// AntiEntropyTreeBytes is the exact msgpack size (kv/merkle Size) of
+	// the tree requests and replies this node sent; AntiEntropyRepairBytes
+	// the key and value bytes its repairs and repair replies carried.
+	AntiEntropyTreeBytes, AntiEntropyRepairBytes uint64
+	// AntiEntropyKeysDiffering counts keys the exchanges this node started
+	// found differing; AntiEntropyKeysRepaired keys whose local versions an
+	// anti-entropy repair changed (on either side of an exchange).
+	AntiEntropyKeysDiffering, AntiEntropyKeysRepaired uint64
+
+	// GossipRounds counts gossip rounds; GossipMessages and GossipBytes the
+	// gossip messages sent and their exact msgpack size (membership Size).
+	GossipRounds, GossipMessages, GossipBytes uint64
+	// RingChanges counts changes of the ring the node routes with (from
+	// SetRing or its own view); RingErrors views no ring could be built
+	// from (e.g. fewer shards than members), which keep the old ring.
+	RingChanges, RingErrors uint64
+
+	// RangesGained counts arcs this node gained in ring changes and had to
+	// pull; RangesReceived those fully streamed to it; RangesGivenUp those
+	// it began to serve without a complete stream after trying every
+	// source; HandoffRetries streams restarted from another source.
+	RangesGained, RangesReceived, RangesGivenUp, HandoffRetries uint64
+	// StreamsServed counts handoff streams this node served to the end;
+	// HandoffKeysSent the keys it streamed; HandoffKeysReceived the
+	// streamed keys that changed its store.
+	StreamsServed, HandoffKeysSent, HandoffKeysReceived uint64
+	// NotReplicaRefusals counts reads and writes this node refused because
+	// it is not (yet) a full replica of the key in its own ring.
+	NotReplicaRefusals uint64
+	// LeaveTimeouts counts leaves that reported done at LeaveTimeoutTicks
+	// without every range having been pulled.
+	LeaveTimeouts uint64
 	// Ignored counts ignored messages by reason, in a fixed order.
 	Ignored []IgnoredCount
 }

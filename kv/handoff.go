@@ -1,0 +1,507 @@
+package kv
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/ring"
+)
+
+// Bounds on handoff work in flight.
+const (
+	// maxPulls bounds the streams a node pulls at once.
+	maxPulls = 8
+	// maxServing bounds the streams a node serves at once; a request
+	// beyond it is told to wait.
+	maxServing = 64
+	// pullRounds is how many times a receiver goes round a range's
+	// sources before it gives the range up.
+	pullRounds = 3
+)
+
+// pendingArc is an arc this node gained in a ring change and has not yet
+// received from a previous replica: it takes writes for the arc's keys but
+// refuses reads of them.
+type pendingArc struct {
+	a       arc
+	sources []sim.NodeID // previous replicas: those that lost the arc first
+	lost    int          // sources[:lost] lost the arc (they stop taking writes)
+	attempt int          // pulls started so far
+	stream  uint64       // the pull in progress, 0 if none
+	from    sim.NodeID   // its source
+	// deadline is the progress deadline of the pull in progress, or the
+	// earliest tick to start the next one.
+	deadline int64
+	since    int64 // tick the arc became pending
+	gaveUp   bool
+}
+
+// outStream is a handoff stream this node serves: the keys it held in the
+// arc when asked, sent in batches, each after the previous one's ack.
+type outStream struct {
+	to       sim.NodeID
+	id       uint64 // the receiver's stream id
+	a        arc
+	keys     []string
+	next     int
+	deadline int64
+}
+
+// servedArcs is what one node has been fully streamed by this one after
+// this one stopped replicating it.
+type servedArcs struct {
+	to  sim.NodeID
+	set arcSet
+}
+
+// owedArc is an arc a leaving node must see pulled by node to.
+type owedArc struct {
+	to sim.NodeID
+	a  arc
+}
+
+// replN is the replication factor the ring supports: N, or fewer nodes.
+func (n *Node) replN() int { return min(n.cfg.N, n.ring.Len()) }
+
+// computeRanges returns the ring's ranges with their preference lists, or
+// nil for an empty ring.
+func computeRanges(r *ring.Ring, nn int) []ring.Range {
+	if nn < 1 {
+		return nil
+	}
+	rs, err := r.Ranges(nn)
+	if err != nil {
+		return nil
+	}
+	return rs
+}
+
+// replicates reports whether key's preference list in the node's ring
+// holds the node.
+func (n *Node) replicates(key string) bool {
+	nn := n.replN()
+	if nn < 1 {
+		return false
+	}
+	pref, err := n.ring.PreferenceList(key, nn, n.prefBuf[:0])
+	n.prefBuf = pref
+	return err == nil && slices.Contains(pref, n.id)
+}
+
+// fullReplica reports whether the node replicates key and has received
+// its range: whether it may answer reads of key.
+func (n *Node) fullReplica(key string) bool {
+	if !n.replicates(key) {
+		return false
+	}
+	h := ring.HashKey(key)
+	for _, p := range n.pending {
+		if p.a.contains(h) {
+			return false
+		}
+	}
+	return true
+}
+
+// replicatesArc reports whether the node replicates any part of arc a in
+// its ring (whether it may still take writes for keys of a).
+func (n *Node) replicatesArc(a arc) bool {
+	for _, g := range n.ranges {
+		if slices.Contains(g.Replicas, n.id) && a.overlaps(arc{g.Start, g.End}) {
+			return true
+		}
+	}
+	return false
+}
+
+// changeRing makes r the ring the node routes with. With RangeHandoff on,
+// the arcs the node gained become pending and are pulled from their
+// previous replicas; the trees follow the new ranges.
+func (n *Node) changeRing(r *ring.Ring) {
+	old := n.ring
+	n.ring, n.nodes = r, r.Nodes()
+	n.ranges = computeRanges(r, n.replN())
+	n.stats.RingChanges++
+	if r.Contains(n.id) {
+		n.lastWithSelf = r
+	}
+	// Arcs the node no longer replicates need no pulling.
+	keep := n.pending[:0]
+	for _, p := range n.pending {
+		if n.replicatesArc(p.a) {
+			keep = append(keep, p)
+		}
+	}
+	clear(n.pending[len(keep):])
+	n.pending = keep
+	if n.cfg.RangeHandoff {
+		n.planPulls(old, r)
+	}
+	n.rebuildTrees()
+}
+
+// planPulls makes every arc this node gained between rings old and new
+// pending, to be pulled from the arc's previous replicas.
+func (n *Node) planPulls(old, new *ring.Ring) {
+	nn := min(n.cfg.N, old.Len(), new.Len())
+	if nn < 1 {
+		return
+	}
+	changes, err := ring.Diff(old, new, nn)
+	if err != nil {
+		return // a ring too small to compare: nothing can be pulled
+	}
+	for _, c := range changes {
+		if !slices.Contains(c.Gained(), n.id) {
+			continue
+		}
+		var sources []sim.NodeID
+		for _, id := range c.Lost() {
+			if id != n.id {
+				sources = append(sources, id)
+			}
+		}
+		lost := len(sources)
+		for _, id := range c.OldReplicas {
+			if id != n.id && !slices.Contains(sources, id) {
+				sources = append(sources, id)
+			}
+		}
+		if len(sources) == 0 {
+			continue
+		}
+		n.stats.RangesGained++
+		n.pending = append(n.pending, &pendingArc{a: arc{c.Start, c.End}, sources: sources, lost: lost, since: n.now, deadline: n.now})
+	}
+}
+
+// HandoffPending returns the number of arcs this node has gained and not
+// yet received: while it is non-zero the node refuses reads of those arcs.
+func (n *Node) HandoffPending() int { return len(n.pending) }
+
+// Join makes a new node a member whose ranges are pulled from their
+// previous replicas before it answers reads of them.
+//
+// Under oracle membership, build the node with the ring that includes it
+// (and give every other node that ring with SetRing); Join then marks the
+// ranges it gained over the ring without it as pending. Under gossip
+// membership, build it with the current ring (without it) as its bootstrap
+// view; Join claims its tokens, which spreads by gossip.
+func (n *Node) Join() error {
+	if n.joined {
+		return fmt.Errorf("%w: %v already joined", ErrBadNode, n.id)
+	}
+	if n.table != nil {
+		e, _ := n.table.Entry(n.id)
+		if len(e.Claims) > 0 {
+			return fmt.Errorf("%w: %v is already a member of its view", ErrBadNode, n.id)
+		}
+		if err := n.table.SetClaims(e.Weight, []uint64{claimMember}); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadNode, err)
+		}
+		n.joined = true
+		n.viewChanged()
+		return nil
+	}
+	if !n.ring.Contains(n.id) {
+		return fmt.Errorf("%w: %v is not on its ring: under oracle membership build a joining node with the ring that includes it", ErrBadNode, n.id)
+	}
+	n.joined = true
+	if !n.cfg.RangeHandoff {
+		return nil
+	}
+	old, err := n.ring.Remove(n.id)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadNode, err)
+	}
+	n.planPulls(old, n.ring)
+	return nil
+}
+
+// Leave starts this node's departure. Under gossip membership it marks
+// itself left, which spreads by gossip and takes it off every ring; under
+// oracle membership give it (and every other node) the ring without it
+// with SetRing. Either way it keeps running, refuses reads and writes of
+// keys it no longer replicates and streams its ranges to the nodes that
+// gained them, until LeaveDone reports true; then stop it.
+func (n *Node) Leave() error {
+	if n.leaving {
+		return fmt.Errorf("%w: %v is already leaving", ErrBadNode, n.id)
+	}
+	n.leaving, n.leaveAt, n.leaveRounds = true, n.now, n.stats.GossipRounds
+	if n.table != nil {
+		n.table.Leave()
+		n.viewChanged()
+	}
+	return nil
+}
+
+// LeaveDone reports whether a leaving node may stop: it is off its own
+// ring and, with RangeHandoff on, every node that gained one of its ranges
+// has pulled it in full and its hints are delivered (or LeaveTimeoutTicks
+// passed since Leave); under gossip membership it has also gossiped its
+// departure for about 2·log2(N)+2 rounds.
+func (n *Node) LeaveDone() bool { return n.leaveDone }
+
+// tickLeave decides LeaveDone.
+func (n *Node) tickLeave() {
+	if !n.leaving || n.leaveDone || n.ring.Contains(n.id) {
+		return
+	}
+	settled := true
+	if n.table != nil {
+		linger := 2*uint64(bits.Len(uint(len(n.table.View())))) + 2
+		settled = n.stats.GossipRounds-n.leaveRounds >= linger
+	}
+	if n.cfg.RangeHandoff {
+		if n.owed == nil {
+			n.owed = n.owedArcs()
+		}
+		settled = settled && len(n.serving) == 0 && n.allServed()
+		if n.cfg.HintedHandoff {
+			settled = settled && n.store.HintCount() == 0
+		}
+	}
+	switch {
+	case settled:
+		n.leaveDone = true
+	case n.now-n.leaveAt >= int64(n.cfg.LeaveTimeoutTicks):
+		n.stats.LeaveTimeouts++
+		n.leaveDone = true
+	}
+}
+
+// owedArcs returns the arcs a leaving node must see pulled: those it lost
+// between the last ring it was on and its current ring, per gaining node.
+func (n *Node) owedArcs() []owedArc {
+	out := []owedArc{}
+	if n.lastWithSelf == nil {
+		return out
+	}
+	nn := min(n.cfg.N, n.lastWithSelf.Len(), n.ring.Len())
+	if nn < 1 {
+		return out
+	}
+	changes, err := ring.Diff(n.lastWithSelf, n.ring, nn)
+	if err != nil {
+		return out
+	}
+	for _, c := range changes {
+		if !slices.Contains(c.Lost(), n.id) {
+			continue
+		}
+		for _, g := range c.Gained() {
+			out = append(out, owedArc{to: g, a: arc{c.Start, c.End}})
+		}
+	}
+	return out
+}
+
+func (n *Node) allServed() bool {
+	for _, o := range n.owed {
+		i := slices.IndexFunc(n.served, func(s servedArcs) bool { return s.to == o.to })
+		if i < 0 || !n.served[i].set.covers(o.a) {
+			return false
+		}
+	}
+	return true
+}
+
+// tickHandoff drops served streams without progress, restarts stalled
+// pulls and starts pending ones (at most maxPulls at once).
+func (n *Node) tickHandoff() {
+	keep := n.serving[:0]
+	for _, st := range n.serving {
+		if st.deadline > n.now {
+			keep = append(keep, st)
+		}
+	}
+	clear(n.serving[len(keep):])
+	n.serving = keep
+
+	active := 0
+	for _, p := range n.pending {
+		if p.stream != 0 && p.deadline <= n.now {
+			n.stats.HandoffRetries++
+			p.stream = 0
+		}
+		if p.stream != 0 {
+			active++
+		}
+	}
+	for _, p := range n.pending {
+		if active >= maxPulls {
+			break
+		}
+		if p.stream == 0 && p.deadline <= n.now {
+			n.startPull(p)
+			if p.stream != 0 {
+				active++
+			}
+		}
+	}
+	keepP := n.pending[:0]
+	for _, p := range n.pending {
+		if p.gaveUp {
+			n.stats.RangesGivenUp++
+			continue
+		}
+		keepP = append(keepP, p)
+	}
+	clear(n.pending[len(keepP):])
+	n.pending = keepP
+}
+
+// startPull asks the next source of p for the arc: sources in rotation
+// from the attempt count, preferring one not believed down. After
+// pullRounds rounds over the sources the arc is given up.
+func (n *Node) startPull(p *pendingArc) {
+	if p.attempt >= pullRounds*len(p.sources) {
+		p.gaveUp = true
+		return
+	}
+	i := p.attempt % len(p.sources)
+	for k := range p.sources {
+		j := (p.attempt + k) % len(p.sources)
+		if !n.believedDown(p.sources[j]) {
+			i = j
+			break
+		}
+	}
+	p.attempt++
+	// A previous replica that did not lose the arc never stops taking
+	// writes for it, and one that lost it is waited for only so long.
+	force := i >= p.lost || n.now-p.since >= int64(n.cfg.HandoffTimeoutTicks)
+	p.stream, p.from = n.next(), p.sources[i]
+	p.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
+	n.send(p.from, Message{Type: MsgStreamRequest, Op: p.stream, ArcStart: p.a.start, ArcEnd: p.a.end, Force: force})
+}
+
+// onStreamRequest serves a pull: unless forced, a node that still
+// replicates part of the arc says wait (it may still take writes there).
+func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
+	if !n.cfg.RangeHandoff {
+		n.ignore(ignoreDisabled)
+		return
+	}
+	a := arc{m.ArcStart, m.ArcEnd}
+	wait := Message{Type: MsgStreamData, Op: m.Op, ArcStart: a.start, ArcEnd: a.end, Wait: true}
+	n.serving = slices.DeleteFunc(n.serving, func(st *outStream) bool { return st.to == from && st.id == m.Op })
+	if (!m.Force && n.replicatesArc(a)) || len(n.serving) >= maxServing {
+		n.send(from, wait)
+		return
+	}
+	st := &outStream{to: from, id: m.Op, a: a}
+	for _, k := range n.store.Keys() {
+		if a.contains(ring.HashKey(k)) {
+			st.keys = append(st.keys, k)
+		}
+	}
+	n.serving = append(n.serving, st)
+	n.sendBatch(st)
+}
+
+// sendBatch sends a stream's next batch.
+func (n *Node) sendBatch(st *outStream) {
+	end := min(len(st.keys), st.next+n.cfg.TransferBatchKeys)
+	var items []KeySnapshot
+	for _, k := range st.keys[st.next:end] {
+		if vs, ok := n.store.Get(k); ok {
+			items = append(items, KeySnapshot{Key: k, Versions: cloneVersions(vs)})
+		}
+	}
+	st.next = end
+	st.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
+	n.stats.HandoffKeysSent += uint64(len(items))
+	n.send(st.to, Message{Type: MsgStreamData, Op: st.id, ArcStart: st.a.start, ArcEnd: st.a.end, Items: items, Last: end == len(st.keys)})
+}
+
+// onStreamAck sends the next batch, or ends the stream after the last.
+func (n *Node) onStreamAck(from sim.NodeID, m Message) {
+	if !n.cfg.RangeHandoff {
+		n.ignore(ignoreDisabled)
+		return
+	}
+	i := slices.IndexFunc(n.serving, func(st *outStream) bool { return st.to == from && st.id == m.Op })
+	if i < 0 {
+		n.ignore(ignoreUnknownOp)
+		return
+	}
+	st := n.serving[i]
+	if st.next < len(st.keys) {
+		n.sendBatch(st)
+		return
+	}
+	n.serving = slices.Delete(n.serving, i, i+1)
+	n.stats.StreamsServed++
+	if n.replicatesArc(st.a) {
+		return // forced while still a replica: not a handoff of the arc
+	}
+	j := slices.IndexFunc(n.served, func(s servedArcs) bool { return s.to == from })
+	if j < 0 {
+		n.served = append(n.served, servedArcs{to: from})
+		j = len(n.served) - 1
+	}
+	n.served[j].set.add(st.a)
+}
+
+// onStreamData merges one batch of a pull and acknowledges it. A batch
+// with a key outside the arc or not replicated by this node is ignored.
+func (n *Node) onStreamData(from sim.NodeID, m Message) {
+	if !n.cfg.RangeHandoff {
+		n.ignore(ignoreDisabled)
+		return
+	}
+	a := arc{m.ArcStart, m.ArcEnd}
+	for _, it := range m.Items {
+		if !a.contains(ring.HashKey(it.Key)) || !n.replicates(it.Key) {
+			n.ignore(ignoreNotOwner)
+			return
+		}
+	}
+	i := slices.IndexFunc(n.pending, func(p *pendingArc) bool { return p.stream == m.Op && p.stream != 0 })
+	if i < 0 {
+		n.ignore(ignoreUnknownOp)
+		return
+	}
+	p := n.pending[i]
+	switch {
+	case p.from != from:
+		n.ignore(ignoreUnexpected)
+		return
+	case p.a != a || (m.Wait && (len(m.Items) > 0 || m.Last)):
+		n.ignore(ignoreMalformed)
+		return
+	case m.Wait:
+		// The source still replicates the arc in its view: ask again once
+		// gossip (or the oracle) has had time to tell it.
+		p.stream, p.attempt = 0, max(0, p.attempt-1)
+		p.deadline = n.now + n.waitTicks()
+		return
+	}
+	for _, it := range m.Items {
+		if changed, err := n.mergeData(it.Key, it.Versions); err == nil && changed {
+			n.stats.HandoffKeysReceived++
+		}
+	}
+	if n.cfg.SyncBeforeAck && len(m.Items) > 0 {
+		n.sync()
+	}
+	p.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
+	n.send(from, Message{Type: MsgStreamAck, Op: m.Op, ArcStart: a.start, ArcEnd: a.end})
+	if m.Last {
+		n.pending = slices.Delete(n.pending, i, i+1)
+		n.stats.RangesReceived++
+	}
+}
+
+// waitTicks is how long a receiver waits before asking a source that
+// still replicates the arc again.
+func (n *Node) waitTicks() int64 {
+	if n.table != nil {
+		return int64(n.cfg.GossipIntervalTicks)
+	}
+	return max(1, int64(n.cfg.HandoffTimeoutTicks/10))
+}
