@@ -246,10 +246,11 @@ type Config struct {
 
 // DefaultConfig returns a complete configuration: N=3, W=2, R=2, strict
 // quorum, LWW, blocking read repair, hinted handoff on, sync before ack, a
-// 20-tick request timeout, Riak's sibling limit of 100, Merkle
-// anti-entropy every 50 ticks over trees of 8^3 leaves, oracle membership
-// (gossip settings ready for MembershipGossip: a round every 5 ticks to 3
-// peers) and range handoff on.
+// 20-tick request timeout, Riak's sibling limit of 100, anti-entropy off
+// (as in Cassandra, where repair is an operator's decision; set
+// AntiEntropyIntervalTicks, e.g. to 10, to turn it on) with trees of 8^3
+// leaves ready, oracle membership (gossip settings ready for
+// MembershipGossip: a round every 5 ticks to 3 peers) and range handoff on.
 func DefaultConfig() Config {
 	return Config{
 		N: 3, W: 2, R: 2,
@@ -271,7 +272,7 @@ func DefaultConfig() Config {
 		TombstoneGraceTicks:     1000,
 		SyncIntervalTicks:       10,
 
-		AntiEntropyIntervalTicks: 50,
+		AntiEntropyIntervalTicks: 0,
 		MerkleDepth:              3,
 		MerkleFanout:             8,
 
