@@ -78,7 +78,7 @@ func writePage(b *strings.Builder, r Run) {
 	fmt.Fprintf(b, "<header class=\"c-%s\"><h1>%s <span class=\"seed\">seed %d</span></h1>", esc(class), esc(r.Scenario), r.Seed)
 	fmt.Fprintf(b, "<div class=\"class\">%s</div>", esc(classTitle(class)))
 	if r.Failure != "" {
-		fmt.Fprintf(b, "<p class=\"failure\">%s</p>", esc(r.Failure))
+		fmt.Fprintf(b, "<p class=\"failure\">%s</p>", esc(shorten(r.Failure, maxHeaderFailure)))
 	}
 	if r.Repro != "" {
 		fmt.Fprintf(b, "<p class=\"repro\">replay: <code>%s</code></p>", esc(r.Repro))
@@ -93,6 +93,9 @@ func writePage(b *strings.Builder, r Run) {
 	writeVerdicts(b, r.Verdicts, marks)
 	if r.Result != nil {
 		writeTimeline(b, r.Result, marks)
+	}
+	writeWitnesses(b, r.Verdicts, marks)
+	if r.Result != nil {
 		writeStats(b, r)
 	}
 	writeConfig(b, r)
@@ -107,6 +110,20 @@ func writePage(b *strings.Builder, r Run) {
 	fmt.Fprintf(b, "<script>%s</script>\n</body>\n</html>\n", script)
 }
 
+// maxHeaderFailure bounds the failure line in the page header; the
+// verdicts below carry the full explanations.
+const maxHeaderFailure = 300
+
+// shorten cuts s to at most n runes, marking the cut with an ellipsis.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// classTitle says in words how a run ended.
 func classTitle(class string) string {
 	switch class {
 	case "ok":
@@ -171,29 +188,57 @@ func writeVerdicts(b *strings.Builder, vs []Verdict, marks []mark) {
 		fmt.Fprintf(b, "<tr><td class=\"name\">%s</td><td><span class=\"badge v-%s\">%s</span></td><td class=\"%s\">%s</td><td>%s",
 			esc(v.Checker), esc(string(v.Verdict)), esc(string(v.Verdict)), okClass, esc(exp), esc(v.Explanation))
 		if len(v.Witness) > 0 {
-			more := ""
-			if v.Count > len(v.Witness) {
-				more = fmt.Sprintf(" (first %d of %d)", len(v.Witness), v.Count)
+			first, last := marks[mi].n, marks[mi+len(v.Witness)-1].n
+			mi += len(v.Witness)
+			nums := fmt.Sprintf("%d", first)
+			if last > first {
+				nums = fmt.Sprintf("%d–%d", first, last)
 			}
-			fmt.Fprintf(b, "<details open><summary>witness%s</summary><table class=\"witness\"><tr><th>#</th><th>key</th><th>value</th><th>client</th><th>time</th><th>detail</th></tr>", more)
-			for range v.Witness {
-				m := marks[mi]
-				mi++
-				client, at := "—", "—"
-				if m.v.Client >= 0 {
-					client = "c" + strconv.Itoa(m.v.Client)
-				}
-				if m.v.Time != 0 {
-					at = m.v.Time.String()
-				}
-				fmt.Fprintf(b, "<tr><td><span class=\"wmark\">%d</span></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
-					m.n, esc(strconv.Quote(m.v.Key)), esc(m.v.Value), client, esc(at), esc(m.v.Detail))
-			}
-			b.WriteString("</table></details>")
+			fmt.Fprintf(b, " <a class=\"wlink\" href=\"#w-%s\">witness %s ↓</a>", esc(v.Checker), nums)
 		}
 		b.WriteString("</td></tr>\n")
 	}
 	b.WriteString("</tbody></table></section>\n")
+}
+
+// writeWitnesses lists every checker's witnesses, numbered as on the
+// timeline.
+func writeWitnesses(b *strings.Builder, vs []Verdict, marks []mark) {
+	if len(marks) == 0 {
+		return
+	}
+	b.WriteString("<section><h2>Witnesses</h2>\n")
+	mi := 0
+	for _, v := range vs {
+		if len(v.Witness) == 0 {
+			continue
+		}
+		more := ""
+		if v.Count > len(v.Witness) {
+			more = fmt.Sprintf(" (the first %d of %d)", len(v.Witness), v.Count)
+		}
+		fmt.Fprintf(b, "<h3 id=\"w-%s\">%s: %s%s</h3>", esc(v.Checker), esc(v.Checker), esc(string(v.Verdict)), esc(more))
+		b.WriteString("<table class=\"witness\"><tr><th>#</th><th>key</th><th>value</th><th>client</th><th>time</th><th>detail</th></tr>")
+		for range v.Witness {
+			m := marks[mi]
+			mi++
+			client, at := "—", "—"
+			if m.v.Client >= 0 {
+				client = "c" + strconv.Itoa(m.v.Client)
+			}
+			if m.v.Time != 0 {
+				at = m.v.Time.String()
+			}
+			onTimeline := ""
+			if m.op < 0 {
+				onTimeline = " class=\"off\" title=\"names no single operation; not marked on the timeline\""
+			}
+			fmt.Fprintf(b, "<tr><td><span class=\"wmark\"%s>%d</span></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
+				onTimeline, m.n, esc(strconv.Quote(m.v.Key)), esc(m.v.Value), client, esc(at), esc(m.v.Detail))
+		}
+		b.WriteString("</table>\n")
+	}
+	b.WriteString("</section>\n")
 }
 
 // lane is one client's row on the timeline.
@@ -413,6 +458,10 @@ func writeTimeline(b *strings.Builder, res *cluster.Result, marks []mark) {
 		fmt.Fprintf(b, "<rect class=\"op %s\" data-k=\"%s\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\"><title>%s</title></rect>\n",
 			cls, esc(o.Key), f1(xa), f1(y), f1(xb-xa), f1(barHeight), esc(opTitle(*o)))
 	}
+	// Witness boxes; a number is printed above each unless it would
+	// overlap the previous number in its lane (the box's tooltip still
+	// names it).
+	labelEnd := make([]float64, len(lanes))
 	for _, i := range sortedKeysInt(marked) {
 		o := &ops[i]
 		y := lanesTop + float64(laneOf[o.Client])*laneHeight + (laneHeight-barHeight)/2
@@ -428,7 +477,12 @@ func writeTimeline(b *strings.Builder, res *cluster.Result, marks []mark) {
 		}
 		fmt.Fprintf(b, "<rect class=\"wbox\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\"><title>witness %s: %s</title></rect>",
 			f1(xa-1.5), f1(y-1.5), f1(xb-xa+3), f1(barHeight+3), strings.Join(ns, ", "), esc(opTitle(*o)))
-		fmt.Fprintf(b, "<text class=\"wnum\" x=\"%s\" y=\"%s\">%s</text>\n", f1(xa), f1(y-2.5), strings.Join(ns, ","))
+		label := strings.Join(ns, ",")
+		if lane := laneOf[o.Client]; xa >= labelEnd[lane] {
+			fmt.Fprintf(b, "<text class=\"wnum\" x=\"%s\" y=\"%s\">%s</text>", f1(xa), f1(y-2.5), label)
+			labelEnd[lane] = xa + float64(len(label))*6.2 + 3
+		}
+		b.WriteString("\n")
 	}
 
 	// Time axis.
@@ -633,11 +687,13 @@ th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#667}
 td.name{font-weight:600;white-space:nowrap}
 td.unmet{color:#b3261e;font-weight:700}td.met{color:#555}
+td.met,td.unmet{white-space:nowrap}
+a.wlink{font-size:12.5px;white-space:nowrap;color:#1a56b0}
 .badge{display:inline-block;padding:1px 9px;border-radius:10px;font-weight:650;font-size:12px;color:#fff}
 .v-valid{background:#2e9d4f}.v-invalid{background:#d64545}.v-unknown{background:#8a8f98}
-details{margin-top:6px}summary{cursor:pointer;color:#445;font-size:13px}
-table.witness{margin-top:4px;font-size:12.5px}table.witness td,table.witness th{padding:3px 6px}
+table.witness{margin:4px 0 10px;font-size:12.5px}table.witness td,table.witness th{padding:3px 6px}
 .wmark{display:inline-block;min-width:18px;text-align:center;background:#111;color:#fff;border-radius:9px;font-size:11px;font-weight:700}
+.wmark.off{background:#8a8f98}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;margin-bottom:6px}
 .legend span{display:inline-flex;align-items:center;gap:5px}
 .sw{display:inline-block;width:16px;height:10px;border-radius:2px}
@@ -659,11 +715,11 @@ svg.chart{width:100%;height:auto;display:block;font-family:ui-monospace,Menlo,Co
 .settle{stroke:#333;stroke-width:1;stroke-dasharray:5 3}
 .settlel{font-size:10.5px;fill:#333}
 .wbox{fill:none;stroke:#111;stroke-width:2}
-.wnum{font-size:10px;font-weight:700;fill:#111}
+.wnum{font-size:10px;font-weight:700;fill:#111;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .grid{stroke:#eceef2;stroke-width:1}.grid.major{stroke:#d5d9e0}
 .pt.ok{fill:#2e9d4f;fill-opacity:.75}.pt.fail{fill:#d64545}.pt.info{fill:#e6a100}
 .dim{opacity:.08}
-dl.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:6px 22px;margin:0}
+dl.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:6px 22px;margin:0}
 dl.stats div{display:flex;gap:10px;border-bottom:1px solid #f0f1f4;padding:3px 0}
 dt{color:#667;min-width:130px}dd{margin:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}
 pre.schedule{background:#f7f8fa;border:1px solid #e4e7ec;border-radius:6px;padding:10px;font-size:12.5px;max-height:320px;overflow:auto}
