@@ -1,16 +1,19 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/faultline-sim/faultline/cluster"
 )
 
-// setAntiEntropy sets cfg's anti-entropy interval (0: off).
+// setAntiEntropy sets cfg's Merkle anti-entropy interval (0: off), in node
+// ticks, rounding up so that a positive interval never turns it off.
 func setAntiEntropy(cfg *cluster.Config, every time.Duration) error {
 	if every == 0 {
+		cfg.KV.AntiEntropyIntervalTicks = 0
 		return nil
 	}
-	return fmt.Errorf("-anti-entropy %v: this build's kv.Config has no anti-entropy setting yet; use -anti-entropy off", every)
+	tick := max(cfg.Tick, 1)
+	cfg.KV.AntiEntropyIntervalTicks = int((every + tick - 1) / tick)
+	return nil
 }

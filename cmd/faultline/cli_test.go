@@ -380,6 +380,24 @@ func TestRunSeedsAppliesTheSuiteRule(t *testing.T) {
 	assert.Equal(t, exitOK, code, "one seed that is valid is compatible with found-invalid: %s", out)
 }
 
+// TestAntiEntropyKnob: -anti-entropy reaches the nodes: the divergence
+// scenario (anti-entropy, hinted handoff and read repair off) leaves far
+// fewer divergent keys with Merkle exchanges every 20 ms.
+func TestAntiEntropyKnob(t *testing.T) {
+	divergent := func(ae string) (float64, map[string]any) {
+		_, out, errOut := runArgs("run", "-scenario", "divergence", "-seed", "1", "-anti-entropy", ae, "-json")
+		objs := jsonLines(t, out)
+		require.Len(t, objs, 2, errOut)
+		return objs[0]["divergent_keys"].(float64), objs[0]["config"].(map[string]any)
+	}
+	off, cfgOff := divergent("off")
+	on, cfgOn := divergent("20ms")
+	assert.Equal(t, "off", cfgOff["anti_entropy"])
+	assert.Equal(t, "20ms", cfgOn["anti_entropy"])
+	assert.Greater(t, off, 10.0, "without anti-entropy many keys stay divergent")
+	assert.Less(t, on, off/10, "with it, few do")
+}
+
 func TestReplay(t *testing.T) {
 	code, out, errOut := runArgs(withSmall("replay", "-scenario", "weak-quorum", "-seed", "3")...)
 	require.Equal(t, exitOK, code, "%s%s", out, errOut)

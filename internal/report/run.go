@@ -100,5 +100,8 @@ func (s Settings) String() string {
 // antiEntropyOf spells cfg's anti-entropy setting as the CLI's
 // -anti-entropy flag: "off" or the interval between two rounds.
 func antiEntropyOf(cfg cluster.Config) string {
-	return "off"
+	if cfg.KV.AntiEntropyIntervalTicks <= 0 {
+		return "off"
+	}
+	return (time.Duration(cfg.KV.AntiEntropyIntervalTicks) * cfg.Tick).String()
 }
