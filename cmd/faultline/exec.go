@@ -318,8 +318,8 @@ func seedLine(r *seedResult) string {
 		}
 	}
 	if r.err == nil {
-		fmt.Fprintf(&b, "  (ops %d ok %d fail %d info; %d faults; sim %s; wall %s; trace %016x)",
-			o.Ops.OK, o.Ops.Fail, o.Ops.Info, o.Faults, fmtDuration(o.SimTime), fmtDuration(o.WallTime), o.TraceHash)
+		fmt.Fprintf(&b, "  (ops %d ok %d fail %d info; %s; sim %s; wall %s; trace %016x)",
+			o.Ops.OK, o.Ops.Fail, o.Ops.Info, plural(o.Faults, "fault"), fmtDuration(o.SimTime), fmtDuration(o.WallTime), o.TraceHash)
 	}
 	return b.String()
 }

@@ -33,6 +33,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("replay", "[-scenario NAME] -seed S [-trace] [-node nX] [-from D] [-to D] [-out DIR] [knobs]\n\n"+
 		"Replays one seed and prints what happened in virtual-time order (time, node, event): the client\n"+
 		"operations and the nemesis faults, or with -trace every delivered message too; then the verdicts.\n"+
+		"With -scenario, only the knobs you set change the scenario.\n"+
 		"Exit codes as for run.")
 	name := fs.String("scenario", "", "the scenario (default: an ad-hoc run built from the knobs)")
 	seedFlag := fs.String("seed", "", "the seed to replay (required)")
@@ -253,8 +254,8 @@ func printVerdicts(w io.Writer, r *seedResult) {
 	if o.Failure != "" {
 		fmt.Fprintf(w, ": %s", o.Failure)
 	}
-	fmt.Fprintf(w, "\n  ops %d ok %d fail %d info; %d faults; sim %s; events %d; messages %d; bytes %d; trace %016x\n",
-		o.Ops.OK, o.Ops.Fail, o.Ops.Info, o.Faults, fmtDuration(o.SimTime), o.Events, o.Messages, o.Bytes, o.TraceHash)
+	fmt.Fprintf(w, "\n  ops %d ok %d fail %d info; %s; sim %s; events %d; messages %d; bytes %d; trace %016x\n",
+		o.Ops.OK, o.Ops.Fail, o.Ops.Info, plural(o.Faults, "fault"), fmtDuration(o.SimTime), o.Events, o.Messages, o.Bytes, o.TraceHash)
 	fmt.Fprintf(w, "  replay: %s\n", o.Repro)
 	for _, f := range r.files {
 		fmt.Fprintf(w, "  wrote %s\n", f)

@@ -88,7 +88,8 @@ func (t *target) jobs(seeds []uint64) []job {
 func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", "[-scenario NAME] [-seed S | -seeds A-B] [-json] [-out DIR [-out-all]] [knobs]\n\n"+
 		"Runs a named scenario (faultline list), or an ad-hoc configuration built from the knobs, for one\n"+
-		"seed, a range of seeds, or (no -seed/-seeds) the scenario's default seeds. Knobs override a scenario.\n"+
+		"seed, a range of seeds, or (no -seed/-seeds) the scenario's default seeds. The knob defaults below\n"+
+		"are an ad-hoc run's; with -scenario, only the knobs you set change the scenario.\n"+
 		"Exit 0 as expected (ad-hoc: nothing invalid), 1 correctness, 2 liveness, 3 crash, 64 usage.")
 	name := fs.String("scenario", "", "the scenario to run (default: an ad-hoc run built from the knobs)")
 	seed := fs.String("seed", "", "run this one seed")

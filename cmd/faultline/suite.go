@@ -158,7 +158,7 @@ func suiteMain(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if worst != scenarios.ClassOK {
 		verdict = fmt.Sprintf("%d of %d scenarios not as expected (%s)", len(suites)-passed, len(suites), worst)
 	}
-	fmt.Fprintf(stdout, "\n%d scenarios, %d seeds, %s; wall %s on %d goroutines\n", len(suites), len(jobs), verdict,
+	fmt.Fprintf(stdout, "\n%s, %s, %s; wall %s on %d goroutines\n", plural(len(suites), "scenario"), plural(len(jobs), "seed"), verdict,
 		fmtDuration(wall), max(1, min(*parallel, len(jobs))))
 	return sum.Exit
 }
@@ -190,6 +190,13 @@ func writeSuiteTable(w io.Writer, suites []scenarios.SuiteOutcome) {
 			}
 			row(c.Checker, c.Expected.Short(), c.Got(), mark)
 			rows++
+		}
+		if rows == 0 {
+			// Nothing judged: show what the checkers said anyway.
+			for _, c := range s.Checks {
+				row(c.Checker, string(c.Expected), c.Got(), "ok")
+				rows++
+			}
 		}
 		if s.Class != scenarios.ClassOK && s.Class != scenarios.ClassCorrectness {
 			row("-", "finishes", string(s.Class), "FAIL")

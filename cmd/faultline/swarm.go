@@ -18,7 +18,8 @@ func runSwarm(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("swarm", "-seeds N [-start S] [-parallel P] [-scenario NAME] [-json] [-out DIR] [knobs]\n\n"+
 		"Swarm testing: runs N seeds of the swarm scenario (random cluster size, quorums, workload and a\n"+
 		"random subset and intensity of faults per seed) across cores, with progress on stderr, and prints\n"+
-		"every failing seed with its repro line. Exit codes as for run.")
+		"every failing seed with its repro line. Knobs you set override every seed's drawn configuration.\n"+
+		"Exit codes as for run.")
 	n := fs.Int("seeds", 100, "number of seeds to run")
 	first := fs.Uint64("start", 1, "first seed")
 	parallel := fs.Int("parallel", defaultParallel(), "seeds run at once")
