@@ -305,7 +305,11 @@ func TestCrashExit3(t *testing.T) {
 	assert.Equal(t, scenarios.ClassCrash, results[0].out.Class)
 	assert.Contains(t, results[0].out.Failure, "seed 9")
 	assert.Contains(t, results[0].out.Failure, "kaboom")
-	assert.FileExists(t, filepath.Join(dir, "boom", "seed-9", "panic.txt"))
+	stack, err := os.ReadFile(filepath.Join(dir, "boom", "seed-9", "panic.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(stack), "kaboom")
+	assert.Contains(t, string(stack), "goroutine", "the stack is kept for the developer")
+	assert.Contains(t, toSeedJSON(&results[0]).Panic, "goroutine", "-json carries the stack")
 
 	var out, errOut bytes.Buffer
 	for _, r := range results {

@@ -236,6 +236,7 @@ type seedJSON struct {
 	Bytes         uint64             `json:"bytes"`
 	Repro         string             `json:"repro"`
 	Files         []string           `json:"files,omitempty"`
+	Panic         string             `json:"panic,omitempty"`
 }
 
 func toSeedJSON(r *seedResult) seedJSON {
@@ -247,7 +248,7 @@ func toSeedJSON(r *seedResult) seedJSON {
 		Counts: map[string]int{},
 		Ops:    o.Ops, LostWrites: o.Lost, DivergentKeys: o.Divergent, Faults: o.Faults,
 		TraceHash: fmt.Sprintf("%016x", o.TraceHash), SimNs: o.SimTime.Nanoseconds(), WallNs: o.WallTime.Nanoseconds(),
-		Events: o.Events, Messages: o.Messages, Bytes: o.Bytes, Repro: o.Repro, Files: r.files,
+		Events: o.Events, Messages: o.Messages, Bytes: o.Bytes, Repro: o.Repro, Files: r.files, Panic: o.Panic,
 	}
 	if r.err != nil {
 		s.Config = report.SettingsOf(r.job.spec.Base)
@@ -332,6 +333,9 @@ func printSeed(w io.Writer, r *seedResult) {
 		fmt.Fprintf(w, "  %s\n", r.out.Failure)
 		if r.out.Repro != "" {
 			fmt.Fprintf(w, "  replay: %s\n", r.out.Repro)
+		}
+		if r.out.Panic != "" && len(r.files) == 0 {
+			fmt.Fprintln(w, "  the panic's stack: run again with -json (field panic) or -out DIR (panic.txt)")
 		}
 	}
 	for _, f := range r.files {
