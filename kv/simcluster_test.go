@@ -23,37 +23,88 @@ type simCluster struct {
 	t       testing.TB
 	cfg     Config
 	ring    *ring.Ring
-	nodes   []*Node // index = node id - 1
+	nodes   []*Node // index = node id - 1; nil: stopped or not started
 	stores  []*MemStore
+	group   []int // partition group per node (index id-1); different groups cannot talk
 	rng     *sim.RNG
+	root    *sim.RNG
 	now     int64
 	net     []flight
 	replies []Reply
 	trace   uint64
 	mh      *codec.MsgpackHandle
 	buf     bytes.Buffer
+	// wireMsgs and wireBytes count the messages sent and their msgpack
+	// size on the simulated wire, by type.
+	wireMsgs, wireBytes [msgTypeEnd]uint64
 }
 
 func newSimCluster(t testing.TB, cfg Config, size int, seed uint64) *simCluster {
+	return newSimClusterRing(t, cfg, size, seed, ring.Config{Seed: seed, VNodes: 8})
+}
+
+// newSimClusterRing builds size running nodes 1..size over a ring with
+// configuration rc.
+func newSimClusterRing(t testing.TB, cfg Config, size int, seed uint64, rc ring.Config) *simCluster {
 	var members []ring.Member
 	for i := 1; i <= size; i++ {
 		members = append(members, ring.Member{ID: sim.NodeID(i), Weight: 1})
 	}
-	r, err := ring.New(ring.Config{Seed: seed, VNodes: 8}, members...)
+	r, err := ring.New(rc, members...)
 	require.NoError(t, err)
 	mh := &codec.MsgpackHandle{}
 	mh.Canonical, mh.StructToArray, mh.WriteExt, mh.RawToString = true, true, true, true
-	c := &simCluster{t: t, cfg: cfg, ring: r, rng: sim.NewRNG(seed), mh: mh, trace: 14695981039346656037}
-	root := sim.NewRNG(seed)
+	c := &simCluster{t: t, cfg: cfg, ring: r, rng: sim.NewRNG(seed), root: sim.NewRNG(seed), mh: mh, trace: 14695981039346656037}
 	for i := 1; i <= size; i++ {
-		st := NewMemStore()
-		id := sim.NodeID(i)
-		n, err := NewNode(id, cfg, r, st, func() int64 { return c.now * 1_000_000 }, root.Fork(id.String()))
-		require.NoError(t, err)
-		c.nodes = append(c.nodes, n)
-		c.stores = append(c.stores, st)
+		id := c.addSlot()
+		c.start(id, r)
 	}
 	return c
+}
+
+// addSlot adds a node slot (not running) with an empty store and returns
+// its id.
+func (c *simCluster) addSlot() sim.NodeID {
+	c.nodes = append(c.nodes, nil)
+	c.stores = append(c.stores, NewMemStore())
+	c.group = append(c.group, 0)
+	return sim.NodeID(len(c.nodes))
+}
+
+// start runs node id over its store with ring r.
+func (c *simCluster) start(id sim.NodeID, r *ring.Ring) *Node {
+	n, err := NewNode(id, c.cfg, r, c.stores[id-1], func() int64 { return c.now * 1_000_000 }, c.root.Fork(fmt.Sprintf("%v/%d", id, c.now)))
+	require.NoError(c.t, err)
+	c.nodes[id-1] = n
+	return n
+}
+
+// stop halts node id: it gets no more input (messages to it are lost).
+func (c *simCluster) stop(id sim.NodeID) {
+	c.hash(fmt.Sprintf("stop %v", id))
+	c.nodes[id-1] = nil
+}
+
+// running returns the running nodes in id order.
+func (c *simCluster) running() []*Node {
+	var out []*Node
+	for _, n := range c.nodes {
+		if n != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// partition puts each listed group of nodes in its own partition group;
+// unlisted nodes form group 0.
+func (c *simCluster) partition(groups ...[]sim.NodeID) {
+	clear(c.group)
+	for g, ids := range groups {
+		for _, id := range ids {
+			c.group[id-1] = g + 1
+		}
+	}
 }
 
 func (c *simCluster) node(id sim.NodeID) *Node { return c.nodes[id-1] }
@@ -64,16 +115,31 @@ func (c *simCluster) hash(s string) {
 	c.trace = h.Sum64()
 }
 
-// wire encodes and decodes m with msgpack, as the simulated network does.
+// wire encodes and decodes m with msgpack, as the simulated network does,
+// and counts its bytes.
 func (c *simCluster) wire(m Message) Message {
 	c.buf.Reset()
 	require.NoError(c.t, codec.NewEncoder(&c.buf, c.mh).Encode(m))
+	if m.Type < msgTypeEnd {
+		c.wireMsgs[m.Type]++
+		c.wireBytes[m.Type] += uint64(c.buf.Len())
+	}
 	var out Message
 	require.NoError(c.t, codec.NewDecoderBytes(c.buf.Bytes(), c.mh).Decode(&out))
 	return out
 }
 
+// size returns m's msgpack size on the wire.
+func (c *simCluster) size(m Message) int {
+	c.buf.Reset()
+	require.NoError(c.t, codec.NewEncoder(&c.buf, c.mh).Encode(m))
+	return c.buf.Len()
+}
+
 func (c *simCluster) collect(id sim.NodeID) {
+	if c.node(id) == nil {
+		return
+	}
 	rd := c.node(id).Ready()
 	for _, e := range rd.Messages {
 		c.net = append(c.net, flight{from: id, to: e.To, msg: c.wire(e.Msg)})
@@ -98,8 +164,8 @@ func (c *simCluster) step(dropPct uint64) bool {
 	i := c.rng.IntN(len(c.net))
 	f := c.net[i]
 	c.net = slices.Delete(c.net, i, i+1)
-	if f.to < 1 || int(f.to) > len(c.nodes) {
-		return true // addressed to a node that does not exist
+	if f.to < 1 || int(f.to) > len(c.nodes) || c.node(f.to) == nil || c.group[f.to-1] != c.group[f.from-1] {
+		return true // addressed to a node that does not exist, is stopped or is cut off
 	}
 	if dropPct > 0 && c.rng.Uint64N(100) < dropPct {
 		c.hash(fmt.Sprintf("drop %v>%v %v", f.from, f.to, f.msg.Type))
@@ -123,7 +189,7 @@ func (c *simCluster) restart(id sim.NodeID) {
 
 func (c *simCluster) tick() {
 	c.now++
-	for _, n := range c.nodes {
+	for _, n := range c.running() {
 		n.Tick()
 		c.collect(n.ID())
 	}
@@ -135,7 +201,7 @@ func (c *simCluster) settle() {
 		for c.step(0) {
 		}
 		busy := false
-		for _, n := range c.nodes {
+		for _, n := range c.running() {
 			busy = busy || n.Pending() > 0
 		}
 		if !busy {
