@@ -41,10 +41,12 @@ func (c *Cluster) invoke(cl *client, op *workloads.Op) {
 	ev := op.Invocation()
 	ev.Time = c.loop.Now()
 	ev.Node = cl.node
-	if _, err := c.rec.Invoke(ev); err != nil {
+	idx, err := c.rec.Invoke(ev)
+	if err != nil {
 		c.fail(fmt.Errorf("cluster: recording an invocation: %w", err))
 		return
 	}
+	ev = c.rec.Events()[idx] // as recorded: index and fields filled in
 	cl.invoked = ev.Time
 	c.traceEvent(ev)
 	c.traceClient(ev)
@@ -131,10 +133,12 @@ func (c *Cluster) reply(id uint64, resp workloads.Response) {
 	ev := cl.op.Completion()
 	ev.Time = c.loop.Now()
 	ev.Node = cl.node
-	if _, err := c.rec.Complete(ev); err != nil {
+	idx, err := c.rec.Complete(ev)
+	if err != nil {
 		c.fail(fmt.Errorf("cluster: recording a completion: %w", err))
 		return
 	}
+	ev = c.rec.Events()[idx]
 	c.traceEvent(ev)
 	c.traceClient(ev)
 	if ev.Type == history.OK {

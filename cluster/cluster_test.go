@@ -45,7 +45,11 @@ func TestTraceDoesNotChangeTheRun(t *testing.T) {
 		s := l.String()
 		sawCrash = sawCrash || strings.Contains(s, "pause") || strings.Contains(s, "cut link")
 		sawRecv = sawRecv || strings.Contains(s, "recv ")
-		sawClient = sawClient || strings.Contains(s, "client ")
+		if strings.HasPrefix(l.Event, "client ") {
+			sawClient = true
+			require.NotContains(t, l.Event, "#0 invoke c0 read \"\"", "client lines must show the recorded event")
+			require.Regexp(t, `client \d+ #\d+ (invoke|ok|fail|info) c\d+ (read|write|delete|add) "`, l.Event)
+		}
 	}
 	require.True(t, sawCrash && sawRecv && sawClient, "trace lacks fault/recv/client lines")
 }
