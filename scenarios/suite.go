@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -196,7 +197,7 @@ func RunSuite(spec Spec, seeds []uint64) SuiteOutcome {
 type Progress func(o Outcome, done, total int)
 
 // RunSuites runs every spec over seeds(spec) on up to parallel goroutines
-// (each runs one seed at a time; every run is single-threaded and a pure
+// (0: GOMAXPROCS; each runs one seed at a time; every run is single-threaded and a pure
 // function of its seed, so the outcomes do not depend on parallel) and
 // returns one SuiteOutcome per spec, in spec order. This is the runner for
 // the CLI's default suite and swarm.
@@ -230,6 +231,9 @@ func RunSuites(specs []Spec, seeds func(Spec) []uint64, parallel int, opts RunOp
 			o = Outcome{Scenario: sp.Name, Seed: outcomes[j.spec][j.idx].Seed}
 		}
 		outcomes[j.spec][j.idx] = o
+	}
+	if parallel <= 0 {
+		parallel = runtime.GOMAXPROCS(0)
 	}
 	parallel = max(1, min(parallel, len(jobs)))
 	if parallel == 1 {
