@@ -166,13 +166,19 @@ func builtin() []Spec {
 			Name:        "divergence",
 			Description: "no anti-entropy, hinted handoff or read repair, 200 keys written during partitions: replicas stay divergent after healing",
 			Truth:       "anti-entropy, hinted handoff and read repair off, writes during a partition: replicas stay divergent",
-			Base: with(base(2000), func(c *cluster.Config) {
-				c.KV.HintedHandoff, c.KV.ReadRepair = false, kv.RepairOff
-				c.WorkloadConfig.Keys = 200
-			}),
-			Faults: drawn("partition", time.Second),
-			Expect: expect(conv, FoundInvalid),
-			Seeds:  3,
+			Base:        aeConfig(0),
+			Faults:      drawn("partition", time.Second),
+			Expect:      expect(conv, FoundInvalid),
+			Seeds:       3,
+		},
+		{
+			Name:        "anti-entropy",
+			Description: "divergence with Merkle anti-entropy on (an exchange every ~10 ms per node): after healing and the settle period every replica converges",
+			Truth:       "anti-entropy (Merkle) on, after heal and quiescence: all replicas converge",
+			Base:        aeConfig(10),
+			Faults:      drawn("partition", time.Second),
+			Expect:      expect(conv, AlwaysValid, lost, AlwaysValid),
+			Seeds:       4,
 		},
 		{
 			Name:        "unsynced-crash",
@@ -234,15 +240,16 @@ func builtin() []Spec {
 		},
 		{
 			Name:        "churn",
-			Description: "strict-quorum with nodes joining and leaving under load; ranges are not transferred, so new owners start empty: stale reads",
+			Description: "strict-quorum with nodes joining and leaving under load and range handoff off: new owners start empty, stale reads",
 			Truth:       "membership changes without range transfer: new owners start empty and quorum reads return stale values",
 			Base: with(base(2000), func(c *cluster.Config) {
 				c.Spares = 2
+				c.KV.RangeHandoff = false
 				c.WorkloadConfig.Keys = 200
 			}),
 			Faults: every(drawn("churn", time.Second), 100*time.Millisecond),
 			Expect: expect(lin, FoundInvalid),
-			Seeds:  3,
+			Seeds:  4,
 		},
 		{
 			Name:        "swarm",
@@ -263,6 +270,17 @@ func builtin() []Spec {
 		specs = append(specs, skewSpec(off))
 	}
 	return specs
+}
+
+// aeConfig is a register workload on 200 keys with hinted handoff and read
+// repair off, so only anti-entropy (every intervalTicks on average; 0: off)
+// can repair replicas that missed writes.
+func aeConfig(intervalTicks int) cluster.Config {
+	c := base(2000)
+	c.KV.HintedHandoff, c.KV.ReadRepair = false, kv.RepairOff
+	c.KV.AntiEntropyIntervalTicks = intervalTicks
+	c.WorkloadConfig.Keys = 200
+	return c
 }
 
 // readRepairConfig is a 3-node cluster (every node a replica of every key)
@@ -359,14 +377,15 @@ func shortDuration(d time.Duration) string {
 }
 
 // varySafe draws a cluster that keeps strict-quorum's guarantees: 3 to 7
-// nodes, N=3 with W+R>N, 4 to 32 vnodes, 2 to 10 clients on 1 to 8 keys and
-// 300 to 2000 operations.
+// nodes, N=3 with W+R>N, 4 to 32 vnodes, anti-entropy off or every 10 or
+// 50 ticks, 2 to 10 clients on 1 to 8 keys and 300 to 2000 operations.
 func varySafe(rng *sim.RNG, cfg *cluster.Config) {
 	cfg.Nodes = 3 + rng.IntN(5)
 	quorums := [][2]int{{2, 2}, {2, 3}, {3, 2}, {3, 1}, {1, 3}, {3, 3}}
 	q := quorums[rng.IntN(len(quorums))]
 	cfg.KV.W, cfg.KV.R = q[0], q[1]
 	cfg.VNodes = 4 << rng.IntN(4)
+	cfg.KV.AntiEntropyIntervalTicks = []int{0, 10, 50}[rng.IntN(3)]
 	cfg.WorkloadConfig.Clients = 2 + rng.IntN(9)
 	cfg.WorkloadConfig.Keys = 1 + rng.IntN(8)
 	cfg.WorkloadConfig.Ops = 300 + rng.IntN(1701)
