@@ -36,7 +36,6 @@ func (n *Node) initGossip(r *ring.Ring) error {
 	self := membership.Self{ID: n.id, Weight: 1, Incarnation: n.incarnation}
 	if w := r.Weight(n.id); w > 0 {
 		self.Weight, self.Claims = uint32(w), []uint64{claimMember}
-		n.joined = true
 	}
 	t, err := membership.New(membership.Config{
 		MaxNodes:     gossipMaxNodes,

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
 )
 
@@ -29,13 +30,26 @@ type pendingArc struct {
 	sources []sim.NodeID // previous replicas: those that lost the arc first
 	lost    int          // sources[:lost] lost the arc (they stop taking writes)
 	attempt int          // pulls started so far
-	stream  uint64       // the pull in progress, 0 if none
-	from    sim.NodeID   // its source
-	// deadline is the progress deadline of the pull in progress, or the
-	// earliest tick to start the next one.
+	// pulls are the streams asked for, the latest last. A pull that made
+	// no progress for HandoffTimeoutTicks is followed by a new one (from
+	// the next source) but not cancelled: on a slow network its data may
+	// still come, and whichever pull ends first completes the arc.
+	pulls []pull
+	// deadline is the progress deadline of the latest pull, or the
+	// earliest tick to start the next one when none is active.
 	deadline int64
+	active   bool  // the latest pull is in progress
 	since    int64 // tick the arc became pending
 	gaveUp   bool
+}
+
+// maxPullsPerArc bounds the pulls kept per arc (old ones are forgotten).
+const maxPullsPerArc = 4
+
+// pull is one stream a receiver asked for.
+type pull struct {
+	id   uint64
+	from sim.NodeID
 }
 
 // outStream is a handoff stream this node serves: the keys it held in the
@@ -181,42 +195,29 @@ func (n *Node) planPulls(old, new *ring.Ring) {
 // yet received: while it is non-zero the node refuses reads of those arcs.
 func (n *Node) HandoffPending() int { return len(n.pending) }
 
-// Join makes a new node a member whose ranges are pulled from their
-// previous replicas before it answers reads of them.
-//
-// Under oracle membership, build the node with the ring that includes it
-// (and give every other node that ring with SetRing); Join then marks the
-// ranges it gained over the ring without it as pending. Under gossip
-// membership, build it with the current ring (without it) as its bootstrap
-// view; Join claims its tokens, which spreads by gossip.
+// Join makes this node a member under gossip membership: build it with
+// the current ring (without it) as its bootstrap view, then Join claims its
+// tokens, which spreads by gossip. The ranges it gains are pulled from
+// their previous replicas, and it answers reads of them only once they
+// have arrived (HandoffPending). Under oracle membership a node joins by a
+// ring change instead: build it with the ring before the join, then give
+// every node, it too, the ring with it by SetRing; Join then returns an
+// error saying so.
 func (n *Node) Join() error {
-	if n.joined {
-		return fmt.Errorf("%w: %v already joined", ErrBadNode, n.id)
+	if n.table == nil {
+		return fmt.Errorf("%w: %v: under oracle membership a node joins by a ring change: build it with the ring before the join and give every node, it too, the new ring with SetRing", ErrBadNode, n.id)
 	}
-	if n.table != nil {
-		e, _ := n.table.Entry(n.id)
-		if len(e.Claims) > 0 {
-			return fmt.Errorf("%w: %v is already a member of its view", ErrBadNode, n.id)
-		}
-		if err := n.table.SetClaims(e.Weight, []uint64{claimMember}); err != nil {
-			return fmt.Errorf("%w: %v", ErrBadNode, err)
-		}
-		n.joined = true
-		n.viewChanged()
-		return nil
+	e, _ := n.table.Entry(n.id)
+	if e.Status == membership.Left {
+		return fmt.Errorf("%w: %v has left; a node that left cannot join again under the same id", ErrBadNode, n.id)
 	}
-	if !n.ring.Contains(n.id) {
-		return fmt.Errorf("%w: %v is not on its ring: under oracle membership build a joining node with the ring that includes it", ErrBadNode, n.id)
+	if len(e.Claims) > 0 {
+		return fmt.Errorf("%w: %v is already a member of its view", ErrBadNode, n.id)
 	}
-	n.joined = true
-	if !n.cfg.RangeHandoff {
-		return nil
-	}
-	old, err := n.ring.Remove(n.id)
-	if err != nil {
+	if err := n.table.SetClaims(e.Weight, []uint64{claimMember}); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadNode, err)
 	}
-	n.planPulls(old, n.ring)
+	n.viewChanged()
 	return nil
 }
 
@@ -323,11 +324,11 @@ func (n *Node) tickHandoff() {
 
 	active := 0
 	for _, p := range n.pending {
-		if p.stream != 0 && p.deadline <= n.now {
+		if p.active && p.deadline <= n.now {
 			n.stats.HandoffRetries++
-			p.stream = 0
+			p.active = false
 		}
-		if p.stream != 0 {
+		if p.active {
 			active++
 		}
 	}
@@ -335,9 +336,9 @@ func (n *Node) tickHandoff() {
 		if active >= maxPulls {
 			break
 		}
-		if p.stream == 0 && p.deadline <= n.now {
+		if !p.active && p.deadline <= n.now {
 			n.startPull(p)
-			if p.stream != 0 {
+			if p.active {
 				active++
 			}
 		}
@@ -374,9 +375,14 @@ func (n *Node) startPull(p *pendingArc) {
 	// A previous replica that did not lose the arc never stops taking
 	// writes for it, and one that lost it is waited for only so long.
 	force := i >= p.lost || n.now-p.since >= int64(n.cfg.HandoffTimeoutTicks)
-	p.stream, p.from = n.next(), p.sources[i]
+	q := pull{id: n.next(), from: p.sources[i]}
+	if len(p.pulls) == maxPullsPerArc {
+		p.pulls = slices.Delete(p.pulls, 0, 1)
+	}
+	p.pulls = append(p.pulls, q)
+	p.active = true
 	p.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
-	n.send(p.from, Message{Type: MsgStreamRequest, Op: p.stream, ArcStart: p.a.start, ArcEnd: p.a.end, Force: force})
+	n.send(q.from, Message{Type: MsgStreamRequest, Op: q.id, ArcStart: p.a.start, ArcEnd: p.a.end, Force: force})
 }
 
 // onStreamRequest serves a pull: unless forced, a node that still
@@ -461,14 +467,21 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 			return
 		}
 	}
-	i := slices.IndexFunc(n.pending, func(p *pendingArc) bool { return p.stream == m.Op && p.stream != 0 })
+	i, k := -1, -1
+	for pi, p := range n.pending {
+		if k = slices.IndexFunc(p.pulls, func(q pull) bool { return q.id == m.Op }); k >= 0 {
+			i = pi
+			break
+		}
+	}
 	if i < 0 {
 		n.ignore(ignoreUnknownOp)
 		return
 	}
 	p := n.pending[i]
+	latest := k == len(p.pulls)-1
 	switch {
-	case p.from != from:
+	case p.pulls[k].from != from:
 		n.ignore(ignoreUnexpected)
 		return
 	case p.a != a || (m.Wait && (len(m.Items) > 0 || m.Last)):
@@ -477,8 +490,11 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 	case m.Wait:
 		// The source still replicates the arc in its view: ask again once
 		// gossip (or the oracle) has had time to tell it.
-		p.stream, p.attempt = 0, max(0, p.attempt-1)
-		p.deadline = n.now + n.waitTicks()
+		p.pulls = slices.Delete(p.pulls, k, k+1)
+		if latest {
+			p.active, p.attempt = false, max(0, p.attempt-1)
+			p.deadline = n.now + n.waitTicks()
+		}
 		return
 	}
 	for _, it := range m.Items {
@@ -489,7 +505,9 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 	if n.cfg.SyncBeforeAck && len(m.Items) > 0 {
 		n.sync()
 	}
-	p.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
+	if latest {
+		p.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
+	}
 	n.send(from, Message{Type: MsgStreamAck, Op: m.Op, ArcStart: a.start, ArcEnd: a.end})
 	if m.Last {
 		n.pending = slices.Delete(n.pending, i, i+1)

@@ -67,7 +67,6 @@ type Node struct {
 	ringVer    uint64            // table.RingVersion the ring was built at
 	nextGossip int64
 
-	joined      bool          // this node is (or became by Join) a member
 	pending     []*pendingArc // gained arcs not yet received
 	serving     []*outStream  // handoff streams this node serves
 	served      []servedArcs  // arcs fully streamed to each node after losing them
@@ -155,8 +154,6 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		}
 		n.ringVer = n.table.RingVersion()
 		n.ring, n.nodes = vr, vr.Nodes()
-	} else if r.Contains(id) {
-		n.joined = true
 	}
 	n.ranges = computeRanges(n.ring, n.replN())
 	n.nextProbe = 1 + int64(rng.Fork("probe").IntN(cfg.ProbeIntervalTicks))
