@@ -56,17 +56,24 @@ type Options struct {
 
 // Knobs are the workload knobs a case draws.
 type Knobs struct {
+	// Clients, Keys and Ops size the workload (workloads.Config fields).
 	Clients, Keys, Ops int
-	ReadRatio          float64
+	// ReadRatio is the fraction of reads, drawn in tenths when the spec's
+	// is strictly between 0 and 1 (else kept).
+	ReadRatio float64
 }
 
 // Case is one drawn run: the scenario with the drawn knobs and schedule
 // applied (Spec.Faults holds the schedule as a fixed one, Spec.Vary is
 // cleared), and the run seed.
 type Case struct {
-	Spec     scenarios.Spec
-	Seed     uint64
-	Knobs    Knobs
+	// Spec is the scenario with the knobs and the schedule applied.
+	Spec scenarios.Spec
+	// Seed is the run seed.
+	Seed uint64
+	// Knobs are the drawn workload knobs.
+	Knobs Knobs
+	// Schedule is the drawn fault schedule.
 	Schedule nemesis.Schedule
 }
 
@@ -364,6 +371,8 @@ type quietTB struct {
 	failed bool
 	msg    string
 }
+
+// The rapid.TB methods: failures are recorded, logs and helpers ignored.
 
 func (q *quietTB) Helper()                          {}
 func (q *quietTB) Name() string                     { return q.name }
