@@ -68,7 +68,8 @@ type SuiteOutcome struct {
 	// seed is to blame.
 	Failures []string `json:"failures,omitempty"`
 	// Err is set when the spec could not run at all (a bad spec or
-	// configuration); then nothing else is filled in.
+	// configuration, wrapping ErrBadSpec or cluster.ErrBadConfig); then
+	// nothing but Scenario is filled in.
 	Err error `json:"-"`
 	// WallTime is the sum of the seeds' wall times.
 	WallTime time.Duration `json:"wall_ns"`
@@ -279,7 +280,6 @@ func RunSuites(specs []Spec, seeds func(Spec) []uint64, parallel int, opts RunOp
 		}
 		if err := firstError(errs[i]); err != nil {
 			suites[i].Err = err
-			suites[i].Class = ClassCrash
 			continue
 		}
 		suites[i] = Summarize(sp, outcomes[i])

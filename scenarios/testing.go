@@ -125,7 +125,7 @@ func RunWith(t *testing.T, spec Spec, rc RunConfig) SuiteOutcome {
 		}
 	})
 	if err := firstError(errs); err != nil {
-		return SuiteOutcome{Scenario: spec.Name, Seeds: seeds, Err: err, Class: ClassCrash}
+		return SuiteOutcome{Scenario: spec.Name, Err: err}
 	}
 	suite := Summarize(spec, outcomes)
 	for _, c := range suite.Checks {
