@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
 )
 
@@ -122,6 +123,8 @@ type harness struct {
 	keys   map[uint64]string // key of request id
 	isGet  map[uint64]bool   // request id is a get
 	out    strings.Builder
+	quiet  bool                // run: print nothing but the summary
+	counts [msgTypeEnd + 1]int // run: messages delivered by type; [msgTypeEnd] counts lost ones
 }
 
 type flight struct {
@@ -131,7 +134,11 @@ type flight struct {
 
 const nsPerTick = int64(time.Millisecond)
 
-func (h *harness) printf(format string, args ...any) { fmt.Fprintf(&h.out, format+"\n", args...) }
+func (h *harness) printf(format string, args ...any) {
+	if !h.quiet {
+		fmt.Fprintf(&h.out, format+"\n", args...)
+	}
+}
 
 func (h *harness) fatalf(format string, args ...any) {
 	h.t.Helper()
@@ -196,6 +203,8 @@ func (h *harness) run(cmd string) {
 		}
 	case "tick":
 		h.tick(pos, kv)
+	case "run":
+		h.runTicks(h.intArg(kv, "n", 1))
 	case "crash":
 		id := h.node(pos[0])
 		lost := h.stores[id].Unsynced()
@@ -249,12 +258,61 @@ func (h *harness) run(cmd string) {
 				h.printf("%v suspects %v", id, n.Suspects())
 			}
 		}
+	case "antientropy":
+		// antientropy n1 n2 k=a: n1 exchanges the range holding a with n2.
+		id, peer := h.node(pos[0]), h.node(pos[1])
+		if !h.nodes[id].StartAntiEntropy(ring.HashKey(kv["k"]), peer) {
+			h.printf("%v cannot start an exchange of the range of %s with %v", id, kv["k"], peer)
+			return
+		}
+		h.collect(id, "")
+	case "views":
+		for _, id := range h.ids {
+			if n := h.nodes[id]; n != nil {
+				h.printf("%v view: %s", id, fmtView(n.View()))
+			}
+		}
+	case "trees":
+		for _, id := range h.ids {
+			if n := h.nodes[id]; n != nil {
+				if n.Trees() == nil {
+					h.printf("%v keeps no trees", id)
+				}
+				for _, tr := range n.Trees() {
+					h.printf("%v %s root=%016x keys=%d", id, fmtArc(tr.Start, tr.End), tr.Root, tr.Keys)
+				}
+			}
+		}
+	case "join":
+		h.join(h.node(pos[0]))
+	case "leave":
+		h.leave(h.node(pos[0]))
+	case "leavedone":
+		id := h.node(pos[0])
+		h.printf("%v leave done: %v", id, h.nodes[id].LeaveDone())
+	case "stop":
+		id := h.node(pos[0])
+		h.nodes[id] = nil
+		h.printf("%v stopped", id)
+	case "pending":
+		for _, id := range h.ids {
+			if n := h.nodes[id]; n != nil {
+				h.printf("%v: %d arcs pending", id, n.HandoffPending())
+			}
+		}
+	case "rings":
+		for _, id := range h.ids {
+			if n := h.nodes[id]; n != nil {
+				h.printf("%v routes with %v", id, n.Ring().Nodes())
+			}
+		}
 	default:
 		h.fatalf("unknown command %q", fields[0])
 	}
 }
 
 func (h *harness) cluster(kv map[string]string) {
+	h.net = nil
 	c := DefaultConfig()
 	c.N, c.W, c.R = h.intArg(kv, "N", 3), h.intArg(kv, "W", 2), h.intArg(kv, "R", 2)
 	// Transcripts about other mechanisms stay free of background traffic:
@@ -269,7 +327,13 @@ func (h *harness) cluster(kv map[string]string) {
 		"hintpolicy": func(s string) {
 			c.HintPolicy = map[string]HintPolicy{"reject": HintRejectWhenFull, "evict": HintEvictOldest}[s]
 		},
-		"handoff": func(s string) { c.HintedHandoff = s == "on" },
+		"handoff":      func(s string) { c.HintedHandoff = s == "on" },
+		"rangehandoff": func(s string) { c.RangeHandoff = s == "on" },
+		"gossip": func(s string) {
+			if s == "on" {
+				c.Membership = MembershipGossip
+			}
+		},
 		"sync":    func(s string) { c.SyncBeforeAck = s == "on" },
 		"forward": func(s string) { c.ForwardToPreferred = s == "on" },
 	}
@@ -296,7 +360,7 @@ func (h *harness) cluster(kv map[string]string) {
 		h.ids = append(h.ids, sim.NodeID(i))
 		members = append(members, ring.Member{ID: sim.NodeID(i), Weight: 1})
 	}
-	r, err := ring.New(ring.Config{Seed: 1, VNodes: 16}, members...)
+	r, err := ring.New(ring.Config{Seed: 1, VNodes: h.intArg(kv, "vnodes", 16)}, members...)
 	require.NoError(h.t, err)
 	h.ring = r
 	h.nodes, h.stores = map[sim.NodeID]*Node{}, map[sim.NodeID]*MemStore{}
@@ -309,6 +373,91 @@ func (h *harness) cluster(kv map[string]string) {
 	}
 	h.printf("%d nodes, N=%d W=%d R=%d, %v quorum, %v, read repair %v, hinted handoff %v, sync before ack %v",
 		count, c.N, c.W, c.R, c.Quorum, c.Resolve, c.ReadRepair, onOff(c.HintedHandoff), onOff(c.SyncBeforeAck))
+	if c.AntiEntropyIntervalTicks > 0 || c.Membership == MembershipGossip {
+		h.printf("anti-entropy every %d ticks (trees %d^%d), %v membership, range handoff %v",
+			c.AntiEntropyIntervalTicks, c.MerkleFanout, c.MerkleDepth, c.Membership, onOff(c.RangeHandoff))
+	}
+}
+
+// join starts node id with an empty store. Oracle membership: it starts
+// with the ring before the join, then every node (it too) gets the ring
+// with it. Gossip: it starts with the current ring as its bootstrap view
+// and claims its tokens.
+func (h *harness) join(id sim.NodeID) {
+	h.stores[id] = NewMemStore()
+	n, err := NewNode(id, h.cfg, h.ring, h.stores[id], h.clock(id), sim.NewRNG(7).Fork(id.String()))
+	require.NoError(h.t, err)
+	h.nodes[id] = n
+	h.ids = append(h.ids, id)
+	if h.cfg.Membership == MembershipGossip {
+		require.NoError(h.t, n.Join())
+		h.printf("%v joins (bootstrap view %v)", id, h.ring.Nodes())
+		return
+	}
+	r, err := h.ring.Add(ring.Member{ID: id, Weight: 1})
+	require.NoError(h.t, err)
+	h.ring = r
+	for _, x := range h.ids {
+		if n := h.nodes[x]; n != nil {
+			n.SetRing(r)
+		}
+	}
+	h.printf("%v joins; every node routes with %v", id, r.Nodes())
+	for _, x := range h.ids {
+		if n := h.nodes[x]; n != nil && n.HandoffPending() > 0 {
+			h.printf("%v: %d arcs pending", x, n.HandoffPending())
+		}
+	}
+}
+
+// leave starts node id's departure (oracle: every node, it too, gets the
+// ring without it).
+func (h *harness) leave(id sim.NodeID) {
+	if h.cfg.Membership == MembershipOracle {
+		r, err := h.ring.Remove(id)
+		require.NoError(h.t, err)
+		h.ring = r
+		for _, x := range h.ids {
+			if n := h.nodes[x]; n != nil {
+				n.SetRing(r)
+			}
+		}
+	}
+	require.NoError(h.t, h.nodes[id].Leave())
+	h.printf("%v leaves; it routes with %v", id, h.nodes[id].Ring().Nodes())
+	for _, x := range h.ids {
+		if n := h.nodes[x]; n != nil && n.HandoffPending() > 0 {
+			h.printf("%v: %d arcs pending", x, n.HandoffPending())
+		}
+	}
+}
+
+// fmtView formats membership entries: ids, with a status other than alive
+// and "unclaimed" for a node that owns no tokens yet.
+func fmtView(view []membership.Entry) string {
+	var es []string
+	for _, e := range view {
+		x := e.ID.String()
+		if e.Status != membership.Alive {
+			x += ":" + e.Status.String()
+		}
+		if len(e.Claims) == 0 {
+			x += ":unclaimed"
+		}
+		es = append(es, x)
+	}
+	return "[" + strings.Join(es, " ") + "]"
+}
+
+// fmtArc formats an arc by the top 16 bits of its ends.
+func fmtArc(start, end uint64) string { return fmt.Sprintf("(%04x..,%04x..]", start>>48, end>>48) }
+
+func fmtItems(items []KeySnapshot) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = it.Key + "=" + fmtVersions(it.Versions)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 func onOff(b bool) string {
@@ -440,12 +589,58 @@ func (h *harness) fmtFlight(f flight) string {
 		s += fmt.Sprintf(" hint-for=%v", m.HintFor)
 	}
 	switch m.Type {
-	case MsgWrite, MsgReadReply, MsgHandoff:
+	case MsgWrite, MsgHandoff:
 		s += " " + fmtVersions(m.Versions)
+	case MsgReadReply:
+		if !m.Refused {
+			s += " " + fmtVersions(m.Versions)
+		}
 	case MsgForward:
 		s += " " + fmtRequest(m.Req)
 	case MsgForwardReply:
 		s += " " + h.fmtReply(m.Reply)
+	case MsgTreeRequest:
+		q := m.Tree
+		s += " " + fmtArc(q.Range.Start, q.Range.End) + " " + q.Kind.String()
+		if len(q.Indexes) > 0 {
+			s += fmt.Sprintf(" level=%d %v", q.Level, q.Indexes)
+		}
+	case MsgTreeReply:
+		p := m.TreeReply
+		switch {
+		case p.Refused:
+			s += " refused"
+		case p.Equal:
+			s += " equal"
+		case len(p.Hashes) > 0:
+			s += fmt.Sprintf(" %d hashes at level %d", len(p.Hashes), p.Level)
+		default:
+			keys := make([]string, len(p.Entries))
+			for i, e := range p.Entries {
+				keys[i] = e.Key
+			}
+			s += fmt.Sprintf(" entries %v", keys)
+		}
+	case MsgRepair, MsgRepairReply:
+		s += " " + fmtItems(m.Items)
+	case MsgStreamRequest:
+		s += " " + fmtArc(m.ArcStart, m.ArcEnd)
+		if m.Force {
+			s += " force"
+		}
+	case MsgStreamData:
+		s += " " + fmtArc(m.ArcStart, m.ArcEnd)
+		switch {
+		case m.Wait:
+			s += " wait"
+		default:
+			s += " " + fmtItems(m.Items)
+			if m.Last {
+				s += " last"
+			}
+		}
+	case MsgGossip:
+		s += fmt.Sprintf(" %v %s", m.Gossip.Kind, fmtView(m.Gossip.Entries))
 	}
 	if m.Refused {
 		s += " REFUSED: " + m.Err
@@ -497,12 +692,15 @@ func (h *harness) deliver(pos []string, kv map[string]string) {
 			switch {
 			case n == nil:
 				h.printf("%s (lost: %v is down)", h.fmtFlight(f), f.to)
+				h.counts[msgTypeEnd]++
 				continue
 			case !h.reachable(f.from, f.to):
 				h.printf("%s (lost: partitioned)", h.fmtFlight(f))
+				h.counts[msgTypeEnd]++
 				continue
 			}
 			h.printf("%s", h.fmtFlight(f))
+			h.counts[f.msg.Type]++
 			n.Step(f.from, f.msg)
 			h.collect(f.to, "  ")
 		}
@@ -534,6 +732,32 @@ func (h *harness) tick(pos []string, kv map[string]string) {
 		}
 	}
 	h.printf("time %d", h.now)
+}
+
+// runTicks runs n ticks, delivering everything in flight after each, and
+// prints only what was delivered, by message type, and the replies.
+func (h *harness) runTicks(n int) {
+	h.counts = [msgTypeEnd + 1]int{}
+	h.quiet = true
+	for range n {
+		h.tick(nil, map[string]string{})
+		h.deliver([]string{"all"}, map[string]string{})
+	}
+	h.quiet = false
+	var parts []string
+	for t := MsgType(1); t < msgTypeEnd; t++ {
+		if c := h.counts[t]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %v", c, t))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"nothing"}
+	}
+	line := fmt.Sprintf("time %d: delivered %s", h.now, strings.Join(parts, ", "))
+	if lost := h.counts[msgTypeEnd]; lost > 0 {
+		line += fmt.Sprintf("; %d lost", lost)
+	}
+	h.printf("%s", line)
 }
 
 func (h *harness) dump(id sim.NodeID) {
@@ -569,6 +793,11 @@ func (h *harness) stats(id sim.NodeID, fields []string) {
 		"hints-evicted": st.HintsEvicted, "hints-rejected": st.HintsRejected, "coordinator-hints": st.CoordinatorHints,
 		"read-repairs": st.ReadRepairs, "purged": st.TombstonesPurged, "ignored": st.IgnoredTotal(),
 		"suspicions": st.Suspicions, "forwarded": st.Forwarded,
+		"ae-exchanges": st.AntiEntropyExchanges, "ae-completed": st.AntiEntropyCompleted, "ae-messages": st.AntiEntropyMessages,
+		"ae-keys-differing": st.AntiEntropyKeysDiffering, "ae-keys-repaired": st.AntiEntropyKeysRepaired,
+		"ranges-gained": st.RangesGained, "ranges-received": st.RangesReceived, "streams-served": st.StreamsServed,
+		"handoff-keys-sent": st.HandoffKeysSent, "handoff-keys-received": st.HandoffKeysReceived,
+		"not-replica-refusals": st.NotReplicaRefusals, "ring-changes": st.RingChanges, "gossip-rounds": st.GossipRounds,
 	}
 	var parts []string
 	for _, f := range fields {
