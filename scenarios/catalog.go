@@ -323,7 +323,7 @@ func crashFaults() Faults {
 // setConfig is Jepsen's Riak set test: every client adds to one set key by
 // read-modify-write.
 func setConfig(res kv.ResolveMode) cluster.Config {
-	c := base(1000)
+	c := base(600)
 	c.Workload = "set"
 	c.KV.Resolve = res
 	c.WorkloadConfig.Keys = 1
