@@ -241,9 +241,10 @@ func (n *Node) Leave() error {
 
 // LeaveDone reports whether a leaving node may stop: it is off its own
 // ring and, with RangeHandoff on, every node that gained one of its ranges
-// has pulled it in full and its hints are delivered (or LeaveTimeoutTicks
-// passed since Leave); under gossip membership it has also gossiped its
-// departure for about 2·log2(N)+2 rounds.
+// (and is not believed down) has pulled it in full and its hints are
+// delivered (or LeaveTimeoutTicks passed since Leave); under gossip
+// membership it has also gossiped its departure for about 2·log2(N)+2
+// rounds.
 func (n *Node) LeaveDone() bool { return n.leaveDone }
 
 // tickLeave decides LeaveDone.
@@ -300,8 +301,14 @@ func (n *Node) owedArcs() []owedArc {
 	return out
 }
 
+// allServed reports whether every gaining node has pulled what it is owed.
+// A node believed down cannot pull and does not hold the leave up: it
+// catches up by anti-entropy or read repair once it is back.
 func (n *Node) allServed() bool {
 	for _, o := range n.owed {
+		if n.believedDown(o.to) {
+			continue
+		}
 		i := slices.IndexFunc(n.served, func(s servedArcs) bool { return s.to == o.to })
 		if i < 0 || !n.served[i].set.covers(o.a) {
 			return false

@@ -108,23 +108,24 @@ func runTranscript(t *testing.T, path string) {
 // harness is a hand-driven cluster: nodes, stores, per-node clock skew, a
 // FIFO of in-flight messages, partitions and crashes.
 type harness struct {
-	t      *testing.T
-	cfg    Config
-	ring   *ring.Ring
-	ids    []sim.NodeID
-	nodes  map[sim.NodeID]*Node // nil entry: crashed
-	stores map[sim.NodeID]*MemStore
-	skew   map[sim.NodeID]int64
-	group  map[sim.NodeID]int // partition group; nodes in different groups cannot talk
-	now    int64              // ticks
-	net    []flight
-	reqID  uint64
-	ctxs   map[uint64][]byte // context of the reply to request id
-	keys   map[uint64]string // key of request id
-	isGet  map[uint64]bool   // request id is a get
-	out    strings.Builder
-	quiet  bool                // run: print nothing but the summary
-	counts [msgTypeEnd + 1]int // run: messages delivered by type; [msgTypeEnd] counts lost ones
+	t        *testing.T
+	cfg      Config
+	ring     *ring.Ring
+	ids      []sim.NodeID
+	nodes    map[sim.NodeID]*Node // nil entry: crashed
+	stores   map[sim.NodeID]*MemStore
+	skew     map[sim.NodeID]int64
+	group    map[sim.NodeID]int // partition group; nodes in different groups cannot talk
+	now      int64              // ticks
+	net      []flight
+	reqID    uint64
+	ctxs     map[uint64][]byte // context of the reply to request id
+	keys     map[uint64]string // key of request id
+	isGet    map[uint64]bool   // request id is a get
+	out      strings.Builder
+	quiet    bool // run: print nothing but the summary
+	injected uint64
+	counts   [msgTypeEnd + 1]int // run: messages delivered by type; [msgTypeEnd] counts lost ones
 }
 
 type flight struct {
@@ -283,6 +284,15 @@ func (h *harness) run(cmd string) {
 				}
 			}
 		}
+	case "inject":
+		// inject write n1 n2 k=c v=2: put a replica write from n1 to n2 on
+		// the network, as a coordinator with another ring would send it.
+		from, to := h.node(pos[1]), h.node(pos[2])
+		h.injected++
+		v := Version{Value: []byte(kv["v"]), Timestamp: h.now * nsPerTick, Dot: Dot{Node: from, Counter: 1<<32 | (1000 + h.injected)}}
+		f := flight{from: from, to: to, msg: Message{Type: MsgWrite, Op: 1<<62 + h.injected, Key: kv["k"], Versions: []Version{v}}}
+		h.net = append(h.net, f)
+		h.printf("  %s", h.fmtFlight(f))
 	case "join":
 		h.join(h.node(pos[0]))
 	case "leave":
