@@ -40,6 +40,19 @@ func TestValidateRejectsBadConfigs(t *testing.T) {
 		{"value bytes 0", func(c *Config) { c.MaxValueBytes = 0 }, 3, "MaxValueBytes=0"},
 		{"grace 0", func(c *Config) { c.TombstoneGraceTicks = 0 }, 3, "TombstoneGraceTicks=0"},
 		{"sync 0", func(c *Config) { c.SyncIntervalTicks = 0 }, 3, "SyncIntervalTicks=0"},
+		{"membership unset", func(c *Config) { c.Membership = 0 }, 3, "set MembershipOracle or MembershipGossip"},
+		{"anti-entropy negative", func(c *Config) { c.AntiEntropyIntervalTicks = -1 }, 3, "AntiEntropyIntervalTicks=-1"},
+		{"merkle depth 0", func(c *Config) { c.MerkleDepth = 0 }, 3, "MerkleDepth=0"},
+		{"merkle fanout 1", func(c *Config) { c.MerkleFanout = 1 }, 3, "Fanout=1"},
+		{"merkle too many leaves", func(c *Config) { c.MerkleDepth, c.MerkleFanout = 8, 16 }, 3, "exceeds"},
+		{"gossip interval 0", func(c *Config) { c.GossipIntervalTicks = 0 }, 3, "GossipIntervalTicks=0"},
+		{"gossip fanout 0", func(c *Config) { c.GossipFanout = 0 }, 3, "GossipFanout=0"},
+		{"gossip suspect 0", func(c *Config) { c.GossipSuspectRounds = 0 }, 3, "GossipSuspectRounds=0"},
+		{"gossip dead 0", func(c *Config) { c.GossipDeadRounds = 0 }, 3, "GossipDeadRounds=0"},
+		{"transfer batch 0", func(c *Config) { c.TransferBatchKeys = 0 }, 3, "TransferBatchKeys=0"},
+		{"transfer batch huge", func(c *Config) { c.TransferBatchKeys = 1 << 20 }, 3, "at most 4096"},
+		{"handoff timeout 0", func(c *Config) { c.HandoffTimeoutTicks = 0 }, 3, "HandoffTimeoutTicks=0"},
+		{"leave timeout 0", func(c *Config) { c.LeaveTimeoutTicks = 0 }, 3, "LeaveTimeoutTicks=0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,4 +75,23 @@ func TestModeStrings(t *testing.T) {
 	assert.Equal(t, "timeout", Timeout.String())
 	assert.Equal(t, "handoff-ack", MsgHandoffAck.String())
 	assert.Equal(t, "MsgType(99)", MsgType(99).String())
+	assert.Equal(t, "gossip", MembershipGossip.String())
+	assert.Equal(t, "MembershipMode(0)", MembershipMode(0).String())
+	assert.Equal(t, "tree-request", MsgTreeRequest.String())
+	assert.Equal(t, "stream-ack", MsgStreamAck.String())
+	for mt := MsgType(1); mt < msgTypeEnd; mt++ {
+		assert.NotContains(t, mt.String(), "MsgType(", "every message type has a name")
+	}
+}
+
+// The defaults: anti-entropy off (AntiEntropyIntervalTicks 0 really means
+// no trees and no traffic; see TestAntiEntropyOffLeavesReplicasDivergent),
+// oracle membership, range handoff on.
+func TestDefaultConfigSwitches(t *testing.T) {
+	c := DefaultConfig()
+	assert.Zero(t, c.AntiEntropyIntervalTicks)
+	assert.Equal(t, MembershipOracle, c.Membership)
+	assert.True(t, c.RangeHandoff)
+	c.AntiEntropyIntervalTicks, c.Membership = 10, MembershipGossip
+	require.NoError(t, c.Validate(3))
 }

@@ -33,12 +33,40 @@
 // handed-off or evicted hint, purged tombstone) moves to a new incarnation.
 // Together these make a context cover only versions its client saw.
 //
-// Failure suspicion is local and simple: a peer that leaves a request
-// unanswered for SuspectAfterTicks, with nothing else heard from it, is
-// suspected until any message arrives from it; suspected peers are pinged
-// every ProbeIntervalTicks. Issue 5 replaces it with gossip.
+// Failure suspicion is local: a peer that leaves a request unanswered for
+// SuspectAfterTicks, with nothing else heard from it, is suspected until
+// any message arrives from it; suspected peers are pinged every
+// ProbeIntervalTicks. Under gossip membership (MembershipGossip) each node
+// also keeps a membership table (kv/membership: heartbeats, suspect and
+// dead verdicts, join and leave, gossiped push-pull to GossipFanout peers
+// every GossipIntervalTicks) and believes a peer down if either says so;
+// that decides sloppy-quorum fallbacks and hint replay. Each node then
+// routes with the ring built from its own view — every claimed member not
+// left, under the ring configuration it was built with — so views that
+// agree give identical rings and views that differ (a partition) route
+// differently, as in production. Under oracle membership the ring is
+// whatever SetRing gives.
+//
+// Merkle anti-entropy (AntiEntropyIntervalTicks > 0) keeps one tree per
+// ring range the node replicates (kv/merkle), updated on every change of
+// its data; every interval, jittered from the node's own stream, it
+// compares one range (round robin) with one other replica of it (round
+// robin), descending only into differing subtrees, and repairs exactly the
+// differing keys both ways, merged by the conflict mode. Off, no tree is
+// kept and nothing is sent.
+//
+// Range handoff (RangeHandoff) moves data when the ring changes: a node
+// that gained an arc (ring.Diff between its old and new ring) pulls it in
+// batches from the previous replicas, those that lost the arc first, and
+// answers reads of it only once a pull completed; it takes writes for it
+// at once. A node refuses reads and writes of keys it does not replicate
+// in its own ring, and a previous replica streams an arc only once it no
+// longer replicates it (unless forced after HandoffTimeoutTicks), so a
+// stream holds every write it acknowledged there. A leaving node keeps
+// serving pulls until LeaveDone.
 //
 // Layer L2 (DESIGN.md §2): kv imports only the standard library,
-// internal/sim and ring. It never imports transport, cluster, nemesis,
-// workloads or checker; internal/tidy proves it with go list -deps.
+// internal/sim, ring and its own sub-packages kv/merkle and
+// kv/membership. It never imports transport, cluster, nemesis, workloads
+// or checker; internal/tidy proves it with go list -deps.
 package kv

@@ -45,7 +45,12 @@ type churnResult struct {
 // alone moved the data: no read repair, no anti-entropy) and returned by a
 // quorum read.
 func runChurn(t *testing.T, cfg Config, join bool, steps int, seed uint64) churnResult {
-	c := newSimClusterRing(t, cfg, 5, seed, ring.Config{Seed: seed, VNodes: 8})
+	return runChurnRing(t, cfg, join, steps, seed, ring.Config{Seed: seed, VNodes: 8})
+}
+
+// runChurnRing is runChurn over a ring with configuration rc.
+func runChurnRing(t *testing.T, cfg Config, join bool, steps int, seed uint64, rc ring.Config) churnResult {
+	c := newSimClusterRing(t, cfg, 5, seed, rc)
 	res := churnResult{c: c}
 	if cfg.Membership == MembershipGossip {
 		c.runUntil(20, "boot", c.agreed)
@@ -243,6 +248,20 @@ func TestLeaveUnderLoadLosesNothing(t *testing.T) {
 		}
 		t.Logf("leave, %v membership: %d acknowledged writes over 4 seeds, none lost; %d of %d reads stale", m, acked, stale, reads)
 		assert.Greater(t, acked, 100)
+	}
+}
+
+// Fixed-shard mode: a gossip view's ring is ring.New over its claimed
+// members (a pure function of the view), so a join or leave may move many
+// shards; handoff moves them all and nothing is lost.
+func TestJoinAndLeaveWithFixedShardsLoseNothing(t *testing.T) {
+	for _, m := range []MembershipMode{MembershipOracle, MembershipGossip} {
+		for _, join := range []bool{true, false} {
+			r := runChurnRing(t, churnConfig(m), join, 1200, 3, ring.Config{Seed: 3, Shards: 32})
+			require.Empty(t, r.lost, "%v join=%v: acknowledged writes lost", m, join)
+			require.Empty(t, r.underRepl, "%v join=%v: acknowledged writes on fewer than W final replicas", m, join)
+			assert.Greater(t, r.acked, 50)
+		}
 	}
 }
 
