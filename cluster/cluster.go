@@ -28,6 +28,8 @@ type nodeState struct {
 	node    *kv.Node // nil while crashed or not a member
 	store   *kv.MemStore
 	member  bool
+	leaving bool // left the ring, still streaming its ranges until LeaveDone
+	retired kv.Stats // counters of this slot's earlier incarnations
 	crashed bool
 	paused  bool
 	inbox   []func() // inputs that arrived while paused, run at resume
@@ -137,8 +139,22 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 	return c, nil
 }
 
+// stopNode takes a node's process away (crash or completed leave), keeping
+// its counters for the run's stats.
+func (c *Cluster) stopNode(ns *nodeState) {
+	if ns.node != nil {
+		addStats(&ns.retired, ns.node.Stats())
+	}
+	ns.node, ns.leaving, ns.paused, ns.inbox = nil, false, false, nil
+	_ = c.net.SetDown(ns.id, true)
+}
+
 func (c *Cluster) startNode(ns *nodeState) error {
-	n, err := kv.NewNode(ns.id, c.cfg.KV, c.ring, ns.store,
+	return c.startNodeWith(ns, c.ring)
+}
+
+func (c *Cluster) startNodeWith(ns *nodeState, r *ring.Ring) error {
+	n, err := kv.NewNode(ns.id, c.cfg.KV, r, ns.store,
 		func() int64 { return ns.clock.at(c.loop.Now()) }, c.rng.Fork("node/"+ns.id.String()))
 	if err != nil {
 		return fmt.Errorf("cluster: start %v: %w", ns.id, err)
@@ -203,6 +219,10 @@ func (c *Cluster) tick() {
 		if ns.node != nil && !ns.paused {
 			ns.node.Tick()
 			c.drain(ns)
+			if ns.leaving && ns.node != nil && ns.node.LeaveDone() {
+				c.trace(ns.id, "leave done: ranges handed off, node stops")
+				c.stopNode(ns)
+			}
 		}
 	}
 	c.loop.After(c.cfg.Tick, c.tick)

@@ -68,8 +68,41 @@ type Stats struct {
 	OK, Fail, Info, Pending int
 	// P50, P99 and Max are the latencies of ok operations.
 	P50, P99, Max time.Duration
-	// Node sums the nodes' counters that matter most in reports.
+	// ReadRepairs, HintsStored, HintsDelivered and IgnoredMessages sum the
+	// nodes' counters (over every incarnation of every node).
 	ReadRepairs, HintsStored, HintsDelivered, IgnoredMessages uint64
+	// AntiEntropyExchanges, AntiEntropyMessages and AntiEntropyBytes (tree
+	// plus repair bytes) measure Merkle anti-entropy traffic;
+	// AntiEntropyKeysRepaired counts the keys it changed.
+	AntiEntropyExchanges, AntiEntropyMessages, AntiEntropyBytes, AntiEntropyKeysRepaired uint64
+	// HandoffKeysSent counts keys streamed by range handoff on joins and
+	// leaves.
+	HandoffKeysSent uint64
+}
+
+// addStats adds the counters the run reports from b into a.
+func addStats(a *kv.Stats, b kv.Stats) {
+	a.ReadRepairs += b.ReadRepairs
+	a.HintsStored += b.HintsStored
+	a.HintsDelivered += b.HintsDelivered
+	a.AntiEntropyExchanges += b.AntiEntropyExchanges
+	a.AntiEntropyMessages += b.AntiEntropyMessages
+	a.AntiEntropyTreeBytes += b.AntiEntropyTreeBytes
+	a.AntiEntropyRepairBytes += b.AntiEntropyRepairBytes
+	a.AntiEntropyKeysRepaired += b.AntiEntropyKeysRepaired
+	a.HandoffKeysSent += b.HandoffKeysSent
+	for _, ig := range b.Ignored {
+		found := false
+		for i := range a.Ignored {
+			if a.Ignored[i].Reason == ig.Reason {
+				a.Ignored[i].Count += ig.Count
+				found = true
+			}
+		}
+		if !found {
+			a.Ignored = append(a.Ignored, ig)
+		}
+	}
 }
 
 func (c *Cluster) result() *Result {
@@ -113,16 +146,19 @@ func (c *Cluster) result() *Result {
 	if n := len(lat); n > 0 {
 		st.P50, st.P99, st.Max = lat[n/2], lat[min(n-1, n*99/100)], lat[n-1]
 	}
+	var sum kv.Stats
 	for _, ns := range c.nodes {
-		if ns.node == nil {
-			continue
+		addStats(&sum, ns.retired)
+		if ns.node != nil {
+			addStats(&sum, ns.node.Stats())
 		}
-		s := ns.node.Stats()
-		st.ReadRepairs += s.ReadRepairs
-		st.HintsStored += s.HintsStored
-		st.HintsDelivered += s.HintsDelivered
-		st.IgnoredMessages += s.IgnoredTotal()
 	}
+	st.ReadRepairs, st.HintsStored, st.HintsDelivered = sum.ReadRepairs, sum.HintsStored, sum.HintsDelivered
+	st.IgnoredMessages = sum.IgnoredTotal()
+	st.AntiEntropyExchanges, st.AntiEntropyMessages = sum.AntiEntropyExchanges, sum.AntiEntropyMessages
+	st.AntiEntropyBytes = sum.AntiEntropyTreeBytes + sum.AntiEntropyRepairBytes
+	st.AntiEntropyKeysRepaired = sum.AntiEntropyKeysRepaired
+	st.HandoffKeysSent = sum.HandoffKeysSent
 	return r
 }
 

@@ -49,12 +49,11 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 		ns.store.Sync()
 	}
 	ns.store.Crash()
-	ns.node = nil
-	ns.crashed = true
-	ns.paused = false
-	ns.inbox = nil
+	leaving := ns.leaving
+	c.stopNode(ns)
+	ns.crashed = !leaving // a node that crashes while leaving has left
 	c.crashes = append(c.crashes, c.loop.Now())
-	return c.net.SetDown(id, true)
+	return nil
 }
 
 // Restart starts a crashed node from its durable state.
@@ -159,8 +158,11 @@ func (c *Cluster) SetLinkFaults(from, to sim.NodeID, f nemesis.LinkFaults) error
 	return c.net.SetLink(from, to, lc)
 }
 
-// Join makes a spare node a member: it starts empty and every node routes
-// with the new ring.
+// Join makes a spare (or departed) node a member with an empty store. Under
+// oracle membership every node, the joiner too, gets the ring with it; under
+// gossip membership the joiner claims its tokens and the news spreads by
+// gossip. With range handoff the joiner pulls the ranges it gains before it
+// serves them.
 func (c *Cluster) Join(id sim.NodeID) error {
 	ns, err := c.nodeOf(id)
 	if err != nil {
@@ -170,21 +172,38 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	if ns.member {
 		return fmt.Errorf("cluster: join %v: already a member", id)
 	}
+	if ns.node != nil {
+		c.stopNode(ns) // still streaming a previous leave: it is over now
+	}
 	r, err := c.ring.Add(ring.Member{ID: id, Weight: 1})
 	if err != nil {
 		return fmt.Errorf("cluster: join %v: %w", id, err)
 	}
 	ns.store = kv.NewMemStore()
-	ns.member, ns.crashed, ns.paused, ns.inbox = true, false, false, nil
+	ns.member, ns.crashed = true, false
+	old := c.ring
 	c.ring = r
-	if err := c.startNode(ns); err != nil {
+	if err := c.startNodeWith(ns, old); err != nil {
 		return err
 	}
+	if err := c.net.SetDown(id, false); err != nil {
+		return err
+	}
+	if c.cfg.KV.Membership == kv.MembershipGossip {
+		if err := ns.node.Join(); err != nil {
+			return fmt.Errorf("cluster: join %v: %w", id, err)
+		}
+		c.drain(ns)
+		return nil
+	}
 	c.spreadRing()
-	return c.net.SetDown(id, false)
+	return nil
 }
 
-// Leave removes a member: it stops, and every node routes without it.
+// Leave starts a member's departure: it leaves the ring (oracle: every
+// node gets the ring without it; gossip: it announces it), keeps running
+// while it streams its ranges to their new owners, and stops once
+// kv.Node.LeaveDone says so. Clients stop using it at once.
 func (c *Cluster) Leave(id sim.NodeID) error {
 	ns, err := c.nodeOf(id)
 	if err != nil {
@@ -202,9 +221,25 @@ func (c *Cluster) Leave(id sim.NodeID) error {
 		return fmt.Errorf("cluster: leave %v: %w", id, err)
 	}
 	c.ring = r
-	ns.member, ns.node, ns.crashed, ns.paused, ns.inbox = false, nil, false, false, nil
-	c.spreadRing()
-	return c.net.SetDown(id, true)
+	ns.member = false
+	if ns.node == nil || ns.paused {
+		// A crashed or frozen node cannot stream anything: it is simply gone.
+		ns.crashed = false
+		c.stopNode(ns)
+		if c.cfg.KV.Membership != kv.MembershipGossip {
+			c.spreadRing()
+		}
+		return nil
+	}
+	ns.leaving = true
+	if c.cfg.KV.Membership != kv.MembershipGossip {
+		c.spreadRing()
+	}
+	if err := ns.node.Leave(); err != nil {
+		return fmt.Errorf("cluster: leave %v: %w", id, err)
+	}
+	c.drain(ns)
+	return nil
 }
 
 // spreadRing gives every running member the current ring.
