@@ -28,7 +28,7 @@ type nodeState struct {
 	node    *kv.Node // nil while crashed or not a member
 	store   *kv.MemStore
 	member  bool
-	leaving bool // left the ring, still streaming its ranges until LeaveDone
+	leaving bool     // left the ring, still streaming its ranges until LeaveDone
 	retired kv.Stats // counters of this slot's earlier incarnations
 	crashed bool
 	paused  bool
