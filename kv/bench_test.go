@@ -65,11 +65,22 @@ func (bc *benchCluster) drain(i int, got **Reply) {
 // BenchmarkPutGetRound measures one Put and one Get (N=3 W=2 R=2, blocking
 // read repair) through three in-memory nodes, delivering every message by
 // hand. It reports the messages each round exchanges.
+//
+// The "+trees" variants keep Merkle trees (anti-entropy on, no exchange
+// due during the benchmark): the cost of updating a tree on every write.
 func BenchmarkPutGetRound(b *testing.B) {
-	for _, resolve := range []ResolveMode{LWW, VectorClock} {
-		b.Run(resolve.String(), func(b *testing.B) {
+	for _, v := range []struct {
+		name    string
+		resolve ResolveMode
+		trees   bool
+	}{{"lww", LWW, false}, {"vclock", VectorClock, false}, {"lww+trees", LWW, true}} {
+		resolve := v.resolve
+		b.Run(v.name, func(b *testing.B) {
 			cfg := DefaultConfig()
 			cfg.Resolve = resolve
+			if v.trees {
+				cfg.AntiEntropyIntervalTicks = 1 << 30
+			}
 			bc := newBenchCluster(b, cfg)
 			keys := make([]string, 64)
 			for i := range keys {
@@ -96,4 +107,37 @@ func BenchmarkPutGetRound(b *testing.B) {
 			b.ReportMetric(float64(bc.msgs)/float64(b.N), "msgs/round")
 		})
 	}
+}
+
+// BenchmarkAntiEntropyExchange measures one Merkle exchange between two
+// replicas of 100k keys that differ in one key (depth 3, fanout 16),
+// repair included; it reports the messages and the wire bytes of each.
+func BenchmarkAntiEntropyExchange(b *testing.B) {
+	stores := fillStores(100_000)
+	cfg := aeConfig(LWW, 1<<30)
+	cfg.N, cfg.MerkleDepth, cfg.MerkleFanout = 2, 3, 16
+	c := newSimClusterRing(b, cfg, 2, 1, ring.Config{Seed: 1, VNodes: 1})
+	c.stores[0], c.stores[1] = stores[0], stores[1]
+	n1, n2 := c.start(1, c.ring), c.start(2, c.ring)
+	const odd = "key0000042"
+	h := ring.HashKey(odd)
+	var msgs, bytes uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// n2 takes a newer write of the key, so every exchange has one diff.
+		if _, err := n2.mergeData(odd, []Version{{Value: []byte("x"), Timestamp: int64(2_000 + i), Dot: Dot{Node: 2, Counter: 1<<32 | uint64(i+1)}}}); err != nil {
+			b.Fatal(err)
+		}
+		m0, b0 := c.totalWire()
+		if !n1.StartAntiEntropy(h, 2) {
+			b.Fatal("no exchange started")
+		}
+		c.collect(1)
+		c.quiesce()
+		m1, b1 := c.totalWire()
+		msgs, bytes = msgs+m1-m0, bytes+b1-b0
+	}
+	b.ReportMetric(float64(msgs)/float64(b.N), "msgs/exchange")
+	b.ReportMetric(float64(bytes)/float64(b.N), "wire-bytes/exchange")
 }

@@ -129,6 +129,15 @@ func (c *simCluster) wire(m Message) Message {
 	return out
 }
 
+// totalWire returns the messages and bytes sent so far.
+func (c *simCluster) totalWire() (msgs, bytes uint64) {
+	for t := range c.wireMsgs {
+		msgs += c.wireMsgs[t]
+		bytes += c.wireBytes[t]
+	}
+	return msgs, bytes
+}
+
 // size returns m's msgpack size on the wire.
 func (c *simCluster) size(m Message) int {
 	c.buf.Reset()
