@@ -29,7 +29,12 @@ func (c *Cluster) nextOp(cl *client) {
 		c.fail(fmt.Errorf("cluster: workload: %w", err))
 		return
 	}
-	c.loop.After(op.Delay, func() { c.invoke(cl, op) })
+	delay := op.Delay
+	if cl.backoff {
+		cl.backoff = false
+		delay += c.cfg.ReconnectDelay
+	}
+	c.loop.After(delay, func() { c.invoke(cl, op) })
 }
 
 // invoke records op's invocation and sends its first request.
@@ -90,6 +95,9 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 		if target.node == nil {
 			// Connection refused: the request certainly reached no replica.
 			c.loop.After(c.cfg.ClientLatency, func() {
+				if c.reqClient[id] == cl.id && cl.reqID == id {
+					cl.backoff = true
+				}
 				c.reply(id, workloads.Response{Status: workloads.Fail, Err: fmt.Sprintf("%v is down: connection refused", target.id)})
 			})
 			return

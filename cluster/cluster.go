@@ -64,6 +64,7 @@ type client struct {
 	key     string // final reads: the key
 	tries   int    // final reads: attempts so far
 	invoked sim.Time
+	backoff bool // the last request was refused: wait ReconnectDelay
 }
 
 // Cluster is one simulated run. Build it with New, run it once with Run.

@@ -43,6 +43,10 @@ type Config struct {
 	// ClientTimeout is how long a client waits for a reply before it gives
 	// up; an abandoned write's outcome is unknown (info).
 	ClientTimeout time.Duration
+	// ReconnectDelay is how long a client whose node refused a connection
+	// (the node is down) waits before its next operation, so a dead node
+	// does not burn the operation budget in a tight fail loop.
+	ReconnectDelay time.Duration
 	// Nemesis is the fault schedule (plain data; may be empty).
 	Nemesis nemesis.Schedule
 	// SettleTime is how long the healed cluster runs before the final reads.
@@ -72,6 +76,7 @@ func DefaultConfig() Config {
 		},
 		ClientLatency:     100 * time.Microsecond,
 		ClientTimeout:     200 * time.Millisecond,
+		ReconnectDelay:    50 * time.Millisecond,
 		SettleTime:        2 * time.Second,
 		FinalReadAttempts: 10,
 		Limits:            sim.Limits{MaxEvents: 20_000_000, Horizon: sim.Time(30 * time.Minute)},
@@ -116,6 +121,7 @@ func (c Config) Validate() error {
 	}{
 		{"Tick", c.Tick, false}, {"ClientTimeout", c.ClientTimeout, false},
 		{"ClientLatency", c.ClientLatency, true}, {"SettleTime", c.SettleTime, true},
+		{"ReconnectDelay", c.ReconnectDelay, true},
 	} {
 		if d.v < 0 || (!d.zero && d.v == 0) {
 			want := "> 0"
