@@ -210,7 +210,8 @@ func (n *Node) startExchange(t *merkle.Tree, peer sim.NodeID) {
 	s := merkle.NewSession(t, n.next())
 	n.ae.sess = &aeSession{s: s, peer: peer, deadline: n.now + int64(n.cfg.RequestTimeoutTicks)}
 	n.stats.AntiEntropyExchanges++
-	n.sendAE(peer, Message{Type: MsgTreeRequest, Op: s.ID(), Tree: s.Start()})
+	q := s.Start()
+	n.sendAE(peer, Message{Type: MsgTreeRequest, Op: s.ID(), Tree: &q})
 }
 
 // endSession drops the exchange in progress.
@@ -253,14 +254,14 @@ func (n *Node) onTreeRequest(from sim.NodeID, m Message) {
 		n.ignore(ignoreDisabled)
 		return
 	}
-	p, err := n.ae.forest.Respond(m.Tree)
+	p, err := n.ae.forest.Respond(*m.Tree)
 	switch {
 	case errors.Is(err, merkle.ErrUnknownRange):
 		n.ignore(ignoreUnknownRange)
 	case err != nil:
 		n.ignore(ignoreMalformed)
 	}
-	n.sendAE(from, Message{Type: MsgTreeReply, Op: m.Op, TreeReply: p})
+	n.sendAE(from, Message{Type: MsgTreeReply, Op: m.Op, TreeReply: &p})
 }
 
 // onTreeReply advances the node's exchange; at its end, it repairs the
@@ -279,7 +280,7 @@ func (n *Node) onTreeReply(from sim.NodeID, m Message) {
 		n.ignore(ignoreUnexpected)
 		return
 	}
-	q, more, err := s.s.Step(m.TreeReply)
+	q, more, err := s.s.Step(*m.TreeReply)
 	switch {
 	case errors.Is(err, merkle.ErrRefused):
 		n.stats.AntiEntropyRefused++
@@ -288,7 +289,7 @@ func (n *Node) onTreeReply(from sim.NodeID, m Message) {
 		n.ignore(ignoreMalformed) // the session is unchanged, still waiting
 	case more:
 		s.deadline = n.now + int64(n.cfg.RequestTimeoutTicks)
-		n.sendAE(from, Message{Type: MsgTreeRequest, Op: m.Op, Tree: q})
+		n.sendAE(from, Message{Type: MsgTreeRequest, Op: m.Op, Tree: &q})
 	default:
 		n.stats.AntiEntropyCompleted++
 		n.endSession()

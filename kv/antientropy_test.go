@@ -352,10 +352,12 @@ func TestAntiEntropyBadInputIsIgnoredAndCounted(t *testing.T) {
 		reason string
 		reply  bool
 	}{
-		{Message{Type: MsgTreeRequest, Op: 3, Tree: unknownRange}, "unknown-range", true},
-		{Message{Type: MsgTreeRequest, Op: 3, Tree: badShape}, "malformed", true},
-		{Message{Type: MsgTreeRequest, Op: 0, Tree: good}, "malformed", false},
-		{Message{Type: MsgTreeReply, Op: 99, TreeReply: merkle.Response{ID: 99}}, "unknown-op", false},
+		{Message{Type: MsgTreeRequest, Op: 3, Tree: &unknownRange}, "unknown-range", true},
+		{Message{Type: MsgTreeRequest, Op: 3, Tree: &badShape}, "malformed", true},
+		{Message{Type: MsgTreeRequest, Op: 0, Tree: &good}, "malformed", false},
+		{Message{Type: MsgTreeRequest, Op: 3}, "malformed", false},
+		{Message{Type: MsgTreeReply, Op: 99}, "malformed", false},
+		{Message{Type: MsgTreeReply, Op: 99, TreeReply: &merkle.Response{ID: 99}}, "unknown-op", false},
 		{Message{Type: MsgRepair, Op: 5, Items: []KeySnapshot{{Key: notOwned, Versions: []Version{v}}}}, "not-owner", false},
 		{Message{Type: MsgRepairReply, Op: 5, Items: []KeySnapshot{{Key: notOwned, Versions: []Version{v}}}}, "not-owner", false},
 		{Message{Type: MsgRepair, Op: 5, Items: []KeySnapshot{{Key: "", Versions: []Version{v}}}}, "malformed", false},
@@ -382,19 +384,19 @@ func TestAntiEntropyBadInputIsIgnoredAndCounted(t *testing.T) {
 	}
 	require.True(t, started)
 	req := n.Ready().Messages[0]
-	p, err := tr.Respond(req.Msg.Tree)
+	p, err := tr.Respond(*req.Msg.Tree)
 	require.NoError(t, err)
 	wrong := req.To%4 + 1
 	if wrong == n.ID() {
 		wrong = wrong%4 + 1
 	}
-	requireIgnored(t, n, "unexpected-sender", func() { n.Step(wrong, Message{Type: MsgTreeReply, Op: req.Msg.Op, TreeReply: p}) })
+	requireIgnored(t, n, "unexpected-sender", func() { n.Step(wrong, Message{Type: MsgTreeReply, Op: req.Msg.Op, TreeReply: &p}) })
 
 	// Anti-entropy off: everything is ignored as disabled, nothing answered.
 	off := newSimClusterRing(t, aeConfig(LWW, 0), 3, 2, ring.Config{Seed: 2, VNodes: 2}).node(1)
 	for _, m := range []Message{
-		{Type: MsgTreeRequest, Op: 3, Tree: good},
-		{Type: MsgTreeReply, Op: 3},
+		{Type: MsgTreeRequest, Op: 3, Tree: &good},
+		{Type: MsgTreeReply, Op: 3, TreeReply: &merkle.Response{ID: 3}},
 		{Type: MsgRepair, Op: 3, Items: []KeySnapshot{{Key: "a", Versions: []Version{v}}}},
 		{Type: MsgRepairReply, Op: 3, Items: []KeySnapshot{{Key: "a", Versions: []Version{v}}}},
 	} {

@@ -109,7 +109,8 @@ func (n *Node) sendGossip(outs []membership.Outgoing) {
 	for _, o := range outs {
 		n.stats.GossipMessages++
 		n.stats.GossipBytes += uint64(o.Msg.Size())
-		n.send(o.To, Message{Type: MsgGossip, Gossip: o.Msg})
+		g := o.Msg
+		n.send(o.To, Message{Type: MsgGossip, Gossip: &g})
 	}
 }
 
@@ -121,7 +122,7 @@ func (n *Node) onGossip(from sim.NodeID, m Message) {
 		return
 	}
 	before := n.table.Stats()
-	outs := n.table.Receive(from, m.Gossip)
+	outs := n.table.Receive(from, *m.Gossip)
 	after := n.table.Stats()
 	n.ignored[ignoreGossipBadSender] += after.BadSender - before.BadSender
 	n.ignored[ignoreGossipMalformed] += after.Malformed - before.Malformed

@@ -236,7 +236,7 @@ func TestGossipBadInputIsIgnoredAndCounted(t *testing.T) {
 	badStatus := e2
 	badStatus.Status = 9
 	gossip := func(from sim.NodeID, entries ...membership.Entry) Message {
-		return Message{Type: MsgGossip, Gossip: membership.Message{Kind: membership.Reply, From: from, Entries: entries}}
+		return Message{Type: MsgGossip, Gossip: &membership.Message{Kind: membership.Reply, From: from, Entries: entries}}
 	}
 	cases := []struct {
 		from   sim.NodeID
@@ -250,6 +250,7 @@ func TestGossipBadInputIsIgnoredAndCounted(t *testing.T) {
 		{3, gossip(3, badStatus), "gossip-bad-entry"},
 	}
 	view, digest, rk := n.View(), n.ViewDigest(), ringKey(n.Ring())
+	requireIgnored(t, n, "malformed", func() { n.Step(2, Message{Type: MsgGossip}) }, "no payload")
 	for i, tc := range cases {
 		requireIgnored(t, n, tc.reason, func() { n.Step(tc.from, tc.m) }, "case %d", i)
 		assert.Empty(t, n.Ready().Messages, "case %d: a reply carries nothing new", i)

@@ -205,8 +205,12 @@ func (t MsgType) String() string {
 }
 
 // Message is every message nodes exchange: one plain value type with a
-// Type and the fields that type uses. It holds no pointers and no maps, so
-// it encodes with msgpack and crosses the simulated network as bytes.
+// Type and the fields that type uses. It holds no maps and no interfaces,
+// so it encodes with msgpack and crosses the simulated network as bytes.
+// The payloads of anti-entropy and gossip (Tree, TreeReply, Gossip) are
+// pointers, nil unless the type uses them, so that other messages do not
+// carry their zero values on the wire; like every slice of a message,
+// what they point to is never modified once the message is sent.
 type Message struct {
 	// Type says which fields are meaningful.
 	Type MsgType
@@ -236,14 +240,14 @@ type Message struct {
 	// Reply is the reply of a MsgForwardReply.
 	Reply Reply
 	// Tree is the Merkle request of a MsgTreeRequest.
-	Tree merkle.Request
+	Tree *merkle.Request
 	// TreeReply is the Merkle response of a MsgTreeReply.
-	TreeReply merkle.Response
+	TreeReply *merkle.Response
 	// Items are the keys and versions of anti-entropy repairs and handoff
 	// streams.
 	Items []KeySnapshot
 	// Gossip is the membership message of a MsgGossip.
-	Gossip membership.Message
+	Gossip *membership.Message
 	// ArcStart and ArcEnd name the ring arc (ArcStart, ArcEnd] of a
 	// handoff stream (ArcStart == ArcEnd is the whole ring).
 	ArcStart, ArcEnd uint64

@@ -165,15 +165,22 @@ func TestStepSurvivesArbitraryMessages(t *testing.T) {
 				Req:      Request{ID: 7, Op: OpKind(rapid.IntRange(0, 4).Draw(rt, "rop")), Key: rapid.SampledFrom([]string{"", "a"}).Draw(rt, "rkey")},
 				ArcStart: rapid.Uint64().Draw(rt, "as"), ArcEnd: rapid.Uint64().Draw(rt, "ae"),
 				Force: rapid.Bool().Draw(rt, "force"), Last: rapid.Bool().Draw(rt, "last"), Wait: rapid.Bool().Draw(rt, "wait"),
-				Tree: merkle.Request{ID: rapid.Uint64Range(0, 3).Draw(rt, "tid"), Kind: merkle.Kind(rapid.IntRange(0, 4).Draw(rt, "tkind")),
+				Tree: &merkle.Request{ID: rapid.Uint64Range(0, 3).Draw(rt, "tid"), Kind: merkle.Kind(rapid.IntRange(0, 4).Draw(rt, "tkind")),
 					Depth: uint8(rapid.IntRange(0, 4).Draw(rt, "tdepth")), Fanout: uint16(rapid.IntRange(0, 20).Draw(rt, "tfan")),
 					Level: uint8(rapid.IntRange(0, 4).Draw(rt, "tlevel")), Indexes: []uint32{rapid.Uint32Range(0, 300).Draw(rt, "tidx")}},
-				Gossip: membership.Message{Kind: membership.Kind(rapid.IntRange(0, 3).Draw(rt, "gkind")), From: sim.NodeID(rapid.Uint32Range(0, 5).Draw(rt, "gfrom")),
+				Gossip: &membership.Message{Kind: membership.Kind(rapid.IntRange(0, 3).Draw(rt, "gkind")), From: sim.NodeID(rapid.Uint32Range(0, 5).Draw(rt, "gfrom")),
 					Entries: []membership.Entry{{ID: sim.NodeID(rapid.Uint32Range(0, 5).Draw(rt, "gid")), Status: membership.Status(rapid.IntRange(0, 5).Draw(rt, "gst")),
 						Weight: rapid.Uint32Range(0, 2).Draw(rt, "gw"), Incarnation: rapid.Uint64Range(0, 3).Draw(rt, "ginc"), Claims: []uint64{1}}}},
 			}
 			if rapid.Bool().Draw(rt, "items") {
 				m.Items = []KeySnapshot{{Key: m.Key, Versions: vs}}
+			}
+			if rapid.Bool().Draw(rt, "reply") {
+				m.TreeReply = &merkle.Response{ID: m.Op, Kind: m.Tree.Kind, Level: m.Tree.Level, Equal: rapid.Bool().Draw(rt, "eq"),
+					Hashes: []uint64{rapid.Uint64().Draw(rt, "h")}, Entries: []merkle.Entry{{Key: m.Key}}, Refused: rapid.Bool().Draw(rt, "ref")}
+			}
+			if rapid.Bool().Draw(rt, "nil") {
+				m.Tree, m.Gossip = nil, nil
 			}
 			from := sim.NodeID(rapid.Uint32Range(0, 1<<31).Draw(rt, "from"))
 			require.NotPanics(t, func() { n.Step(from, m) })
@@ -266,11 +273,11 @@ func TestMessagesRoundTripThroughMsgpack(t *testing.T) {
 		Hinted: true, HintFor: 4, Repair: true, Refused: true, Err: "e", HintID: 3, HintSeq: 4,
 		Req:   Request{ID: 9, Op: Put, Key: "k", Value: []byte("x"), Context: []byte{1, 2}, N: 3, W: 2, R: 1},
 		Reply: Reply{ID: 9, Status: Timeout, Values: [][]byte{[]byte("a"), []byte("b")}, Found: true, Context: []byte{3}, Err: "x", Coordinator: 2},
-		Tree:  merkle.Request{ID: 4, Range: merkle.Range{Start: 1, End: 1 << 63}, Depth: 3, Fanout: 16, Kind: merkle.KindHashes, Level: 1, Root: 77, Indexes: []uint32{0, 5}},
-		TreeReply: merkle.Response{ID: 4, Range: merkle.Range{Start: 1, End: 9}, Kind: merkle.KindLeaves, Level: 3, Hashes: []uint64{1, 2},
+		Tree:  &merkle.Request{ID: 4, Range: merkle.Range{Start: 1, End: 1 << 63}, Depth: 3, Fanout: 16, Kind: merkle.KindHashes, Level: 1, Root: 77, Indexes: []uint32{0, 5}},
+		TreeReply: &merkle.Response{ID: 4, Range: merkle.Range{Start: 1, End: 9}, Kind: merkle.KindLeaves, Level: 3, Hashes: []uint64{1, 2},
 			Entries: []merkle.Entry{{Key: "k", Version: 1 << 60}}, Equal: true, Refused: true},
 		Items: []KeySnapshot{{Key: "k", Versions: []Version{{Value: []byte("v"), Dot: Dot{Node: 1, Counter: 2}}}}},
-		Gossip: membership.Message{Kind: membership.Push, From: 3, Entries: []membership.Entry{
+		Gossip: &membership.Message{Kind: membership.Push, From: 3, Entries: []membership.Entry{
 			{ID: 3, Incarnation: 2, Heartbeat: 99, Status: membership.Suspect, Weight: 1, Epoch: 4, Claims: []uint64{1}}}},
 		ArcStart: 1 << 63, ArcEnd: 5, Force: true, Last: true, Wait: true,
 	}

@@ -206,6 +206,12 @@ func (n *Node) checkMessage(m Message) ignoreReason {
 			return ignoreMalformed
 		}
 	}
+	switch {
+	case m.Type == MsgTreeRequest && m.Tree == nil,
+		m.Type == MsgTreeReply && m.TreeReply == nil,
+		m.Type == MsgGossip && m.Gossip == nil:
+		return ignoreMalformed
+	}
 	switch m.Type {
 	case MsgRepair, MsgRepairReply, MsgStreamData:
 		if len(m.Items) > maxItems {
