@@ -164,20 +164,21 @@ func builtin() []Spec {
 		},
 		{
 			Name:        "divergence",
-			Description: "no anti-entropy, hinted handoff or read repair, 200 keys written during partitions: replicas stay divergent after healing",
+			Description: "no anti-entropy, hinted handoff or read repair; 4000 operations (80% writes) on 2000 keys under partitions, the last (n0,n1|n2,n3,n4) healed at 3 s after the workload: replicas that missed writes stay divergent",
 			Truth:       "anti-entropy, hinted handoff and read repair off, writes during a partition: replicas stay divergent",
 			Base:        aeConfig(0),
-			Faults:      drawn("partition", time.Second),
+			Faults:      aeFaults(),
 			Expect:      expect(conv, FoundInvalid),
 			Seeds:       3,
 		},
 		{
 			Name:        "anti-entropy",
-			Description: "divergence with Merkle anti-entropy on (an exchange every ~10 ms per node): after healing and the settle period every replica converges",
-			Truth:       "anti-entropy (Merkle) on, after heal and quiescence: all replicas converge",
+			Description: "divergence with Merkle anti-entropy on (8^3-leaf trees, an exchange every ~10 ms per node): after the heal every replica converges, and the quiescent traffic stays within exchanges × an equal-roots exchange + repaired keys × a descent (~160 B per exchange while a compared range holds ~1.4 KB)",
+			Truth:       "anti-entropy (Merkle) on, after heal and quiescence: all replicas converge; repair traffic proportional to the divergence, not the data size",
 			Base:        aeConfig(10),
-			Faults:      drawn("partition", time.Second),
-			Expect:      expect(conv, AlwaysValid, lost, AlwaysValid),
+			Faults:      aeFaults(),
+			Checks:      []Check{RepairTrafficCheck()},
+			Expect:      expect(conv, AlwaysValid, lost, AlwaysValid, NameRepairTraffic, AlwaysValid),
 			Seeds:       4,
 		},
 		{
@@ -272,15 +273,30 @@ func builtin() []Spec {
 	return specs
 }
 
-// aeConfig is a register workload on 200 keys with hinted handoff and read
-// repair off, so only anti-entropy (every intervalTicks on average; 0: off)
-// can repair replicas that missed writes.
+// aeConfig is a register workload of 4000 operations, 80% writes, on
+// 2000 keys with hinted handoff and read repair off, so only anti-entropy
+// (every intervalTicks on average; 0: off) can repair replicas that missed
+// writes. Two vnodes per node make big ranges (a replica of one holds
+// ~1.6 KB), so traffic that followed the data size would show.
 func aeConfig(intervalTicks int) cluster.Config {
-	c := base(2000)
+	c := base(4000)
 	c.KV.HintedHandoff, c.KV.ReadRepair = false, kv.RepairOff
 	c.KV.AntiEntropyIntervalTicks = intervalTicks
-	c.WorkloadConfig.Keys = 200
+	c.VNodes = 2
+	c.WorkloadConfig.Keys = 2000
+	c.WorkloadConfig.ReadRatio = 0.2
 	return c
+}
+
+// aeFaults are partitions drawn over the first second, then n0,n1 cut off
+// from the rest from 1.05 s until 3 s, after the workload: the divergence
+// of the writes the partitions kept from replicas is still there when the
+// settle phase begins, so anti-entropy repairs it after heal and
+// quiescence (RepairTrafficCheck judges that phase).
+func aeFaults() Faults {
+	f := drawn("partition", time.Second)
+	f.Schedule = fixed("1050ms partition-halves n0,n1|n2,n3,n4\n3s heal\n")
+	return f
 }
 
 // readRepairConfig is a 3-node cluster (every node a replica of every key)

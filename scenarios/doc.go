@@ -20,7 +20,13 @@
 // The subpackage scenarios/fuzz draws fault schedules with rapid and
 // shrinks a failing one to a minimal schedule.
 //
+// Besides the standard checkers, scenario-specific Checks judge what they
+// do not cover: write availability under partitions, zombies after
+// deletes, and anti-entropy repair traffic after heal (RepairTrafficCheck,
+// a bound from the Merkle tree shape, judged over the quiescent phase by
+// replaying the run up to its settle phase).
+//
 // Layer: scenarios is layer 4 of DESIGN.md §2. It imports cluster, checker,
-// kv, nemesis, workloads, internal/sim, internal/history and the standard
+// kv (and kv/merkle for message sizes), nemesis, workloads, internal/sim, internal/history and the standard
 // library (testing only for Run), and nothing above; cmd/faultline imports it.
 package scenarios

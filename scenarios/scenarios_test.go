@@ -63,6 +63,7 @@ func TestDesignTruthsCovered(t *testing.T) {
 		{"vclock-set", checker.NameLostWrites, AlwaysValid},
 		{"divergence", checker.NameConvergence, FoundInvalid},
 		{"anti-entropy", checker.NameConvergence, AlwaysValid},
+		{"anti-entropy", NameRepairTraffic, AlwaysValid},
 		{"unsynced-crash", checker.NameDurability, FoundInvalid},
 		{"hinted-handoff", NameAvailability, AlwaysValid},
 		{"zombie-tombstone", NameZombies, FoundInvalid},
