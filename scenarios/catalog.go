@@ -91,6 +91,15 @@ func builtin() []Spec {
 			Seeds:       4,
 		},
 		{
+			Name:        "gossip-membership",
+			Description: "strict-quorum with gossip membership: each node routes with its own view, in which nodes across a partition or crashed turn suspect, then dead; they stay on the ring, so diverging views change whom a coordinator believes reachable, never a key's home replicas: linearizable, nothing lost",
+			Truth:       "a strict quorum stays linearizable when each node routes with its own gossip view, as long as views only disagree on liveness, not on the ring",
+			Base:        with(base(2000), func(c *cluster.Config) { c.KV.Membership = kv.MembershipGossip }),
+			Faults:      every(drawn("partition,crash", time.Second), 100*time.Millisecond),
+			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid, dur, AlwaysValid),
+			Seeds:       4,
+		},
+		{
 			Name:        "strict-quorum-skew",
 			Description: "strict-quorum with clock faults (skews, jumps, drift, strobe up to 2 s): LWW loses acknowledged writes, not linearizable",
 			Truth:       "the same with clock skew: LWW loses acknowledged writes; non-linearizable",
@@ -241,16 +250,21 @@ func builtin() []Spec {
 		},
 		{
 			Name:        "churn",
-			Description: "strict-quorum with nodes joining and leaving under load and range handoff off: new owners start empty, stale reads",
+			Description: "the control for churn-handoff: strict-quorum with nodes joining and leaving under load and range handoff off: new owners start empty, stale reads",
 			Truth:       "membership changes without range transfer: new owners start empty and quorum reads return stale values",
-			Base: with(base(2000), func(c *cluster.Config) {
-				c.Spares = 2
-				c.KV.RangeHandoff = false
-				c.WorkloadConfig.Keys = 200
-			}),
-			Faults: every(drawn("churn", time.Second), 100*time.Millisecond),
-			Expect: expect(lin, FoundInvalid),
-			Seeds:  4,
+			Base:        churnConfig(false),
+			Faults:      every(drawn("churn", time.Second), 100*time.Millisecond),
+			Expect:      expect(lin, FoundInvalid),
+			Seeds:       4,
+		},
+		{
+			Name:        "churn-handoff",
+			Description: "churn with range handoff on: a joining node pulls the ranges it gains before it serves them, a leaving node streams its ranges to their new owners before it stops: linearizable, nothing lost (replicas may still differ, so convergence is not judged: without anti-entropy a replica that missed a write acknowledged by W=2 others keeps missing it, and a joiner copies the previous replica it pulls from)",
+			Truth:       "membership changes with range handoff (joiners pull their ranges, leavers stream theirs) keep a strict quorum linearizable and lose no acknowledged write",
+			Base:        churnConfig(true),
+			Faults:      every(drawn("churn", time.Second), 100*time.Millisecond),
+			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
+			Seeds:       4,
 		},
 		{
 			Name:        "swarm",
@@ -271,6 +285,17 @@ func builtin() []Spec {
 		specs = append(specs, skewSpec(off))
 	}
 	return specs
+}
+
+// churnConfig is strict-quorum on 200 keys with two spare nodes for the
+// churn family to join, with or without range handoff (oracle membership:
+// every node gets each new ring at once).
+func churnConfig(handoff bool) cluster.Config {
+	c := base(2000)
+	c.Spares = 2
+	c.KV.RangeHandoff = handoff
+	c.WorkloadConfig.Keys = 200
+	return c
 }
 
 // aeConfig is a register workload of 4000 operations, 80% writes, on

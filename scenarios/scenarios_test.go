@@ -68,7 +68,10 @@ func TestDesignTruthsCovered(t *testing.T) {
 		{"hinted-handoff", NameAvailability, AlwaysValid},
 		{"zombie-tombstone", NameZombies, FoundInvalid},
 		{"churn", checker.NameLinearizable, FoundInvalid},
+		{"churn-handoff", checker.NameLinearizable, AlwaysValid},
+		{"churn-handoff", checker.NameLostWrites, AlwaysValid},
 		{"swarm", checker.NameLinearizable, AlwaysValid},
+		{"gossip-membership", checker.NameLinearizable, AlwaysValid},
 		{"skew/100ms", checker.NameLostWrites, FoundInvalid},
 	}
 	for _, r := range rows {
@@ -585,4 +588,55 @@ func TestVaryKeepsSafety(t *testing.T) {
 		sizes[cfg.Nodes] = true
 	}
 	assert.GreaterOrEqual(t, len(sizes), 4)
+}
+
+// TestGossipMembershipGossips: gossip-membership really routes by gossip
+// (its nodes exchange gossip messages, strict-quorum's do not) and differs
+// from strict-quorum in nothing else.
+func TestGossipMembershipGossips(t *testing.T) {
+	gossips := func(spec Spec) int {
+		cfg, err := spec.Config(1)
+		require.NoError(t, err)
+		c, err := cluster.New(cfg, 1)
+		require.NoError(t, err)
+		n := 0
+		c.SetTrace(func(l cluster.TraceLine) {
+			if strings.HasPrefix(l.Event, "recv gossip ") {
+				n++
+			}
+		})
+		_, err = c.Run()
+		require.NoError(t, err)
+		return n
+	}
+	g, sq := small(t, "gossip-membership", 300), small(t, "strict-quorum", 300)
+	assert.Positive(t, gossips(g))
+	assert.Zero(t, gossips(sq))
+	g.Base.KV.Membership = kv.MembershipOracle
+	g.Name, g.Description, g.Truth = sq.Name, sq.Description, sq.Truth
+	assert.True(t, sameSpec(sq, g), "gossip-membership is strict-quorum with gossip membership")
+}
+
+// TestChurnHandoffIsChurnWithHandoff: churn-handoff differs from its
+// control churn only in range handoff, and its joins and leaves really
+// stream ranges (churn's do not).
+func TestChurnHandoffIsChurnWithHandoff(t *testing.T) {
+	ch, err := Lookup("churn-handoff")
+	require.NoError(t, err)
+	control, err := Lookup("churn")
+	require.NoError(t, err)
+	assert.Contains(t, control.Description, "control for churn-handoff")
+	o, err := RunSeed(ch, 1, RunOptions{})
+	require.NoError(t, err)
+	require.Equal(t, ClassOK, o.Class, o.Failure)
+	assert.Empty(t, o.Result.TargetErrors, "every join and leave was applied")
+	assert.Positive(t, o.Result.Stats.HandoffKeysSent)
+	oc, err := RunSeed(control, 1, RunOptions{})
+	require.NoError(t, err)
+	assert.Zero(t, oc.Result.Stats.HandoffKeysSent)
+	assert.Equal(t, o.Config.Nemesis.String(), oc.Config.Nemesis.String(), "the same joins and leaves")
+
+	ch.Base.KV.RangeHandoff = false
+	ch.Name, ch.Description, ch.Truth, ch.Expect = control.Name, control.Description, control.Truth, control.Expect
+	assert.True(t, sameSpec(control, ch))
 }
