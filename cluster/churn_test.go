@@ -67,3 +67,22 @@ func TestAntiEntropyOffDivergesOnConverges(t *testing.T) {
 	t.Logf("off: %d divergent keys; on: converged, %d exchanges, %d messages, %d bytes, %d keys repaired",
 		divergent, r.Stats.AntiEntropyExchanges, r.Stats.AntiEntropyMessages, r.Stats.AntiEntropyBytes, r.Stats.AntiEntropyKeysRepaired)
 }
+
+// TestVectorClockRejoinLosesNothing: a node id that leaves and joins again
+// must not reissue the dots of its earlier membership, or vector clocks
+// treat its new writes as already seen and acknowledged writes vanish.
+func TestVectorClockRejoinLosesNothing(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		cfg := DefaultConfig()
+		cfg.KV.Resolve = kv.VectorClock
+		cfg.Workload = "kv"
+		cfg.WorkloadConfig.Ops = 2000
+		s, err := nemesis.Parse("100ms leave n2\n400ms join n2\n700ms leave n2\n1s join n2\n")
+		require.NoError(t, err)
+		cfg.Nemesis = s
+		r, m := run(t, cfg, seed)
+		require.Empty(t, r.TargetErrors)
+		require.Equal(t, checker.Valid, m["lost-writes"].Verdict, "seed %d: %s", seed, m["lost-writes"])
+		require.Equal(t, checker.Valid, m["siblings"].Verdict, "seed %d: %s", seed, m["siblings"])
+	}
+}

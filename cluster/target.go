@@ -179,7 +179,7 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	if err != nil {
 		return fmt.Errorf("cluster: join %v: %w", id, err)
 	}
-	ns.store = kv.NewMemStore()
+	ns.store.Wipe() // empty data, same incarnation counter: no dot is reused
 	ns.member, ns.crashed = true, false
 	old := c.ring
 	c.ring = r

@@ -203,6 +203,17 @@ func (s *MemStore) Hints() []Hint {
 // HintCount returns the number of hints.
 func (s *MemStore) HintCount() int { return s.hintCount }
 
+// Wipe throws away the store's data and hints (synced or not) and keeps
+// its metadata, as when an operator re-adds a node id with an empty data
+// directory: the node's incarnation counter survives, so the node never
+// reissues a dot it used in an earlier membership (vector clocks would
+// otherwise treat its new writes as already seen).
+func (s *MemStore) Wipe() {
+	meta := s.meta
+	*s = *NewMemStore()
+	s.meta = meta
+}
+
 // Meta returns a durable counter.
 func (s *MemStore) Meta(name string) (uint64, bool) {
 	v, ok := s.meta[name]
