@@ -86,3 +86,21 @@ func TestVectorClockRejoinLosesNothing(t *testing.T) {
 		require.Equal(t, checker.Valid, m["siblings"].Verdict, "seed %d: %s", seed, m["siblings"])
 	}
 }
+
+// TestGossipRejoinIsRefusedClearly: under gossip membership "left" is final
+// for a node id, so a rejoin is refused with an error saying what to do,
+// instead of a run whose views never readmit the node.
+func TestGossipRejoinIsRefusedClearly(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.KV.Membership = kv.MembershipGossip
+	cfg.WorkloadConfig.Ops = 300
+	s, err := nemesis.Parse("100ms leave n2\n300ms join n2\n")
+	require.NoError(t, err)
+	cfg.Nemesis = s
+	c, err := New(cfg, 1)
+	require.NoError(t, err)
+	r, err := c.Run()
+	require.NoError(t, err)
+	require.Len(t, r.TargetErrors, 1)
+	require.Contains(t, r.TargetErrors[0], "cannot rejoin")
+}

@@ -24,16 +24,17 @@ const (
 
 // nodeState is one node slot: its store survives crashes, its kv.Node does not.
 type nodeState struct {
-	id      sim.NodeID
-	node    *kv.Node // nil while crashed or not a member
-	store   *kv.MemStore
-	member  bool
-	leaving bool     // left the ring, still streaming its ranges until LeaveDone
-	retired kv.Stats // counters of this slot's earlier incarnations
-	crashed bool
-	paused  bool
-	inbox   []func() // inputs that arrived while paused, run at resume
-	clock   wallClock
+	id       sim.NodeID
+	node     *kv.Node // nil while crashed or not a member
+	store    *kv.MemStore
+	member   bool
+	leaving  bool     // left the ring, still streaming its ranges until LeaveDone
+	departed bool     // left the cluster at least once
+	retired  kv.Stats // counters of this slot's earlier incarnations
+	crashed  bool
+	paused   bool
+	inbox    []func() // inputs that arrived while paused, run at resume
+	clock    wallClock
 }
 
 // wallClock is a node's wall clock: true time + offset, plus drift since

@@ -172,6 +172,12 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	if ns.member {
 		return fmt.Errorf("cluster: join %v: already a member", id)
 	}
+	if ns.departed && c.cfg.KV.Membership == kv.MembershipGossip {
+		// kv/membership makes "left" final for a node id, so other views
+		// would never readmit it: refuse clearly instead of a run that
+		// cannot settle.
+		return fmt.Errorf("cluster: join %v: the node left earlier; under gossip membership a departed node id cannot rejoin (use a fresh spare id, or oracle membership)", id)
+	}
 	if ns.node != nil {
 		c.stopNode(ns) // still streaming a previous leave: it is over now
 	}
@@ -221,7 +227,7 @@ func (c *Cluster) Leave(id sim.NodeID) error {
 		return fmt.Errorf("cluster: leave %v: %w", id, err)
 	}
 	c.ring = r
-	ns.member = false
+	ns.member, ns.departed = false, true
 	if ns.node == nil || ns.paused {
 		// A crashed or frozen node cannot stream anything: it is simply gone.
 		ns.crashed = false
