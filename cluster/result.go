@@ -192,6 +192,8 @@ func (c *Cluster) replicaSnapshot() checker.Snapshot {
 	for _, key := range c.wl.WrittenKeys() {
 		pref, err := c.ring.PreferenceList(key, c.cfg.KV.N, buf[:0])
 		if err != nil {
+			// Cannot happen while Leave keeps N members; never skip silently.
+			c.targetErrs = append(c.targetErrs, fmt.Sprintf("snapshot: key %q has no preference list: %v", key, err))
 			continue
 		}
 		kr := checker.KeyReplicas{Key: key}

@@ -43,18 +43,26 @@ func (c *Cluster) healAll() {
 		}
 		for _, o := range c.nodes {
 			if o.member {
-				_ = c.SetLinkFaults(ns.id, o.id, nemesis.LinkFaults{})
+				c.healErr(c.SetLinkFaults(ns.id, o.id, nemesis.LinkFaults{}))
 			}
 		}
 		ns.clock = wallClock{}
 		if ns.paused {
-			_ = c.Resume(ns.id)
+			c.healErr(c.Resume(ns.id))
 		}
 		if ns.crashed {
-			_ = c.Restart(ns.id)
+			c.healErr(c.Restart(ns.id))
 		}
 	}
 	c.loop.Trace().Record("settle", uint64(c.loop.Now()))
+}
+
+// healErr records a failed undo of the settle phase with the target errors,
+// so a run that could not heal says why.
+func (c *Cluster) healErr(err error) {
+	if err != nil {
+		c.targetErrs = append(c.targetErrs, fmt.Sprintf("%v settle: %v", c.loop.Now(), err))
+	}
 }
 
 // beginFinalReads snapshots the replicas (before final reads can repair

@@ -79,6 +79,8 @@ func TestUsageErrors(t *testing.T) {
 		want string // a fragment of the one line
 	}{
 		{[]string{"nope"}, `unknown command "nope"`},
+		{[]string{"run", "-clients", "60", "-seed", "1"}, "60 clients need at least 6 keys"},
+		{[]string{"replay", "-scenario", "strict-quorum", "-seed", "1", "-node", "n99"}, "-node n99: this run's nodes are n0..n4"},
 		{[]string{"run", "-w", "4"}, "W=4 exceeds N=3: lower -w or raise -n"},
 		{[]string{"run", "-r", "5", "-n", "3"}, "R=5 exceeds N=3"},
 		{[]string{"run", "-n", "7"}, "N=7 exceeds the 5 nodes"},
@@ -530,4 +532,19 @@ func TestShellQuote(t *testing.T) {
 	assert.Equal(t, "'a b'", shellQuote("a b"))
 	assert.Equal(t, `'it'\''s'`, shellQuote("it's"))
 	assert.Equal(t, "''", shellQuote(""))
+}
+
+// TestAdHocUnknownIsNotAPass: a checker whose budget ran out makes an ad-hoc
+// run a liveness failure (exit 2), never an "as expected" exit 0.
+func TestAdHocUnknownIsNotAPass(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"run", "-linear-timeout", "1ns", "-nemesis", "partition", "-seed", "3"}, &out, &errb)
+	require.Equal(t, 2, code, "stdout: %s\nstderr: %s", out.String(), errb.String())
+	require.Contains(t, out.String(), "unknown")
+
+	// A swarm seed whose drawn configuration cannot run is a usage error too.
+	out.Reset()
+	errb.Reset()
+	require.Equal(t, 64, run([]string{"swarm", "-seeds", "1", "-clients", "60"}, &out, &errb))
+	require.Contains(t, errb.String(), "clients need at least")
 }

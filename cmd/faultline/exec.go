@@ -155,9 +155,20 @@ func runJob(j job, opts execOpts) (res seedResult) {
 				bad = append(bad, v.Checker+": "+v.Explanation)
 			}
 		}
-		if len(bad) > 0 {
+		var unknown []string
+		for _, v := range out.Verdicts {
+			if v.Verdict == checker.Unknown {
+				unknown = append(unknown, v.Checker+": "+v.Explanation)
+			}
+		}
+		switch {
+		case len(bad) > 0:
 			out.Class = scenarios.ClassCorrectness
 			out.Failure = "invalid: " + strings.Join(bad, "; ")
+		case len(unknown) > 0:
+			// A checker's budget ran out: never a pass (DESIGN.md §5).
+			out.Class = scenarios.ClassLiveness
+			out.Failure = "unknown (a checker's budget ran out; raise -linear-timeout): " + strings.Join(unknown, "; ")
 		}
 	}
 	res.out = out
@@ -204,7 +215,7 @@ func reportRun(o scenarios.Outcome, adHoc bool) report.Run {
 		rv := report.Verdict{Result: v.Result, Expected: string(v.Expected), AsExpected: v.AsExpected}
 		if adHoc {
 			rv.Expected = expectNotInvalid
-			rv.AsExpected = v.Verdict != checker.Invalid
+			rv.AsExpected = v.Verdict == checker.Valid
 		} else if v.Expected == scenarios.Any {
 			rv.Expected = ""
 		}

@@ -82,6 +82,9 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fs, "%v", err)
 	}
 	cfg, _ := t.spec.Config(seed) // checked above
+	if filter.haveNode && int(filter.node) >= cfg.Nodes+cfg.Spares {
+		return usageError(stderr, fs, "-node %v: this run's nodes are n0..n%d", filter.node, cfg.Nodes+cfg.Spares-1)
+	}
 	fmt.Fprintf(stdout, "replay %s seed %d: %s\n", t.spec.Name, seed, report.SettingsOf(cfg))
 	fmt.Fprintf(stdout, "%14s %-4s %s\n", "TIME", "NODE", "EVENT")
 

@@ -157,6 +157,11 @@ func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, s
 		sum.Scenarios = append(sum.Scenarios, t.spec.Name)
 		outs := make([]scenarios.Outcome, 0, len(results[i]))
 		for _, r := range results[i] {
+			if r.err != nil && (errors.Is(r.err, cluster.ErrBadConfig) || errors.Is(r.err, scenarios.ErrBadSpec)) {
+				// The configuration cannot run: a usage error, one line.
+				fmt.Fprintf(stderr, "faultline: %s seed %d: %v (change the flags)\n", t.spec.Name, r.job.seed, r.err)
+				return exitUsage
+			}
 			if r.err != nil {
 				// A seed whose varied configuration cannot run.
 				fmt.Fprintf(stderr, "faultline: %s seed %d: %v\n", t.spec.Name, r.job.seed, r.err)
