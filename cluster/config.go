@@ -140,6 +140,9 @@ func (c Config) Validate() error {
 	if c.WorkloadConfig.Clients < 1 {
 		return bad("WorkloadConfig.Clients is %d: a run needs at least 1 client", c.WorkloadConfig.Clients)
 	}
+	if _, err := workloads.New(c.Workload, c.WorkloadConfig, sim.NewRNG(0)); err != nil {
+		return fmt.Errorf("%w: workload: %w", ErrBadConfig, err)
+	}
 	if err := c.Nemesis.ValidateFor(c.members(), c.spares()); err != nil {
 		return fmt.Errorf("%w: nemesis: %w", ErrBadConfig, err)
 	}
