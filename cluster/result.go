@@ -23,6 +23,7 @@ type LivenessError struct {
 	Reason string
 }
 
+// Error formats the failure with its seed, phase and reason.
 func (e *LivenessError) Error() string {
 	return fmt.Sprintf("liveness failure (seed %d, %s phase): %s", e.Seed, e.Phase, e.Reason)
 }

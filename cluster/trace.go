@@ -20,6 +20,7 @@ type TraceLine struct {
 	Event string
 }
 
+// String formats the line as aligned time, node and event.
 func (l TraceLine) String() string {
 	return fmt.Sprintf("%12v %-4v %s", l.Time, l.Node, l.Event)
 }

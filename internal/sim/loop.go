@@ -43,6 +43,7 @@ type LimitError struct {
 	Pending int
 }
 
+// Error says which limit was hit, when, and how much work was left.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("sim: %s limit hit at %v after %d events (%d still queued): the run did not settle", e.Limit, e.At, e.Events, e.Pending)
 }

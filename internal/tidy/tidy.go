@@ -34,6 +34,7 @@ type Violation struct {
 	Use string
 }
 
+// String formats the violation as "file:line: X is banned, use Y".
 func (v Violation) String() string {
 	return fmt.Sprintf("%s:%d: %s is banned, use %s", v.File, v.Line, v.What, v.Use)
 }
