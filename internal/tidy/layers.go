@@ -10,19 +10,20 @@ import (
 // layer from DESIGN.md §2. A package may import only packages of a lower
 // layer; internal/history may also import internal/sim.
 var Layers = map[string]int{
-	"internal/sim":     0,
-	"internal/history": 0,
-	"internal/tidy":    0,
-	"ring":             1,
-	"checker":          1,
-	"kv":               2,
-	"transport":        2,
-	"nemesis":          2,
-	"workloads":        2,
-	"cluster":          3,
-	"scenarios":        4,
-	"internal/report":  4,
-	"cmd/faultline":    5,
+	"internal/sim":      0,
+	"internal/history":  0,
+	"internal/tidy":     0,
+	"internal/wiresize": 0,
+	"ring":              1,
+	"checker":           1,
+	"kv":                2,
+	"transport":         2,
+	"nemesis":           2,
+	"workloads":         2,
+	"cluster":           3,
+	"scenarios":         4,
+	"internal/report":   4,
+	"cmd/faultline":     5,
 }
 
 // sameLayerAllowed lists the few same-layer imports DESIGN.md permits.

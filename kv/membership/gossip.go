@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/internal/wiresize"
 )
 
 // Kind says whether a gossip message asks for a reply.
@@ -64,30 +65,8 @@ func (e Entry) size() int {
 	return n
 }
 
-func uintSize(x uint64) int {
-	switch {
-	case x <= 127:
-		return 1
-	case x <= 0xff:
-		return 2
-	case x <= 0xffff:
-		return 3
-	case x <= 0xffffffff:
-		return 5
-	}
-	return 9
-}
-
-// hdr is the msgpack header length of an array or map of n elements.
-func hdr(n int) int {
-	switch {
-	case n < 16:
-		return 1
-	case n < 1<<16:
-		return 3
-	}
-	return 5
-}
+func uintSize(x uint64) int { return wiresize.Uint(x) }
+func hdr(n int) int         { return wiresize.Container(n) }
 
 // Tick advances this node by one gossip round: it raises its own heartbeat,
 // runs the failure detector over the other entries and returns its whole

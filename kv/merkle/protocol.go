@@ -2,6 +2,8 @@ package merkle
 
 import (
 	"fmt"
+
+	"github.com/faultline-sim/faultline/internal/wiresize"
 )
 
 // Kind says what a Request asks for and what its Response carries.
@@ -117,45 +119,10 @@ func (e Entry) size() int {
 	return mapHdr(2) + 2*(1+1) + strHdr(len(e.Key)) + len(e.Key) + uintSize(e.Version)
 }
 
-// uintSize is the msgpack length of an unsigned integer.
-func uintSize(x uint64) int {
-	switch {
-	case x <= 127:
-		return 1
-	case x <= 0xff:
-		return 2
-	case x <= 0xffff:
-		return 3
-	case x <= 0xffffffff:
-		return 5
-	}
-	return 9
-}
-
-// arrHdr and mapHdr are the msgpack container header lengths.
-func arrHdr(n int) int {
-	switch {
-	case n < 16:
-		return 1
-	case n < 1<<16:
-		return 3
-	}
-	return 5
-}
-
-func mapHdr(n int) int { return arrHdr(n) }
-
-// strHdr is the header length of a string in the legacy raw format the
-// default handle (WriteExt false) writes: fixraw, raw16 or raw32.
-func strHdr(n int) int {
-	switch {
-	case n < 32:
-		return 1
-	case n < 1<<16:
-		return 3
-	}
-	return 5
-}
+func uintSize(x uint64) int { return wiresize.Uint(x) }
+func arrHdr(n int) int      { return wiresize.Container(n) }
+func mapHdr(n int) int      { return wiresize.Container(n) }
+func strHdr(n int) int      { return wiresize.Str(n) }
 
 // ResponderStats counts the requests a responder answered and rejected.
 type ResponderStats struct {
