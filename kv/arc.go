@@ -96,3 +96,35 @@ func (s *arcSet) covers(a arc) bool {
 	}
 	return true
 }
+
+// remove takes every hash of the arc out of the set.
+func (s *arcSet) remove(a arc) {
+	for _, n := range a.spans() {
+		out := make([]span, 0, len(s.spans)+1)
+		for _, x := range s.spans {
+			if x.hi < n.lo || n.hi < x.lo {
+				out = append(out, x) // disjoint
+				continue
+			}
+			if x.lo < n.lo {
+				out = append(out, span{x.lo, n.lo - 1})
+			}
+			if n.hi < x.hi {
+				out = append(out, span{n.hi + 1, x.hi})
+			}
+		}
+		s.spans = out
+	}
+}
+
+// overlaps reports whether some hash of the arc is in the set.
+func (s *arcSet) overlaps(a arc) bool {
+	for _, n := range a.spans() {
+		for _, x := range s.spans {
+			if x.lo <= n.hi && n.lo <= x.hi {
+				return true
+			}
+		}
+	}
+	return false
+}

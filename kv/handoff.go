@@ -30,6 +30,10 @@ type pendingArc struct {
 	sources []sim.NodeID // previous replicas: those that lost the arc first
 	lost    int          // sources[:lost] lost the arc (they stop taking writes)
 	attempt int          // pulls started so far
+	// excused counts the pulls a source declined because it had not
+	// received the arc itself: they move on to the next source without
+	// using up the arc's pullRounds (for a bounded time, see excuse).
+	excused int
 	// pulls are the streams asked for, the latest last. A pull that made
 	// no progress for HandoffTimeoutTicks is followed by a new one (from
 	// the next source) but not cancelled: on a slow network its data may
@@ -48,8 +52,9 @@ const maxPullsPerArc = 4
 
 // pull is one stream a receiver asked for.
 type pull struct {
-	id   uint64
-	from sim.NodeID
+	id    uint64
+	from  sim.NodeID
+	force bool // the request was forced: a Wait answer means the source cannot serve
 }
 
 // outStream is a handoff stream this node serves: the keys it held in the
@@ -141,11 +146,14 @@ func (n *Node) changeRing(r *ring.Ring) {
 	if r.Contains(n.id) {
 		n.lastWithSelf = r
 	}
-	// Arcs the node no longer replicates need no pulling.
+	// Arcs the node no longer replicates need no pulling; what it holds
+	// of them is incomplete, so it is no source for them either.
 	keep := n.pending[:0]
 	for _, p := range n.pending {
 		if n.replicatesArc(p.a) {
 			keep = append(keep, p)
+		} else {
+			n.unreceived.add(p.a)
 		}
 	}
 	clear(n.pending[len(keep):])
@@ -354,6 +362,7 @@ func (n *Node) tickHandoff() {
 	for _, p := range n.pending {
 		if p.gaveUp {
 			n.stats.RangesGivenUp++
+			n.unreceived.add(p.a)
 			continue
 		}
 		keepP = append(keepP, p)
@@ -366,7 +375,7 @@ func (n *Node) tickHandoff() {
 // from the attempt count, preferring one not believed down. After
 // pullRounds rounds over the sources the arc is given up.
 func (n *Node) startPull(p *pendingArc) {
-	if p.attempt >= pullRounds*len(p.sources) {
+	if p.attempt-p.excused >= pullRounds*len(p.sources) {
 		p.gaveUp = true
 		return
 	}
@@ -382,7 +391,7 @@ func (n *Node) startPull(p *pendingArc) {
 	// A previous replica that did not lose the arc never stops taking
 	// writes for it, and one that lost it is waited for only so long.
 	force := i >= p.lost || n.now-p.since >= int64(n.cfg.HandoffTimeoutTicks)
-	q := pull{id: n.next(), from: p.sources[i]}
+	q := pull{id: n.next(), from: p.sources[i], force: force}
 	if len(p.pulls) == maxPullsPerArc {
 		p.pulls = slices.Delete(p.pulls, 0, 1)
 	}
@@ -394,6 +403,10 @@ func (n *Node) startPull(p *pendingArc) {
 
 // onStreamRequest serves a pull: unless forced, a node that still
 // replicates part of the arc says wait (it may still take writes there).
+// A node that has not itself received part of the arc (lacksArc) says
+// wait even to a forced pull: what it holds there may be
+// missing acknowledged writes, and the receiver would take the stream as
+// the whole arc. A forced receiver then asks its next source.
 func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 	if !n.cfg.RangeHandoff {
 		n.ignore(ignoreDisabled)
@@ -402,7 +415,7 @@ func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 	a := arc{m.ArcStart, m.ArcEnd}
 	wait := Message{Type: MsgStreamData, Op: m.Op, ArcStart: a.start, ArcEnd: a.end, Wait: true}
 	n.serving = slices.DeleteFunc(n.serving, func(st *outStream) bool { return st.to == from && st.id == m.Op })
-	if (!m.Force && n.replicatesArc(a)) || len(n.serving) >= maxServing {
+	if (!m.Force && n.replicatesArc(a)) || n.lacksArc(a) || len(n.serving) >= maxServing {
 		n.send(from, wait)
 		return
 	}
@@ -414,6 +427,22 @@ func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 	}
 	n.serving = append(n.serving, st)
 	n.sendBatch(st)
+}
+
+// lacksArc reports whether part of arc a is one the node gained and has
+// not received: still pending, or dropped from pending by a later ring
+// change (or given up) before it arrived. Then its copy of a may miss
+// acknowledged writes and it is no source for anyone.
+func (n *Node) lacksArc(a arc) bool {
+	if n.unreceived.overlaps(a) {
+		return true
+	}
+	for _, p := range n.pending {
+		if p.a.overlaps(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // sendBatch sends a stream's next batch.
@@ -494,9 +523,23 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 	case p.a != a || (m.Wait && (len(m.Items) > 0 || m.Last)):
 		n.ignore(ignoreMalformed)
 		return
+	case m.Wait && p.pulls[k].force:
+		// A forced pull is declined only by a source that cannot serve
+		// the arc now (it has not received it itself, or serves too
+		// many streams): ask the next source. Two joiners pulling the
+		// arc from each other thus both move on to a source that has it.
+		p.pulls = slices.Delete(p.pulls, k, k+1)
+		if latest {
+			n.stats.HandoffRetries++
+			p.active = false
+			n.excuse(p)
+			p.deadline = n.now + n.waitTicks()
+		}
+		return
 	case m.Wait:
-		// The source still replicates the arc in its view: ask again once
-		// gossip (or the oracle) has had time to tell it.
+		// The source still replicates the arc in its view (or has not
+		// received it yet): ask again once gossip (or the oracle) has had
+		// time to tell it; after HandoffTimeoutTicks the pull is forced.
 		p.pulls = slices.Delete(p.pulls, k, k+1)
 		if latest {
 			p.active, p.attempt = false, max(0, p.attempt-1)
@@ -518,7 +561,18 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 	n.send(from, Message{Type: MsgStreamAck, Op: m.Op, ArcStart: a.start, ArcEnd: a.end})
 	if m.Last {
 		n.pending = slices.Delete(n.pending, i, i+1)
+		n.unreceived.remove(a)
 		n.stats.RangesReceived++
+	}
+}
+
+// excuse lets a pull a source declined not count towards p's pullRounds,
+// for as long as pulls timing out at every source in turn would have
+// taken: sources that all lack the arc (joiners each waiting for the
+// other) cannot hold it pending forever, it is given up in bounded time.
+func (n *Node) excuse(p *pendingArc) {
+	if n.now-p.since < int64(pullRounds*len(p.sources)*n.cfg.HandoffTimeoutTicks) {
+		p.excused++
 	}
 }
 

@@ -68,6 +68,7 @@ type Node struct {
 	nextGossip int64
 
 	pending     []*pendingArc // gained arcs not yet received
+	unreceived  arcSet        // gained arcs dropped or given up before they arrived
 	serving     []*outStream  // handoff streams this node serves
 	served      []servedArcs  // arcs fully streamed to each node after losing them
 	leaving     bool
