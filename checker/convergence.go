@@ -33,8 +33,9 @@ type ReplicaState struct {
 // Convergence checks that every replica of every key holds the same set of
 // versions. It reports the divergent keys in key order (the first
 // MaxWitness in Witness, all of them in Count), each with who holds what.
-// A key listed twice, a key without replicas, a node listed twice for a
-// key, or a Missing replica with versions is an error.
+// An empty snapshot is Unknown (nothing was compared). A key listed twice,
+// a key without replicas, a node listed twice for a key, or a Missing
+// replica with versions is an error.
 func Convergence(s Snapshot) (Result, error) {
 	seenKey := make(map[string]bool, len(s.Keys))
 	var bad []Violation
@@ -70,6 +71,11 @@ func Convergence(s Snapshot) (Result, error) {
 	}
 	slices.SortFunc(bad, func(a, b Violation) int { return strings.Compare(a.Key, b.Key) })
 	res := Result{Checker: NameConvergence, Count: len(bad), Witness: bounded(bad)}
+	if len(s.Keys) == 0 {
+		res.Verdict = Unknown
+		res.Explanation = "the snapshot holds no key: no replicas to compare, nothing to judge"
+		return res, nil
+	}
 	if len(bad) == 0 {
 		res.Verdict = Valid
 		res.Explanation = fmt.Sprintf("all %s converged (%s compared)", plural(len(s.Keys), "key"), plural(replicas, "replica"))

@@ -63,9 +63,17 @@ type Annotation struct {
 type LinearOptions struct {
 	// Model is the specification; empty means ModelKV.
 	Model Model
-	// Timeout is the wall-clock budget for the whole check (0: none). When
-	// it runs out before a verdict, the result is Unknown.
+	// Timeout is the wall-clock budget for reaching a verdict (0: none).
+	// When it runs out before one, the result is Unknown. It does not bound
+	// the explanation of an Invalid verdict (see WitnessSteps).
 	Timeout time.Duration
+	// WitnessSteps bounds, in calls of the model's step function, the
+	// re-check that names the non-linearizable keys and builds the witness
+	// of an Invalid verdict (0: DefaultWitnessSteps). Counting steps, not
+	// wall time, makes the explanation and witness a function of the
+	// history alone. If it runs out, the explanation says so and how many
+	// keys were left unchecked.
+	WitnessSteps int
 	// Visualize, if set, receives porcupine's HTML visualization of the
 	// non-linearizable keys when the verdict is Invalid.
 	Visualize io.Writer
@@ -91,10 +99,6 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	}
 	if err := validateLinear(ops, model); err != nil {
 		return Result{}, err
-	}
-	var deadline time.Time
-	if opts.Timeout > 0 {
-		deadline = time.Now().Add(opts.Timeout)
 	}
 	in, dropped, capped := ops, 0, 0
 	if !opts.NoPatch {
@@ -128,56 +132,67 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		return res, nil
 	}
 
-	// Illegal. Name the keys that are not linearizable, then explain them.
+	// Illegal. Name the keys that are not linearizable and explain them.
+	// This is a function of the history alone: each key is re-checked with
+	// a budget counted in model steps, not wall time (see WitnessSteps).
 	res.Verdict = Invalid
+	budget := opts.WitnessSteps
+	if budget <= 0 {
+		budget = DefaultWitnessSteps
+	}
+	left := budget
 	var bad [][]porcupine.Operation
-	complete := true
-	for _, part := range parts {
-		left, out := remaining(deadline)
-		if out {
-			complete = false
+	var partials [][]int
+	undecided := 0
+	for i, part := range parts {
+		key := part[0].Input.(*linOp).op.Key
+		if left <= 0 {
+			undecided = len(parts) - i
 			break
 		}
-		switch porcupine.CheckOperationsTimeout(pm, part, left) {
-		case porcupine.Illegal:
+		used, outcome, lin := checkKeySteps(part, key, left)
+		left -= used
+		switch {
+		case outcome == keyUndecided:
+			undecided = len(parts) - i
+		case outcome == keyIllegal:
 			bad = append(bad, part)
-		case porcupine.Unknown:
-			complete = false
+			partials = append(partials, lin)
+		}
+		if undecided > 0 {
+			break
 		}
 	}
+	budgetNote := fmt.Sprintf("the witness budget of %s ran out with %s left unchecked", plural(budget, "model step"), plural(undecided, "key"))
 	res.Count = max(len(bad), 1)
 	if len(bad) == 0 {
-		res.Explanation = "not linearizable: " + summary + "; the budget ran out before the offending key could be named"
+		res.Explanation = fmt.Sprintf("not linearizable: %s; %s before the offending key could be named (raise LinearOptions.WitnessSteps)", summary, budgetNote)
 		return res, nil
 	}
-	var badOps []porcupine.Operation
-	for _, part := range bad {
-		badOps = append(badOps, part...)
-	}
-	left, out := remaining(deadline)
-	if out {
-		left = time.Millisecond // the keys are known; spend a moment on the witness
-	}
-	_, info := porcupine.CheckOperationsVerbose(pm, badOps, left)
-	partials := info.PartialLinearizations()
 	for i, part := range bad {
-		var lin []int
-		if i < len(partials) {
-			lin = longestPartial(partials[i])
-		}
-		res.Witness = append(res.Witness, stuckAt(pm, part, lin))
+		res.Witness = append(res.Witness, stuckAt(pm, part, partials[i]))
 	}
 	keys := make([]string, 0, MaxWitness)
 	for _, w := range bounded(res.Witness) {
 		keys = append(keys, strconv.Quote(w.Key))
 	}
 	count := plural(len(bad), "key")
-	if !complete {
+	if undecided > 0 {
 		count = "at least " + count
 	}
 	res.Explanation = fmt.Sprintf("not linearizable: %s (%s) of %s. %s", count, strings.Join(keys, ", "), summary, res.Witness[0].Detail)
+	if undecided > 0 {
+		res.Explanation += "; " + budgetNote
+	}
 	res.Witness = bounded(res.Witness)
 	if opts.Visualize != nil {
+		var badOps []porcupine.Operation
+		for _, part := range bad {
+			badOps = append(badOps, part...)
+		}
+		// Every bad key was decided within the step budget, so this
+		// unbounded check of just those keys ends.
+		_, info := porcupine.CheckOperationsVerbose(pm, badOps, 0)
 		info.AddAnnotations(nemesisAnnotations(opts.Annotations))
 		if err := porcupine.Visualize(pm, info, opts.Visualize); err != nil {
 			return res, fmt.Errorf("checker: writing the visualization: %w", err)
@@ -186,14 +201,47 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	return res, nil
 }
 
-// remaining returns the budget left before deadline; out reports that it
-// is used up. A zero deadline means no budget (0, false).
-func remaining(deadline time.Time) (left time.Duration, out bool) {
-	if deadline.IsZero() {
-		return 0, false
+// DefaultWitnessSteps is the default LinearOptions.WitnessSteps: enough
+// for every built-in scenario's history by a wide margin (their keys take
+// thousands to a few hundred thousand steps), a few seconds of search at
+// most.
+const DefaultWitnessSteps = 20_000_000
+
+// keyOutcome is what a step-budgeted check of one key found.
+type keyOutcome int
+
+const (
+	keyLinearizable keyOutcome = iota
+	keyIllegal
+	keyUndecided // the step budget ran out
+)
+
+// checkKeySteps checks one key's operations with porcupine, allowing at
+// most limit calls of the model's step function. porcupine's search of one
+// key is sequential and deterministic, so the outcome, the steps used and
+// the longest partial linearization lin (for an illegal key) depend only
+// on part and limit. Once the budget is spent every step fails, which
+// makes the search unwind quickly; such a key is undecided.
+func checkKeySteps(part []porcupine.Operation, key string, limit int) (used int, outcome keyOutcome, lin []int) {
+	pm := porcupineModel()
+	pm.Step = func(state, input, output any) (bool, any) {
+		if used >= limit {
+			return false, state
+		}
+		used++
+		return step(state, input, output)
 	}
-	left = time.Until(deadline)
-	return left, left <= 0
+	r, info := porcupine.CheckOperationsVerbose(pm, part, 0)
+	switch {
+	case used >= limit && r != porcupine.Ok:
+		return used, keyUndecided, nil
+	case r == porcupine.Ok:
+		return used, keyLinearizable, nil
+	}
+	if p := info.PartialLinearizations(); len(p) > 0 {
+		lin = longestPartial(p[0])
+	}
+	return used, keyIllegal, lin
 }
 
 func validateLinear(ops []history.Op, model Model) error {

@@ -337,3 +337,69 @@ func TestBadHistoryInputIsAnError(t *testing.T) {
 	_, err = Linearizable([]history.Op{{Kind: history.Read, Key: "x", Outcome: "done"}}, LinearOptions{})
 	require.ErrorContains(t, err, `outcome "done"`)
 }
+
+// badAndHard is an easily non-linearizable key "a" (a read of a value
+// written after it returned), a linearizable key "b", and hardHistory's key
+// "x" unpatched: deciding "x" takes far more than a million model steps.
+func badAndHard() []history.Op {
+	ops := []history.Op{
+		wr(0, "a", "1", 0, 10), rd(1, "a", 20, 30, "2"), wr(0, "a", "2", 40, 50),
+		wr(0, "b", "1", 0, 10), rd(1, "b", 20, 30, "1"),
+	}
+	return append(ops, hardHistory()...)
+}
+
+// TestLinearizableExplanationIsDeterministic: the explanation and witness
+// of an Invalid verdict depend on the history (and the step budget), never
+// on the wall-clock Timeout or on how fast the machine is.
+func TestLinearizableExplanationIsDeterministic(t *testing.T) {
+	const steps = 200_000
+	opts := LinearOptions{NoPatch: true, WitnessSteps: steps}
+	ref := linear(t, badAndHard(), opts)
+	require.Equal(t, Invalid, ref.Verdict)
+	assert.Equal(t, 1, ref.Count)
+	assert.Contains(t, ref.Explanation, `not linearizable: at least 1 key ("a") of`)
+	assert.Contains(t, ref.Explanation, "; the witness budget of 200000 model steps ran out with 1 key left unchecked")
+	require.Len(t, ref.Witness, 1)
+	assert.Equal(t, "a", ref.Witness[0].Key)
+
+	again := linear(t, badAndHard(), opts)
+	assert.Equal(t, ref, again, "two runs, one result")
+
+	// Tiny overall budgets: a run may end Unknown (no verdict in time), but
+	// every run that reaches Invalid explains it exactly as above. The
+	// hard key means the old wall-clock naming ran out of time here.
+	invalid := 0
+	for _, timeout := range []time.Duration{time.Microsecond, 100 * time.Microsecond, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond} {
+		for range 3 {
+			opts.Timeout = timeout
+			res := linear(t, badAndHard(), opts)
+			if res.Verdict == Unknown {
+				continue
+			}
+			invalid++
+			assert.Equal(t, ref, res, "timeout %s", timeout)
+		}
+	}
+	require.Positive(t, invalid, "a tiny timeout still reaches Invalid: the bad key is found in microseconds")
+}
+
+// TestLinearizableWitnessBudgetFallback: a step budget too small to name
+// any bad key gives a stated explanation, the same every time.
+func TestLinearizableWitnessBudgetFallback(t *testing.T) {
+	ops := []history.Op{
+		wr(0, "a", "1", 0, 10), wr(0, "a", "2", 20, 30), rd(1, "a", 40, 50, "1"),
+	}
+	res := linear(t, ops, LinearOptions{WitnessSteps: 1})
+	require.Equal(t, Invalid, res.Verdict)
+	assert.Equal(t, 1, res.Count)
+	assert.Empty(t, res.Witness)
+	assert.Equal(t, "not linearizable: 3 operations on 1 key (kv model); the witness budget of 1 model step ran out with 1 key left unchecked before the offending key could be named (raise LinearOptions.WitnessSteps)", res.Explanation)
+	assert.Equal(t, res, linear(t, ops, LinearOptions{WitnessSteps: 1}))
+
+	// with the default budget the key is named and nothing is left unchecked
+	res = linear(t, ops, LinearOptions{})
+	require.Equal(t, Invalid, res.Verdict)
+	assert.Contains(t, res.Explanation, `not linearizable: 1 key ("a") of 3 operations`)
+	assert.NotContains(t, res.Explanation, "budget")
+}

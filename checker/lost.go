@@ -26,7 +26,8 @@ type LostOptions struct {
 // the ok reads flagged Final; only those invoked after a write was
 // acknowledged judge it (if several, a value visible in any of them
 // counts). Set elements are never superseded. Writes no final read can
-// judge make the verdict Unknown unless some write is certainly lost.
+// judge make the verdict Unknown unless some write is certainly lost; so
+// does a history with no acknowledged write (nothing to judge).
 // Values must be unique per key; a history that repeats one is an error.
 // Values that appear from nowhere are not this checker's business
 // (Linearizable and Siblings report them).
@@ -44,16 +45,17 @@ func LostWrites(ops []history.Op, opts LostOptions) (Result, error) {
 // given crash times, the ones a crash could have erased. A store that
 // acknowledges a write only after at least W replicas synced it to disk
 // must lose none of them; one that acknowledges unsynced writes (W=1 and
-// no sync) loses them to a crash. With no crashes nothing is exposed and
-// the verdict is Valid.
+// no sync) loses them to a crash. With no crash, or no write acknowledged
+// before the last one, durability was not exercised and the verdict is
+// Unknown (never a pass).
 func Durability(ops []history.Op, crashes []sim.Time, opts LostOptions) (Result, error) {
 	f, err := gather(ops)
 	if err != nil {
 		return Result{}, err
 	}
 	if len(crashes) == 0 {
-		return Result{Checker: NameDurability, Verdict: Valid,
-			Explanation: "no crash happened, so no acknowledged write was exposed to one"}, nil
+		return Result{Checker: NameDurability, Verdict: Unknown,
+			Explanation: "no crash happened, so durability was not exercised: nothing to judge"}, nil
 	}
 	last := slices.Max(crashes)
 	lost, unjudged, acked := f.lostWrites(opts.Causal, last)
@@ -183,6 +185,12 @@ func lostResult(name string, f *facts, lost []Violation, unjudged, acked int, ca
 		}
 		if unjudged > 0 {
 			res.Explanation += fmt.Sprintf("; %d more could not be judged (no final read after them)", unjudged)
+		}
+	case acked == 0:
+		res.Verdict = Unknown
+		res.Explanation = fmt.Sprintf("no acknowledged %s: nothing to judge (%s, %s)", noun, plural(len(f.keys), "key"), rule)
+		if name == NameDurability {
+			res.Explanation = fmt.Sprintf("no %s was acknowledged%s, so durability was not exercised: nothing to judge", noun, scope)
 		}
 	case unjudged > 0:
 		res.Verdict = Unknown

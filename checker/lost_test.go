@@ -196,10 +196,38 @@ func TestDurability(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Valid, res.Verdict, res.Explanation)
 
-	res, err = Durability(ops, nil, LostOptions{})
+}
+
+// TestNothingToJudgeIsUnknown: a durability check without a crash, or
+// without a write acknowledged before it, and a lost-writes check without
+// an acknowledged write examined nothing, so they cannot pass.
+func TestNothingToJudgeIsUnknown(t *testing.T) {
+	ops := []history.Op{wr(0, "x", "a", 0, 10), fin(1, "x", 100, 110, "a")}
+	res, err := Durability(ops, nil, LostOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, Valid, res.Verdict)
-	assert.Contains(t, res.Explanation, "no crash happened")
+	assert.Equal(t, Unknown, res.Verdict)
+	assert.Equal(t, NameDurability, res.Checker)
+	assert.Equal(t, "no crash happened, so durability was not exercised: nothing to judge", res.Explanation)
+
+	res, err = Durability(ops, []sim.Time{5}, LostOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, Unknown, res.Verdict)
+	assert.Equal(t, "no write was acknowledged before the last of 1 crash (at 5ns), so durability was not exercised: nothing to judge", res.Explanation)
+
+	for name, ops := range map[string][]history.Op{
+		"empty":              nil,
+		"only reads":         {rd(0, "x", 0, 10), fin(1, "x", 100, 110)},
+		"failed and info":    {wrFail(0, "x", "a", 0, 10), wrInfo(1, "x", "b", 0, 10), fin(1, "x", 100, 110, "b")},
+		"unacknowledged add": {info(add(0, "s", "e", 0, 10)), finSet(1, "s", 100, 110)},
+	} {
+		for _, causal := range []bool{false, true} {
+			res := lostWrites(t, ops, causal)
+			assert.Equal(t, Unknown, res.Verdict, name)
+			assert.Contains(t, res.Explanation, "nothing to judge", name)
+		}
+	}
+	res = lostWrites(t, nil, false)
+	assert.Equal(t, "no acknowledged write: nothing to judge (0 keys, last-writer-wins rules)", res.Explanation)
 }
 
 // TestLostWritesNeverCriesWolfOnLinearizableHistories: under LWW rules a

@@ -26,7 +26,8 @@ import (
 //
 // Set keys (with add operations) are skipped: their reads are merged
 // element sets, judged by LostWrites. Keys with writes but no ok final read
-// make the verdict Unknown unless a violation is found.
+// make the verdict Unknown unless a violation is found, and so does a
+// history with no written register key at all (nothing was judged).
 func Siblings(ops []history.Op) (Result, error) {
 	f, err := gather(ops)
 	if err != nil {
@@ -76,6 +77,10 @@ func Siblings(ops []history.Op) (Result, error) {
 	case unjudged > 0:
 		res.Verdict = Unknown
 		res.Explanation = fmt.Sprintf("sibling sets right in %s, but %s written have no ok final read (%s)", scope, plural(unjudged, "key"), f.missingFinals())
+	case judged == 0:
+		res.Verdict = Unknown
+		res.Explanation = fmt.Sprintf("no register key with a final read: nothing to judge (%s, %s holding a set, judged by lost-writes instead; a key needs a write that did not fail)",
+			plural(len(f.keys), "key"), plural(len(f.setKey), "key"))
 	default:
 		res.Verdict = Valid
 		res.Explanation = fmt.Sprintf("every final sibling set is exactly the unsuperseded writes: %s", scope)

@@ -83,9 +83,27 @@ func TestSiblingsUnknownAndSetKeys(t *testing.T) {
 	assert.Equal(t, Unknown, res.Verdict)
 	assert.Contains(t, res.Explanation, `keys without an ok final read: "x"`)
 
-	// set keys are LostWrites' business
+	// set keys are LostWrites' business: with only set keys, nothing was
+	// judged, and that is never a pass
 	res = siblings(t, []history.Op{add(0, "s", "e", 0, 10), finSet(1, "s", 20, 30)})
-	assert.Equal(t, Valid, res.Verdict)
+	assert.Equal(t, Unknown, res.Verdict)
+	assert.Equal(t, "no register key with a final read: nothing to judge (1 key, 1 key holding a set, judged by lost-writes instead; a key needs a write that did not fail)", res.Explanation)
+
+	// a set key next to a judged register key does not change the verdict
+	res = siblings(t, []history.Op{add(0, "s", "e", 0, 10), finSet(1, "s", 20, 30), wr(0, "x", "a", 0, 10), fin(1, "x", 20, 30, "a")})
+	assert.Equal(t, Valid, res.Verdict, res.Explanation)
+	assert.Contains(t, res.Explanation, "1 final read of 1 register key")
+
+	// no writes at all (only failed ones, or none): nothing to judge
+	for name, ops := range map[string][]history.Op{
+		"empty":         nil,
+		"only a read":   {fin(1, "x", 20, 30)},
+		"failed writes": {wrFail(0, "x", "a", 0, 10), fin(1, "x", 20, 30)},
+	} {
+		res = siblings(t, ops)
+		assert.Equal(t, Unknown, res.Verdict, name)
+		assert.Contains(t, res.Explanation, "nothing to judge", name)
+	}
 }
 
 func TestConvergence(t *testing.T) {
@@ -145,7 +163,12 @@ func TestConvergenceBadInput(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+func TestConvergenceUnknownOnAnEmptySnapshot(t *testing.T) {
 	res, err := Convergence(Snapshot{})
 	require.NoError(t, err)
-	assert.Equal(t, Valid, res.Verdict)
+	assert.Equal(t, Unknown, res.Verdict)
+	assert.Equal(t, NameConvergence, res.Checker)
+	assert.Equal(t, "the snapshot holds no key: no replicas to compare, nothing to judge", res.Explanation)
 }

@@ -52,7 +52,8 @@ func TestDesignTruthsCovered(t *testing.T) {
 		want              Expectation
 	}{
 		{"strict-quorum", checker.NameLinearizable, AlwaysValid},
-		{"strict-quorum", checker.NameDurability, AlwaysValid},
+		{"strict-quorum", checker.NameLostWrites, AlwaysValid},
+		{"synced-crash", checker.NameDurability, AlwaysValid},
 		{"strict-quorum-skew", checker.NameLinearizable, FoundInvalid},
 		{"strict-quorum-skew", checker.NameLostWrites, FoundInvalid},
 		{"weak-quorum", checker.NameLinearizable, FoundInvalid},
@@ -61,6 +62,8 @@ func TestDesignTruthsCovered(t *testing.T) {
 		{"async-read-repair", checker.NameLinearizable, FoundInvalid},
 		{"lww-set", checker.NameLostWrites, FoundInvalid},
 		{"vclock-set", checker.NameLostWrites, AlwaysValid},
+		{"vclock-register", checker.NameLostWrites, AlwaysValid},
+		{"vclock-register", checker.NameSiblings, AlwaysValid},
 		{"divergence", checker.NameConvergence, FoundInvalid},
 		{"anti-entropy", checker.NameConvergence, AlwaysValid},
 		{"anti-entropy", NameRepairTraffic, AlwaysValid},
