@@ -72,7 +72,7 @@ func Convergence(s Snapshot) (Result, error) {
 	slices.SortFunc(bad, func(a, b Violation) int { return strings.Compare(a.Key, b.Key) })
 	res := Result{Checker: NameConvergence, Count: len(bad), Witness: bounded(bad)}
 	if len(s.Keys) == 0 {
-		res.Verdict = Unknown
+		res.Verdict, res.Idle = Unknown, true
 		res.Explanation = "the snapshot holds no key: no replicas to compare, nothing to judge"
 		return res, nil
 	}

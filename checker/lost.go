@@ -54,7 +54,7 @@ func Durability(ops []history.Op, crashes []sim.Time, opts LostOptions) (Result,
 		return Result{}, err
 	}
 	if len(crashes) == 0 {
-		return Result{Checker: NameDurability, Verdict: Unknown,
+		return Result{Checker: NameDurability, Verdict: Unknown, Idle: true,
 			Explanation: "no crash happened, so durability was not exercised: nothing to judge"}, nil
 	}
 	last := slices.Max(crashes)
@@ -187,7 +187,7 @@ func lostResult(name string, f *facts, lost []Violation, unjudged, acked int, ca
 			res.Explanation += fmt.Sprintf("; %d more could not be judged (no final read after them)", unjudged)
 		}
 	case acked == 0:
-		res.Verdict = Unknown
+		res.Verdict, res.Idle = Unknown, true
 		res.Explanation = fmt.Sprintf("no acknowledged %s: nothing to judge (%s, %s)", noun, plural(len(f.keys), "key"), rule)
 		if name == NameDurability {
 			res.Explanation = fmt.Sprintf("no %s was acknowledged%s, so durability was not exercised: nothing to judge", noun, scope)

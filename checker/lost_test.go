@@ -208,6 +208,7 @@ func TestNothingToJudgeIsUnknown(t *testing.T) {
 	assert.Equal(t, Unknown, res.Verdict)
 	assert.Equal(t, NameDurability, res.Checker)
 	assert.Equal(t, "no crash happened, so durability was not exercised: nothing to judge", res.Explanation)
+	assert.True(t, res.Idle, "not exercised is marked Idle, unlike a budget running out")
 
 	res, err = Durability(ops, []sim.Time{5}, LostOptions{})
 	require.NoError(t, err)
@@ -224,6 +225,7 @@ func TestNothingToJudgeIsUnknown(t *testing.T) {
 			res := lostWrites(t, ops, causal)
 			assert.Equal(t, Unknown, res.Verdict, name)
 			assert.Contains(t, res.Explanation, "nothing to judge", name)
+			assert.True(t, res.Idle, name)
 		}
 	}
 	res = lostWrites(t, nil, false)

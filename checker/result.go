@@ -45,6 +45,11 @@ type Result struct {
 	// Witness lists the first MaxWitness violations in a deterministic
 	// order (by time, then key).
 	Witness []Violation `json:"witness,omitempty"`
+	// Idle marks an Unknown verdict reached because the history or snapshot
+	// held nothing this checker judges (no crash for durability, no key for
+	// convergence, ...): the check was not exercised, as opposed to a budget
+	// running out.
+	Idle bool `json:"idle,omitempty"`
 }
 
 // Violation is one piece of evidence against a history or snapshot.

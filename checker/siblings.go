@@ -78,7 +78,7 @@ func Siblings(ops []history.Op) (Result, error) {
 		res.Verdict = Unknown
 		res.Explanation = fmt.Sprintf("sibling sets right in %s, but %s written have no ok final read (%s)", scope, plural(unjudged, "key"), f.missingFinals())
 	case judged == 0:
-		res.Verdict = Unknown
+		res.Verdict, res.Idle = Unknown, true
 		res.Explanation = fmt.Sprintf("no register key with a final read: nothing to judge (%s, %s holding a set, judged by lost-writes instead; a key needs a write that did not fail)",
 			plural(len(f.keys), "key"), plural(len(f.setKey), "key"))
 	default:

@@ -157,7 +157,7 @@ func runJob(j job, opts execOpts) (res seedResult) {
 		}
 		var unknown []string
 		for _, v := range out.Verdicts {
-			if v.Verdict == checker.Unknown {
+			if v.Verdict == checker.Unknown && !v.Idle {
 				unknown = append(unknown, v.Checker+": "+v.Explanation)
 			}
 		}
@@ -215,7 +215,7 @@ func reportRun(o scenarios.Outcome, adHoc bool) report.Run {
 		rv := report.Verdict{Result: v.Result, Expected: string(v.Expected), AsExpected: v.AsExpected}
 		if adHoc {
 			rv.Expected = expectNotInvalid
-			rv.AsExpected = v.Verdict == checker.Valid
+			rv.AsExpected = v.Verdict == checker.Valid || (v.Verdict == checker.Unknown && v.Idle)
 		} else if v.Expected == scenarios.Any {
 			rv.Expected = ""
 		}
