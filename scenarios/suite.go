@@ -2,9 +2,7 @@ package scenarios
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
@@ -233,47 +231,12 @@ func RunSuites(specs []Spec, seeds func(Spec) []uint64, parallel int, opts RunOp
 		}
 		outcomes[j.spec][j.idx] = o
 	}
-	if parallel <= 0 {
-		parallel = runtime.GOMAXPROCS(0)
-	}
-	parallel = max(1, min(parallel, len(jobs)))
-	if parallel == 1 {
-		for n, j := range jobs {
-			run(j)
-			if progress != nil {
-				progress(outcomes[j.spec][j.idx], n+1, len(jobs))
-			}
+	Parallel(len(jobs), parallel, func(n int) { run(jobs[n]) }, func(n, done int) {
+		if progress != nil {
+			j := jobs[n]
+			progress(outcomes[j.spec][j.idx], done, len(jobs))
 		}
-	} else {
-		next := make(chan job)
-		finished := make(chan job)
-		var wg sync.WaitGroup
-		for w := 0; w < parallel; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := range next {
-					run(j)
-					finished <- j
-				}
-			}()
-		}
-		go func() {
-			for _, j := range jobs {
-				next <- j
-			}
-			close(next)
-			wg.Wait()
-			close(finished)
-		}()
-		done := 0
-		for j := range finished {
-			done++
-			if progress != nil {
-				progress(outcomes[j.spec][j.idx], done, len(jobs))
-			}
-		}
-	}
+	})
 	for i, sp := range specs {
 		if suites[i].Err != nil {
 			continue

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
@@ -86,39 +85,7 @@ func runJobs(jobs []job, opts execOpts) []seedResult {
 			next++
 		}
 	}
-	if parallel == 1 {
-		for i := range jobs {
-			results[i] = runJob(jobs[i], opts)
-			finish(i, i+1)
-		}
-		return results
-	}
-	work := make(chan int)
-	finished := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < parallel; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				results[i] = runJob(jobs[i], opts)
-				finished <- i
-			}
-		}()
-	}
-	go func() {
-		for i := range jobs {
-			work <- i
-		}
-		close(work)
-		wg.Wait()
-		close(finished)
-	}()
-	done := 0
-	for i := range finished {
-		done++
-		finish(i, done)
-	}
+	scenarios.Parallel(len(jobs), parallel, func(i int) { results[i] = runJob(jobs[i], opts) }, finish)
 	return results
 }
 
