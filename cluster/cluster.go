@@ -233,18 +233,22 @@ func (c *Cluster) tick() {
 // deliver hands a network message to its node (or its inbox if paused).
 func (c *Cluster) deliver(from, to sim.NodeID, m kv.Message) {
 	ns := c.nodes[to]
-	step := func() {
-		if ns.node != nil {
-			c.traceMsg(from, to, m)
-			ns.node.Step(from, m)
-			c.drain(ns)
-		}
-	}
 	if ns.paused {
-		ns.inbox = append(ns.inbox, step)
+		held := m // only a held message is captured (and heap-allocated)
+		ns.inbox = append(ns.inbox, func() { c.step(ns, from, to, held) })
 		return
 	}
-	step()
+	c.step(ns, from, to, m)
+}
+
+// step runs one network message through a running node.
+func (c *Cluster) step(ns *nodeState, from, to sim.NodeID, m kv.Message) {
+	if ns.node == nil {
+		return
+	}
+	c.traceMsg(from, to, m)
+	ns.node.Step(from, m)
+	c.drain(ns)
 }
 
 // drain sends what a node produced and routes its client replies.
