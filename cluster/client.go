@@ -160,16 +160,13 @@ func (c *Cluster) reply(id uint64, resp workloads.Response) {
 	c.nextOp(cl)
 }
 
+// clientByIndex returns client i: workload clients are 0..Clients()-1 and
+// final readers follow them, so a client's id is its index.
 func (c *Cluster) clientByIndex(i int) *client {
-	if i >= 0 && i < len(c.clients) && c.clients[i].id == i {
-		return c.clients[i]
+	if i < 0 || i >= len(c.clients) {
+		return nil
 	}
-	for _, cl := range c.clients {
-		if cl.id == i {
-			return cl
-		}
-	}
-	return nil
+	return c.clients[i]
 }
 
 // traceEvent mixes a client event into the run's trace hash.

@@ -8,8 +8,9 @@ import (
 	"github.com/faultline-sim/faultline/nemesis"
 )
 
-// finalClientBase numbers the settle-phase readers after the workload's
-// clients so their ids never collide in the history.
+// finalReaders is how many clients read the written keys after the settle
+// phase; their ids follow the workload's clients, so none collide in the
+// history.
 const finalReaders = 8
 
 // beginSettle runs once every client is done: it waits for the nemesis
