@@ -8,6 +8,7 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/kv"
+	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/nemesis"
 )
 
@@ -87,20 +88,59 @@ func TestVectorClockRejoinLosesNothing(t *testing.T) {
 	}
 }
 
-// TestGossipRejoinIsRefusedClearly: under gossip membership "left" is final
-// for a node id, so a rejoin is refused with an error saying what to do,
-// instead of a run whose views never readmit the node.
-func TestGossipRejoinIsRefusedClearly(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.KV.Membership = kv.MembershipGossip
-	cfg.WorkloadConfig.Ops = 300
-	s, err := nemesis.Parse("100ms leave n2\n300ms join n2\n")
-	require.NoError(t, err)
-	cfg.Nemesis = s
-	c, err := New(cfg, 1)
-	require.NoError(t, err)
-	r, err := c.Run()
-	require.NoError(t, err)
-	require.Len(t, r.TargetErrors, 1)
-	require.Contains(t, r.TargetErrors[0], "cannot rejoin")
+// TestGossipRejoinRunsToCompletion: under gossip membership a node id that
+// left rejoins as a new life at a higher incarnation (left is final only
+// within an incarnation): the run finishes without target errors, every
+// running member's view holds the node alive with its ring tokens, and no
+// acknowledged write is lost.
+func TestGossipRejoinRunsToCompletion(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		cfg := DefaultConfig()
+		cfg.KV.Membership = kv.MembershipGossip
+		cfg.Workload = "kv"
+		cfg.WorkloadConfig.Ops = 1500
+		s, err := nemesis.Parse("100ms leave n2\n400ms join n2\n700ms leave n2\n1s join n2\n")
+		require.NoError(t, err)
+		cfg.Nemesis = s
+		c, err := New(cfg, seed)
+		require.NoError(t, err)
+		r, err := c.Run()
+		require.NoError(t, err, "seed %d: the run must finish (no liveness failure)", seed)
+		require.Empty(t, r.TargetErrors, "seed %d", seed)
+		res, err := Judge(r, JudgeOptionsFor(cfg))
+		require.NoError(t, err)
+		judged := false
+		for _, x := range res {
+			if x.Checker == "lost-writes" {
+				require.Equal(t, checker.Valid, x.Verdict, "seed %d: %s", seed, x)
+				judged = true
+			}
+		}
+		require.True(t, judged, "seed %d: lost-writes must have judged the run", seed)
+		rejoined := c.nodes[2]
+		require.True(t, rejoined.member, "seed %d", seed)
+		require.NotNil(t, rejoined.node, "seed %d", seed)
+		var lastLife uint64
+		for _, e := range rejoined.node.View() {
+			if e.ID == 2 {
+				lastLife = e.Incarnation
+			}
+		}
+		for _, ns := range c.nodes {
+			if !ns.member || ns.node == nil {
+				continue
+			}
+			found := false
+			for _, e := range ns.node.View() {
+				if e.ID == 2 {
+					found = true
+					require.Equal(t, membership.Alive, e.Status, "seed %d: n2 in %v's view", seed, ns.id)
+					require.Equal(t, lastLife, e.Incarnation, "seed %d: %v's view holds n2's latest life", seed, ns.id)
+				}
+			}
+			require.True(t, found, "seed %d: %v's view lacks n2", seed, ns.id)
+			require.True(t, ns.node.Ring().Contains(2), "seed %d: n2 is on %v's ring", seed, ns.id)
+		}
+		t.Logf("seed %d: ok=%d fail=%d info=%d; n2 back at membership incarnation %d", seed, r.Stats.OK, r.Stats.Fail, r.Stats.Info, lastLife)
+	}
 }

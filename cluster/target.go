@@ -161,7 +161,9 @@ func (c *Cluster) SetLinkFaults(from, to sim.NodeID, f nemesis.LinkFaults) error
 // Join makes a spare (or departed) node a member with an empty store. Under
 // oracle membership every node, the joiner too, gets the ring with it; under
 // gossip membership the joiner claims its tokens and the news spreads by
-// gossip. With range handoff the joiner pulls the ranges it gains before it
+// gossip; a departed node rejoins as a new life of its id, at a membership
+// incarnation above its earlier life's, which overrides the "left" entries
+// in other views. With range handoff the joiner pulls the ranges it gains before it
 // serves them.
 func (c *Cluster) Join(id sim.NodeID) error {
 	ns, err := c.nodeOf(id)
@@ -171,12 +173,6 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	c.trace(id, "join")
 	if ns.member {
 		return fmt.Errorf("cluster: join %v: already a member", id)
-	}
-	if ns.departed && c.cfg.KV.Membership == kv.MembershipGossip {
-		// kv/membership makes "left" final for a node id, so other views
-		// would never readmit it: refuse clearly instead of a run that
-		// cannot settle.
-		return fmt.Errorf("cluster: join %v: the node left earlier; under gossip membership a departed node id cannot rejoin (use a fresh spare id, or oracle membership)", id)
 	}
 	if ns.node != nil {
 		c.stopNode(ns) // still streaming a previous leave: it is over now

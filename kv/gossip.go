@@ -18,6 +18,14 @@ const claimMember = 1
 // gossipMaxNodes bounds node ids under gossip membership.
 const gossipMaxNodes = 1 << 16
 
+// metaMembershipIncarnation names the durable record of the highest
+// incarnation the node's membership entry reached. The entry starts at the
+// node's incarnation but refutations raise it past it; a later life of the
+// node (a restart or a rejoin after a leave) must start above every
+// incarnation an earlier life reached in other views, or their suspect,
+// dead or left entries about it would outrank its new entry.
+const metaMembershipIncarnation = "membership-incarnation"
+
 // initGossip builds the node's membership table. Its bootstrap view is the
 // ring it was given: every member of r is entered as alive and claimed (as
 // if it had announced itself), so a founding cluster routes at once and
@@ -33,7 +41,11 @@ func (n *Node) initGossip(r *ring.Ring) error {
 	if n.id >= gossipMaxNodes {
 		return fmt.Errorf("%w: node id %v: gossip membership supports ids below %d", ErrBadNode, n.id, gossipMaxNodes)
 	}
-	self := membership.Self{ID: n.id, Weight: 1, Incarnation: n.incarnation}
+	inc := n.incarnation
+	if reached, ok := n.store.Meta(metaMembershipIncarnation); ok && reached >= inc {
+		inc = reached + 1
+	}
+	self := membership.Self{ID: n.id, Weight: 1, Incarnation: inc}
 	if w := r.Weight(n.id); w > 0 {
 		self.Weight, self.Claims = uint32(w), []uint64{claimMember}
 	}
@@ -57,6 +69,7 @@ func (n *Node) initGossip(r *ring.Ring) error {
 	}
 	t.TakeEvents()
 	n.table = t
+	n.persistMembershipIncarnation()
 	n.nextGossip = 1 + int64(n.rng.Fork("gossip").IntN(n.cfg.GossipIntervalTicks))
 	return nil
 }
@@ -74,9 +87,20 @@ func (n *Node) viewRing() (*ring.Ring, error) {
 	return ring.New(n.ringCfg, ms...)
 }
 
-// viewChanged drains membership events and rebuilds the ring when the
-// view's ring inputs changed.
+// persistMembershipIncarnation durably records the membership entry's
+// incarnation when it exceeds the recorded one (see
+// metaMembershipIncarnation).
+func (n *Node) persistMembershipIncarnation() {
+	inc := n.table.Incarnation()
+	if reached, ok := n.store.Meta(metaMembershipIncarnation); !ok || inc > reached {
+		n.store.SetMeta(metaMembershipIncarnation, inc)
+	}
+}
+
+// viewChanged persists a raised membership incarnation, drains membership
+// events and rebuilds the ring when the view's ring inputs changed.
 func (n *Node) viewChanged() {
+	n.persistMembershipIncarnation()
 	for _, e := range n.table.TakeEvents() {
 		if e.Kind == membership.EventAlive || e.Kind == membership.EventJoined {
 			// A node is back: hints for it need not wait a full interval.

@@ -274,3 +274,30 @@ func TestGossipIgnoresSetRing(t *testing.T) {
 	n.SetRing(small)
 	assert.Same(t, before, n.Ring())
 }
+
+// A membership incarnation raised by refutation above the node's own
+// incarnation is persisted, so the node's next life (a restart, or a
+// rejoin over its wiped store) starts above it: otherwise the verdict or
+// leave of the earlier life would outrank the new entry in other views.
+func TestGossipRaisedIncarnationIsPersistedForTheNextLife(t *testing.T) {
+	c := newSimClusterRing(t, gossipConfig(), 3, 1, ring.Config{Seed: 1, VNodes: 4})
+	c.runUntil(20, "boot", c.agreed)
+	n := c.node(2)
+	require.Equal(t, n.Incarnation(), n.table.Incarnation(), "the entry starts at the node's incarnation")
+	dead := membership.Entry{ID: 2, Incarnation: 40, Heartbeat: 3, Status: membership.Dead, Weight: 1, Epoch: 1, Claims: []uint64{claimMember}}
+	n.Step(3, Message{Type: MsgGossip, Gossip: &membership.Message{Kind: membership.Reply, From: 3, Entries: []membership.Entry{dead}}})
+	require.Equal(t, uint64(41), n.table.Incarnation(), "refuted above the verdict")
+	got, ok := c.stores[1].Meta(metaMembershipIncarnation)
+	require.True(t, ok)
+	assert.Equal(t, uint64(41), got, "the raised incarnation is durable")
+
+	c.restart(2)
+	n = c.node(2)
+	assert.Less(t, n.Incarnation(), uint64(41), "the kv incarnation did not follow the refutation")
+	assert.Equal(t, uint64(42), n.table.Incarnation(), "the next life starts above the earlier one's")
+	// A rejoin over the wiped store (data gone, metadata kept) starts
+	// above it again.
+	c.stores[1].Wipe()
+	c.restart(2)
+	assert.Equal(t, uint64(43), c.node(2).table.Incarnation())
+}

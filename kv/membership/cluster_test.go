@@ -361,10 +361,58 @@ func TestGossipLeaveSpreadsAndIsFinal(t *testing.T) {
 		require.Len(t, ev, 1, "node %d: exactly one event, the leave", id)
 		assert.Equal(t, Event{Tick: ev[0].Tick, Kind: EventLeft, ID: 2, Status: Left}, ev[0])
 	}
-	// A stale alive entry with a higher incarnation does not bring it back.
-	c.nodes[0].Receive(1, Message{Kind: Reply, From: 1, Entries: []Entry{{ID: 2, Incarnation: 50, Heartbeat: 50, Status: Alive, Weight: 1}}})
+	// A stale alive entry of the leaving incarnation, even at a later
+	// heartbeat, does not bring it back.
+	c.nodes[0].Receive(1, Message{Kind: Reply, From: 1, Entries: []Entry{{ID: 2, Incarnation: 0, Heartbeat: 500, Status: Alive, Weight: 1}}})
 	st, _ := c.nodes[0].Status(2)
 	assert.Equal(t, Left, st)
+}
+
+// Left is final within an incarnation, not for the id: a node that left
+// and comes back with a fresh table (here even at the same incarnation, as
+// if its leave had not been persisted) learns of its leave from gossip,
+// incarnates above it and is a live member in every view again.
+func TestGossipLeftNodeRejoinsAtAHigherIncarnation(t *testing.T) {
+	for _, startInc := range []uint64{0, 1} {
+		c := newCluster(t, 10, Config{Seeds: []sim.NodeID{0}}, 13)
+		c.runUntil(50, c.converged)
+		c.nodes[4].Leave()
+		leftEverywhere := func() bool {
+			for _, n := range c.nodes {
+				if st, _ := n.Status(4); st != Left {
+					return false
+				}
+			}
+			return true
+		}
+		c.runUntil(20, leftEverywhere)
+		require.True(t, leftEverywhere())
+		c.down[4] = true
+		for range 10 {
+			c.round()
+		}
+		for id := range c.nodes {
+			c.events(sim.NodeID(id))
+		}
+		tb, err := New(c.cfg, Self{ID: 4, Weight: 1, Incarnation: startInc}, sim.NewRNG(77).Fork("membership/4"))
+		require.NoError(t, err)
+		c.nodes[4], c.down[4] = tb, false
+		r := c.runUntil(40, c.converged)
+		t.Logf("start incarnation %d: rejoined everywhere after %d rounds", startInc, r)
+		require.True(t, c.converged())
+		assert.Greater(t, c.nodes[4].Incarnation(), uint64(0))
+		for id, n := range c.nodes {
+			assert.True(t, n.Alive(4), "node %d", id)
+			assert.Contains(t, n.Members(), sim.NodeID(4), "node %d", id)
+			if id == 4 {
+				continue
+			}
+			ev := c.events(sim.NodeID(id))
+			require.NotEmpty(t, ev, "node %d", id)
+			assert.Equal(t, EventJoined, ev[0].Kind, "node %d: the new life is announced as a join: %+v", id, ev)
+			assert.Equal(t, sim.NodeID(4), ev[0].ID)
+		}
+	}
 }
 
 // A joining node's shard claims spread and win over the older claims of

@@ -12,13 +12,18 @@
 // change reaches every node in O(log N) rounds.
 //
 // Entries merge by a join (Merge), so views converge whatever the order,
-// duplication or loss of messages: left is final; otherwise the higher
-// incarnation wins, then the higher heartbeat, then the stronger status
-// (dead over suspect over alive). A verdict is thus overridden by any later
-// heartbeat of the node, and only a node raises its own incarnation: told
-// that it is suspect or dead as of its current heartbeat, it refutes by
-// incarnating above the claim, which overrides the verdict everywhere. A join is a new node pushing its own entry (with its claims)
-// to a seed; a leave is status left, spread by gossip and never undone.
+// duplication or loss of messages: the higher incarnation wins; within an
+// incarnation left is final, and otherwise the higher heartbeat wins, then
+// the stronger status (dead over suspect over alive). A verdict is thus
+// overridden by any later heartbeat of the node, and only a node raises its
+// own incarnation: told that it is suspect or dead as of its current
+// heartbeat, it refutes by incarnating above the claim, which overrides the
+// verdict everywhere. A join is a new node pushing its own entry (with its
+// claims) to a seed; a leave is status left, spread by gossip and never
+// undone within the node's incarnation. A node id that left may rejoin as a
+// new life at a higher incarnation: told of its earlier leave, it
+// incarnates above it too. Persist Table.Incarnation so that a new life
+// starts above every incarnation the earlier one reached.
 //
 // The node builds its ring from its own view (RingVersion says when to
 // rebuild; Members and ClaimOwners give the input), so views, and rings,

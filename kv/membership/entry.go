@@ -21,7 +21,9 @@ const (
 	Suspect Status = 2
 	// Dead: suspected for DeadTicks more without a refutation.
 	Dead Status = 3
-	// Left: the node left the cluster for good. It is final.
+	// Left: the node left the cluster. It is final within its
+	// incarnation: only a new life of the id, at a higher incarnation,
+	// overrides it (a rejoin).
 	Left Status = 4
 )
 
@@ -46,7 +48,8 @@ func (s Status) valid() bool { return s >= Alive && s <= Left }
 type Entry struct {
 	ID sim.NodeID `codec:"i"`
 	// Incarnation is raised only by the node itself, to refute suspicion
-	// or death (and when it restarts and learns of an older self).
+	// or death, when it restarts and learns of an older self, and when it
+	// rejoins after leaving (a new life of the id).
 	Incarnation uint64 `codec:"n"`
 	// Heartbeat is raised by the node on every tick.
 	Heartbeat uint64 `codec:"h"`
@@ -82,11 +85,12 @@ func (e Entry) Equal(o Entry) bool {
 
 // Merge returns the join of two entries about the same node, the rule every
 // table applies to gossip. Entries are totally ordered and Merge keeps the
-// greater: a Left entry beats any other (left is final); then the higher
-// incarnation wins; at equal incarnations the higher heartbeat wins; at
-// equal heartbeats the stronger status wins (dead > suspect > alive, as in
-// SWIM); remaining ties, which no honest node produces, go to the higher
-// (epoch, weight, claims).
+// greater: the higher incarnation wins; at equal incarnations a Left entry
+// beats any other (left is final within an incarnation, and only a new life
+// of the id, rejoining at a higher incarnation, overrides it); then the
+// higher heartbeat wins; at equal heartbeats the stronger status wins
+// (dead > suspect > alive, as in SWIM); remaining ties, which no honest
+// node produces, go to the higher (epoch, weight, claims).
 //
 // A suspect or dead verdict thus names the heartbeat it was reached at, and
 // any later heartbeat of the same incarnation — evidence the node lived on —
@@ -117,8 +121,8 @@ func isLeft(e Entry) int {
 // order is the total order Merge takes the maximum of.
 func order(a, b Entry) int {
 	return cmp.Or(
-		cmp.Compare(isLeft(a), isLeft(b)),
 		cmp.Compare(a.Incarnation, b.Incarnation),
+		cmp.Compare(isLeft(a), isLeft(b)),
 		cmp.Compare(a.Heartbeat, b.Heartbeat),
 		cmp.Compare(a.Status, b.Status),
 		cmp.Compare(a.Epoch, b.Epoch),

@@ -252,7 +252,7 @@ func (t *Table) apply(e Entry, i int) {
 	}
 	old := t.members[i].Entry
 	if order(e, old) <= 0 { // Merge(old, e) == old: nothing new
-		if e.Incarnation < old.Incarnation && isLeft(e) <= isLeft(old) {
+		if e.Incarnation < old.Incarnation {
 			t.stats.Stale++
 		}
 		return
@@ -273,15 +273,20 @@ func (t *Table) apply(e Entry, i int) {
 	if merged.Status == old.Status {
 		return
 	}
-	switch merged.Status {
-	case Alive:
-		t.emit(EventAlive, m)
-	case Suspect:
+	if merged.Status == Suspect {
 		m.suspectAt = t.now
+	}
+	switch {
+	case old.Status == Left:
+		// A new life of a node that left: it rejoined.
+		t.emit(EventJoined, m)
+	case merged.Status == Alive:
+		t.emit(EventAlive, m)
+	case merged.Status == Suspect:
 		t.emit(EventSuspect, m)
-	case Dead:
+	case merged.Status == Dead:
 		t.emit(EventDead, m)
-	case Left:
+	case merged.Status == Left:
 		t.emit(EventLeft, m)
 	}
 }
@@ -296,14 +301,16 @@ func sameClaims(a, b Entry) bool {
 // incarnating above it; a verdict at an older heartbeat is already beaten
 // by the node's current entry. A higher heartbeat of its own incarnation
 // (lost in a restart) is adopted. A claim that this node left, when it has
-// not, cannot be refuted (left is final) and is counted as a bad entry.
+// not, comes from an earlier life of this node id (only a node itself
+// leaves): at this node's incarnation or above it is refuted like a
+// verdict, by incarnating above it, so the rejoined node's entry beats the
+// Left one everywhere; below it, it is already beaten.
 func (t *Table) applySelf(e Entry) {
 	s := &t.members[t.selfIndex()]
 	switch {
 	case s.Status == Left:
-	case e.Status == Left:
-		t.stats.BadEntries++
-	case e.Incarnation > s.Incarnation || (e.Incarnation == s.Incarnation && e.Status != Alive && e.Heartbeat >= s.Heartbeat):
+	case e.Incarnation > s.Incarnation || (e.Incarnation == s.Incarnation && e.Status != Alive && e.Heartbeat >= s.Heartbeat) ||
+		(e.Incarnation == s.Incarnation && e.Status == Left):
 		s.Incarnation = e.Incarnation + 1
 		s.progress = t.now
 		t.stats.Refutations++

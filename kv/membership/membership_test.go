@@ -97,12 +97,52 @@ func TestMembershipMergePrecedence(t *testing.T) {
 	assert.Equal(t, Alive, Merge(dead, later).Status, "a later heartbeat is evidence of life")
 	refuted := Entry{ID: 1, Incarnation: 3, Heartbeat: 0, Status: Alive, Weight: 1}
 	assert.Equal(t, Alive, Merge(Entry{ID: 1, Incarnation: 2, Heartbeat: 99, Status: Dead, Weight: 1}, refuted).Status, "a higher incarnation refutes")
-	left := Entry{ID: 1, Incarnation: 0, Status: Left, Weight: 1}
-	assert.Equal(t, Left, Merge(Entry{ID: 1, Incarnation: 99, Status: Alive, Weight: 1}, left).Status, "left is final")
+	left := Entry{ID: 1, Incarnation: 2, Heartbeat: 0, Status: Left, Weight: 1}
+	assert.Equal(t, Left, Merge(Entry{ID: 1, Incarnation: 2, Heartbeat: 99, Status: Alive, Weight: 1}, left).Status, "left is final within its incarnation")
+	assert.Equal(t, Left, Merge(Entry{ID: 1, Incarnation: 1, Heartbeat: 99, Status: Alive, Weight: 1}, left).Status, "an older life does not undo a leave")
+	rejoined := Entry{ID: 1, Incarnation: 3, Status: Alive, Weight: 1}
+	assert.True(t, Merge(left, rejoined).Equal(rejoined), "a higher incarnation is a new life: it rejoins")
 	newer := Entry{ID: 1, Incarnation: 2, Heartbeat: 12, Status: Alive, Weight: 3, Epoch: 4, Claims: []uint64{9}}
 	got := Merge(suspect, newer)
 	assert.Equal(t, []uint64{9}, got.Claims, "claims come from the latest heartbeat")
 	assert.Equal(t, uint32(3), got.Weight)
+}
+
+// Left is final unless a higher incarnation rejoins: merging a Left entry
+// with anything of its incarnation or older keeps it Left at that
+// incarnation, and an entry of a higher incarnation replaces it whole.
+func TestMembershipLeftIsFinalUnlessAHigherIncarnationRejoins(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		l := genEntry(3).Draw(rt, "left")
+		l.Status = Left
+		others := rapid.SliceOfN(genEntry(3), 0, 8).Draw(rt, "others")
+		m := l
+		for _, e := range others {
+			m = Merge(m, e)
+		}
+		top := l.Incarnation
+		for _, e := range others {
+			top = max(top, e.Incarnation)
+		}
+		require.Equal(rt, top, m.Incarnation, "the highest incarnation wins")
+		if top == l.Incarnation {
+			require.Equal(rt, Left, m.Status, "nothing of the leaving incarnation or older undoes the leave")
+			return
+		}
+		// A new life: the result is the best entry of the highest
+		// incarnation, as if the leave had never been merged.
+		var best Entry
+		found := false
+		for _, e := range others {
+			if e.Incarnation == top {
+				if !found {
+					best, found = e, true
+				}
+				best = Merge(best, e)
+			}
+		}
+		require.True(rt, m.Equal(best), "a higher incarnation beats left: %+v vs %+v", m, best)
+	})
 }
 
 // A dead node stays dead until there is new evidence from the node itself:
@@ -236,7 +276,6 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 		{"entry too many claims", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 2, Status: Alive, Weight: 1, Claims: []uint64{1, 2, 3}}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"saturated incarnation", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 0, Incarnation: math.MaxUint64, Status: Dead, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"saturated heartbeat", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 2, Heartbeat: math.MaxUint64, Status: Alive, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
-		{"claim that self left", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 0, Incarnation: 5, Status: Left, Weight: 1}}}, func(s Stats) uint64 { return s.BadEntries }},
 		{"stale incarnation", 3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 3, Incarnation: 0, Heartbeat: 50, Status: Dead, Weight: 1}}}, func(s Stats) uint64 { return s.Stale }},
 	}
 	for _, c := range cases {
@@ -250,6 +289,41 @@ func TestMembershipIgnoresBadInput(t *testing.T) {
 	}
 	assert.Equal(t, uint64(len(cases)+1), tb.Stats().Received)
 	assert.Zero(t, tb.Stats().Refutations)
+}
+
+// A claim that this node left, when it has not, comes from an earlier
+// life of the id: at or above its incarnation it is refuted by incarnating
+// above it; below it, it is stale and changes nothing. A node that did
+// leave stays left.
+func TestMembershipRefutesALeftClaimOfAnEarlierLife(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		own, leftAt uint64
+		want        uint64
+	}{
+		{"same incarnation (its leave was not persisted)", 4, 4, 5},
+		{"higher incarnation", 4, 6, 7},
+		{"older life", 4, 3, 4},
+	} {
+		tb, err := New(Config{MaxNodes: 8}, Self{ID: 0, Weight: 1, Incarnation: c.own}, sim.NewRNG(1).Fork("membership/0"))
+		require.NoError(t, err)
+		inject(tb, Entry{ID: 3, Status: Alive, Weight: 1})
+		tb.Receive(3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 0, Incarnation: c.leftAt, Heartbeat: 9, Status: Left, Weight: 1}}})
+		assert.Equal(t, c.want, tb.Incarnation(), c.name)
+		st, _ := tb.Status(0)
+		assert.Equal(t, Alive, st, c.name)
+		assert.Equal(t, uint64(0), tb.Stats().BadEntries, c.name)
+		self, _ := tb.Entry(0)
+		assert.True(t, Merge(self, Entry{ID: 0, Incarnation: c.leftAt, Heartbeat: 9, Status: Left, Weight: 1}).Equal(self),
+			"%s: the node's entry beats the Left one everywhere", c.name)
+	}
+	tb := newTable(t, Config{MaxNodes: 8}, 0, 1)
+	inject(tb, Entry{ID: 3, Status: Alive, Weight: 1})
+	tb.Leave()
+	tb.Receive(3, Message{Kind: Reply, From: 3, Entries: []Entry{{ID: 0, Incarnation: 7, Status: Alive, Weight: 1}}})
+	st, _ := tb.Status(0)
+	assert.Equal(t, Left, st, "a node that left does not refute its own leave")
+	assert.Zero(t, tb.Incarnation())
 }
 
 // Random garbage never panics a table or breaks its invariants.
