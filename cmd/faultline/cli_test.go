@@ -93,6 +93,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "-quorum", "loose"}, `-quorum "loose": want strict or sloppy`},
 		{[]string{"run", "-resolve", "random"}, `-resolve "random": want lww or vclock`},
 		{[]string{"run", "-read-repair", "sometimes"}, `-read-repair "sometimes": want off, async or blocking`},
+		{[]string{"run", "-membership", "telepathy"}, `-membership "telepathy": want oracle or gossip`},
 		{[]string{"run", "-nemesis", "partition,meteor"}, `-nemesis "partition,meteor"`},
 		{[]string{"run", "-nemesis", "none", "-skew", "1s"}, "-skew with -nemesis none"},
 		{[]string{"run", "-workload", "queue"}, `-workload "queue": want register, set or kv`},

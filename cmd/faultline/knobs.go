@@ -40,6 +40,7 @@ type knobs struct {
 
 	nodes, n, w, r, vnodes      int
 	quorum, resolve, readRepair string
+	membership                  string
 	hintedHandoff, sync         bool
 	antiEntropy                 string
 	nemesisMix                  string
@@ -53,13 +54,14 @@ type knobs struct {
 	parsedQuorum                kv.QuorumMode
 	parsedResolve               kv.ResolveMode
 	parsedRepair                kv.ReadRepairMode
+	parsedMembership            kv.MembershipMode
 	parsedMix                   nemesis.Mix
 	parsedAntiEntropy           time.Duration
 }
 
 // knobNames lists the knob flags in the order their usage shows them.
 var knobNames = []string{"nodes", "n", "w", "r", "quorum", "resolve", "read-repair", "hinted-handoff",
-	"anti-entropy", "vnodes", "sync", "nemesis", "skew", "workload", "clients", "keys", "ops",
+	"anti-entropy", "membership", "vnodes", "sync", "nemesis", "skew", "workload", "clients", "keys", "ops",
 	"max-events", "horizon", "linear-timeout"}
 
 // addKnobs registers the knob flags on fs.
@@ -73,6 +75,7 @@ func addKnobs(fs *flag.FlagSet) *knobs {
 	fs.StringVar(&k.quorum, "quorum", "strict", "strict or sloppy (fallback replicas count towards W and R)")
 	fs.StringVar(&k.resolve, "resolve", "lww", "conflict resolution: lww (last write wins) or vclock (vector clocks and siblings)")
 	fs.StringVar(&k.readRepair, "read-repair", "blocking", "read repair: off, async or blocking")
+	fs.StringVar(&k.membership, "membership", "oracle", "where nodes' rings come from: oracle (set by the cluster) or gossip (each node's own view)")
 	fs.BoolVar(&k.hintedHandoff, "hinted-handoff", def.KV.HintedHandoff, "replay hints to their home replicas")
 	fs.StringVar(&k.antiEntropy, "anti-entropy", "off", "Merkle anti-entropy: off, or the interval between rounds (e.g. 100ms)")
 	fs.IntVar(&k.vnodes, "vnodes", def.VNodes, "ring tokens per node")
@@ -102,6 +105,9 @@ func (k *knobs) validate() error {
 		return err
 	}
 	if k.parsedRepair, err = parseReadRepair(k.readRepair); err != nil {
+		return err
+	}
+	if k.parsedMembership, err = parseMembership(k.membership); err != nil {
 		return err
 	}
 	if k.parsedAntiEntropy, err = parseAntiEntropy(k.antiEntropy); err != nil {
@@ -189,6 +195,9 @@ func (k *knobs) apply(cfg *cluster.Config, all bool) error {
 	}
 	if on("read-repair") {
 		cfg.KV.ReadRepair = k.parsedRepair
+	}
+	if on("membership") {
+		cfg.KV.Membership = k.parsedMembership
 	}
 	if on("hinted-handoff") {
 		cfg.KV.HintedHandoff = k.hintedHandoff
@@ -403,6 +412,16 @@ func parseReadRepair(s string) (kv.ReadRepairMode, error) {
 		return kv.RepairBlocking, nil
 	}
 	return 0, fmt.Errorf("-read-repair %q: want off, async or blocking", s)
+}
+
+func parseMembership(s string) (kv.MembershipMode, error) {
+	switch s {
+	case "oracle":
+		return kv.MembershipOracle, nil
+	case "gossip":
+		return kv.MembershipGossip, nil
+	}
+	return 0, fmt.Errorf("-membership %q: want oracle or gossip", s)
 }
 
 // parseAntiEntropy reads "off" (0) or a positive duration.

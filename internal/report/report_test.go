@@ -168,8 +168,8 @@ func TestSettings(t *testing.T) {
 	cfg := cluster.DefaultConfig()
 	s := SettingsOf(cfg)
 	assert.Equal(t, Settings{Nodes: 5, N: 3, W: 2, R: 2, Quorum: "strict", Resolve: "lww", ReadRepair: "blocking",
-		HintedHandoff: true, AntiEntropy: "off", VNodes: 16, Sync: true, Workload: "register", Clients: 10, Keys: 5, Ops: 500}, s)
-	assert.Equal(t, "5 nodes N=3 W=2 R=2 strict lww read-repair=blocking hinted-handoff=true anti-entropy=off vnodes=16 sync=true; register workload, 10 clients, 5 keys, 500 ops; 0 faults", s.String())
+		HintedHandoff: true, AntiEntropy: "off", Membership: "oracle", VNodes: 16, Sync: true, Workload: "register", Clients: 10, Keys: 5, Ops: 500}, s)
+	assert.Equal(t, "5 nodes N=3 W=2 R=2 strict lww read-repair=blocking hinted-handoff=true anti-entropy=off membership=oracle vnodes=16 sync=true; register workload, 10 clients, 5 keys, 500 ops; 0 faults", s.String())
 }
 
 func TestNiceStepAndFmtDur(t *testing.T) {

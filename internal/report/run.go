@@ -61,6 +61,7 @@ type Settings struct {
 	ReadRepair    string `json:"read_repair"`
 	HintedHandoff bool   `json:"hinted_handoff"`
 	AntiEntropy   string `json:"anti_entropy"`
+	Membership    string `json:"membership"`
 	VNodes        int    `json:"vnodes"`
 	Shards        int    `json:"shards,omitempty"`
 	Sync          bool   `json:"sync"`
@@ -78,8 +79,8 @@ func SettingsOf(cfg cluster.Config) Settings {
 		N: cfg.KV.N, W: cfg.KV.W, R: cfg.KV.R,
 		Quorum: cfg.KV.Quorum.String(), Resolve: cfg.KV.Resolve.String(),
 		ReadRepair: cfg.KV.ReadRepair.String(), HintedHandoff: cfg.KV.HintedHandoff,
-		AntiEntropy: antiEntropyOf(cfg),
-		VNodes:      cfg.VNodes, Shards: cfg.Shards, Sync: cfg.KV.SyncBeforeAck,
+		AntiEntropy: antiEntropyOf(cfg), Membership: cfg.KV.Membership.String(),
+		VNodes: cfg.VNodes, Shards: cfg.Shards, Sync: cfg.KV.SyncBeforeAck,
 		Workload: cfg.Workload, Clients: cfg.WorkloadConfig.Clients, Keys: cfg.WorkloadConfig.Keys,
 		Ops: cfg.WorkloadConfig.Ops, Faults: cfg.Nemesis.Faults(),
 	}
@@ -92,8 +93,8 @@ func (s Settings) String() string {
 	if s.Shards > 0 {
 		ring = fmt.Sprintf("shards=%d", s.Shards)
 	}
-	return fmt.Sprintf("%d nodes N=%d W=%d R=%d %s %s read-repair=%s hinted-handoff=%t anti-entropy=%s %s sync=%t; %s workload, %d clients, %d keys, %d ops; %d faults",
-		s.Nodes, s.N, s.W, s.R, s.Quorum, s.Resolve, s.ReadRepair, s.HintedHandoff, s.AntiEntropy, ring, s.Sync,
+	return fmt.Sprintf("%d nodes N=%d W=%d R=%d %s %s read-repair=%s hinted-handoff=%t anti-entropy=%s membership=%s %s sync=%t; %s workload, %d clients, %d keys, %d ops; %d faults",
+		s.Nodes, s.N, s.W, s.R, s.Quorum, s.Resolve, s.ReadRepair, s.HintedHandoff, s.AntiEntropy, s.Membership, ring, s.Sync,
 		s.Workload, s.Clients, s.Keys, s.Ops, s.Faults)
 }
 
