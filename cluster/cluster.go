@@ -90,7 +90,7 @@ type Cluster struct {
 	crashes      []sim.Time
 	targetErrs   []string
 	snapshot     []kv.Snapshot
-	settleAt     sim.Time
+	settleAt     sim.Time // when the settle phase began; sim.Never until it does
 	failure      error
 	latencies    []time.Duration
 	ran          bool
@@ -107,7 +107,7 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	root := sim.NewRNG(seed)
-	c := &Cluster{cfg: cfg, seed: seed, loop: loop, rng: root, reqClient: map[uint64]int{}, finalNext: map[int][]string{}}
+	c := &Cluster{cfg: cfg, seed: seed, loop: loop, rng: root, reqClient: map[uint64]int{}, finalNext: map[int][]string{}, settleAt: sim.Never}
 	all := append(cfg.members(), cfg.spares()...)
 	c.net, err = transport.New[kv.Message](loop, root.Fork("net"),
 		transport.Config{IDs: all, Link: cfg.Link}, c.deliver)

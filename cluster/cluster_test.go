@@ -6,20 +6,45 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/faultline-sim/faultline/checker"
+	"github.com/faultline-sim/faultline/internal/sim"
 )
 
-func TestSmoke(t *testing.T) {
+// TestFaultFreeRunIsCleanAndSettles: without faults the default cluster
+// completes every operation, every exercised checker says valid, and the
+// settle phase is recorded.
+func TestFaultFreeRunIsCleanAndSettles(t *testing.T) {
 	cfg := DefaultConfig()
 	c, err := New(cfg, 1)
 	require.NoError(t, err)
 	r, err := c.Run()
 	require.NoError(t, err)
-	t.Logf("stats %+v hash %x", r.Stats, r.TraceHash)
+	require.Zero(t, r.Stats.Pending)
+	require.Positive(t, r.Stats.OK)
+	require.NotEqual(t, sim.Never, r.SettleAt)
 	res, err := Judge(r, JudgeOptionsFor(cfg))
 	require.NoError(t, err)
+	require.NotEmpty(t, res)
 	for _, x := range res {
-		t.Logf("%s", x)
+		if !x.Idle {
+			require.Equal(t, checker.Valid, x.Verdict, "%s", x)
+		}
 	}
+}
+
+// TestLivenessFailureHasNoSettlePhase: a run stopped by its event budget
+// during the workload reports a liveness error and SettleAt = Never.
+func TestLivenessFailureHasNoSettlePhase(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Limits.MaxEvents = 2000
+	c, err := New(cfg, 1)
+	require.NoError(t, err)
+	r, err := c.Run()
+	var le *LivenessError
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, uint64(1), le.Seed)
+	require.Equal(t, sim.Never, r.SettleAt)
 }
 
 // TestTraceDoesNotChangeTheRun: tracing observes, it never perturbs.

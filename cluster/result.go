@@ -114,11 +114,8 @@ func (c *Cluster) result() *Result {
 		Crashes:      append([]sim.Time(nil), c.crashes...),
 		Windows:      c.cfg.Nemesis.Windows(),
 		TargetErrors: c.targetErrs,
-		SettleAt:     sim.Never,
+		SettleAt:     c.settleAt,
 		TraceHash:    c.loop.Trace().Sum64(),
-	}
-	if c.phase >= phaseSettle || c.settleAt > 0 {
-		r.SettleAt = c.settleAt
 	}
 	ops, err := history.Pair(r.History)
 	if err != nil && c.failure == nil {
