@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/history"
 )
 
 // benchSeeds are the histories each benchmark iteration checks.

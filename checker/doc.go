@@ -13,6 +13,6 @@
 //     exactly the acknowledged writes no other write superseded.
 //   - Convergence: every replica of every key holds the same versions.
 //
-// Layer 1 (DESIGN.md §2): imports the standard library, internal/sim,
-// internal/history and github.com/anishathalye/porcupine only.
+// Layer 1 (DESIGN.md §2): imports the standard library, sim,
+// history and github.com/anishathalye/porcupine only.
 package checker

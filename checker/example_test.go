@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/faultline-sim/faultline/checker"
-	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/history"
 )
 
 // A simulator records a history with a Recorder; the checker judges it.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // facts indexes a history for the lost-write, durability and siblings

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // FuzzCheckEDN feeds arbitrary Jepsen EDN through the whole `faultline

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Compact constructors for hand-written histories. Times are plain

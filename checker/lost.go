@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // LostOptions configures LostWrites and Durability.

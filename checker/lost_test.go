@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func lostWrites(t *testing.T, ops []history.Op, causal bool) Result {

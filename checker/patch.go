@@ -1,8 +1,8 @@
 package checker
 
 import (
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // PatchInfo returns a copy of ops in which info writes and info adds (whose

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
 	"github.com/faultline-sim/faultline/workloads"
 )

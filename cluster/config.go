@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
 	"github.com/faultline-sim/faultline/workloads"
 )

@@ -11,6 +11,6 @@
 // run that cannot finish within its limits is a liveness failure.
 //
 // cluster implements nemesis.Target. It is layer 3 (DESIGN.md §2): it may
-// import internal/sim, internal/history, ring, checker, kv, transport,
+// import sim, history, ring, checker, kv, transport,
 // nemesis and workloads, and nothing above.
 package cluster

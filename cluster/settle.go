@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // finalReaders is how many clients read the written keys after the settle

@@ -3,9 +3,9 @@ package cluster
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/kv"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TraceLine is one line of a readable run trace: what happened, where and

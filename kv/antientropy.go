@@ -5,9 +5,9 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv/merkle"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // maxItems bounds the keys one repair or stream message may carry.

@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // benchCluster is three in-memory nodes whose messages are handed over

@@ -66,7 +66,7 @@
 // serving pulls until LeaveDone.
 //
 // Layer L2 (DESIGN.md §2): kv imports only the standard library,
-// internal/sim, ring and its own sub-packages kv/merkle and
+// sim, ring and its own sub-packages kv/merkle and
 // kv/membership. It never imports transport, cluster, nemesis, workloads
 // or checker; internal/tidy proves it with go list -deps.
 package kv

@@ -3,9 +3,9 @@ package kv
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // claimMember is the claim a node gossips once it is a member: its tokens

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // gossipConfig is a gossip-membership configuration with a round every

@@ -5,9 +5,9 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Bounds on handoff work in flight.

@@ -3,9 +3,9 @@ package kv
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/kv/merkle"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // OpKind is a client operation.

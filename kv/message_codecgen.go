@@ -4,9 +4,9 @@ package kv
 
 import (
 	"errors"
-	pkg1_sim "github.com/faultline-sim/faultline/internal/sim"
 	pkg3_membership "github.com/faultline-sim/faultline/kv/membership"
 	pkg2_merkle "github.com/faultline-sim/faultline/kv/merkle"
+	pkg1_sim "github.com/faultline-sim/faultline/sim"
 	codec1978 "github.com/hashicorp/go-msgpack/v2/codec"
 	"runtime"
 	"strconv"

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Errors a Reply.Err can start with, and that NewNode returns. Compare

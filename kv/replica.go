@@ -3,7 +3,7 @@ package kv
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Step hands the node a message from node from. Malformed messages,

@@ -1,7 +1,7 @@
 package kv
 
 import (
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // ignoreReason says why Step ignored a message.

@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Hint is a write a fallback (or, under a strict quorum with hinted

@@ -9,7 +9,7 @@ import (
 	"hash/crc32"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Dot names one write event: the node that coordinated it and a counter

@@ -14,5 +14,5 @@
 // with rapid, so failing schedules shrink).
 //
 // Layer: nemesis is at layer 2 of DESIGN.md §2. It imports the standard
-// library and internal/sim only; the cluster (layer 3) implements Target.
+// library and sim only; the cluster (layer 3) implements Target.
 package nemesis

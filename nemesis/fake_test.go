@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // fakeTarget records every call with the loop time, and enforces the

@@ -3,7 +3,7 @@ package nemesis
 import (
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Kind names one fault (or undo) of the vocabulary. The names are the

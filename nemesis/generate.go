@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // GenOptions configure schedule generation (Generate, Swarm, Plan).

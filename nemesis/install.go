@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Install schedules every fault of s on loop at its time, applied to t.

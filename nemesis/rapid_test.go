@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/nemesis/nemesistest"
+	"github.com/faultline-sim/faultline/sim"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )

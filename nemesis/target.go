@@ -3,7 +3,7 @@ package nemesis
 import (
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Target is what a nemesis breaks: the simulated cluster implements it.

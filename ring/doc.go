@@ -22,6 +22,6 @@
 // pointer for concurrent users outside the simulator.
 //
 // Layer L1 (DESIGN.md §2): ring imports only the standard library,
-// internal/sim (for NodeID) and github.com/cespare/xxhash/v2. It uses no
+// sim (for NodeID) and github.com/cespare/xxhash/v2. It uses no
 // randomness, clocks, goroutines or locks; its only atomic is in Holder.
 package ring

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Range is the arc of the ring one token owns: the hashes in (Start, End],

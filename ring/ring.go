@@ -9,7 +9,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Limits that keep a ring's memory and build time bounded.

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // equalNodes returns n members with ids 1..n and weight 1.

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // cmpPlaced orders tokens by position, then by owner id, so that of two

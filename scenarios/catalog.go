@@ -6,9 +6,9 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Checker names, shortened for the catalogue.

@@ -9,10 +9,10 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/kv/merkle"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Names of the scenario-specific checks the built-in scenarios use.

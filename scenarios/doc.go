@@ -27,6 +27,6 @@
 // replaying the run up to its settle phase).
 //
 // Layer: scenarios is layer 4 of DESIGN.md §2. It imports cluster, checker,
-// kv (and kv/merkle for message sizes), nemesis, workloads, internal/sim, internal/history and the standard
+// kv (and kv/merkle for message sizes), nemesis, workloads, sim, history and the standard
 // library (testing only for Run), and nothing above; cmd/faultline imports it.
 package scenarios

@@ -11,9 +11,9 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/kv/merkle"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // exchange runs a whole Merkle exchange of a's range against b and

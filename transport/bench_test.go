@@ -7,7 +7,7 @@ import (
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport/internal/benchwire"
 )
 

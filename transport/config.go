@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // MaxNodes bounds node ids: every id must be below MaxNodes. Per-node and

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
 )
 

@@ -3,7 +3,7 @@ package transport
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Cut drops every message from->to that reaches its delivery time while the

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // drawDist draws a latency distribution with a positive minimum.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/history"
 )
 
 // Method is what a Request asks a coordinator to do.

@@ -14,5 +14,5 @@
 // nodes.
 //
 // Layer: workloads is at layer 2 of DESIGN.md §2. It imports the standard
-// library, internal/sim and internal/history only.
+// library, sim and history only.
 package workloads

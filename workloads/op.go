@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/history"
 )
 
 // Step feeds the op the response to its last request. It returns the next

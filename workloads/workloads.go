@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // MaxClientsPerKey is the most clients the register workload lets operate

@@ -15,8 +15,8 @@ import (
 	stathat "github.com/stathat/consistent"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 const (

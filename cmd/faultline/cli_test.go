@@ -16,7 +16,7 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
-	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/scenarios"
 )

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/history"
 )
 
 // Exit codes shared by the subcommands (DESIGN.md §7); exitUsage is in

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/cluster"
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Defaults of an ad-hoc run's faults (the built-in catalogue's intensity):

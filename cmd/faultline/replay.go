@@ -8,11 +8,11 @@ import (
 	"strings"
 
 	"github.com/faultline-sim/faultline/cluster"
-	"github.com/faultline-sim/faultline/internal/history"
+	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/internal/report"
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // traceFilter selects the lines of a replay.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Limits of the ring subcommand's inputs.

@@ -10,6 +10,6 @@
 // Rendering is deterministic: equal runs give byte-identical pages.
 //
 // Layer: report is at layer 4 of DESIGN.md §2, beside scenarios. It imports
-// the standard library, internal/sim, internal/history, checker, nemesis,
+// the standard library, sim, history, checker, nemesis,
 // kv and cluster, and nothing above; cmd/faultline imports it.
 package report

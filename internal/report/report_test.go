@@ -15,9 +15,9 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
-	"github.com/faultline-sim/faultline/internal/history"
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // weakRun runs a small W=R=1 cluster through a partition and a crash: a

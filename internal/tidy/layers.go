@@ -8,10 +8,10 @@ import (
 
 // Layers maps each faultline package (relative to the module root) to its
 // layer from DESIGN.md §2. A package may import only packages of a lower
-// layer; internal/history may also import internal/sim.
+// layer; history may also import sim.
 var Layers = map[string]int{
-	"internal/sim":      0,
-	"internal/history":  0,
+	"sim":               0,
+	"history":           0,
 	"internal/tidy":     0,
 	"internal/wiresize": 0,
 	"ring":              1,
@@ -28,7 +28,7 @@ var Layers = map[string]int{
 
 // sameLayerAllowed lists the few same-layer imports DESIGN.md permits.
 var sameLayerAllowed = map[[2]string]bool{
-	{"internal/history", "internal/sim"}: true,
+	{"history", "sim"}: true,
 }
 
 // CheckImports returns one message per import edge that breaks the layering.

@@ -38,6 +38,6 @@
 // panic and never a corrupted table.
 //
 // Layer L2 (DESIGN.md §2), inside kv: membership imports only the standard
-// library, internal/sim (NodeID, RNG) and ring (MaxWeight). Randomness comes
+// library, sim (NodeID, RNG) and ring (MaxWeight). Randomness comes
 // only from the injected sim.RNG; there is no clock, goroutine or map.
 package membership

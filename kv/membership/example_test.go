@@ -3,8 +3,8 @@ package membership_test
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/kv/membership"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Three nodes join through seed 0. Each round every node ticks, and the

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/internal/wiresize"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Kind says whether a gossip message asks for a reply.

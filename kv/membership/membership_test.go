@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/internal/tidy"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func newTable(t require.TestingT, cfg Config, id sim.NodeID, seed uint64) *Table {

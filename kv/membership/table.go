@@ -7,8 +7,8 @@ import (
 	"math"
 	"slices"
 
-	"github.com/faultline-sim/faultline/internal/sim"
 	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Defaults for a zero Config field.

@@ -5,7 +5,7 @@
 // reflection-based encoding.
 package benchwire
 
-import "github.com/faultline-sim/faultline/internal/sim"
+import "github.com/faultline-sim/faultline/sim"
 
 // ClockEntry is one vector-clock entry.
 type ClockEntry struct {

@@ -4,7 +4,7 @@ package benchwire
 
 import (
 	"errors"
-	pkg1_sim "github.com/faultline-sim/faultline/internal/sim"
+	pkg1_sim "github.com/faultline-sim/faultline/sim"
 	codec1978 "github.com/hashicorp/go-msgpack/v2/codec"
 	"runtime"
 	"strconv"

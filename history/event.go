@@ -3,7 +3,7 @@ package history
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Type says whether an Event is an invocation or a completion, and how the

@@ -3,7 +3,7 @@ package history
 import (
 	"fmt"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Op is one client operation: an invocation paired with its completion.

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/internal/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 const ednSample = `; a Jepsen cas-register history

@@ -8,7 +8,7 @@
 // A history is plain data: no pointers between events, no maps, nothing
 // whose order comes from the runtime.
 //
-// Layer: history sits beside internal/sim at the bottom of the stack (see
-// DESIGN.md §2). It imports the standard library and internal/sim only;
+// Layer: history sits beside sim at the bottom of the stack (see
+// DESIGN.md §2). It imports the standard library and sim only;
 // every other faultline package may import it.
 package history
