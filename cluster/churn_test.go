@@ -37,8 +37,8 @@ func TestJoinAndLeaveUnderLoadLoseNothing(t *testing.T) {
 			require.Empty(t, r.TargetErrors)
 			require.Equal(t, checker.Valid, m["lost-writes"].Verdict, "%v seed %d: %s", mode, seed, m["lost-writes"])
 			require.Equal(t, checker.Valid, m["linearizable"].Verdict, "%v seed %d: %s", mode, seed, m["linearizable"])
-			require.Positive(t, r.Stats.HandoffKeysSent, "ranges must have been streamed")
-			t.Logf("%v seed %d: ok=%d fail=%d info=%d handoff keys=%d %s", mode, seed, r.Stats.OK, r.Stats.Fail, r.Stats.Info, r.Stats.HandoffKeysSent, verdicts(m))
+			require.Positive(t, r.Stats.Counter(kv.CounterHandoffKeysSent), "ranges must have been streamed")
+			t.Logf("%v seed %d: ok=%d fail=%d info=%d handoff keys=%d %s", mode, seed, r.Stats.OK, r.Stats.Fail, r.Stats.Info, r.Stats.Counter(kv.CounterHandoffKeysSent), verdicts(m))
 		}
 	}
 }
@@ -57,16 +57,16 @@ func TestAntiEntropyOffDivergesOnConverges(t *testing.T) {
 	off := withFaults(t, base, 7, "partition", 2*time.Second)
 	r, m := run(t, off, 7)
 	require.Equal(t, checker.Invalid, m["convergence"].Verdict, "%s", m["convergence"])
-	require.Zero(t, r.Stats.AntiEntropyMessages, "off must really mean off")
+	require.Zero(t, r.Stats.Counter(kv.CounterAntiEntropyMessages), "off must really mean off")
 	divergent := m["convergence"].Count
 
 	on := off
 	on.KV.AntiEntropyIntervalTicks = 20
 	r, m = run(t, on, 7)
 	require.Equal(t, checker.Valid, m["convergence"].Verdict, "%s", m["convergence"])
-	require.Positive(t, r.Stats.AntiEntropyKeysRepaired)
+	require.Positive(t, r.Stats.Counter(kv.CounterAntiEntropyKeysRepaired))
 	t.Logf("off: %d divergent keys; on: converged, %d exchanges, %d messages, %d bytes, %d keys repaired",
-		divergent, r.Stats.AntiEntropyExchanges, r.Stats.AntiEntropyMessages, r.Stats.AntiEntropyBytes, r.Stats.AntiEntropyKeysRepaired)
+		divergent, r.Stats.Counter(kv.CounterAntiEntropyExchanges), r.Stats.Counter(kv.CounterAntiEntropyMessages), r.Stats.Counter(kv.CounterAntiEntropyTreeBytes)+r.Stats.Counter(kv.CounterAntiEntropyRepairBytes), r.Stats.Counter(kv.CounterAntiEntropyKeysRepaired))
 }
 
 // TestVectorClockRejoinLosesNothing: a node id that leaves and joins again

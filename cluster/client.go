@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/history"
-	"github.com/faultline-sim/faultline/kv"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/workloads"
 )
@@ -65,18 +65,16 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	id := c.reqSeq
 	cl.reqID = id
 	c.reqClient[id] = cl.id
-	kreq := kv.Request{ID: id, Key: req.Key, Value: req.Value, Context: req.Context}
+	nreq := node.Request{ID: id, Key: req.Key, Value: req.Value, Context: req.Context}
 	switch req.Method {
 	case workloads.Get:
-		kreq.Op = kv.Get
-		if cl.final {
-			// Final reads ask every replica, so they see what any holds.
-			kreq.R = c.cfg.KV.N
-		}
+		nreq.Method = node.Get
+		// Final reads ask every replica, so they see what any holds.
+		nreq.ReadAll = cl.final
 	case workloads.Put:
-		kreq.Op = kv.Put
+		nreq.Method = node.Put
 	case workloads.Delete:
-		kreq.Op = kv.Delete
+		nreq.Method = node.Delete
 	}
 	if !c.nodes[cl.node].member {
 		// The client's node left the cluster: reconnect to the next member.
@@ -106,8 +104,7 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 			if target.node == nil {
 				return // crashed while the request waited: the client times out
 			}
-			target.node.Submit(kreq)
-			c.drain(target)
+			c.submit(target, nreq)
 		}
 		if target.paused {
 			target.inbox = append(target.inbox, submit)

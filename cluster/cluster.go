@@ -1,13 +1,13 @@
 package cluster
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/faultline-sim/faultline/history"
-	"github.com/faultline-sim/faultline/kv"
-	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
 	"github.com/faultline-sim/faultline/workloads"
@@ -22,19 +22,24 @@ const (
 	phaseDone
 )
 
-// nodeState is one node slot: its store survives crashes, its kv.Node does not.
+// nodeState is one node slot: its disk survives crashes, its node does not.
 type nodeState struct {
 	id       sim.NodeID
-	node     *kv.Node // nil while crashed or not a member
-	store    *kv.MemStore
+	node     node.Node // nil while crashed or not a member
+	disk     *node.MemDisk
 	member   bool
-	leaving  bool     // left the ring, still streaming its ranges until LeaveDone
-	departed bool     // left the cluster at least once
-	retired  kv.Stats // counters of this slot's earlier incarnations
+	leaving  bool // left the ring, still streaming its ranges until LeaveDone
+	departed bool // left the cluster at least once
 	crashed  bool
 	paused   bool
 	inbox    []func() // inputs that arrived while paused, run at resume
 	clock    wallClock
+
+	// The optional interfaces the running node implements (nil if not).
+	membership node.Member
+	snapshots  node.Snapshotter
+	counted    node.Counted
+	describer  node.Describer
 }
 
 // wallClock is a node's wall clock: true time + offset, plus drift since
@@ -74,8 +79,8 @@ type Cluster struct {
 	seed  uint64
 	loop  *sim.Loop
 	rng   *sim.RNG
-	net   *transport.Network[kv.Message]
-	ring  *ring.Ring
+	net   *transport.Network[[]byte]
+	view  node.View
 	nodes []*nodeState
 	wl    workloads.Workload
 	rec   history.Recorder
@@ -84,13 +89,15 @@ type Cluster struct {
 	clients      []*client
 	clientsDone  int
 	reqSeq       uint64
-	reqClient    map[uint64]int   // request id -> client index (lookups only)
-	finalNext    map[int][]string // final reader id -> keys left (lookups only)
+	reqClient    map[uint64]int        // request id -> client index (lookups only)
+	submitted    map[uint64]sim.NodeID // request id -> the node it was submitted to, until it replies
+	finalNext    map[int][]string      // final reader id -> keys left (lookups only)
 	finalPending int
 	crashes      []sim.Time
 	targetErrs   []string
-	snapshot     []kv.Snapshot
-	settleAt     sim.Time // when the settle phase began; sim.Never until it does
+	snapshot     []node.Snapshot
+	retired      map[string]uint64 // counters of stopped node incarnations (looked up, sorted on output)
+	settleAt     sim.Time          // when the settle phase began; sim.Never until it does
 	failure      error
 	latencies    []time.Duration
 	ran          bool
@@ -107,28 +114,24 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	root := sim.NewRNG(seed)
-	c := &Cluster{cfg: cfg, seed: seed, loop: loop, rng: root, reqClient: map[uint64]int{}, finalNext: map[int][]string{}, settleAt: sim.Never}
+	c := &Cluster{cfg: cfg, seed: seed, loop: loop, rng: root, reqClient: map[uint64]int{},
+		submitted: map[uint64]sim.NodeID{}, finalNext: map[int][]string{}, settleAt: sim.Never, retired: map[string]uint64{}}
 	all := append(cfg.members(), cfg.spares()...)
-	c.net, err = transport.New[kv.Message](loop, root.Fork("net"),
+	c.net, err = transport.NewRaw(loop, root.Fork("net"),
 		transport.Config{IDs: all, Link: cfg.Link}, c.deliver)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
-	members := make([]ring.Member, cfg.Nodes)
-	for i := range members {
-		members[i] = ring.Member{ID: sim.NodeID(i), Weight: 1}
-	}
-	c.ring, err = ring.New(ring.Config{Seed: seed, VNodes: cfg.VNodes, Shards: cfg.Shards}, members...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: ring: %w", ErrBadConfig, err)
-	}
+	c.view = node.View{Initial: cfg.members()}
 	for _, id := range all {
-		ns := &nodeState{id: id, store: kv.NewMemStore()}
+		ns := &nodeState{id: id, disk: node.NewMemDisk()}
 		c.nodes = append(c.nodes, ns)
 		if int(id) < cfg.Nodes {
 			ns.member = true
-			if err := c.startNode(ns); err != nil {
-				return nil, err
+			if err := c.startNode(ns, c.view); err != nil {
+				// A node that cannot start at time 0 is a configuration
+				// the system under test refuses.
+				return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 			}
 		} else if err := c.net.SetDown(id, true); err != nil {
 			return nil, err
@@ -145,23 +148,59 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 // its counters for the run's stats.
 func (c *Cluster) stopNode(ns *nodeState) {
 	if ns.node != nil {
-		addStats(&ns.retired, ns.node.Stats())
+		c.retire(ns)
 	}
 	ns.node, ns.leaving, ns.paused, ns.inbox = nil, false, false, nil
+	ns.membership, ns.snapshots, ns.counted, ns.describer = nil, nil, nil, nil
 	_ = c.net.SetDown(ns.id, true)
 }
 
-func (c *Cluster) startNode(ns *nodeState) error {
-	return c.startNodeWith(ns, c.ring)
+// retire adds a stopping node's counters to the run's.
+func (c *Cluster) retire(ns *nodeState) {
+	if ns.counted == nil {
+		return
+	}
+	var counters []node.Counter
+	if !c.guard(ns, "Counters", func() error { counters = ns.counted.Counters(); return nil }) {
+		return
+	}
+	for _, k := range counters {
+		c.retired[k.Name] += k.Value
+	}
 }
 
-func (c *Cluster) startNodeWith(ns *nodeState, r *ring.Ring) error {
-	n, err := kv.NewNode(ns.id, c.cfg.KV, r, ns.store,
-		func() int64 { return ns.clock.at(c.loop.Now()) }, c.rng.Fork("node/"+ns.id.String()))
-	if err != nil {
-		return fmt.Errorf("cluster: start %v: %w", ns.id, err)
+// startNode starts ns's node from its disk with the given view.
+func (c *Cluster) startNode(ns *nodeState, v node.View) error {
+	env := node.Env{
+		ID: ns.id, Seed: c.seed, View: v, Disk: ns.disk,
+		WallClock: func() int64 { return ns.clock.at(c.loop.Now()) },
+		Rand:      c.rng.Fork("node/" + ns.id.String()),
+	}
+	var n node.Node
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = c.nodeError(ns, "start", fmt.Errorf("the factory panicked: %v", r), true)
+			}
+		}()
+		n, err = c.cfg.Node(env)
+	}()
+	switch {
+	case err != nil:
+		var ne *NodeError
+		if errors.As(err, &ne) {
+			return err
+		}
+		return c.nodeError(ns, "start", fmt.Errorf("the factory failed: %w", err), false)
+	case n == nil:
+		return c.nodeError(ns, "start", errors.New("the factory returned a nil node and no error"), false)
 	}
 	ns.node = n
+	ns.membership, _ = n.(node.Member)
+	ns.snapshots, _ = n.(node.Snapshotter)
+	ns.counted, _ = n.(node.Counted)
+	ns.describer, _ = n.(node.Describer)
 	return nil
 }
 
@@ -219,65 +258,121 @@ func (c *Cluster) tick() {
 	}
 	for _, ns := range c.nodes {
 		if ns.node != nil && !ns.paused {
-			ns.node.Tick()
-			c.drain(ns)
-			if ns.leaving && ns.node != nil && ns.node.LeaveDone() {
-				c.trace(ns.id, "leave done: ranges handed off, node stops")
-				c.stopNode(ns)
+			c.tickNode(ns)
+			if c.phase == phaseDone {
+				return
 			}
 		}
 	}
 	c.loop.After(c.cfg.Tick, c.tick)
 }
 
+// tickNode ticks one running node and stops it once its leave is done.
+func (c *Cluster) tickNode(ns *nodeState) {
+	defer c.recoverNode(ns, "Tick")
+	ns.node.Tick()
+	c.drain(ns)
+	if ns.leaving && ns.node != nil && ns.membership.LeaveDone() {
+		c.trace(ns.id, "leave done: ranges handed off, node stops")
+		c.stopNode(ns)
+	}
+}
+
 // deliver hands a network message to its node (or its inbox if paused).
-func (c *Cluster) deliver(from, to sim.NodeID, m kv.Message) {
+// The payload is the network's buffer, valid only during the call.
+func (c *Cluster) deliver(from, to sim.NodeID, payload []byte) {
 	ns := c.nodes[to]
 	if ns.paused {
-		held := m // only a held message is captured (and heap-allocated)
-		ns.inbox = append(ns.inbox, func() { c.step(ns, from, to, held) })
+		held := append([]byte(nil), payload...) // only a held message is copied
+		ns.inbox = append(ns.inbox, func() { c.step(ns, from, held) })
 		return
 	}
-	c.step(ns, from, to, m)
+	c.step(ns, from, payload)
 }
 
 // step runs one network message through a running node.
-func (c *Cluster) step(ns *nodeState, from, to sim.NodeID, m kv.Message) {
-	if ns.node == nil {
+func (c *Cluster) step(ns *nodeState, from sim.NodeID, payload []byte) {
+	if ns.node == nil || c.failure != nil {
 		return
 	}
-	c.traceMsg(from, to, m)
-	ns.node.Step(from, m)
+	defer c.recoverNode(ns, "Step")
+	c.traceMsg(ns, from, payload)
+	if err := ns.node.Step(from, payload); err != nil {
+		c.fail(c.nodeError(ns, "Step", err, false))
+		return
+	}
 	c.drain(ns)
 }
 
-// drain sends what a node produced and routes its client replies.
+// submit hands a client request to a running node.
+func (c *Cluster) submit(ns *nodeState, req node.Request) {
+	if c.failure != nil {
+		return
+	}
+	defer c.recoverNode(ns, "Submit")
+	c.submitted[req.ID] = ns.id
+	ns.node.Submit(req)
+	c.drain(ns)
+}
+
+// drain sends what a node produced and routes its client replies. It runs
+// inside a guarded node call (Step, Submit, Tick or a membership call).
 func (c *Cluster) drain(ns *nodeState) {
-	if ns.node == nil || !ns.node.HasReady() {
+	if ns.node == nil {
 		return
 	}
 	rd := ns.node.Ready()
 	for _, e := range rd.Messages {
-		if err := c.net.Send(ns.id, e.To, e.Msg); err != nil {
-			c.fail(fmt.Errorf("cluster: %v cannot send to %v: %w", ns.id, e.To, err))
+		if int(e.To) >= len(c.nodes) || e.To == ns.id {
+			c.fail(c.nodeError(ns, "Ready", fmt.Errorf("sent a message to %v, which is %s", e.To, c.notPeer(ns.id, e.To)), false))
+			return
+		}
+		if err := c.net.SendBytes(ns.id, e.To, e.Payload); err != nil {
+			c.fail(c.nodeError(ns, "Ready", err, false))
 			return
 		}
 	}
 	for _, r := range rd.Replies {
-		r := r
-		c.loop.After(c.cfg.ClientLatency, func() { c.reply(r.ID, toResponse(r)) })
+		if to, ok := c.submitted[r.ID]; !ok || to != ns.id {
+			c.fail(c.nodeError(ns, "Ready", fmt.Errorf("replied to request %d, which it was never given (or answered already)", r.ID), false))
+			return
+		}
+		delete(c.submitted, r.ID)
+		resp, err := toResponse(r)
+		if err != nil {
+			c.fail(c.nodeError(ns, "Ready", err, false))
+			return
+		}
+		id := r.ID
+		c.loop.After(c.cfg.ClientLatency, func() { c.reply(id, resp) })
 	}
 }
 
-func toResponse(r kv.Reply) workloads.Response {
-	resp := workloads.Response{Values: r.Values, Context: r.Context, Err: r.Err}
-	switch r.Status {
-	case kv.OK:
-		resp.Status = workloads.OK
-	case kv.Fail:
-		resp.Status = workloads.Fail
-	default:
-		resp.Status = workloads.Unknown
+func (c *Cluster) notPeer(self, to sim.NodeID) string {
+	if to == self {
+		return "itself"
 	}
-	return resp
+	return fmt.Sprintf("not in the cluster (ids are n0..n%d)", len(c.nodes)-1)
+}
+
+// toResponse copies a node's reply into the workload's vocabulary.
+func toResponse(r node.Reply) (workloads.Response, error) {
+	resp := workloads.Response{Context: bytes.Clone(r.Context), Err: r.Err}
+	if len(r.Values) > 0 {
+		resp.Values = make([][]byte, len(r.Values))
+		for i, v := range r.Values {
+			resp.Values[i] = append([]byte{}, v...)
+		}
+	}
+	switch r.Status {
+	case node.OK:
+		resp.Status = workloads.OK
+	case node.Fail:
+		resp.Status = workloads.Fail
+	case node.Info:
+		resp.Status = workloads.Unknown
+	default:
+		return resp, fmt.Errorf("replied to request %d with status %v: want node.OK, node.Fail or node.Info", r.ID, r.Status)
+	}
+	return resp, nil
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
 	"github.com/faultline-sim/faultline/workloads"
@@ -20,13 +20,16 @@ type Config struct {
 	// Spares is the number of extra node ids (Nodes..Nodes+Spares-1) that a
 	// nemesis may Join.
 	Spares int
-	// KV is the nodes' policy: N/W/R, quorum, conflict resolution, read
-	// repair, hinted handoff, syncing, timeouts.
-	KV kv.Config
-	// VNodes is the number of ring tokens per node (vnode mode).
-	VNodes int
-	// Shards, when > 0, selects fixed-shard mode with that many shards.
-	Shards int
+	// Node starts the system under test's nodes (required), e.g.
+	// kv.NewFactory(kv.DefaultConfig()) for the built-in Dynamo store.
+	Node node.Factory
+	// Placement, if set, names each key's home replicas in a view, so the
+	// convergence checker compares exactly those (kv.Placement for kv);
+	// nil means every member holds every key.
+	Placement func(seed uint64, v node.View) (func(key string) ([]sim.NodeID, error), error)
+	// MinMembers is the fewest members a graceful leave may leave behind
+	// (e.g. the replication factor); a leave below it is refused. 0 means 1.
+	MinMembers int
 	// Link is every network link's configuration (latency, loss, ...).
 	Link transport.LinkConfig
 	// Tick is the virtual time between two node ticks; kv timeouts count
@@ -58,16 +61,15 @@ type Config struct {
 	Limits sim.Limits
 }
 
-// DefaultConfig returns a 5-node N=3 W=2 R=2 strict-quorum cluster with
-// blocking read repair, 1 ms ticks, 0.5–5 ms links and a register workload
-// of 10 clients and 500 operations, without faults.
+// DefaultConfig returns a 5-node cluster with 1 ms ticks, 0.5–5 ms links and
+// a register workload of 10 clients and 500 operations, without faults.
+// Set Node (and, for a replicated store, Placement and MinMembers) before
+// running it.
 func DefaultConfig() Config {
 	lat, _ := sim.Exponential(500*time.Microsecond, 2*time.Millisecond)
 	think, _ := sim.Uniform(0, 2*time.Millisecond)
 	return Config{
 		Nodes:    5,
-		KV:       kv.DefaultConfig(),
-		VNodes:   16,
 		Link:     transport.LinkConfig{Latency: lat, Capacity: transport.DefaultCapacity},
 		Tick:     time.Millisecond,
 		Workload: "register",
@@ -102,14 +104,11 @@ func (c Config) Validate() error {
 	if c.Nodes+c.Spares > transport.MaxNodes {
 		return bad("Nodes+Spares is %d: at most %d", c.Nodes+c.Spares, transport.MaxNodes)
 	}
-	if err := c.KV.Validate(c.Nodes); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	if c.Node == nil {
+		return bad("Node is nil: set the factory of the nodes under test, e.g. kv.NewFactory(kv.DefaultConfig())")
 	}
-	if c.Shards < 0 {
-		return bad("Shards is %d: use 0 for vnode mode or a positive shard count", c.Shards)
-	}
-	if c.Shards == 0 && c.VNodes < 1 {
-		return bad("VNodes is %d: each node needs at least 1 token", c.VNodes)
+	if c.MinMembers < 0 || c.MinMembers > c.Nodes {
+		return bad("MinMembers is %d: must be between 0 and Nodes (%d)", c.MinMembers, c.Nodes)
 	}
 	if err := c.Link.Validate(); err != nil {
 		return fmt.Errorf("%w: link: %w", ErrBadConfig, err)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
-	"github.com/faultline-sim/faultline/kv"
 )
 
 // JudgeOptions choose which checkers run over a Result.
@@ -21,16 +20,6 @@ type JudgeOptions struct {
 	// Causal selects vector-clock rules for the lost-writes checker and
 	// runs the siblings checker.
 	Causal bool
-}
-
-// JudgeOptionsFor returns the checkers that apply to cfg: linearizability
-// unless the workload is a set, causal rules under vector clocks.
-func JudgeOptionsFor(cfg Config) JudgeOptions {
-	return JudgeOptions{
-		Linearizable:  cfg.Workload != "set" && cfg.KV.Resolve == kv.LWW,
-		LinearTimeout: 30 * time.Second,
-		Causal:        cfg.KV.Resolve == kv.VectorClock,
-	}
 }
 
 // Judge runs the chosen checkers over r, in a fixed order: linearizable,

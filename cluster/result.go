@@ -2,15 +2,17 @@ package cluster
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/history"
-	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
 )
@@ -40,8 +42,9 @@ type Result struct {
 	// Replicas is the state of every replica of every written key after the
 	// settle phase, before the final reads (for the convergence checker).
 	Replicas checker.Snapshot
-	// Nodes is each member's full snapshot at the same moment.
-	Nodes []kv.Snapshot
+	// Nodes is each running member's snapshot at the same moment (nodes
+	// that implement node.Snapshotter).
+	Nodes []node.Snapshot
 	// Crashes are the times nodes crashed (for the durability checker).
 	Crashes []sim.Time
 	// Windows are the nemesis fault windows (for annotating reports).
@@ -69,41 +72,18 @@ type Stats struct {
 	OK, Fail, Info, Pending int
 	// P50, P99 and Max are the latencies of ok operations.
 	P50, P99, Max time.Duration
-	// ReadRepairs, HintsStored, HintsDelivered and IgnoredMessages sum the
-	// nodes' counters (over every incarnation of every node).
-	ReadRepairs, HintsStored, HintsDelivered, IgnoredMessages uint64
-	// AntiEntropyExchanges, AntiEntropyMessages and AntiEntropyBytes (tree
-	// plus repair bytes) measure Merkle anti-entropy traffic;
-	// AntiEntropyKeysRepaired counts the keys it changed.
-	AntiEntropyExchanges, AntiEntropyMessages, AntiEntropyBytes, AntiEntropyKeysRepaired uint64
-	// HandoffKeysSent counts keys streamed by range handoff on joins and
-	// leaves.
-	HandoffKeysSent uint64
+	// Counters sum the nodes' counters (node.Counted) by name over every
+	// incarnation of every node, sorted by name.
+	Counters []node.Counter
 }
 
-// addStats adds the counters the run reports from b into a.
-func addStats(a *kv.Stats, b kv.Stats) {
-	a.ReadRepairs += b.ReadRepairs
-	a.HintsStored += b.HintsStored
-	a.HintsDelivered += b.HintsDelivered
-	a.AntiEntropyExchanges += b.AntiEntropyExchanges
-	a.AntiEntropyMessages += b.AntiEntropyMessages
-	a.AntiEntropyTreeBytes += b.AntiEntropyTreeBytes
-	a.AntiEntropyRepairBytes += b.AntiEntropyRepairBytes
-	a.AntiEntropyKeysRepaired += b.AntiEntropyKeysRepaired
-	a.HandoffKeysSent += b.HandoffKeysSent
-	for _, ig := range b.Ignored {
-		found := false
-		for i := range a.Ignored {
-			if a.Ignored[i].Reason == ig.Reason {
-				a.Ignored[i].Count += ig.Count
-				found = true
-			}
-		}
-		if !found {
-			a.Ignored = append(a.Ignored, ig)
-		}
+// Counter returns the summed counter name, or 0 if no node reported it.
+func (s Stats) Counter(name string) uint64 {
+	i, ok := slices.BinarySearchFunc(s.Counters, name, func(c node.Counter, n string) int { return strings.Compare(c.Name, n) })
+	if !ok {
+		return 0
 	}
+	return s.Counters[i].Value
 }
 
 func (c *Cluster) result() *Result {
@@ -144,54 +124,69 @@ func (c *Cluster) result() *Result {
 	if n := len(lat); n > 0 {
 		st.P50, st.P99, st.Max = lat[n/2], lat[min(n-1, n*99/100)], lat[n-1]
 	}
-	var sum kv.Stats
+	sums := maps.Clone(c.retired)
 	for _, ns := range c.nodes {
-		addStats(&sum, ns.retired)
-		if ns.node != nil {
-			addStats(&sum, ns.node.Stats())
+		if ns.node != nil && ns.counted != nil {
+			var counters []node.Counter
+			if c.guard(ns, "Counters", func() error { counters = ns.counted.Counters(); return nil }) {
+				for _, k := range counters {
+					sums[k.Name] += k.Value
+				}
+			}
 		}
 	}
-	st.ReadRepairs, st.HintsStored, st.HintsDelivered = sum.ReadRepairs, sum.HintsStored, sum.HintsDelivered
-	st.IgnoredMessages = sum.IgnoredTotal()
-	st.AntiEntropyExchanges, st.AntiEntropyMessages = sum.AntiEntropyExchanges, sum.AntiEntropyMessages
-	st.AntiEntropyBytes = sum.AntiEntropyTreeBytes + sum.AntiEntropyRepairBytes
-	st.AntiEntropyKeysRepaired = sum.AntiEntropyKeysRepaired
-	st.HandoffKeysSent = sum.HandoffKeysSent
+	for _, name := range slices.Sorted(maps.Keys(sums)) {
+		st.Counters = append(st.Counters, node.Counter{Name: name, Value: sums[name]})
+	}
 	return r
 }
 
 // snapshots returns every running member's snapshot, in id order.
-func (c *Cluster) snapshots() []kv.Snapshot {
-	var out []kv.Snapshot
+func (c *Cluster) snapshots() []node.Snapshot {
+	var out []node.Snapshot
 	for _, ns := range c.nodes {
-		if ns.member && ns.node != nil {
-			out = append(out, ns.node.Snapshot())
+		if ns.member && ns.node != nil && ns.snapshots != nil {
+			var snap node.Snapshot
+			if !c.guard(ns, "Snapshot", func() error { snap = ns.snapshots.Snapshot(); return nil }) {
+				return out
+			}
+			snap.Node = ns.id
+			out = append(out, snap)
 		}
 	}
 	return out
 }
 
-// replicaSnapshot lays the node snapshots out per written key over the key's
-// preference list (its home replicas in the final ring).
+// replicaSnapshot lays the node snapshots out per written key over the
+// key's home replicas in the final view (Config.Placement; every member
+// without one).
 func (c *Cluster) replicaSnapshot() checker.Snapshot {
 	var snap checker.Snapshot
 	if c.snapshot == nil {
 		return snap
 	}
-	byNode := map[sim.NodeID]map[string][]kv.Version{}
+	byNode := map[sim.NodeID]map[string][]node.Version{}
 	for _, s := range c.snapshot {
-		m := map[string][]kv.Version{}
+		m := map[string][]node.Version{}
 		for _, k := range s.Keys {
 			m[k.Key] = k.Versions
 		}
 		byNode[s.Node] = m
 	}
-	buf := make([]sim.NodeID, 0, c.cfg.KV.N)
-	for _, key := range c.wl.WrittenKeys() {
-		pref, err := c.ring.PreferenceList(key, c.cfg.KV.N, buf[:0])
+	homes := func(string) ([]sim.NodeID, error) { return c.view.Members(), nil }
+	if c.cfg.Placement != nil {
+		var err error
+		homes, err = c.cfg.Placement(c.seed, c.view)
 		if err != nil {
-			// Cannot happen while Leave keeps N members; never skip silently.
-			c.targetErrs = append(c.targetErrs, fmt.Sprintf("snapshot: key %q has no preference list: %v", key, err))
+			c.targetErrs = append(c.targetErrs, fmt.Sprintf("snapshot: no placement for the final view: %v", err))
+			return snap
+		}
+	}
+	for _, key := range c.wl.WrittenKeys() {
+		pref, err := homes(key)
+		if err != nil {
+			// Cannot happen while Leave keeps MinMembers; never skip silently.
+			c.targetErrs = append(c.targetErrs, fmt.Sprintf("snapshot: key %q has no home replicas: %v", key, err))
 			continue
 		}
 		kr := checker.KeyReplicas{Key: key}
@@ -212,12 +207,11 @@ func (c *Cluster) replicaSnapshot() checker.Snapshot {
 	return snap
 }
 
-// fingerprint names one stored version canonically: its write event, its
-// timestamp and its value (or tombstone).
-func fingerprint(v kv.Version) string {
-	val := strconv.Quote(string(v.Value))
+// fingerprint names one stored version canonically: the write's id and its
+// value (or tombstone).
+func fingerprint(v node.Version) string {
 	if v.Tombstone {
-		val = "tombstone"
+		return v.ID + "=tombstone"
 	}
-	return fmt.Sprintf("%v@%d=%s", v.Dot, v.Timestamp, val)
+	return v.ID + "=" + strconv.Quote(string(v.Value))
 }

@@ -1,12 +1,12 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
-	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -46,13 +46,19 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 		return fmt.Errorf("cluster: crash %v: node is not running", id)
 	}
 	if !loseUnsynced {
-		ns.store.Sync()
+		ns.disk.Sync()
 	}
-	ns.store.Crash()
+	ns.disk.Crash()
 	leaving := ns.leaving
 	c.stopNode(ns)
 	ns.crashed = !leaving // a node that crashes while leaving has left
 	c.crashes = append(c.crashes, c.loop.Now())
+	// A crashed node answers none of the requests it was given.
+	for id, to := range c.submitted {
+		if to == ns.id {
+			delete(c.submitted, id)
+		}
+	}
 	return nil
 }
 
@@ -66,7 +72,8 @@ func (c *Cluster) Restart(id sim.NodeID) error {
 	if !ns.crashed {
 		return fmt.Errorf("cluster: restart %v: node is not crashed", id)
 	}
-	if err := c.startNode(ns); err != nil {
+	if err := c.startNode(ns, c.view); err != nil {
+		c.fail(err)
 		return err
 	}
 	ns.crashed = false
@@ -101,6 +108,9 @@ func (c *Cluster) Resume(id sim.NodeID) error {
 	inbox := ns.inbox
 	ns.inbox = nil
 	for _, fn := range inbox {
+		if c.failure != nil {
+			break
+		}
 		fn()
 	}
 	return nil
@@ -158,13 +168,13 @@ func (c *Cluster) SetLinkFaults(from, to sim.NodeID, f nemesis.LinkFaults) error
 	return c.net.SetLink(from, to, lc)
 }
 
-// Join makes a spare (or departed) node a member with an empty store. Under
-// oracle membership every node, the joiner too, gets the ring with it; under
-// gossip membership the joiner claims its tokens and the news spreads by
-// gossip; a departed node rejoins as a new life of its id, at a membership
-// incarnation above its earlier life's, which overrides the "left" entries
-// in other views. With range handoff the joiner pulls the ranges it gains before it
-// serves them.
+// Join makes a spare (or departed) node a member. Its node starts with the
+// view before the join (a newcomer, outside it), then every running node,
+// it too, gets the view with it (Member.SetView: oracle membership), and the
+// newcomer's Member.Join runs (a node with its own membership protocol
+// announces itself there). A departed node rejoins as a new life of its id
+// on the same disk; what it keeps from its earlier life is the node's
+// choice (kv keeps only its incarnation counter).
 func (c *Cluster) Join(id sim.NodeID) error {
 	ns, err := c.nodeOf(id)
 	if err != nil {
@@ -177,35 +187,35 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	if ns.node != nil {
 		c.stopNode(ns) // still streaming a previous leave: it is over now
 	}
-	r, err := c.ring.Add(ring.Member{ID: id, Weight: 1})
-	if err != nil {
-		return fmt.Errorf("cluster: join %v: %w", id, err)
-	}
-	ns.store.Wipe() // empty data, same incarnation counter: no dot is reused
 	ns.member, ns.crashed = true, false
-	old := c.ring
-	c.ring = r
-	if err := c.startNodeWith(ns, old); err != nil {
+	old := c.view
+	c.view = c.view.With(node.Change{Node: id, Join: true})
+	if err := c.startNode(ns, old); err != nil {
+		c.fail(err)
+		return err
+	}
+	if ns.membership == nil {
+		err := c.nodeError(ns, "Join", errors.New("the node does not implement node.Member, so it cannot join a running cluster"), false)
+		c.fail(err)
 		return err
 	}
 	if err := c.net.SetDown(id, false); err != nil {
 		return err
 	}
-	if c.cfg.KV.Membership == kv.MembershipGossip {
-		if err := ns.node.Join(); err != nil {
-			return fmt.Errorf("cluster: join %v: %w", id, err)
-		}
-		c.drain(ns)
+	c.spreadView()
+	if ns.node == nil || c.phase == phaseDone {
 		return nil
 	}
-	c.spreadRing()
+	if !c.guard(ns, "Join", func() error { err := ns.membership.Join(); c.drain(ns); return err }) {
+		return fmt.Errorf("cluster: join %v: the node failed", id)
+	}
 	return nil
 }
 
-// Leave starts a member's departure: it leaves the ring (oracle: every
-// node gets the ring without it; gossip: it announces it), keeps running
-// while it streams its ranges to their new owners, and stops once
-// kv.Node.LeaveDone says so. Clients stop using it at once.
+// Leave starts a member's departure: every running node gets the view
+// without it (Member.SetView), and it keeps running while it hands off its
+// data, until Member.LeaveDone says so; then it stops. Clients stop using
+// it at once.
 func (c *Cluster) Leave(id sim.NodeID) error {
 	ns, err := c.nodeOf(id)
 	if err != nil {
@@ -215,41 +225,41 @@ func (c *Cluster) Leave(id sim.NodeID) error {
 	if !ns.member {
 		return fmt.Errorf("cluster: leave %v: not a member", id)
 	}
-	if len(c.ring.Nodes())-1 < c.cfg.KV.N {
-		return fmt.Errorf("cluster: leave %v: would leave fewer than N=%d members", id, c.cfg.KV.N)
+	if len(c.view.Members())-1 < max(c.cfg.MinMembers, 1) {
+		return fmt.Errorf("cluster: leave %v: would leave fewer than %d members (Config.MinMembers)", id, max(c.cfg.MinMembers, 1))
 	}
-	r, err := c.ring.Remove(id)
-	if err != nil {
-		return fmt.Errorf("cluster: leave %v: %w", id, err)
+	if ns.node != nil && ns.membership == nil {
+		return fmt.Errorf("cluster: leave %v: the node does not implement node.Member", id)
 	}
-	c.ring = r
+	c.view = c.view.With(node.Change{Node: id, Join: false})
 	ns.member, ns.departed = false, true
 	if ns.node == nil || ns.paused {
-		// A crashed or frozen node cannot stream anything: it is simply gone.
+		// A crashed or frozen node cannot hand anything off: it is simply gone.
 		ns.crashed = false
 		c.stopNode(ns)
-		if c.cfg.KV.Membership != kv.MembershipGossip {
-			c.spreadRing()
-		}
+		c.spreadView()
 		return nil
 	}
 	ns.leaving = true
-	if c.cfg.KV.Membership != kv.MembershipGossip {
-		c.spreadRing()
+	c.spreadView()
+	if ns.node == nil || c.phase == phaseDone {
+		return nil
 	}
-	if err := ns.node.Leave(); err != nil {
-		return fmt.Errorf("cluster: leave %v: %w", id, err)
+	if !c.guard(ns, "Leave", func() error { err := ns.membership.Leave(); c.drain(ns); return err }) {
+		return fmt.Errorf("cluster: leave %v: the node failed", id)
 	}
-	c.drain(ns)
 	return nil
 }
 
-// spreadRing gives every running member the current ring.
-func (c *Cluster) spreadRing() {
+// spreadView gives every running node that supports membership changes the
+// current view.
+func (c *Cluster) spreadView() {
 	for _, ns := range c.nodes {
-		if ns.node != nil {
-			ns.node.SetRing(c.ring)
+		if ns.node != nil && ns.membership != nil {
+			if !c.guard(ns, "SetView", func() error { return ns.membership.SetView(c.view) }) {
+				return
+			}
 		}
 	}
-	c.loop.Trace().Record("ring", uint64(len(c.ring.Nodes())), uint64(c.loop.Now()))
+	c.loop.Trace().Record("ring", uint64(len(c.view.Members())), uint64(c.loop.Now()))
 }

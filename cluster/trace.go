@@ -2,9 +2,9 @@ package cluster
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/faultline-sim/faultline/history"
-	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -35,27 +35,22 @@ func (c *Cluster) trace(node sim.NodeID, format string, args ...any) {
 	}
 }
 
-func (c *Cluster) traceMsg(from, to sim.NodeID, m kv.Message) {
+// traceMsg traces a delivery as "recv TYPE from NODE DETAILS", with the
+// type and details from the node's Describer (or the payload's size).
+func (c *Cluster) traceMsg(ns *nodeState, from sim.NodeID, payload []byte) {
 	if c.tracer == nil {
 		return
 	}
-	s := fmt.Sprintf("recv %v from %v", m.Type, from)
-	if m.Key != "" {
-		s += fmt.Sprintf(" key=%q", m.Key)
+	if ns.describer == nil {
+		c.trace(ns.id, "recv %d bytes from %v", len(payload), from)
+		return
 	}
-	if m.Op != 0 {
-		s += fmt.Sprintf(" op=%d", m.Op)
+	desc := ns.describer.Describe(payload)
+	kind, rest, _ := strings.Cut(desc, " ")
+	if rest != "" {
+		rest = " " + rest
 	}
-	if m.Hinted {
-		s += fmt.Sprintf(" hint-for=%v", m.HintFor)
-	}
-	if m.Refused {
-		s += " refused"
-	}
-	if m.Err != "" {
-		s += " err=" + m.Err
-	}
-	c.trace(to, "%s", s)
+	c.trace(ns.id, "recv %s from %v%s", kind, from, rest)
 }
 
 func (c *Cluster) traceClient(ev history.Event) {

@@ -140,6 +140,12 @@ func (m MembershipMode) String() string {
 // Validate rejects zero modes and non-positive limits instead of guessing.
 // DefaultConfig returns a complete configuration to start from.
 type Config struct {
+	// VNodes is the number of ring tokens per node (vnode mode) and Shards,
+	// when > 0, selects fixed-shard mode with that many shards: the shape
+	// of the ring a node behind the boundary (NewFactory) builds from the
+	// cluster's view, seeded by the run's seed. NewNode takes its ring
+	// ready-made and ignores both.
+	VNodes, Shards int
 	// N is the replication factor; W and R are the acknowledgements a
 	// write and the replies a read wait for. Requests may override them.
 	N, W, R int
@@ -253,7 +259,8 @@ type Config struct {
 // MembershipGossip: a round every 5 ticks to 3 peers) and range handoff on.
 func DefaultConfig() Config {
 	return Config{
-		N: 3, W: 2, R: 2,
+		VNodes: 16,
+		N:      3, W: 2, R: 2,
 		Quorum:                  Strict,
 		Resolve:                 LWW,
 		ReadRepair:              RepairBlocking,
@@ -287,6 +294,17 @@ func DefaultConfig() Config {
 		HandoffTimeoutTicks: 100,
 		LeaveTimeoutTicks:   2000,
 	}
+}
+
+// validateRing checks the ring shape NewFactory builds rings with.
+func (c Config) validateRing() error {
+	switch {
+	case c.Shards < 0:
+		return fmt.Errorf("%w: Shards is %d: use 0 for vnode mode or a positive shard count", ErrBadConfig, c.Shards)
+	case c.Shards == 0 && c.VNodes < 1:
+		return fmt.Errorf("%w: VNodes is %d: each node needs at least 1 token", ErrBadConfig, c.VNodes)
+	}
+	return nil
 }
 
 // ErrBadConfig is wrapped by every Config validation error.

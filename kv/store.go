@@ -26,7 +26,8 @@ type Hint struct {
 }
 
 // Store is a node's disk: key versions and hints, in an unsynced layer
-// that Sync makes durable and Crash throws away. Durable state is data plus
+// that Sync makes durable and a crash (the harness's operation, e.g.
+// MemStore.Crash or node.MemDisk.Crash) throws away. Durable state is data plus
 // hints plus metadata. Slices returned by a Store must not be modified;
 // slices passed to it may be reused by the caller after the call returns.
 // Implementations must be deterministic (no iteration order from maps).
@@ -56,8 +57,6 @@ type Store interface {
 	SetMeta(name string, v uint64)
 	// Sync makes every write so far durable.
 	Sync()
-	// Crash throws away every write since the last Sync.
-	Crash()
 }
 
 type hintKey struct {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
-	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/sim"
@@ -24,8 +23,8 @@ const (
 // N=3 W=2 R=2 strict quorum, LWW, blocking read repair, hinted handoff,
 // sync before ack, register workload of 10 clients on 5 keys) with ops
 // sized so the workload runs while faults are drawn.
-func base(ops int) cluster.Config {
-	cfg := cluster.DefaultConfig()
+func base(ops int) Config {
+	cfg := DefaultConfig()
 	cfg.WorkloadConfig.Ops = ops
 	cfg.SettleTime = time.Second
 	return cfg
@@ -64,7 +63,7 @@ func expect(kv ...any) map[string]Expectation {
 var SkewSweep = []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, time.Second}
 
 // with returns cfg changed by mut (for building catalogue entries inline).
-func with(cfg cluster.Config, mut func(c *cluster.Config)) cluster.Config {
+func with(cfg Config, mut func(c *Config)) Config {
 	mut(&cfg)
 	return cfg
 }
@@ -97,7 +96,7 @@ func builtin() []Spec {
 			Name:        "gossip-membership",
 			Description: "strict-quorum with gossip membership: each node routes with its own view, in which nodes across a partition or crashed turn suspect, then dead; they stay on the ring, so diverging views change whom a coordinator believes reachable, never a key's home replicas: linearizable, nothing lost",
 			Truth:       "a strict quorum stays linearizable when each node routes with its own gossip view, as long as views only disagree on liveness, not on the ring",
-			Base:        with(base(2000), func(c *cluster.Config) { c.KV.Membership = kv.MembershipGossip }),
+			Base:        with(base(2000), func(c *Config) { c.KV.Membership = kv.MembershipGossip }),
 			Faults:      every(drawn("partition,crash", time.Second), 100*time.Millisecond),
 			// Durability is not pinned: lost-writes judges every write it
 			// would (and more), and a seed without a crash (or a run with
@@ -109,7 +108,7 @@ func builtin() []Spec {
 			Name:        "strict-quorum-skew",
 			Description: "strict-quorum with clock faults (skews, jumps, drift, strobe up to 2 s): LWW loses acknowledged writes, not linearizable",
 			Truth:       "the same with clock skew: LWW loses acknowledged writes; non-linearizable",
-			Base:        with(base(2000), func(c *cluster.Config) { c.WorkloadConfig.Keys = 50 }),
+			Base:        with(base(2000), func(c *Config) { c.WorkloadConfig.Keys = 50 }),
 			Faults:      every(drawn("partition,crash,skew", time.Second), 100*time.Millisecond),
 			Expect:      expect(lin, FoundInvalid, lost, FoundInvalid),
 			Seeds:       6,
@@ -118,7 +117,7 @@ func builtin() []Spec {
 			Name:        "weak-quorum",
 			Description: "W=1 R=1 (W+R<=N), no read repair, under partitions: stale reads, not linearizable",
 			Truth:       "W+R<=N: stale reads; non-linearizable",
-			Base: with(base(2000), func(c *cluster.Config) {
+			Base: with(base(2000), func(c *Config) {
 				c.KV.W, c.KV.R, c.KV.ReadRepair = 1, 1, kv.RepairOff
 			}),
 			Faults: drawn("partition", time.Second),
@@ -129,7 +128,7 @@ func builtin() []Spec {
 			Name:        "sloppy-partition",
 			Description: "W=2 R=2 sloppy quorum without hinted handoff, partitions ending with n0,n1|n2,n3,n4 until the workload is over: writes acknowledged by fallbacks are lost, not linearizable",
 			Truth:       "W+R>N with sloppy quorum (fallback replicas count) under partitions: non-linearizable; acknowledged writes can be lost under LWW",
-			Base: with(base(2000), func(c *cluster.Config) {
+			Base: with(base(2000), func(c *Config) {
 				c.KV.Quorum, c.KV.HintedHandoff = kv.Sloppy, false
 				c.WorkloadConfig.Keys = 200
 			}),
@@ -227,7 +226,7 @@ func builtin() []Spec {
 			Name:        "hinted-handoff",
 			Description: "sloppy quorum with hinted handoff through partitions: writes stay available wherever W nodes are reachable, and none is lost once the hints are handed off",
 			Truth:       "hinted handoff keeps writes available through a partition and loses none once the hints are handed off",
-			Base:        with(base(2000), func(c *cluster.Config) { c.KV.Quorum = kv.Sloppy }),
+			Base:        with(base(2000), func(c *Config) { c.KV.Quorum = kv.Sloppy }),
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{AvailabilityCheck(nemesis.FamilyPartition, 90, 50*time.Millisecond)},
 			Expect:      expect(NameAvailability, AlwaysValid, lost, AlwaysValid, lin, FoundInvalid),
@@ -308,7 +307,7 @@ func builtin() []Spec {
 // churnConfig is strict-quorum on 200 keys with two spare nodes for the
 // churn family to join, with or without range handoff (oracle membership:
 // every node gets each new ring at once).
-func churnConfig(handoff bool) cluster.Config {
+func churnConfig(handoff bool) Config {
 	c := base(2000)
 	c.Spares = 2
 	c.KV.RangeHandoff = handoff
@@ -321,11 +320,11 @@ func churnConfig(handoff bool) cluster.Config {
 // (every intervalTicks on average; 0: off) can repair replicas that missed
 // writes. Two vnodes per node make big ranges (a replica of one holds
 // ~1.6 KB), so traffic that followed the data size would show.
-func aeConfig(intervalTicks int) cluster.Config {
+func aeConfig(intervalTicks int) Config {
 	c := base(4000)
 	c.KV.HintedHandoff, c.KV.ReadRepair = false, kv.RepairOff
 	c.KV.AntiEntropyIntervalTicks = intervalTicks
-	c.VNodes = 2
+	c.KV.VNodes = 2
 	c.WorkloadConfig.Keys = 2000
 	c.WorkloadConfig.ReadRatio = 0.2
 	return c
@@ -345,7 +344,7 @@ func aeFaults() Faults {
 // readRepairConfig is a 3-node cluster (every node a replica of every key)
 // with 2 keys and mostly reads, so a write left on one replica is read
 // before and after a repair.
-func readRepairConfig(mode kv.ReadRepairMode) cluster.Config {
+func readRepairConfig(mode kv.ReadRepairMode) Config {
 	c := base(2000)
 	c.Nodes = 3
 	c.KV.ReadRepair = mode
@@ -364,7 +363,7 @@ func readRepairFaults() Faults {
 
 // crashConfig is W=1 R=3 with 200 keys and a 1 s background sync; synced
 // says whether replicas sync before they acknowledge.
-func crashConfig(synced bool) cluster.Config {
+func crashConfig(synced bool) Config {
 	c := base(2000)
 	c.KV.W, c.KV.R = 1, 3
 	c.KV.SyncBeforeAck = synced
@@ -381,7 +380,7 @@ func crashFaults() Faults {
 
 // setConfig is Jepsen's Riak set test: every client adds to one set key by
 // read-modify-write.
-func setConfig(res kv.ResolveMode) cluster.Config {
+func setConfig(res kv.ResolveMode) Config {
 	c := base(600)
 	c.Workload = "set"
 	c.KV.Resolve = res
@@ -392,7 +391,7 @@ func setConfig(res kv.ResolveMode) cluster.Config {
 
 // vclockRegisterConfig is the register workload under vector clocks on 20
 // keys, with two spare nodes for churn and range handoff on.
-func vclockRegisterConfig() cluster.Config {
+func vclockRegisterConfig() Config {
 	c := base(2000)
 	c.KV.Resolve = kv.VectorClock
 	c.Spares = 2
@@ -403,7 +402,7 @@ func vclockRegisterConfig() cluster.Config {
 
 // tombstoneConfig is a register workload with deletes, strict quorum and
 // blocking read repair but no hinted handoff, with the given grace.
-func tombstoneConfig(graceTicks int) cluster.Config {
+func tombstoneConfig(graceTicks int) Config {
 	c := base(2000)
 	c.KV.HintedHandoff = false
 	c.KV.TombstoneGraceTicks = graceTicks
@@ -449,12 +448,12 @@ func shortDuration(d time.Duration) string {
 // varySafe draws a cluster that keeps strict-quorum's guarantees: 3 to 7
 // nodes, N=3 with W+R>N, 4 to 32 vnodes, anti-entropy off or every 10 or
 // 50 ticks, 2 to 10 clients on 1 to 8 keys and 300 to 2000 operations.
-func varySafe(rng *sim.RNG, cfg *cluster.Config) {
+func varySafe(rng *sim.RNG, cfg *Config) {
 	cfg.Nodes = 3 + rng.IntN(5)
 	quorums := [][2]int{{2, 2}, {2, 3}, {3, 2}, {3, 1}, {1, 3}, {3, 3}}
 	q := quorums[rng.IntN(len(quorums))]
 	cfg.KV.W, cfg.KV.R = q[0], q[1]
-	cfg.VNodes = 4 << rng.IntN(4)
+	cfg.KV.VNodes = 4 << rng.IntN(4)
 	cfg.KV.AntiEntropyIntervalTicks = []int{0, 10, 50}[rng.IntN(3)]
 	cfg.WorkloadConfig.Clients = 2 + rng.IntN(9)
 	cfg.WorkloadConfig.Keys = 1 + rng.IntN(8)

@@ -10,6 +10,7 @@ import (
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/kv/merkle"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/sim"
@@ -35,13 +36,13 @@ func AvailabilityCheck(fam nemesis.Family, minPercent int, settle time.Duration)
 		Name: NameAvailability,
 		Description: fmt.Sprintf("at least %d%% of the writes invoked during a %s at a coordinator that can reach W nodes are acknowledged",
 			minPercent, fam),
-		Judge: func(cfg cluster.Config, r *cluster.Result) (checker.Result, error) {
+		Judge: func(cfg Config, r *cluster.Result) (checker.Result, error) {
 			return availability(cfg, r, fam, minPercent, settle), nil
 		},
 	}
 }
 
-func availability(cfg cluster.Config, r *cluster.Result, fam nemesis.Family, minPercent int, settle time.Duration) checker.Result {
+func availability(cfg Config, r *cluster.Result, fam nemesis.Family, minPercent int, settle time.Duration) checker.Result {
 	res := checker.Result{Checker: NameAvailability}
 	var spans [][2]sim.Time
 	for _, w := range r.Windows {
@@ -108,7 +109,7 @@ type reach struct {
 	down  map[sim.NodeID]bool
 }
 
-func newReach(cfg cluster.Config) *reach {
+func newReach(cfg Config) *reach {
 	return &reach{sched: cfg.Nemesis, nodes: cfg.Nodes, cut: map[nemesis.Link]bool{}, down: map[sim.NodeID]bool{}}
 }
 
@@ -160,7 +161,7 @@ func ZombiesCheck() Check {
 	return Check{
 		Name:        NameZombies,
 		Description: "no final read returns a value an acknowledged delete certainly removed",
-		Judge: func(_ cluster.Config, r *cluster.Result) (checker.Result, error) {
+		Judge: func(_ Config, r *cluster.Result) (checker.Result, error) {
 			return zombies(r.Ops), nil
 		},
 	}
@@ -246,7 +247,7 @@ func RepairTrafficCheck() Check {
 	return Check{
 		Name:        NameRepairTraffic,
 		Description: "after heal and quiescence, anti-entropy bytes <= exchanges × (an equal-roots exchange) + repaired keys × (a descent to one key and its repair)",
-		Judge: func(cfg cluster.Config, r *cluster.Result) (checker.Result, error) {
+		Judge: func(cfg Config, r *cluster.Result) (checker.Result, error) {
 			q, err := quiescentTraffic(cfg, r)
 			if err != nil {
 				return checker.Result{Checker: NameRepairTraffic}, err
@@ -266,13 +267,13 @@ type trafficCounts struct {
 // quiescentTraffic returns r's anti-entropy counters from SettleAt to the
 // end: r's totals minus those of a replay of cfg and r.Seed stopped just
 // before SettleAt.
-func quiescentTraffic(cfg cluster.Config, r *cluster.Result) (trafficCounts, error) {
+func quiescentTraffic(cfg Config, r *cluster.Result) (trafficCounts, error) {
 	if r.SettleAt == sim.Never {
 		return trafficCounts{}, nil
 	}
 	pre := cfg
 	pre.Limits.Horizon = r.SettleAt - 1
-	c, err := cluster.New(pre, r.Seed)
+	c, err := cluster.New(pre.Cluster(), r.Seed)
 	if err != nil {
 		return trafficCounts{}, fmt.Errorf("replay up to the settle phase: %w", err)
 	}
@@ -289,8 +290,8 @@ func quiescentTraffic(cfg cluster.Config, r *cluster.Result) (trafficCounts, err
 			r.SettleAt, len(p.History), n)
 	}
 	a, b := r.Stats, p.Stats
-	return trafficCounts{settled: true, exchanges: a.AntiEntropyExchanges - b.AntiEntropyExchanges,
-		bytes: a.AntiEntropyBytes - b.AntiEntropyBytes, keysRepaired: a.AntiEntropyKeysRepaired - b.AntiEntropyKeysRepaired}, nil
+	return trafficCounts{settled: true, exchanges: a.Counter(kv.CounterAntiEntropyExchanges) - b.Counter(kv.CounterAntiEntropyExchanges),
+		bytes: aeBytes(a) - aeBytes(b), keysRepaired: a.Counter(kv.CounterAntiEntropyKeysRepaired) - b.Counter(kv.CounterAntiEntropyKeysRepaired)}, nil
 }
 
 // TrafficBound is the repair-traffic bound of a tree shape and data.
@@ -352,10 +353,10 @@ func RepairTrafficBound(cfg merkle.Config, maxKey, maxValue, versions, leafKeys 
 }
 
 // repairTraffic judges the quiescent counters q of a run of cfg.
-func repairTraffic(cfg cluster.Config, r *cluster.Result, q trafficCounts) (checker.Result, error) {
+func repairTraffic(cfg Config, r *cluster.Result, q trafficCounts) (checker.Result, error) {
 	res := checker.Result{Checker: NameRepairTraffic}
 	st := r.Stats
-	whole := fmt.Sprintf("the whole run: %d B in %d exchanges repairing %d keys", st.AntiEntropyBytes, st.AntiEntropyExchanges, st.AntiEntropyKeysRepaired)
+	whole := fmt.Sprintf("the whole run: %d B in %d exchanges repairing %d keys", aeBytes(st), st.Counter(kv.CounterAntiEntropyExchanges), st.Counter(kv.CounterAntiEntropyKeysRepaired))
 	switch {
 	case !q.settled:
 		res.Verdict = checker.Unknown
@@ -390,9 +391,9 @@ func repairTraffic(cfg cluster.Config, r *cluster.Result, q trafficCounts) (chec
 	// A node replicates about N ranges per token (vnodes) or N/Nodes of
 	// the shards; a fetched leaf holds the differing key plus the fullest
 	// node's keys over its leaves.
-	ranges := cfg.KV.N * cfg.VNodes
-	if cfg.Shards > 0 {
-		ranges = max(1, cfg.KV.N*cfg.Shards/max(cfg.Nodes, 1))
+	ranges := cfg.KV.N * cfg.KV.VNodes
+	if cfg.KV.Shards > 0 {
+		ranges = max(1, cfg.KV.N*cfg.KV.Shards/max(cfg.Nodes, 1))
 	}
 	leaves := ranges * mc.Leaves()
 	leafKeys := 1 + (held+leaves-1)/leaves
@@ -415,4 +416,9 @@ func repairTraffic(cfg cluster.Config, r *cluster.Result, q trafficCounts) (chec
 	res.Count = 1
 	res.Explanation = fmt.Sprintf("traffic not proportional to the divergence, %d B over the limit: %s", q.bytes-limit, res.Explanation)
 	return res, nil
+}
+
+// aeBytes is the anti-entropy traffic of a run: tree plus repair bytes.
+func aeBytes(st cluster.Stats) uint64 {
+	return st.Counter(kv.CounterAntiEntropyTreeBytes) + st.Counter(kv.CounterAntiEntropyRepairBytes)
 }

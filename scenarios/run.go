@@ -107,7 +107,7 @@ type Outcome struct {
 	// Panic is the recovered panic's stack for a crash caused by a panic.
 	Panic string `json:"panic,omitempty"`
 	// Config is the configuration that ran (with its nemesis schedule).
-	Config cluster.Config `json:"-"`
+	Config Config `json:"-"`
 	// Result is everything the run observed (nil if it could not start or
 	// panicked), for reports.
 	Result *cluster.Result `json:"-"`
@@ -176,7 +176,7 @@ func RunSeed(spec Spec, seed uint64, opts RunOptions) (Outcome, error) {
 	if err := checkExpectations(spec, cfg, jo); err != nil {
 		return Outcome{}, err
 	}
-	c, err := cluster.New(cfg, seed)
+	c, err := cluster.New(cfg.Cluster(), seed)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("%s: %w", spec.Name, err)
 	}
@@ -190,7 +190,7 @@ func RunSeed(spec Spec, seed uint64, opts RunOptions) (Outcome, error) {
 
 // checkExpectations rejects a spec expecting a verdict from a standard
 // checker that will not run for cfg.
-func checkExpectations(spec Spec, cfg cluster.Config, jo cluster.JudgeOptions) error {
+func checkExpectations(spec Spec, cfg Config, jo cluster.JudgeOptions) error {
 	for _, name := range sortedKeys(spec.Expect) {
 		if spec.Expect[name] == Any {
 			continue
@@ -206,7 +206,7 @@ func checkExpectations(spec Spec, cfg cluster.Config, jo cluster.JudgeOptions) e
 }
 
 // runAndJudge runs c and fills out; a panic anywhere becomes ClassCrash.
-func runAndJudge(out *Outcome, spec Spec, cfg cluster.Config, c *cluster.Cluster, jo cluster.JudgeOptions) {
+func runAndJudge(out *Outcome, spec Spec, cfg Config, c *cluster.Cluster, jo cluster.JudgeOptions) {
 	defer func() {
 		if p := recover(); p != nil {
 			out.Class = ClassCrash
@@ -226,7 +226,13 @@ func runAndJudge(out *Outcome, spec Spec, cfg cluster.Config, c *cluster.Cluster
 		out.Ops = OpCounts{OK: r.Stats.OK, Fail: r.Stats.Fail, Info: r.Stats.Info, Pending: r.Stats.Pending}
 	}
 	var le *cluster.LivenessError
+	var ne *cluster.NodeError
 	switch {
+	case errors.As(err, &ne):
+		out.Class = ClassCrash
+		out.Failure = ne.Error()
+		out.Panic = ne.Stack
+		return
 	case errors.As(err, &le):
 		out.Class = ClassLiveness
 		out.Failure = le.Error()

@@ -633,10 +633,10 @@ func TestChurnHandoffIsChurnWithHandoff(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ClassOK, o.Class, o.Failure)
 	assert.Empty(t, o.Result.TargetErrors, "every join and leave was applied")
-	assert.Positive(t, o.Result.Stats.HandoffKeysSent)
+	assert.Positive(t, o.Result.Stats.Counter(kv.CounterHandoffKeysSent))
 	oc, err := RunSeed(control, 1, RunOptions{})
 	require.NoError(t, err)
-	assert.Zero(t, oc.Result.Stats.HandoffKeysSent)
+	assert.Zero(t, oc.Result.Stats.Counter(kv.CounterHandoffKeysSent))
 	assert.Equal(t, o.Config.Nemesis.String(), oc.Config.Nemesis.String(), "the same joins and leaves")
 
 	ch.Base.KV.RangeHandoff = false

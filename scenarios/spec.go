@@ -99,7 +99,7 @@ type Check struct {
 	Description string
 	// Judge decides the verdict from the configuration that ran and its
 	// result. An error means the result cannot be judged at all (a bug).
-	Judge func(cfg cluster.Config, r *cluster.Result) (checker.Result, error)
+	Judge func(cfg Config, r *cluster.Result) (checker.Result, error)
 }
 
 // Faults says how a run's nemesis schedule is made from its seed: drawn
@@ -132,7 +132,7 @@ type Faults struct {
 
 // Options returns the generation options for a cluster configured as cfg:
 // its members and spares as nodes, and churn keeping at least N members.
-func (f Faults) Options(cfg cluster.Config) nemesis.GenOptions {
+func (f Faults) Options(cfg Config) nemesis.GenOptions {
 	nodes := make([]sim.NodeID, cfg.Nodes)
 	for i := range nodes {
 		nodes[i] = sim.NodeID(i)
@@ -142,7 +142,7 @@ func (f Faults) Options(cfg cluster.Config) nemesis.GenOptions {
 		spares = append(spares, sim.NodeID(cfg.Nodes+i))
 	}
 	return nemesis.GenOptions{
-		Nodes: nodes, Spares: spares, MinMembers: min(max(cfg.KV.N, 1), cfg.Nodes),
+		Nodes: nodes, Spares: spares, MinMembers: cfg.minMembers(),
 		Mix: f.Mix, Duration: f.Duration, Interval: f.Interval, FaultDuration: f.FaultDuration,
 		MaxSkew: f.MaxSkew, MaxDelay: f.MaxDelay, MaxFaults: f.MaxFaults,
 	}
@@ -151,7 +151,7 @@ func (f Faults) Options(cfg cluster.Config) nemesis.GenOptions {
 // Draw returns the schedule for cfg and seed: the drawn faults (from
 // sim.NewRNG(seed).Fork("nemesis"), as cluster's own tests draw them)
 // merged with the fixed Schedule.
-func (f Faults) Draw(cfg cluster.Config, seed uint64) (nemesis.Schedule, error) {
+func (f Faults) Draw(cfg Config, seed uint64) (nemesis.Schedule, error) {
 	var drawn nemesis.Schedule
 	if f.Mix != nemesis.MixNone {
 		rng := sim.NewRNG(seed).Fork("nemesis")
@@ -188,16 +188,16 @@ type Spec struct {
 	// Truth is the claim the scenario demonstrates, e.g. a DESIGN.md §6 row.
 	Truth string
 	// Base is the cluster configuration without a nemesis schedule.
-	Base cluster.Config
+	Base Config
 	// Vary, if set, changes Base per seed (from the seed's "scenario/vary"
 	// stream) before the faults are drawn, e.g. to draw cluster sizes in a
 	// swarm. It must keep the expectations true.
-	Vary func(rng *sim.RNG, cfg *cluster.Config)
+	Vary func(rng *sim.RNG, cfg *Config)
 	// Faults says how the nemesis schedule is made from the seed.
 	Faults Faults
 	// Judge chooses the standard checkers for a configuration; nil means
 	// cluster.JudgeOptionsFor.
-	Judge func(cfg cluster.Config) cluster.JudgeOptions
+	Judge func(cfg Config) cluster.JudgeOptions
 	// Checks are extra scenario-specific judges, run after the standard
 	// checkers in this order.
 	Checks []Check
@@ -276,34 +276,34 @@ func isStandard(name string) bool {
 // Config returns the configuration seed runs: Base, varied by Vary, with
 // the schedule Faults makes for the seed. The error says what to change
 // (it wraps ErrBadSpec or cluster.ErrBadConfig).
-func (s Spec) Config(seed uint64) (cluster.Config, error) {
+func (s Spec) Config(seed uint64) (Config, error) {
 	if err := s.Validate(); err != nil {
-		return cluster.Config{}, err
+		return Config{}, err
 	}
 	cfg := s.Base
 	if s.Vary != nil {
 		s.Vary(sim.NewRNG(seed).Fork("scenario/vary"), &cfg)
 	}
 	if len(cfg.Nemesis) > 0 {
-		return cluster.Config{}, badSpec("%s: Base has a nemesis schedule; put fixed faults in Faults.Schedule", s.Name)
+		return Config{}, badSpec("%s: Base has a nemesis schedule; put fixed faults in Faults.Schedule", s.Name)
 	}
 	sched, err := s.Faults.Draw(cfg, seed)
 	if err != nil {
-		return cluster.Config{}, fmt.Errorf("%s: %w", s.Name, err)
+		return Config{}, fmt.Errorf("%s: %w", s.Name, err)
 	}
 	cfg.Nemesis = sched
 	if err := cfg.Validate(); err != nil {
-		return cluster.Config{}, fmt.Errorf("%s: %w", s.Name, err)
+		return Config{}, fmt.Errorf("%s: %w", s.Name, err)
 	}
 	return cfg, nil
 }
 
 // JudgeOptions returns the standard checkers to run for cfg.
-func (s Spec) JudgeOptions(cfg cluster.Config) cluster.JudgeOptions {
+func (s Spec) JudgeOptions(cfg Config) cluster.JudgeOptions {
 	if s.Judge != nil {
 		return s.Judge(cfg)
 	}
-	return cluster.JudgeOptionsFor(cfg)
+	return JudgeOptionsFor(cfg)
 }
 
 // Expected returns the expectation for a checker (Any if unmentioned).

@@ -196,10 +196,15 @@ func TestRepairTrafficCheckOnARun(t *testing.T) {
 	require.NoError(t, err)
 	require.Positive(t, q.exchanges)
 	assert.Positive(t, q.keysRepaired, "the last partition heals at 3 s, after the workload: the settle phase repairs")
-	assert.Less(t, q.keysRepaired, o.Result.Stats.AntiEntropyKeysRepaired, "the workload phase repaired keys too")
+	assert.Less(t, q.keysRepaired, o.Result.Stats.Counter(kv.CounterAntiEntropyKeysRepaired), "the workload phase repaired keys too")
 
 	bloated := *o.Result
-	bloated.Stats.AntiEntropyBytes += q.exchanges * 1000
+	bloated.Stats.Counters = slices.Clone(bloated.Stats.Counters)
+	for i, c := range bloated.Stats.Counters {
+		if c.Name == kv.CounterAntiEntropyRepairBytes {
+			bloated.Stats.Counters[i].Value += q.exchanges * 1000
+		}
+	}
 	res, err = check.Judge(o.Config, &bloated)
 	require.NoError(t, err)
 	assert.Equal(t, checker.Invalid, res.Verdict, res.Explanation)

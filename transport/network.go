@@ -61,6 +61,9 @@ type Network[M any] struct {
 	loop    *sim.Loop
 	rng     *sim.RNG
 	deliver func(from, to sim.NodeID, msg M)
+	// deliverRaw is set by NewRaw: payloads cross as the bytes they are,
+	// with no codec.
+	deliverRaw func(from, to sim.NodeID, payload []byte)
 	def     LinkConfig
 
 	present []bool       // by node id
@@ -121,6 +124,22 @@ func New[M any](loop *sim.Loop, rng *sim.RNG, cfg Config, deliver func(from, to 
 		n.present[id] = true
 	}
 	n.ids = ids
+	return n, nil
+}
+
+// NewRaw returns a network that carries payloads as the bytes the sender
+// encoded, with no codec of its own: SendBytes copies the payload, and
+// deliver gets a slice that is valid only during the call (copy what you
+// keep). Byte accounting, delivery rules and the trace are those of New.
+func NewRaw(loop *sim.Loop, rng *sim.RNG, cfg Config, deliver func(from, to sim.NodeID, payload []byte)) (*Network[[]byte], error) {
+	if deliver == nil {
+		return nil, errors.New("transport: NewRaw needs a deliver function, got nil")
+	}
+	n, err := New[[]byte](loop, rng, cfg, func(sim.NodeID, sim.NodeID, []byte) {})
+	if err != nil {
+		return nil, err
+	}
+	n.deliverRaw = deliver
 	return n, nil
 }
 
@@ -263,6 +282,27 @@ func (n *Network[M]) Send(from, to sim.NodeID, msg M) error {
 		return fmt.Errorf("transport: Send %v->%v: encode: %w", from, to, err)
 	}
 
+	n.put(from, to, buf)
+	return nil
+}
+
+// SendBytes puts a copy of payload on the link from->to, as it is (a
+// network made by NewRaw). It returns an error only for an unknown node or
+// a network that encodes its messages itself.
+func (n *Network[M]) SendBytes(from, to sim.NodeID, payload []byte) error {
+	if n.deliverRaw == nil {
+		return errors.New("transport: SendBytes needs a network made by NewRaw")
+	}
+	if err := n.checkLink("Send", from, to); err != nil {
+		return err
+	}
+	n.put(from, to, append(n.getBuf(), payload...))
+	return nil
+}
+
+// put sends one encoded message: counted, then dropped, lost or enqueued
+// (twice when duplicated).
+func (n *Network[M]) put(from, to sim.NodeID, buf []byte) {
 	l := n.link(from, to)
 	cfg := n.cfgOf(l)
 	l.stats.Sent++
@@ -272,11 +312,11 @@ func (n *Network[M]) Send(from, to sim.NodeID, msg M) error {
 
 	if n.down[from] {
 		n.drop(l, from, to, buf, dropDown)
-		return nil
+		return
 	}
 	if n.rng.Chance(cfg.Loss) {
 		n.drop(l, from, to, buf, dropLoss)
-		return nil
+		return
 	}
 	dup := n.rng.Chance(cfg.Duplicate)
 	var copyBuf []byte
@@ -289,7 +329,6 @@ func (n *Network[M]) Send(from, to sim.NodeID, msg M) error {
 		n.total.Duplicated++
 		n.enqueue(l, cfg, from, to, copyBuf)
 	}
-	return nil
 }
 
 // enqueue puts one packet in flight, or drops it if the link is full.
@@ -354,6 +393,12 @@ func (n *Network[M]) finish(l *link, p packet) {
 		n.drop(l, p.from, p.to, p.buf, dropPartition)
 		return
 	}
+	if n.deliverRaw != nil {
+		n.delivered(l, p)
+		n.deliverRaw(p.from, p.to, p.buf)
+		n.putBuf(p.buf)
+		return
+	}
 	var zero M
 	n.rx = zero
 	n.dec.ResetBytes(p.buf)
@@ -367,16 +412,21 @@ func (n *Network[M]) finish(l *link, p packet) {
 		n.drop(l, p.from, p.to, p.buf, dropMalformed)
 		return
 	}
+	n.delivered(l, p)
+	n.putBuf(p.buf)
+	msg := n.rx
+	n.rx = zero
+	n.deliver(p.from, p.to, msg)
+}
+
+// delivered counts a delivery and mixes it into the trace.
+func (n *Network[M]) delivered(l *link, p packet) {
 	size := uint64(len(p.buf))
 	l.stats.Delivered++
 	n.total.Delivered++
 	l.stats.BytesDelivered += size
 	n.total.BytesDelivered += size
 	n.loop.Trace().Record("net.deliver", uint64(n.loop.Now()), linkKey(p.from, p.to), xxhash.Sum64(p.buf))
-	n.putBuf(p.buf)
-	msg := n.rx
-	n.rx = zero
-	n.deliver(p.from, p.to, msg)
 }
 
 func (n *Network[M]) drop(l *link, from, to sim.NodeID, buf []byte, r dropReason) {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/scenarios"
@@ -67,7 +66,7 @@ var knobNames = []string{"nodes", "n", "w", "r", "quorum", "resolve", "read-repa
 // addKnobs registers the knob flags on fs.
 func addKnobs(fs *flag.FlagSet) *knobs {
 	k := &knobs{fs: fs}
-	def := cluster.DefaultConfig()
+	def := scenarios.DefaultConfig()
 	fs.IntVar(&k.nodes, "nodes", def.Nodes, "number of nodes")
 	fs.IntVar(&k.n, "n", def.KV.N, "replication factor N")
 	fs.IntVar(&k.w, "w", def.KV.W, "write quorum W (acks a write waits for), 1..N")
@@ -78,7 +77,7 @@ func addKnobs(fs *flag.FlagSet) *knobs {
 	fs.StringVar(&k.membership, "membership", "oracle", "where nodes' rings come from: oracle (set by the cluster) or gossip (each node's own view)")
 	fs.BoolVar(&k.hintedHandoff, "hinted-handoff", def.KV.HintedHandoff, "replay hints to their home replicas")
 	fs.StringVar(&k.antiEntropy, "anti-entropy", "off", "Merkle anti-entropy: off, or the interval between rounds (e.g. 100ms)")
-	fs.IntVar(&k.vnodes, "vnodes", def.VNodes, "ring tokens per node")
+	fs.IntVar(&k.vnodes, "vnodes", def.KV.VNodes, "ring tokens per node")
 	fs.BoolVar(&k.sync, "sync", def.KV.SyncBeforeAck, "replicas sync to disk before acknowledging a write")
 	fs.StringVar(&k.nemesisMix, "nemesis", adHocNemesis, "fault families, comma-separated: none, partition, crash, pause, skew, loss, churn, all")
 	fs.DurationVar(&k.skew, "skew", adHocMaxSkew, "largest clock offset of clock faults; setting it adds skew to -nemesis")
@@ -173,7 +172,7 @@ func (k *knobs) any() bool {
 // apply sets on cfg the knobs the user set (all of them when all is true,
 // for an ad-hoc run), then checks the quorum arithmetic, which is the
 // common mistake, with a message naming the flags.
-func (k *knobs) apply(cfg *cluster.Config, all bool) error {
+func (k *knobs) apply(cfg *scenarios.Config, all bool) error {
 	on := func(name string) bool { return all || k.set[name] }
 	if on("nodes") {
 		cfg.Nodes = k.nodes
@@ -208,7 +207,7 @@ func (k *knobs) apply(cfg *cluster.Config, all bool) error {
 		}
 	}
 	if on("vnodes") {
-		cfg.VNodes = k.vnodes
+		cfg.KV.VNodes = k.vnodes
 	}
 	if on("sync") {
 		cfg.KV.SyncBeforeAck = k.sync
@@ -218,7 +217,7 @@ func (k *knobs) apply(cfg *cluster.Config, all bool) error {
 			// Jepsen's set test: read-modify-write adds only.
 			cfg.WorkloadConfig.ReadRatio, cfg.WorkloadConfig.DeleteRatio = 0, 0
 		} else if k.workload != "set" && cfg.Workload == "set" {
-			cfg.WorkloadConfig.ReadRatio = cluster.DefaultConfig().WorkloadConfig.ReadRatio
+			cfg.WorkloadConfig.ReadRatio = scenarios.DefaultConfig().WorkloadConfig.ReadRatio
 		}
 		cfg.Workload = k.workload
 	}
@@ -291,7 +290,7 @@ func (k *knobs) applyFaults(f *scenarios.Faults, all bool) {
 // base configuration with every knob applied and no expectation (the run
 // fails if any checker says invalid).
 func (k *knobs) adHocSpec() (scenarios.Spec, error) {
-	cfg := cluster.DefaultConfig()
+	cfg := scenarios.DefaultConfig()
 	cfg.SettleTime = time.Second
 	if err := k.apply(&cfg, true); err != nil {
 		return scenarios.Spec{}, err
@@ -317,7 +316,7 @@ func (k *knobs) override(spec *scenarios.Spec) error {
 	}
 	spec.Base = probe
 	if vary := spec.Vary; vary != nil {
-		spec.Vary = func(rng *sim.RNG, cfg *cluster.Config) {
+		spec.Vary = func(rng *sim.RNG, cfg *scenarios.Config) {
 			vary(rng, cfg)
 			_ = k.apply(cfg, false) // checked per seed again by Spec.Config's Validate
 		}

@@ -122,13 +122,13 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 // filled in its kind and key; the k-th client line is the history's k-th
 // event, so the lines are buffered and client lines printed from the
 // history. It returns the run's trace hash, or the panic.
-func tracedRun(cfg cluster.Config, seed uint64, filter traceFilter, w io.Writer) (hash uint64, crash string) {
+func tracedRun(cfg scenarios.Config, seed uint64, filter traceFilter, w io.Writer) (hash uint64, crash string) {
 	defer func() {
 		if p := recover(); p != nil {
 			crash = fmt.Sprintf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	c, err := cluster.New(cfg, seed)
+	c, err := cluster.New(cfg.Cluster(), seed)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -178,7 +178,7 @@ type timelineLine struct {
 // in virtual-time order (faults first at equal times), and where the settle
 // phase starts. Lines about no particular node (faults, the settle phase)
 // pass a -node filter.
-func printTimeline(w io.Writer, r *cluster.Result, cfg cluster.Config, filter traceFilter) {
+func printTimeline(w io.Writer, r *cluster.Result, cfg scenarios.Config, filter traceFilter) {
 	var lines []timelineLine
 	for i, e := range r.History {
 		lines = append(lines, timelineLine{at: e.Time, order: 2*len(cfg.Nemesis) + 1 + i, node: e.Node.String(),

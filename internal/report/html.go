@@ -13,6 +13,7 @@ import (
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -600,8 +601,8 @@ func writeStats(b *strings.Builder, r Run) {
 	item("events", strconv.FormatUint(st.Events, 10))
 	item("messages", fmt.Sprintf("%d sent · %d delivered · %d dropped", st.Net.Sent, st.Net.Delivered, st.Net.Dropped()))
 	item("bytes sent", strconv.FormatUint(st.Net.BytesSent, 10))
-	item("read repairs", strconv.FormatUint(st.ReadRepairs, 10))
-	item("hints", fmt.Sprintf("%d stored · %d delivered", st.HintsStored, st.HintsDelivered))
+	item("read repairs", strconv.FormatUint(st.Counter(kv.CounterReadRepairs), 10))
+	item("hints", fmt.Sprintf("%d stored · %d delivered", st.Counter(kv.CounterHintsStored), st.Counter(kv.CounterHintsDelivered)))
 	item("crashes", strconv.Itoa(len(r.Result.Crashes)))
 	item("trace hash", fmt.Sprintf("%016x", r.Result.TraceHash))
 	b.WriteString("</dl></section>\n")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // Verdict is one checker's judgement next to what was expected of it.
@@ -35,7 +36,7 @@ type Run struct {
 	// Repro is the command line that replays the run.
 	Repro string
 	// Config is the configuration that ran, with its nemesis schedule.
-	Config cluster.Config
+	Config scenarios.Config
 	// Result is everything the run observed; nil if it never ran (a panic
 	// before the run started).
 	Result *cluster.Result
@@ -73,14 +74,14 @@ type Settings struct {
 }
 
 // SettingsOf extracts cfg's knobs.
-func SettingsOf(cfg cluster.Config) Settings {
+func SettingsOf(cfg scenarios.Config) Settings {
 	return Settings{
 		Nodes: cfg.Nodes, Spares: cfg.Spares,
 		N: cfg.KV.N, W: cfg.KV.W, R: cfg.KV.R,
 		Quorum: cfg.KV.Quorum.String(), Resolve: cfg.KV.Resolve.String(),
 		ReadRepair: cfg.KV.ReadRepair.String(), HintedHandoff: cfg.KV.HintedHandoff,
 		AntiEntropy: antiEntropyOf(cfg), Membership: cfg.KV.Membership.String(),
-		VNodes: cfg.VNodes, Shards: cfg.Shards, Sync: cfg.KV.SyncBeforeAck,
+		VNodes: cfg.KV.VNodes, Shards: cfg.KV.Shards, Sync: cfg.KV.SyncBeforeAck,
 		Workload: cfg.Workload, Clients: cfg.WorkloadConfig.Clients, Keys: cfg.WorkloadConfig.Keys,
 		Ops: cfg.WorkloadConfig.Ops, Faults: cfg.Nemesis.Faults(),
 	}
@@ -100,7 +101,7 @@ func (s Settings) String() string {
 
 // antiEntropyOf spells cfg's anti-entropy setting as the CLI's
 // -anti-entropy flag: "off" or the interval between two rounds.
-func antiEntropyOf(cfg cluster.Config) string {
+func antiEntropyOf(cfg scenarios.Config) string {
 	if cfg.KV.AntiEntropyIntervalTicks <= 0 {
 		return "off"
 	}

@@ -1,0 +1,322 @@
+package kv
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/faultline-sim/faultline/node"
+	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
+)
+
+// NewFactory returns the factory that starts kv nodes configured by cfg
+// behind faultline's node boundary: each node stores on the harness's
+// disk, builds its ring from the cluster's view (shaped by cfg.VNodes and
+// cfg.Shards, seeded by the run's seed) and exchanges msgpack-encoded
+// Messages. A node started on a disk a crash left restarts from its
+// durable data with a new incarnation; a node started outside the view is
+// a newcomer and starts with an empty data directory (its incarnation
+// counter survives, so it never reissues a dot).
+func NewFactory(cfg Config) node.Factory {
+	return func(env node.Env) (node.Node, error) { return newServer(cfg, env) }
+}
+
+// Placement returns, for a run's seed and the cluster's final view, each
+// key's home replicas: its preference list of cfg.N nodes on the ring the
+// nodes build from that view. The convergence checker compares them.
+func Placement(cfg Config) func(seed uint64, v node.View) (func(key string) ([]sim.NodeID, error), error) {
+	return func(seed uint64, v node.View) (func(key string) ([]sim.NodeID, error), error) {
+		r, err := ringOf(cfg, seed, v)
+		if err != nil {
+			return nil, err
+		}
+		return func(key string) ([]sim.NodeID, error) {
+			return r.PreferenceList(key, cfg.N, make([]sim.NodeID, 0, cfg.N))
+		}, nil
+	}
+}
+
+// The counters the simulator and the scenarios read by name (see
+// Stats.Counters for the rest).
+const (
+	CounterReadRepairs             = "read_repairs"
+	CounterHintsStored             = "hints_stored"
+	CounterHintsDelivered          = "hints_delivered"
+	CounterIgnored                 = "ignored"
+	CounterAntiEntropyExchanges    = "anti_entropy_exchanges"
+	CounterAntiEntropyMessages     = "anti_entropy_messages"
+	CounterAntiEntropyTreeBytes    = "anti_entropy_tree_bytes"
+	CounterAntiEntropyRepairBytes  = "anti_entropy_repair_bytes"
+	CounterAntiEntropyKeysRepaired = "anti_entropy_keys_repaired"
+	CounterHandoffKeysSent         = "handoff_keys_sent"
+	CounterGossipRounds            = "gossip_rounds"
+)
+
+// ringOf builds the ring of view v: the initial members, then every
+// change in order (fixed-shard rings depend on the order).
+func ringOf(cfg Config, seed uint64, v node.View) (*ring.Ring, error) {
+	if err := cfg.validateRing(); err != nil {
+		return nil, err
+	}
+	members := make([]ring.Member, len(v.Initial))
+	for i, id := range v.Initial {
+		members[i] = ring.Member{ID: id, Weight: 1}
+	}
+	r, err := ring.New(ring.Config{Seed: seed, VNodes: cfg.VNodes, Shards: cfg.Shards}, members...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ring: %v", ErrBadConfig, err)
+	}
+	return applyChanges(r, v.Changes)
+}
+
+func applyChanges(r *ring.Ring, changes []node.Change) (*ring.Ring, error) {
+	var err error
+	for _, c := range changes {
+		if c.Join {
+			r, err = r.Add(ring.Member{ID: c.Node, Weight: 1})
+		} else {
+			r, err = r.Remove(c.Node)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ring: %s %v: %w", map[bool]string{true: "join", false: "leave"}[c.Join], c.Node, err)
+		}
+	}
+	return r, nil
+}
+
+// server is a kv Node behind the node boundary.
+type server struct {
+	n       *Node
+	cfg     Config
+	seed    uint64
+	view    node.View
+	ring    *ring.Ring // the ring of view
+	codec   *node.Codec[Message]
+	arena   []byte
+	ends    []int
+	out     []node.Envelope
+	replies []node.Reply
+}
+
+var (
+	_ node.Node        = (*server)(nil)
+	_ node.Member      = (*server)(nil)
+	_ node.Snapshotter = (*server)(nil)
+	_ node.Counted     = (*server)(nil)
+	_ node.Describer   = (*server)(nil)
+)
+
+func newServer(cfg Config, env node.Env) (*server, error) {
+	if env.Disk == nil {
+		return nil, fmt.Errorf("%w: nil disk", ErrBadNode)
+	}
+	store, err := openDiskStore(env.Disk)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ringOf(cfg, env.Seed, env.View)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Contains(env.ID) {
+		store.wipe()
+	}
+	n, err := NewNode(env.ID, cfg, r, store, env.WallClock, env.Rand)
+	if err != nil {
+		return nil, err
+	}
+	return &server{n: n, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message]()}, nil
+}
+
+// Step decodes a message and steps the node with it.
+func (s *server) Step(from sim.NodeID, payload []byte) error {
+	var m Message
+	if err := s.codec.Decode(payload, &m); err != nil {
+		return fmt.Errorf("kv: a message from %v does not decode (%d bytes): %w", from, len(payload), err)
+	}
+	s.n.Step(from, m)
+	return nil
+}
+
+// Submit hands the node a client request; ReadAll reads all N replicas.
+func (s *server) Submit(req node.Request) {
+	kreq := Request{ID: req.ID, Key: req.Key, Value: req.Value, Context: req.Context}
+	switch req.Method {
+	case node.Get:
+		kreq.Op = Get
+	case node.Put:
+		kreq.Op = Put
+	case node.Delete:
+		kreq.Op = Delete
+	}
+	if req.ReadAll {
+		kreq.R = s.cfg.N
+	}
+	s.n.Submit(kreq)
+}
+
+// Tick advances the node's timers.
+func (s *server) Tick() { s.n.Tick() }
+
+// Ready encodes what the node produced. The payloads share one buffer,
+// reused by the next call.
+func (s *server) Ready() node.Ready {
+	if !s.n.HasReady() {
+		return node.Ready{}
+	}
+	rd := s.n.Ready()
+	s.arena, s.ends, s.out, s.replies = s.arena[:0], s.ends[:0], s.out[:0], s.replies[:0]
+	for i := range rd.Messages {
+		var err error
+		s.arena, err = s.codec.Append(s.arena, &rd.Messages[i].Msg)
+		if err != nil {
+			panic(fmt.Sprintf("kv: %v cannot encode a %v message: %v", s.n.id, rd.Messages[i].Msg.Type, err))
+		}
+		s.ends = append(s.ends, len(s.arena))
+	}
+	start := 0
+	for i, e := range rd.Messages {
+		s.out = append(s.out, node.Envelope{To: e.To, Payload: s.arena[start:s.ends[i]:s.ends[i]]})
+		start = s.ends[i]
+	}
+	for _, r := range rd.Replies {
+		rep := node.Reply{ID: r.ID, Values: r.Values, Context: r.Context, Err: r.Err}
+		switch r.Status {
+		case OK:
+			rep.Status = node.OK
+		case Fail:
+			rep.Status = node.Fail
+		default:
+			rep.Status = node.Info
+		}
+		s.replies = append(s.replies, rep)
+	}
+	return node.Ready{Messages: s.out, Replies: s.replies}
+}
+
+// SetView gives the node the ring of the cluster's new view (oracle
+// membership; under gossip the node follows its own view).
+func (s *server) SetView(v node.View) error {
+	if s.cfg.Membership == MembershipGossip {
+		s.view = v
+		return nil
+	}
+	var r *ring.Ring
+	var err error
+	if len(v.Changes) >= len(s.view.Changes) && slices.Equal(v.Initial, s.view.Initial) &&
+		slices.Equal(v.Changes[:len(s.view.Changes)], s.view.Changes) {
+		r, err = applyChanges(s.ring, v.Changes[len(s.view.Changes):])
+	} else {
+		r, err = ringOf(s.cfg, s.seed, v)
+	}
+	if err != nil {
+		return fmt.Errorf("kv: %v: %w", s.n.id, err)
+	}
+	s.view, s.ring = v, r
+	s.n.SetRing(r)
+	return nil
+}
+
+// Join announces a newcomer under gossip membership; under oracle
+// membership the view change (SetView) was the join.
+func (s *server) Join() error {
+	if s.cfg.Membership != MembershipGossip {
+		return nil
+	}
+	return s.n.Join()
+}
+
+// Leave starts the node's departure.
+func (s *server) Leave() error { return s.n.Leave() }
+
+// LeaveDone reports whether a leaving node has handed off its ranges.
+func (s *server) LeaveDone() bool { return s.n.LeaveDone() }
+
+// Snapshot returns the node's replicas (synced or not); Pending counts
+// its hints.
+func (s *server) Snapshot() node.Snapshot {
+	snap := s.n.Snapshot()
+	out := node.Snapshot{Node: snap.Node, Keys: make([]node.KeyState, 0, len(snap.Keys)), Pending: len(snap.Hints)}
+	for _, k := range snap.Keys {
+		ks := node.KeyState{Key: k.Key, Versions: make([]node.Version, 0, len(k.Versions))}
+		for _, v := range k.Versions {
+			ks.Versions = append(ks.Versions, node.Version{
+				ID: v.Dot.String() + "@" + strconv.FormatInt(v.Timestamp, 10), Value: v.Value, Tombstone: v.Tombstone})
+		}
+		out.Keys = append(out.Keys, ks)
+	}
+	return out
+}
+
+// Counters returns the node's Stats as named counters.
+func (s *server) Counters() []node.Counter { return s.n.Stats().Counters() }
+
+// Describe formats an encoded message for a trace.
+func (s *server) Describe(payload []byte) string {
+	var m Message
+	if err := s.codec.Decode(payload, &m); err != nil {
+		return fmt.Sprintf("undecodable message (%d bytes): %v", len(payload), err)
+	}
+	return m.Describe()
+}
+
+// Describe formats the message on one line: its type, then the key, the
+// operation, the hint's owner, a refusal and an error when set.
+func (m Message) Describe() string {
+	var b strings.Builder
+	b.WriteString(m.Type.String())
+	if m.Key != "" {
+		fmt.Fprintf(&b, " key=%q", m.Key)
+	}
+	if m.Op != 0 {
+		fmt.Fprintf(&b, " op=%d", m.Op)
+	}
+	if m.Hinted {
+		fmt.Fprintf(&b, " hint-for=%v", m.HintFor)
+	}
+	if m.Refused {
+		b.WriteString(" refused")
+	}
+	if m.Err != "" {
+		b.WriteString(" err=" + m.Err)
+	}
+	return b.String()
+}
+
+// Counters returns every counter of s by name: each uint64 field in
+// snake_case (ReadRepairs is "read_repairs"), the ignored messages in all
+// ("ignored") and by reason ("ignored/<reason>").
+func (s Stats) Counters() []node.Counter {
+	v := reflect.ValueOf(s)
+	t := v.Type()
+	var out []node.Counter
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.Type.Kind() == reflect.Uint64 {
+			out = append(out, node.Counter{Name: snake(f.Name), Value: v.Field(i).Uint()})
+		}
+	}
+	out = append(out, node.Counter{Name: CounterIgnored, Value: s.IgnoredTotal()})
+	for _, ig := range s.Ignored {
+		out = append(out, node.Counter{Name: CounterIgnored + "/" + ig.Reason, Value: ig.Count})
+	}
+	return out
+}
+
+// snake turns a Go field name into snake_case.
+func snake(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
