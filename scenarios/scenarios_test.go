@@ -308,7 +308,7 @@ func TestLivenessAndCrashClasses(t *testing.T) {
 	assert.Empty(t, o.Verdicts, "a liveness failure is not judged")
 
 	s = small(t, "strict-quorum", 300)
-	s.Checks = []Check{{Name: "boom", Description: "panics", Judge: func(cluster.Config, *cluster.Result) (checker.Result, error) {
+	s.Checks = []Check{{Name: "boom", Description: "panics", Judge: func(Config, *cluster.Result) (checker.Result, error) {
 		var m map[string]int
 		m["x"]++ // a nil map write: a real runtime panic
 		return checker.Result{}, nil
@@ -320,7 +320,7 @@ func TestLivenessAndCrashClasses(t *testing.T) {
 	assert.Contains(t, o.Panic, "goroutine")
 	assert.Equal(t, Repro("strict-quorum", 9), o.Repro)
 
-	s.Checks = []Check{{Name: "broken", Description: "errs", Judge: func(cluster.Config, *cluster.Result) (checker.Result, error) {
+	s.Checks = []Check{{Name: "broken", Description: "errs", Judge: func(Config, *cluster.Result) (checker.Result, error) {
 		return checker.Result{}, errors.New("cannot judge")
 	}}}
 	o, err = RunSeed(s, 9, RunOptions{})
@@ -391,7 +391,7 @@ func TestBadSpecsAndConfigs(t *testing.T) {
 // TestFaultsDraw: fixed faults merge with drawn ones in time order (fixed
 // first at equal times), and the empty Faults injects nothing.
 func TestFaultsDraw(t *testing.T) {
-	cfg := cluster.DefaultConfig()
+	cfg := DefaultConfig()
 	none, err := Faults{}.Draw(cfg, 1)
 	require.NoError(t, err)
 	assert.Empty(t, none)
@@ -419,7 +419,7 @@ func TestFaultsDraw(t *testing.T) {
 // coordinators that could reach W nodes, a settle time after the fault
 // began, and fails when too few were acknowledged.
 func TestAvailabilityCheck(t *testing.T) {
-	cfg := cluster.DefaultConfig()
+	cfg := DefaultConfig()
 	cfg.Nemesis = fixed("100ms partition-isolate n0|n1,n2,n3,n4\n300ms heal\n")
 	ms := func(n int) sim.Time { return sim.Time(time.Duration(n) * time.Millisecond) }
 	op := func(node int, call int, out history.Type) history.Op {
@@ -465,7 +465,7 @@ func TestZombiesCheck(t *testing.T) {
 		return history.Op{Kind: history.Read, Key: "a", Final: true, Outcome: history.OK, Call: 10, Return: 11, Values: vals, NotFound: len(vals) == 0}
 	}
 	judge := func(ops ...history.Op) checker.Result {
-		res, err := ZombiesCheck().Judge(cluster.Config{}, &cluster.Result{Ops: ops})
+		res, err := ZombiesCheck().Judge(Config{}, &cluster.Result{Ops: ops})
 		require.NoError(t, err)
 		return res
 	}
@@ -583,7 +583,7 @@ func TestLayer(t *testing.T) {
 func TestVaryKeepsSafety(t *testing.T) {
 	sizes := map[int]bool{}
 	for seed := uint64(1); seed <= 40; seed++ {
-		cfg := cluster.DefaultConfig()
+		cfg := DefaultConfig()
 		varySafe(sim.NewRNG(seed).Fork("scenario/vary"), &cfg)
 		require.NoError(t, cfg.Validate())
 		assert.Greater(t, cfg.KV.W+cfg.KV.R, cfg.KV.N)
@@ -600,7 +600,7 @@ func TestGossipMembershipGossips(t *testing.T) {
 	gossips := func(spec Spec) int {
 		cfg, err := spec.Config(1)
 		require.NoError(t, err)
-		c, err := cluster.New(cfg, 1)
+		c, err := cluster.New(cfg.Cluster(), 1)
 		require.NoError(t, err)
 		n := 0
 		c.SetTrace(func(l cluster.TraceLine) {

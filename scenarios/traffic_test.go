@@ -107,8 +107,8 @@ func TestRepairTrafficBoundShape(t *testing.T) {
 // trafficResult is a hand-made anti-entropy run: 5 nodes of 4 vnodes
 // (N=3: 12 ranges per node), each holding keys "k0".."k599" with 6-byte
 // values, settled at 1 s.
-func trafficResult() (cluster.Config, *cluster.Result) {
-	cfg := cluster.DefaultConfig()
+func trafficResult() (Config, *cluster.Result) {
+	cfg := DefaultConfig()
 	cfg.VNodes = 4
 	cfg.KV.AntiEntropyIntervalTicks = 10
 	r := &cluster.Result{SettleAt: sim.Time(time.Second)}

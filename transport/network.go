@@ -64,7 +64,7 @@ type Network[M any] struct {
 	// deliverRaw is set by NewRaw: payloads cross as the bytes they are,
 	// with no codec.
 	deliverRaw func(from, to sim.NodeID, payload []byte)
-	def     LinkConfig
+	def        LinkConfig
 
 	present []bool       // by node id
 	down    []bool       // by node id

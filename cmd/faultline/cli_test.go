@@ -293,8 +293,8 @@ func TestLivenessExit2(t *testing.T) {
 // the seed is named, and the exit code is 3.
 func TestCrashExit3(t *testing.T) {
 	spec := scenarios.Spec{
-		Name: "boom", Description: "a check that panics", Base: cluster.DefaultConfig(), Seeds: 1,
-		Checks: []scenarios.Check{{Name: "boom", Description: "panics", Judge: func(cluster.Config, *cluster.Result) (checker.Result, error) {
+		Name: "boom", Description: "a check that panics", Base: scenarios.DefaultConfig(), Seeds: 1,
+		Checks: []scenarios.Check{{Name: "boom", Description: "panics", Judge: func(scenarios.Config, *cluster.Result) (checker.Result, error) {
 			panic("kaboom")
 		}}},
 	}

@@ -11,14 +11,14 @@ import (
 // BenchmarkHTML renders the report of a 2000-operation run with faults
 // (the size of the built-in scenarios' runs).
 func BenchmarkHTML(b *testing.B) {
-	cfg := cluster.DefaultConfig()
+	cfg := scenarios.DefaultConfig()
 	cfg.WorkloadConfig.Ops = 2000
 	sched, err := nemesis.Parse("50ms partition-halves n0,n1|n2,n3,n4\n250ms heal\n300ms crash n2 lose-unsynced=false\n450ms restart n2\n")
 	if err != nil {
 		b.Fatal(err)
 	}
 	cfg.Nemesis = sched
-	c, err := cluster.New(cfg, 1)
+	c, err := cluster.New(cfg.Cluster(), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func BenchmarkHTML(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	results, err := cluster.Judge(res, cluster.JudgeOptionsFor(cfg))
+	results, err := cluster.Judge(res, scenarios.JudgeOptionsFor(cfg))
 	if err != nil {
 		b.Fatal(err)
 	}

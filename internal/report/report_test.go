@@ -24,18 +24,18 @@ import (
 // history that is not linearizable, judged, with porcupine's page.
 func weakRun(t *testing.T) (Run, []byte) {
 	t.Helper()
-	cfg := cluster.DefaultConfig()
+	cfg := scenarios.DefaultConfig()
 	cfg.KV.W, cfg.KV.R = 1, 1
 	cfg.WorkloadConfig.Ops = 300
 	sched, err := nemesis.Parse("10ms partition-halves n0,n1|n2,n3,n4\n40ms heal\n50ms crash n2 lose-unsynced=false\n70ms restart n2\n")
 	require.NoError(t, err)
 	cfg.Nemesis = sched
-	c, err := cluster.New(cfg, 3)
+	c, err := cluster.New(cfg.Cluster(), 3)
 	require.NoError(t, err)
 	res, err := c.Run()
 	require.NoError(t, err)
 	var vis bytes.Buffer
-	jo := cluster.JudgeOptionsFor(cfg)
+	jo := scenarios.JudgeOptionsFor(cfg)
 	jo.Visualize = &vis
 	results, err := cluster.Judge(res, jo)
 	require.NoError(t, err)
@@ -111,7 +111,7 @@ func TestHTMLEscapesEverything(t *testing.T) {
 
 func TestHTMLWithoutAResult(t *testing.T) {
 	page := render(t, Run{Scenario: "boom", Seed: 9, Class: "crash", Failure: "panic (seed 9): kaboom",
-		Config: cluster.DefaultConfig()})
+		Config: scenarios.DefaultConfig()})
 	assert.Contains(t, page, `<header class="c-crash">`)
 	assert.Contains(t, page, "panic (seed 9): kaboom")
 	assert.Contains(t, page, "No checker judged this run")
@@ -165,7 +165,7 @@ func TestWriteDir(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
-	cfg := cluster.DefaultConfig()
+	cfg := scenarios.DefaultConfig()
 	s := SettingsOf(cfg)
 	assert.Equal(t, Settings{Nodes: 5, N: 3, W: 2, R: 2, Quorum: "strict", Resolve: "lww", ReadRepair: "blocking",
 		HintedHandoff: true, AntiEntropy: "off", Membership: "oracle", VNodes: 16, Sync: true, Workload: "register", Clients: 10, Keys: 5, Ops: 500}, s)
