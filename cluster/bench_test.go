@@ -1,10 +1,13 @@
-package cluster
+package cluster_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/faultline-sim/faultline/cluster"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // BenchmarkScenario measures whole runs, checking included: seeds/s and
@@ -12,15 +15,15 @@ import (
 func BenchmarkScenario(b *testing.B) {
 	cases := []struct {
 		name string
-		cfg  func(seed uint64) Config
+		cfg  func(seed uint64) scenarios.Config
 	}{
-		{"register/nodes=5,ops=2000,partition+crash", func(seed uint64) Config {
-			cfg := DefaultConfig()
+		{"register/nodes=5,ops=2000,partition+crash", func(seed uint64) scenarios.Config {
+			cfg := scenarios.DefaultConfig()
 			cfg.WorkloadConfig.Ops = 2000
 			return withFaults(b, cfg, seed, "partition,crash", 2*time.Second)
 		}},
-		{"register/nodes=5,ops=2000,no-faults", func(seed uint64) Config {
-			cfg := DefaultConfig()
+		{"register/nodes=5,ops=2000,no-faults", func(seed uint64) scenarios.Config {
+			cfg := scenarios.DefaultConfig()
 			cfg.WorkloadConfig.Ops = 2000
 			return cfg
 		}},
@@ -31,11 +34,11 @@ func BenchmarkScenario(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				seed := uint64(i + 1)
 				cfg := tc.cfg(seed)
-				c, err := New(cfg, seed)
+				c, err := cluster.New(cfg.Cluster(), seed)
 				require.NoError(b, err)
 				r, err := c.Run()
 				require.NoError(b, err)
-				_, err = Judge(r, JudgeOptionsFor(cfg))
+				_, err = cluster.Judge(r, scenarios.JudgeOptionsFor(cfg))
 				require.NoError(b, err)
 				simTime += r.Stats.SimTime
 			}

@@ -1,4 +1,4 @@
-package cluster
+package cluster_test
 
 import (
 	"testing"
@@ -7,9 +7,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-sim/faultline/checker"
+	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/node"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 const churnSchedule = `
@@ -25,7 +29,7 @@ const churnSchedule = `
 func TestJoinAndLeaveUnderLoadLoseNothing(t *testing.T) {
 	for _, mode := range []kv.MembershipMode{kv.MembershipOracle, kv.MembershipGossip} {
 		for seed := uint64(1); seed <= 4; seed++ {
-			cfg := DefaultConfig()
+			cfg := scenarios.DefaultConfig()
 			cfg.Spares = 2
 			cfg.KV.Membership = mode
 			cfg.KV.RangeHandoff = true
@@ -47,7 +51,7 @@ func TestJoinAndLeaveUnderLoadLoseNothing(t *testing.T) {
 // hinted handoff and read repair off leave replicas divergent after the
 // heal; Merkle anti-entropy makes them converge, with traffic reported.
 func TestAntiEntropyOffDivergesOnConverges(t *testing.T) {
-	base := DefaultConfig()
+	base := scenarios.DefaultConfig()
 	base.KV.HintedHandoff = false
 	base.KV.ReadRepair = kv.RepairOff
 	base.WorkloadConfig.Keys = 50
@@ -74,7 +78,7 @@ func TestAntiEntropyOffDivergesOnConverges(t *testing.T) {
 // treat its new writes as already seen and acknowledged writes vanish.
 func TestVectorClockRejoinLosesNothing(t *testing.T) {
 	for seed := uint64(1); seed <= 4; seed++ {
-		cfg := DefaultConfig()
+		cfg := scenarios.DefaultConfig()
 		cfg.KV.Resolve = kv.VectorClock
 		cfg.Workload = "kv"
 		cfg.WorkloadConfig.Ops = 2000
@@ -95,19 +99,29 @@ func TestVectorClockRejoinLosesNothing(t *testing.T) {
 // acknowledged write is lost.
 func TestGossipRejoinRunsToCompletion(t *testing.T) {
 	for seed := uint64(1); seed <= 4; seed++ {
-		cfg := DefaultConfig()
+		cfg := scenarios.DefaultConfig()
 		cfg.KV.Membership = kv.MembershipGossip
 		cfg.Workload = "kv"
 		cfg.WorkloadConfig.Ops = 1500
 		s, err := nemesis.Parse("100ms leave n2\n400ms join n2\n700ms leave n2\n1s join n2\n")
 		require.NoError(t, err)
 		cfg.Nemesis = s
-		c, err := New(cfg, seed)
+		cc := cfg.Cluster()
+		latest := map[sim.NodeID]*kv.Node{} // the last node started per id
+		inner := cc.Node
+		cc.Node = func(env node.Env) (node.Node, error) {
+			n, err := inner(env)
+			if err == nil {
+				latest[env.ID], _ = kv.Unwrap(n)
+			}
+			return n, err
+		}
+		c, err := cluster.New(cc, seed)
 		require.NoError(t, err)
 		r, err := c.Run()
 		require.NoError(t, err, "seed %d: the run must finish (no liveness failure)", seed)
 		require.Empty(t, r.TargetErrors, "seed %d", seed)
-		res, err := Judge(r, JudgeOptionsFor(cfg))
+		res, err := cluster.Judge(r, scenarios.JudgeOptionsFor(cfg))
 		require.NoError(t, err)
 		judged := false
 		for _, x := range res {
@@ -117,29 +131,29 @@ func TestGossipRejoinRunsToCompletion(t *testing.T) {
 			}
 		}
 		require.True(t, judged, "seed %d: lost-writes must have judged the run", seed)
-		rejoined := c.nodes[2]
-		require.True(t, rejoined.member, "seed %d", seed)
-		require.NotNil(t, rejoined.node, "seed %d", seed)
+		var running []sim.NodeID // the members running at the end
+		for _, snap := range r.Nodes {
+			running = append(running, snap.Node)
+		}
+		require.Contains(t, running, sim.NodeID(2), "seed %d: n2 is a running member", seed)
 		var lastLife uint64
-		for _, e := range rejoined.node.View() {
+		for _, e := range latest[2].View() {
 			if e.ID == 2 {
 				lastLife = e.Incarnation
 			}
 		}
-		for _, ns := range c.nodes {
-			if !ns.member || ns.node == nil {
-				continue
-			}
+		for _, id := range running {
+			n := latest[id]
 			found := false
-			for _, e := range ns.node.View() {
+			for _, e := range n.View() {
 				if e.ID == 2 {
 					found = true
-					require.Equal(t, membership.Alive, e.Status, "seed %d: n2 in %v's view", seed, ns.id)
-					require.Equal(t, lastLife, e.Incarnation, "seed %d: %v's view holds n2's latest life", seed, ns.id)
+					require.Equal(t, membership.Alive, e.Status, "seed %d: n2 in %v's view", seed, id)
+					require.Equal(t, lastLife, e.Incarnation, "seed %d: %v's view holds n2's latest life", seed, id)
 				}
 			}
-			require.True(t, found, "seed %d: %v's view lacks n2", seed, ns.id)
-			require.True(t, ns.node.Ring().Contains(2), "seed %d: n2 is on %v's ring", seed, ns.id)
+			require.True(t, found, "seed %d: %v's view lacks n2", seed, id)
+			require.True(t, n.Ring().Contains(2), "seed %d: n2 is on %v's ring", seed, id)
 		}
 		t.Logf("seed %d: ok=%d fail=%d info=%d; n2 back at membership incarnation %d", seed, r.Stats.OK, r.Stats.Fail, r.Stats.Info, lastLife)
 	}

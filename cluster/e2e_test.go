@@ -1,4 +1,4 @@
-package cluster
+package cluster_test
 
 import (
 	"fmt"
@@ -10,19 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-sim/faultline/checker"
+	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/scenarios"
 	"github.com/faultline-sim/faultline/sim"
 )
 
 // withFaults returns cfg with a nemesis schedule of the given mix, drawn
 // from the seed's "nemesis" stream.
-func withFaults(t testing.TB, cfg Config, seed uint64, mix string, d time.Duration) Config {
+func withFaults(t testing.TB, cfg scenarios.Config, seed uint64, mix string, d time.Duration) scenarios.Config {
 	t.Helper()
 	m, err := nemesis.ParseMix(mix)
 	require.NoError(t, err)
 	opts := nemesis.GenOptions{
-		Nodes: cfg.members(), Mix: m, Duration: d,
+		Nodes: members(cfg.Nodes), Mix: m, Duration: d,
 		Interval: 250 * time.Millisecond, FaultDuration: 300 * time.Millisecond,
 		MaxSkew: 2 * time.Second, MaxDelay: 50 * time.Millisecond, MinMembers: cfg.KV.N,
 	}
@@ -32,13 +34,13 @@ func withFaults(t testing.TB, cfg Config, seed uint64, mix string, d time.Durati
 	return cfg
 }
 
-func run(t testing.TB, cfg Config, seed uint64) (*Result, map[string]checker.Result) {
+func run(t testing.TB, cfg scenarios.Config, seed uint64) (*cluster.Result, map[string]checker.Result) {
 	t.Helper()
-	c, err := New(cfg, seed)
+	c, err := cluster.New(cfg.Cluster(), seed)
 	require.NoError(t, err)
 	r, err := c.Run()
 	require.NoError(t, err, "seed %d", seed)
-	res, err := Judge(r, JudgeOptionsFor(cfg))
+	res, err := cluster.Judge(r, scenarios.JudgeOptionsFor(cfg))
 	require.NoError(t, err)
 	out := map[string]checker.Result{}
 	for _, x := range res {
@@ -56,7 +58,7 @@ func verdicts(m map[string]checker.Result) string {
 // partitions and crashes (DESIGN.md §6, row 1).
 func TestStrictQuorumBlockingRepairIsLinearizable(t *testing.T) {
 	for seed := uint64(1); seed <= 6; seed++ {
-		cfg := withFaults(t, DefaultConfig(), seed, "partition,crash", 2*time.Second)
+		cfg := withFaults(t, scenarios.DefaultConfig(), seed, "partition,crash", 2*time.Second)
 		cfg.WorkloadConfig.Ops = 1500
 		r, m := run(t, cfg, seed)
 		require.Positive(t, len(cfg.Nemesis), "the schedule must inject faults")
@@ -72,7 +74,7 @@ func TestStrictQuorumBlockingRepairIsLinearizable(t *testing.T) {
 func TestWeakQuorumIsNotLinearizable(t *testing.T) {
 	found := 0
 	for seed := uint64(1); seed <= 6; seed++ {
-		cfg := withFaults(t, DefaultConfig(), seed, "partition", 2*time.Second)
+		cfg := withFaults(t, scenarios.DefaultConfig(), seed, "partition", 2*time.Second)
 		cfg.KV.W, cfg.KV.R = 1, 1
 		cfg.KV.ReadRepair = kv.RepairOff
 		cfg.WorkloadConfig.Ops = 1500
@@ -88,7 +90,7 @@ func TestWeakQuorumIsNotLinearizable(t *testing.T) {
 // TestLWWSetLosesElements: concurrent read-modify-write of a set under LWW
 // loses acknowledged elements (§6: Jepsen measured 71% on Riak).
 func TestLWWSetLosesElements(t *testing.T) {
-	cfg := withFaults(t, DefaultConfig(), 3, "partition", 2*time.Second)
+	cfg := withFaults(t, scenarios.DefaultConfig(), 3, "partition", 2*time.Second)
 	cfg.Workload = "set"
 	cfg.WorkloadConfig.Keys = 1
 	cfg.WorkloadConfig.ReadRatio = 0
@@ -103,7 +105,7 @@ func TestLWWSetLosesElements(t *testing.T) {
 // TestVectorClockSetLosesNothing: the same workload with vector clocks,
 // siblings and a union merge loses no acknowledged element.
 func TestVectorClockSetLosesNothing(t *testing.T) {
-	cfg := withFaults(t, DefaultConfig(), 3, "partition", 2*time.Second)
+	cfg := withFaults(t, scenarios.DefaultConfig(), 3, "partition", 2*time.Second)
 	cfg.Workload = "set"
 	cfg.KV.Resolve = kv.VectorClock
 	cfg.WorkloadConfig.Keys = 1
@@ -122,14 +124,14 @@ func TestDeterminismCluster(t *testing.T) {
 	prev := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(prev)
 	for seed := uint64(1); seed <= 3; seed++ {
-		cfg := withFaults(t, DefaultConfig(), seed, "all", 2*time.Second)
+		cfg := withFaults(t, scenarios.DefaultConfig(), seed, "all", 2*time.Second)
 		cfg.Spares = 1
 		cfg = withFaults(t, cfg, seed, "partition,crash,pause,skew,loss", 2*time.Second)
 		var hashes []uint64
 		var hists []string
 		for _, procs := range []int{1, 2, 2} {
 			runtime.GOMAXPROCS(procs)
-			c, err := New(cfg, seed)
+			c, err := cluster.New(cfg.Cluster(), seed)
 			require.NoError(t, err)
 			r, err := c.Run()
 			require.NoError(t, err)
@@ -139,7 +141,7 @@ func TestDeterminismCluster(t *testing.T) {
 		assert.Equal(t, hashes[0], hashes[1], "seed %d: GOMAXPROCS changed the trace", seed)
 		assert.Equal(t, hashes[1], hashes[2], "seed %d: two runs differ", seed)
 		assert.Equal(t, hists[0], hists[2], "seed %d: histories differ", seed)
-		c, err := New(cfg, seed+100)
+		c, err := cluster.New(cfg.Cluster(), seed+100)
 		require.NoError(t, err)
 		other, err := c.Run()
 		require.NoError(t, err)
@@ -147,25 +149,27 @@ func TestDeterminismCluster(t *testing.T) {
 	}
 }
 
-func TestBadConfig(t *testing.T) {
-	for name, mut := range map[string]func(*Config){
-		"N>nodes":         func(c *Config) { c.Nodes = 2 },
-		"W>N":             func(c *Config) { c.KV.W = 4 },
-		"zero clients":    func(c *Config) { c.WorkloadConfig.Clients = 0 },
-		"negative settle": func(c *Config) { c.SettleTime = -time.Second },
-		"zero tick":       func(c *Config) { c.Tick = 0 },
-		"unknown node": func(c *Config) {
-			s, err := nemesis.Parse("1s crash n9 lose-unsynced=false\n2s restart n9\n")
-			require.NoError(t, err)
-			c.Nemesis = s
-		},
-		"unknown workload": func(c *Config) { c.Workload = "bank" },
+// TestBadKVConfig: kv policies that cannot work are refused before the run.
+func TestBadKVConfig(t *testing.T) {
+	for name, mut := range map[string]func(*scenarios.Config){
+		"N>nodes":   func(c *scenarios.Config) { c.Nodes = 2 },
+		"W>N":       func(c *scenarios.Config) { c.KV.W = 4 },
+		"no vnodes": func(c *scenarios.Config) { c.KV.VNodes = 0 },
 	} {
-		cfg := DefaultConfig()
+		cfg := scenarios.DefaultConfig()
 		mut(&cfg)
-		_, err := New(cfg, 1)
+		err := cfg.Validate()
 		require.Error(t, err, name)
-		require.ErrorIs(t, err, ErrBadConfig, name)
+		require.ErrorIs(t, err, cluster.ErrBadConfig, name)
 		t.Logf("%s: %v", name, err)
 	}
+}
+
+// members returns the ids n0..n(count-1).
+func members(count int) []sim.NodeID {
+	ids := make([]sim.NodeID, count)
+	for i := range ids {
+		ids[i] = sim.NodeID(i)
+	}
+	return ids
 }

@@ -320,3 +320,13 @@ func snake(name string) string {
 	}
 	return b.String()
 }
+
+// Unwrap returns the kv Node behind a node made by NewFactory's factory,
+// for tests and tools that inspect its state; false for any other node.
+func Unwrap(n node.Node) (*Node, bool) {
+	s, ok := n.(*server)
+	if !ok {
+		return nil, false
+	}
+	return s.n, true
+}

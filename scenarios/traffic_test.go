@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/kv/merkle"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -109,13 +111,13 @@ func TestRepairTrafficBoundShape(t *testing.T) {
 // values, settled at 1 s.
 func trafficResult() (Config, *cluster.Result) {
 	cfg := DefaultConfig()
-	cfg.VNodes = 4
+	cfg.KV.VNodes = 4
 	cfg.KV.AntiEntropyIntervalTicks = 10
 	r := &cluster.Result{SettleAt: sim.Time(time.Second)}
 	for n := range cfg.Nodes {
-		s := kv.Snapshot{Node: sim.NodeID(n)}
+		s := node.Snapshot{Node: sim.NodeID(n)}
 		for k := range 600 {
-			s.Keys = append(s.Keys, kv.KeySnapshot{Key: fmt.Sprintf("k%d", k), Versions: []kv.Version{{Value: []byte("v-0001")}}})
+			s.Keys = append(s.Keys, node.KeyState{Key: fmt.Sprintf("k%d", k), Versions: []node.Version{{ID: "1", Value: []byte("v-0001")}}})
 		}
 		r.Nodes = append(r.Nodes, s)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // BenchmarkHTML renders the report of a 2000-operation run with faults

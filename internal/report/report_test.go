@@ -17,6 +17,7 @@ import (
 	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/nemesis"
+	"github.com/faultline-sim/faultline/scenarios"
 	"github.com/faultline-sim/faultline/sim"
 )
 
