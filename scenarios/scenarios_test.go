@@ -530,7 +530,10 @@ func TestRunFailsWithRepro(t *testing.T) {
 	require.Error(t, err, "the child test must fail:\n%s", out)
 	text := string(out)
 	assert.Contains(t, text, "weak-quorum seed 3: correctness: linearizable: expected always-valid, got invalid")
-	assert.Contains(t, text, "replay: go test -run '^TestRunFailsWithRepro$' -faultline.seed=3 -faultline.seeds=1")
+	assert.Regexp(t, `scenarios_test\.go:\d+: weak-quorum seed 3`, text, "the failure points at the test's line that called Run")
+	assert.Contains(t, text, "replay: go test ./scenarios -run '^TestRunFailsWithRepro$' -faultline.seed=3 -faultline.seeds=1",
+		"the replay line names the package from the module root")
+	assert.Contains(t, text, "or:   FAULTLINE_SEED=3 FAULTLINE_SEEDS=1 go test ./scenarios -run '^TestRunFailsWithRepro$'")
 	assert.Contains(t, text, "convergence expected found-invalid, but none of seeds 3-4 was invalid")
 	assert.NotContains(t, text, "go run ./cmd/faultline", "a changed spec cannot be replayed by name")
 }

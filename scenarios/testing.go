@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -93,11 +96,26 @@ func (rc RunConfig) seeds(spec Spec, short bool) ([]uint64, error) {
 //	}
 func Run(t *testing.T, spec Spec) SuiteOutcome {
 	t.Helper()
-	return RunWith(t, spec, RunConfig{})
+	return runWith(t, spec, RunConfig{}, callerLine(2))
 }
 
 // RunWith is Run with an explicit seed configuration.
 func RunWith(t *testing.T, spec Spec, rc RunConfig) SuiteOutcome {
+	t.Helper()
+	return runWith(t, spec, rc, callerLine(2))
+}
+
+// callerLine returns "file.go:line" of the caller skip frames up, so a
+// failing seed (reported in its own subtest) points at the user's test.
+func callerLine(skip int) string {
+	_, file, line, ok := runtime.Caller(skip)
+	if !ok {
+		return "?"
+	}
+	return fmt.Sprintf("%s:%d", filepath.Base(file), line)
+}
+
+func runWith(t *testing.T, spec Spec, rc RunConfig, at string) SuiteOutcome {
 	t.Helper()
 	if err := spec.Validate(); err != nil {
 		t.Fatalf("%v", err)
@@ -119,7 +137,7 @@ func RunWith(t *testing.T, spec Spec, rc RunConfig) SuiteOutcome {
 					t.Fatalf("%v", err)
 				}
 				if o.Class != ClassOK {
-					t.Errorf("%s seed %d: %s: %s\n%s", spec.Name, seed, o.Class, o.Failure, testRepro(t, spec, seed))
+					t.Errorf("%s: %s seed %d: %s: %s\n%s", at, spec.Name, seed, o.Class, o.Failure, testRepro(t, spec, seed))
 				}
 			})
 		}
@@ -130,8 +148,8 @@ func RunWith(t *testing.T, spec Spec, rc RunConfig) SuiteOutcome {
 	suite := Summarize(spec, outcomes)
 	for _, c := range suite.Checks {
 		if c.Expected == FoundInvalid && !c.Met {
-			t.Errorf("%s: %s expected %s, but none of seeds %s was invalid (%s); run more seeds with -faultline.seeds=N",
-				spec.Name, c.Checker, c.Expected, seedRange(seeds), c.Got())
+			t.Errorf("%s: %s: %s expected %s, but none of seeds %s was invalid (%s); run more seeds with -faultline.seeds=N (or FAULTLINE_SEEDS=N)",
+				at, spec.Name, c.Checker, c.Expected, seedRange(seeds), c.Got())
 		}
 	}
 	for _, c := range suite.Checks {
@@ -141,27 +159,44 @@ func RunWith(t *testing.T, spec Spec, rc RunConfig) SuiteOutcome {
 }
 
 // testRepro returns the lines that replay a failing seed: the CLI's for a
-// built-in scenario, and the go test one always.
+// built-in scenario, and the go test ones always, naming the package as a
+// path from the module root so they work pasted there. The environment
+// form also works under ./..., where packages that do not import
+// scenarios have no -faultline flags.
 func testRepro(t *testing.T, spec Spec, seed uint64) string {
-	parent := t.Name()
-	for i := len(parent) - 1; i >= 0; i-- {
-		if parent[i] == '/' {
-			parent = parent[:i]
-			break
-		}
-	}
-	root := parent
-	for i := 0; i < len(root); i++ {
-		if root[i] == '/' {
-			root = root[:i]
-			break
-		}
-	}
-	line := fmt.Sprintf("replay: go test -run '^%s$' -faultline.seed=%d -faultline.seeds=1", regexp.QuoteMeta(root), seed)
+	root, _, _ := strings.Cut(t.Name(), "/")
+	pkg := packagePath()
+	run := fmt.Sprintf("-run '^%s$'", regexp.QuoteMeta(root))
+	line := fmt.Sprintf("replay: go test %s %s -faultline.seed=%d -faultline.seeds=1\n  or:   FAULTLINE_SEED=%d FAULTLINE_SEEDS=1 go test %s %s",
+		pkg, run, seed, seed, pkg, run)
 	if b, ok := registry[spec.Name]; ok && sameSpec(b, spec) {
 		line = "replay: " + Repro(spec.Name, seed) + "\n  or:   " + line[len("replay: "):]
 	}
 	return line
+}
+
+// packagePath returns the test's package directory relative to its module
+// root ("./mystore"), or "." when it cannot tell: go test runs a test
+// binary in its package's directory.
+func packagePath() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for root := dir; ; {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			rel, err := filepath.Rel(root, dir)
+			if err != nil || rel == "." {
+				return "."
+			}
+			return "./" + filepath.ToSlash(rel)
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			return "."
+		}
+		root = parent
+	}
 }
 
 // sameSpec reports whether s is plausibly the unchanged built-in b (same

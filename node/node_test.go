@@ -1,0 +1,104 @@
+package node
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/faultline-sim/faultline/sim"
+)
+
+// TestMemDiskCrashKeepsExactlyTheSyncedState checks MemDisk against a
+// model of two maps (durable, current): a crash restores the durable one,
+// Sync and PutDurable move writes into it, Get and Keys always show the
+// current one.
+func TestMemDiskCrashKeepsExactlyTheSyncedState(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		d := NewMemDisk()
+		durable, current := map[string]string{}, map[string]string{}
+		key := rapid.SampledFrom([]string{"a", "b", "d/x", "d/y", "h/1"})
+		for i := range rapid.IntRange(1, 60).Draw(t, "ops") {
+			k := key.Draw(t, "key")
+			switch rapid.IntRange(0, 5).Draw(t, "op") {
+			case 0, 1:
+				v := rapid.StringN(0, 3, -1).Draw(t, "value")
+				buf := []byte(v)
+				d.Put(k, buf)
+				buf = append(buf[:0], "mutated"...) // the disk keeps its own copy
+				current[k] = v
+			case 2:
+				d.Delete(k)
+				delete(current, k)
+			case 3:
+				d.Sync()
+				durable = maps.Clone(current)
+			case 4:
+				d.Crash()
+				current = maps.Clone(durable)
+			case 5:
+				v := rapid.StringN(0, 3, -1).Draw(t, "value")
+				d.PutDurable(k, []byte(v))
+				current[k], durable[k] = v, v
+			}
+			for _, k := range []string{"a", "b", "d/x", "d/y", "h/1"} {
+				got, ok := d.Get(k)
+				want, wok := current[k]
+				if ok != wok || string(got) != want {
+					t.Fatalf("op %d: Get(%q) = %q,%v; want %q,%v", i, k, got, ok, want, wok)
+				}
+			}
+			var want []string
+			for k := range current {
+				if strings.HasPrefix(k, "d/") {
+					want = append(want, k)
+				}
+			}
+			slices.Sort(want)
+			if got := d.Keys("d/"); !slices.Equal(got, want) {
+				t.Fatalf("op %d: Keys(d/) = %q, want %q", i, got, want)
+			}
+		}
+	})
+}
+
+func TestViewMembers(t *testing.T) {
+	v := View{Initial: []sim.NodeID{0, 1, 2}}
+	w := v.With(Change{Node: 5, Join: true}).With(Change{Node: 1})
+	require.Equal(t, []sim.NodeID{0, 2, 5}, w.Members())
+	require.Equal(t, 2, w.Epoch())
+	require.True(t, w.Contains(5))
+	require.False(t, w.Contains(1))
+	require.Equal(t, []sim.NodeID{0, 1, 2}, v.Members(), "With leaves the view it extends alone")
+	a := w.With(Change{Node: 7, Join: true})
+	b := w.With(Change{Node: 8, Join: true})
+	require.Equal(t, []sim.NodeID{0, 2, 5, 7}, a.Members(), "two views extended from one do not share changes")
+	require.Equal(t, []sim.NodeID{0, 2, 5, 8}, b.Members())
+}
+
+type wire struct {
+	Key    string
+	Values [][]byte
+	N      int
+}
+
+func TestCodecRoundTripsAndRejectsGarbage(t *testing.T) {
+	c := NewCodec[wire]()
+	in := wire{Key: "k", Values: [][]byte{[]byte("a"), nil}, N: 3}
+	b1, err := c.Append([]byte("prefix"), &in)
+	require.NoError(t, err)
+	require.Equal(t, "prefix", string(b1[:6]), "Append keeps what buf held")
+	b2, err := c.Encode(&in)
+	require.NoError(t, err)
+	require.Equal(t, b1[6:], b2, "equal values encode to equal bytes")
+	var out wire
+	require.NoError(t, c.Decode(b2, &out))
+	require.Equal(t, in.Key, out.Key)
+	require.Equal(t, in.N, out.N)
+	var junk wire
+	require.Error(t, c.Decode(append(b2, 0x01), &junk), "trailing bytes")
+	require.Error(t, c.Decode(b2[:len(b2)-1], &junk), "truncated")
+}
