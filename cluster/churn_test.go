@@ -158,3 +158,30 @@ func TestGossipRejoinRunsToCompletion(t *testing.T) {
 		t.Logf("seed %d: ok=%d fail=%d info=%d; n2 back at membership incarnation %d", seed, r.Stats.OK, r.Stats.Fail, r.Stats.Info, lastLife)
 	}
 }
+
+// TestSettleUntilTheAntiEntropySweepIsDone: with anti-entropy every 100 ms
+// (a sweep of every range with every replica takes seconds) the settle
+// phase lasts until each node has compared every range since the heal, and
+// then the replicas have converged; a settle limit shorter than the sweep
+// is a liveness failure naming the sweep.
+func TestSettleUntilTheAntiEntropySweepIsDone(t *testing.T) {
+	base := scenarios.DefaultConfig()
+	base.KV.HintedHandoff = false
+	base.KV.ReadRepair = kv.RepairOff
+	base.KV.AntiEntropyIntervalTicks = 100
+	base.KV.VNodes = 4
+	base.WorkloadConfig.Keys = 50
+	base = withFaults(t, base, 3, "partition", 500*time.Millisecond)
+	r, m := run(t, base, 3)
+	require.Equal(t, checker.Valid, m["convergence"].Verdict, m["convergence"].Explanation)
+	require.Greater(t, time.Duration(r.QuiescentAt-r.SettleAt), base.SettleTime, "the sweep outlasts SettleTime")
+
+	short := base
+	short.SettleTime, short.SettleLimit = 500*time.Millisecond, time.Second
+	c, err := cluster.New(short.Cluster(), 3)
+	require.NoError(t, err)
+	_, err = c.Run()
+	var le *cluster.LivenessError
+	require.ErrorAs(t, err, &le)
+	require.Contains(t, le.Reason, "an anti-entropy sweep since the heal")
+}

@@ -40,6 +40,7 @@ type nodeState struct {
 	snapshots  node.Snapshotter
 	counted    node.Counted
 	describer  node.Describer
+	settler    node.Settler
 }
 
 // wallClock is a node's wall clock: true time + offset, plus drift since
@@ -98,6 +99,7 @@ type Cluster struct {
 	snapshot     []node.Snapshot
 	retired      map[string]uint64 // counters of stopped node incarnations (looked up, sorted on output)
 	settleAt     sim.Time          // when the settle phase began; sim.Never until it does
+	quiescentAt  sim.Time          // when every node was quiescent; sim.Never until then
 	failure      error
 	latencies    []time.Duration
 	ran          bool
@@ -115,7 +117,7 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 	}
 	root := sim.NewRNG(seed)
 	c := &Cluster{cfg: cfg, seed: seed, loop: loop, rng: root, reqClient: map[uint64]int{},
-		submitted: map[uint64]sim.NodeID{}, finalNext: map[int][]string{}, settleAt: sim.Never, retired: map[string]uint64{}}
+		submitted: map[uint64]sim.NodeID{}, finalNext: map[int][]string{}, settleAt: sim.Never, quiescentAt: sim.Never, retired: map[string]uint64{}}
 	all := append(cfg.members(), cfg.spares()...)
 	c.net, err = transport.NewRaw(loop, root.Fork("net"),
 		transport.Config{IDs: all, Link: cfg.Link}, c.deliver)
@@ -151,7 +153,7 @@ func (c *Cluster) stopNode(ns *nodeState) {
 		c.retire(ns)
 	}
 	ns.node, ns.leaving, ns.paused, ns.inbox = nil, false, false, nil
-	ns.membership, ns.snapshots, ns.counted, ns.describer = nil, nil, nil, nil
+	ns.membership, ns.snapshots, ns.counted, ns.describer, ns.settler = nil, nil, nil, nil, nil
 	_ = c.net.SetDown(ns.id, true)
 }
 
@@ -201,6 +203,7 @@ func (c *Cluster) startNode(ns *nodeState, v node.View) error {
 	ns.snapshots, _ = n.(node.Snapshotter)
 	ns.counted, _ = n.(node.Counted)
 	ns.describer, _ = n.(node.Describer)
+	ns.settler, _ = n.(node.Settler)
 	return nil
 }
 

@@ -262,3 +262,33 @@ func TestBadConfig(t *testing.T) {
 		require.ErrorIs(t, err, ErrBadConfig, name)
 	}
 }
+
+// TestSettleWaitsForQuiescence: nodes that implement node.Settler keep the
+// settle phase going past SettleTime until they are quiescent; a node that
+// never quiesces is a liveness failure naming what it still owes.
+func TestSettleWaitsForQuiescence(t *testing.T) {
+	settling := func(busy int) node.Factory {
+		return func(env node.Env) (node.Node, error) {
+			return &settlingNode{fakeNode: &fakeNode{id: env.ID, peers: env.View.Members(), disk: env.Disk}, busyTicks: busy}, nil
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.SettleTime = 100 * time.Millisecond
+	cfg.Node = settling(500) // 500 ticks of 1 ms after the heal
+	c, err := New(cfg, 1)
+	require.NoError(t, err)
+	r, err := c.Run()
+	require.NoError(t, err)
+	require.Equal(t, r.SettleAt+sim.Time(500*time.Millisecond), r.QuiescentAt, "the final reads wait for the last node")
+
+	cfg.Node = settling(-1)
+	cfg.SettleLimit = 2 * time.Second
+	c, err = New(cfg, 1)
+	require.NoError(t, err)
+	r, err = c.Run()
+	var le *LivenessError
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, "settle", le.Phase)
+	require.Contains(t, le.Error(), "did not quiesce within 2s (Config.SettleLimit): n0: 3 hints to hand off; n1: 3 hints")
+	require.Equal(t, sim.Never, r.QuiescentAt)
+}

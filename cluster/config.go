@@ -52,8 +52,13 @@ type Config struct {
 	ReconnectDelay time.Duration
 	// Nemesis is the fault schedule (plain data; may be empty).
 	Nemesis nemesis.Schedule
-	// SettleTime is how long the healed cluster runs before the final reads.
+	// SettleTime is how long the healed cluster runs at least before the
+	// final reads; nodes that implement node.Settler then get until
+	// SettleLimit to report quiescence.
 	SettleTime time.Duration
+	// SettleLimit bounds the settle phase: a cluster not quiescent by then
+	// is a liveness failure. 0 means max(10×SettleTime, 10 s).
+	SettleLimit time.Duration
 	// FinalReadAttempts is how many times a final read is tried before the
 	// run is declared a liveness failure.
 	FinalReadAttempts int
@@ -120,7 +125,7 @@ func (c Config) Validate() error {
 	}{
 		{"Tick", c.Tick, false}, {"ClientTimeout", c.ClientTimeout, false},
 		{"ClientLatency", c.ClientLatency, true}, {"SettleTime", c.SettleTime, true},
-		{"ReconnectDelay", c.ReconnectDelay, true},
+		{"ReconnectDelay", c.ReconnectDelay, true}, {"SettleLimit", c.SettleLimit, true},
 	} {
 		if d.v < 0 || (!d.zero && d.v == 0) {
 			want := "> 0"

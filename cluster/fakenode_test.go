@@ -120,3 +120,23 @@ func fakeConfig(bugs fakeBugs) Config {
 	cfg.Node = fakeFactory(bugs)
 	return cfg
 }
+
+// settlingNode is a fakeNode with background work: it is quiescent only
+// after busyTicks ticks since Healed (never, if busyTicks < 0).
+type settlingNode struct {
+	*fakeNode
+	busyTicks int
+	since     int
+	healed    bool
+}
+
+func (s *settlingNode) Tick() { s.fakeNode.Tick(); s.since++ }
+
+func (s *settlingNode) Healed() { s.healed, s.since = true, 0 }
+
+func (s *settlingNode) Quiescent() (bool, string) {
+	if !s.healed || s.busyTicks < 0 || s.since < s.busyTicks {
+		return false, "3 hints to hand off"
+	}
+	return true, ""
+}

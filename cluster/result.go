@@ -53,6 +53,9 @@ type Result struct {
 	TargetErrors []string
 	// SettleAt is when the settle phase began (sim.Never if it did not).
 	SettleAt sim.Time
+	// QuiescentAt is when every node reported quiescence and the final
+	// reads began (sim.Never if they did not).
+	QuiescentAt sim.Time
 	// TraceHash covers every delivered message, client event and fault.
 	TraceHash uint64
 	// Stats are the run's counters.
@@ -95,6 +98,7 @@ func (c *Cluster) result() *Result {
 		Windows:      c.cfg.Nemesis.Windows(),
 		TargetErrors: c.targetErrs,
 		SettleAt:     c.settleAt,
+		QuiescentAt:  c.quiescentAt,
 		TraceHash:    c.loop.Trace().Sum64(),
 	}
 	ops, err := history.Pair(r.History)

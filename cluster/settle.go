@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/faultline-sim/faultline/nemesis"
@@ -29,10 +30,57 @@ func (c *Cluster) beginSettle() {
 		}
 		c.phase = phaseSettle
 		c.settleAt = c.loop.Now()
-		c.trace(0, "settle: every client is done; healing everything for %v", c.cfg.SettleTime)
+		c.trace(0, "settle: every client is done; healing everything, then at least %v until the nodes are quiescent (at most %v)", c.cfg.SettleTime, c.settleLimit())
 		c.healAll()
-		c.loop.After(c.cfg.SettleTime, c.beginFinalReads)
+		for _, ns := range c.nodes {
+			if ns.node != nil && ns.settler != nil && !c.guard(ns, "Healed", func() error { ns.settler.Healed(); return nil }) {
+				return
+			}
+		}
+		c.loop.After(c.cfg.SettleTime, c.settleCheck)
 	})
+}
+
+// settleLimit is the longest the settle phase may last.
+func (c *Cluster) settleLimit() time.Duration {
+	if c.cfg.SettleLimit > 0 {
+		return max(c.cfg.SettleLimit, c.cfg.SettleTime)
+	}
+	return max(10*c.cfg.SettleTime, 10*time.Second)
+}
+
+// settleCheck ends the settle phase once every running member that
+// implements node.Settler is quiescent, or fails the run (liveness) when
+// the limit passes first, naming what each node still owes.
+func (c *Cluster) settleCheck() {
+	if c.phase != phaseSettle {
+		return
+	}
+	var owed []string
+	for _, ns := range c.nodes {
+		if ns.node == nil || ns.settler == nil {
+			continue
+		}
+		var ok bool
+		var what string
+		if !c.guard(ns, "Quiescent", func() error { ok, what = ns.settler.Quiescent(); return nil }) {
+			return
+		}
+		if !ok {
+			owed = append(owed, fmt.Sprintf("%v: %s", ns.id, what))
+		}
+	}
+	if len(owed) == 0 {
+		c.quiescentAt = c.loop.Now()
+		c.beginFinalReads()
+		return
+	}
+	if time.Duration(c.loop.Now()-c.settleAt) >= c.settleLimit() {
+		c.fail(&LivenessError{Seed: c.seed, Phase: "settle",
+			Reason: fmt.Sprintf("the healed cluster did not quiesce within %v (Config.SettleLimit): %s", c.settleLimit(), strings.Join(owed, "; "))})
+		return
+	}
+	c.loop.After(c.cfg.Tick, c.settleCheck)
 }
 
 // healAll undoes every fault: cuts, link faults, clocks, pauses, crashes.

@@ -86,6 +86,7 @@ func (n *Node) rebuildTrees() {
 		ae.owned = append(ae.owned, ownedRange{r: r, replicas: slices.Clone(g.Replicas)})
 	}
 	slices.SortFunc(ae.owned, func(a, b ownedRange) int { return cmp.Compare(a.r.End, b.r.End) })
+	n.resetSweep() // the ranges changed: a sweep since the heal starts over
 	if len(ae.owned) == 0 {
 		return
 	}
@@ -162,6 +163,19 @@ func (n *Node) tickAntiEntropy() {
 	ae.next = n.now + max(1, int64(iv/2+ae.rng.IntN(iv)))
 	if ae.sess != nil || len(ae.owned) == 0 {
 		return
+	}
+	// After a heal, exchanges go first to the pairs the sweep since the
+	// heal has not compared (see Quiescent).
+	if n.sweep.healed && !n.sweep.done {
+		for range ae.owned {
+			i := ae.cursor % len(ae.owned)
+			ae.cursor++
+			if p, ok := n.sweepPeer(ae.owned[i]); ok {
+				t, _ := ae.forest.Tree(ae.owned[i].r)
+				n.startExchange(t, p)
+				return
+			}
+		}
 	}
 	// Round robin over the ranges; the k-th visit of a range picks its
 	// k-th live peer (round robin too), skipping ranges with none.
@@ -284,6 +298,7 @@ func (n *Node) onTreeReply(from sim.NodeID, m Message) {
 	switch {
 	case errors.Is(err, merkle.ErrRefused):
 		n.stats.AntiEntropyRefused++
+		n.swept(s.s.Range().End, from) // the peer holds no such range: nothing to compare
 		n.endSession()
 	case err != nil:
 		n.ignore(ignoreMalformed) // the session is unchanged, still waiting
@@ -293,6 +308,7 @@ func (n *Node) onTreeReply(from sim.NodeID, m Message) {
 	default:
 		n.stats.AntiEntropyCompleted++
 		n.endSession()
+		n.swept(s.s.Range().End, from)
 		n.repair(from, m.Op, s.s.Diffs())
 	}
 }

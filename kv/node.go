@@ -61,7 +61,8 @@ type Node struct {
 	prefBuf      []sim.NodeID // scratch for preference lists
 	lastWithSelf *ring.Ring   // the last ring that held this node
 
-	ae *antiEntropy // nil when anti-entropy is off
+	ae    *antiEntropy // nil when anti-entropy is off
+	sweep sweep        // anti-entropy sweeps since the last heal
 
 	table      *membership.Table // nil under oracle membership
 	ringVer    uint64            // table.RingVersion the ring was built at

@@ -108,6 +108,7 @@ var (
 	_ node.Snapshotter = (*server)(nil)
 	_ node.Counted     = (*server)(nil)
 	_ node.Describer   = (*server)(nil)
+	_ node.Settler     = (*server)(nil)
 )
 
 func newServer(cfg Config, env node.Env) (*server, error) {
@@ -330,3 +331,10 @@ func Unwrap(n node.Node) (*Node, bool) {
 	}
 	return s.n, true
 }
+
+// Healed starts the node's post-heal bookkeeping (see Node.Healed).
+func (s *server) Healed() { s.n.Healed() }
+
+// Quiescent reports whether the node owes background work (see
+// Node.Quiescent).
+func (s *server) Quiescent() (bool, string) { return s.n.Quiescent() }

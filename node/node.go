@@ -150,3 +150,20 @@ type Describer interface {
 	// `write key="k1" op=3`.
 	Describe(payload []byte) string
 }
+
+// Settler is implemented by nodes with background repair work (handing
+// off hints, pulling ranges, anti-entropy sweeps). After the workload the
+// simulator heals every fault, calls Healed, and waits until every node
+// reports Quiescent (at least Config.SettleTime, at most
+// Config.SettleLimit) before the final reads; a node that does not
+// quiesce in time is a liveness failure naming what it still owes.
+// Without Settler the settle phase lasts exactly SettleTime.
+type Settler interface {
+	// Healed tells the node that every fault is undone: what it reports
+	// from now on must cover work done after this moment (e.g. a full
+	// anti-entropy sweep since the heal).
+	Healed()
+	// Quiescent reports whether the node's background work is done and,
+	// if not, what is outstanding, e.g. "3 hints to hand off".
+	Quiescent() (bool, string)
+}

@@ -39,8 +39,28 @@ func (c Config) Cluster() cluster.Config {
 		if cc.MinMembers == 0 {
 			cc.MinMembers = min(max(c.KV.N, 1), c.Nodes)
 		}
+		if cc.SettleLimit == 0 {
+			cc.SettleLimit = c.kvSettleLimit()
+		}
 	}
 	return cc
+}
+
+// kvSettleLimit derives how long kv nodes may take to quiesce after the
+// heal: twice a worst-case anti-entropy sweep (every range a node
+// replicates compared with each other replica, one exchange per jittered
+// interval of at most 1.5 intervals), plus 10 s for hints and handoffs.
+func (c Config) kvSettleLimit() time.Duration {
+	limit := c.SettleTime + 10*time.Second
+	if iv := c.KV.AntiEntropyIntervalTicks; iv > 0 {
+		ranges := c.KV.N * c.KV.VNodes
+		if c.KV.Shards > 0 {
+			ranges = max(1, c.KV.N*c.KV.Shards/max(c.Nodes, 1))
+		}
+		sweep := time.Duration(ranges*max(c.KV.N-1, 1)) * time.Duration(iv) * c.Tick * 3 / 2
+		limit += 2 * sweep
+	}
+	return limit
 }
 
 // Validate reports the first problem that keeps c from running, saying
