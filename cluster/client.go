@@ -17,6 +17,9 @@ func (c *Cluster) nextOp(cl *client) {
 		return
 	}
 	op, err := c.wl.Next(cl.id)
+	if err == nil && c.cfg.TimeLimit > 0 && c.loop.Now().Add(op.Delay) >= sim.Time(c.cfg.TimeLimit) {
+		err = workloads.ErrDone // the time limit: this client is done
+	}
 	if errors.Is(err, workloads.ErrDone) {
 		cl.done = true
 		c.clientsDone++

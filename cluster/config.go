@@ -39,6 +39,10 @@ type Config struct {
 	Workload string
 	// WorkloadConfig sizes the workload (clients, keys, ratios, ops).
 	WorkloadConfig workloads.Config
+	// TimeLimit, when > 0, bounds the workload in virtual time as well as by
+	// its op count (Jepsen's time limit): no client invokes an operation at
+	// or after it, so faults drawn over [0, TimeLimit] meet a busy cluster.
+	TimeLimit time.Duration
 	// ClientLatency is the one-way delay between a client and the node it
 	// talks to; client connections are not affected by network partitions
 	// (as with Jepsen clients co-located with their node).
@@ -126,6 +130,7 @@ func (c Config) Validate() error {
 		{"Tick", c.Tick, false}, {"ClientTimeout", c.ClientTimeout, false},
 		{"ClientLatency", c.ClientLatency, true}, {"SettleTime", c.SettleTime, true},
 		{"ReconnectDelay", c.ReconnectDelay, true}, {"SettleLimit", c.SettleLimit, true},
+		{"TimeLimit", c.TimeLimit, true},
 	} {
 		if d.v < 0 || (!d.zero && d.v == 0) {
 			want := "> 0"

@@ -58,6 +58,11 @@ type Result struct {
 	QuiescentAt sim.Time
 	// TraceHash covers every delivered message, client event and fault.
 	TraceHash uint64
+	// FaultTime is how long faults were active before the settle phase;
+	// FaultCoverage the fraction of it during which at least one workload
+	// operation was in flight (1 without faults; see FaultCoverage).
+	FaultTime     time.Duration
+	FaultCoverage float64
 	// Stats are the run's counters.
 	Stats Stats
 }
@@ -106,6 +111,12 @@ func (c *Cluster) result() *Result {
 		c.failure = fmt.Errorf("cluster: the recorded history does not pair: %w", err)
 	}
 	r.Ops = ops
+	end := c.settleAt
+	if end == sim.Never {
+		end = c.loop.Now()
+	}
+	ft, cov := FaultCoverage(r.Windows, ops, end)
+	r.FaultTime, r.FaultCoverage = time.Duration(ft), cov
 	r.Replicas = c.replicaSnapshot()
 	st := &r.Stats
 	st.Events = c.loop.Events()

@@ -21,11 +21,13 @@ const (
 
 // base is the catalogue's starting point: cluster.DefaultConfig (5 nodes,
 // N=3 W=2 R=2 strict quorum, LWW, blocking read repair, hinted handoff,
-// sync before ack, register workload of 10 clients on 5 keys) with ops
-// sized so the workload runs while faults are drawn.
+// sync before ack, register workload of 10 clients on 5 keys), whose
+// clients run for 1 s of virtual time (the span faults are drawn over), at
+// most 3×ops operations.
 func base(ops int) Config {
 	cfg := DefaultConfig()
-	cfg.WorkloadConfig.Ops = ops
+	cfg.WorkloadConfig.Ops = 3 * ops
+	cfg.TimeLimit = time.Second
 	cfg.SettleTime = time.Second
 	return cfg
 }
@@ -134,7 +136,7 @@ func builtin() []Spec {
 			}),
 			Faults: func() Faults {
 				f := drawn("partition", 500*time.Millisecond)
-				f.Schedule = fixed("600ms partition-halves n0,n1|n2,n3,n4\n3s heal\n")
+				f.Schedule = fixed("600ms partition-halves n0,n1|n2,n3,n4\n1s heal\n")
 				return f
 			}(),
 			Expect: expect(lin, FoundInvalid, lost, FoundInvalid),
@@ -163,7 +165,7 @@ func builtin() []Spec {
 			Description: "concurrent read-modify-write adds to one set under LWW, with partitions: acknowledged elements are lost",
 			Truth:       "concurrent read-modify-write of a set under LWW: acknowledged elements lost (Jepsen measured 71% on Riak)",
 			Base:        setConfig(kv.LWW),
-			Faults:      drawn("partition", time.Second),
+			Faults:      drawn("partition", 0),
 			Expect:      expect(lost, FoundInvalid),
 			Seeds:       3,
 		},
@@ -172,7 +174,7 @@ func builtin() []Spec {
 			Description: "the lww-set workload with vector clocks, siblings and a union merge: no acknowledged element is lost (partitions only: durability is not exercised, and the set key's merged reads are judged by lost-writes, not siblings)",
 			Truth:       "the same with vector clocks, siblings and a union merge: zero acknowledged elements lost",
 			Base:        setConfig(kv.VectorClock),
-			Faults:      drawn("partition", time.Second),
+			Faults:      drawn("partition", 0),
 			Expect:      expect(lost, AlwaysValid),
 			Seeds:       3,
 		},
@@ -287,7 +289,7 @@ func builtin() []Spec {
 			Base:        base(2000),
 			Vary:        varySafe,
 			Faults: func() Faults {
-				f := drawn("partition,crash,pause,loss", time.Second)
+				f := drawn("partition,crash,pause,loss", 0) // over the seed's time limit
 				f.Swarm = true
 				return f
 			}(),
@@ -322,6 +324,7 @@ func churnConfig(handoff bool) Config {
 // ~1.6 KB), so traffic that followed the data size would show.
 func aeConfig(intervalTicks int) Config {
 	c := base(4000)
+	c.TimeLimit = 600 * time.Millisecond
 	c.KV.HintedHandoff, c.KV.ReadRepair = false, kv.RepairOff
 	c.KV.AntiEntropyIntervalTicks = intervalTicks
 	c.KV.VNodes = 2
@@ -330,14 +333,14 @@ func aeConfig(intervalTicks int) Config {
 	return c
 }
 
-// aeFaults are partitions drawn over the first second, then n0,n1 cut off
-// from the rest from 1.05 s until 3 s, after the workload: the divergence
-// of the writes the partitions kept from replicas is still there when the
+// aeFaults are partitions drawn over the workload's first 350 ms, then
+// n0,n1 cut off from the rest from 400 ms until the workload ends: the
+// divergence of the writes it kept from replicas is still there when the
 // settle phase begins, so anti-entropy repairs it after heal and
 // quiescence (RepairTrafficCheck judges that phase).
 func aeFaults() Faults {
-	f := drawn("partition", time.Second)
-	f.Schedule = fixed("1050ms partition-halves n0,n1|n2,n3,n4\n3s heal\n")
+	f := drawn("partition", 350*time.Millisecond)
+	f.Schedule = fixed("400ms partition-halves n0,n1|n2,n3,n4\n600ms heal\n")
 	return f
 }
 
@@ -382,6 +385,7 @@ func crashFaults() Faults {
 // read-modify-write.
 func setConfig(res kv.ResolveMode) Config {
 	c := base(600)
+	c.TimeLimit = 300 * time.Millisecond // a set grows with every add: keep it short
 	c.Workload = "set"
 	c.KV.Resolve = res
 	c.WorkloadConfig.Keys = 1
@@ -457,5 +461,6 @@ func varySafe(rng *sim.RNG, cfg *Config) {
 	cfg.KV.AntiEntropyIntervalTicks = []int{0, 10, 50}[rng.IntN(3)]
 	cfg.WorkloadConfig.Clients = 2 + rng.IntN(9)
 	cfg.WorkloadConfig.Keys = 1 + rng.IntN(8)
-	cfg.WorkloadConfig.Ops = 300 + rng.IntN(1701)
+	cfg.WorkloadConfig.Ops = 3 * (300 + rng.IntN(1701))
+	cfg.TimeLimit = time.Duration(300+rng.IntN(701)) * time.Millisecond
 }

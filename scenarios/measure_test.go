@@ -39,10 +39,13 @@ func TestMeasure(t *testing.T) {
 		}
 		lost, faults := 0, 0
 		var slowest time.Duration
+		cov, minCov := 0.0, 1.0
 		for _, o := range s.Outcomes {
 			lost += o.Lost
 			faults += o.Faults
 			slowest = max(slowest, o.WallTime)
+			cov += o.FaultCoverage
+			minCov = min(minCov, o.FaultCoverage)
 		}
 		var parts []string
 		for _, c := range s.Checks {
@@ -53,8 +56,8 @@ func TestMeasure(t *testing.T) {
 			parts = append(parts, fmt.Sprintf("%s[%s] invalid %d/%d%s", c.Checker, c.Expected.Short(), c.Invalid, c.Judged(), mark))
 		}
 		n := time.Duration(len(s.Outcomes))
-		fmt.Fprintf(&b, "%-30s %-11s %s | lost %d, %.1f faults/seed, %v/seed (max %v)\n", s.Scenario, s.Class, strings.Join(parts, ", "),
-			lost, float64(faults)/float64(n), (s.WallTime / n).Round(time.Millisecond), slowest.Round(time.Millisecond))
+		fmt.Fprintf(&b, "%-30s %-11s %s | lost %d, %.1f faults/seed, fault coverage %.2f (min %.2f), %v/seed (max %v)\n", s.Scenario, s.Class, strings.Join(parts, ", "),
+			lost, float64(faults)/float64(n), cov/float64(n), minCov, (s.WallTime / n).Round(time.Millisecond), slowest.Round(time.Millisecond))
 		for i, f := range s.Failures {
 			if i < 3 {
 				fmt.Fprintf(&b, "    %s\n", f)

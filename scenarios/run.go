@@ -93,6 +93,11 @@ type Outcome struct {
 	Faults int `json:"faults"`
 	// TraceHash fingerprints the run (equal for equal code, config, seed).
 	TraceHash uint64 `json:"trace_hash"`
+	// FaultCoverage is the fraction of fault-active virtual time during
+	// which at least one client operation was in flight (1 without faults;
+	// see cluster.FaultCoverage); FaultTime is that fault-active time.
+	FaultCoverage float64       `json:"fault_coverage"`
+	FaultTime     time.Duration `json:"fault_ns"`
 	// SimTime is the virtual time the run took; WallTime the real time of
 	// running and judging it.
 	SimTime  time.Duration `json:"sim_ns"`
@@ -219,6 +224,7 @@ func runAndJudge(out *Outcome, spec Spec, cfg Config, c *cluster.Cluster, jo clu
 	out.Result = r
 	if r != nil {
 		out.TraceHash = r.TraceHash
+		out.FaultCoverage, out.FaultTime = r.FaultCoverage, r.FaultTime
 		out.SimTime = r.Stats.SimTime
 		out.Events = r.Stats.Events
 		out.Messages = r.Stats.Net.Sent

@@ -113,7 +113,8 @@ type Faults struct {
 	// the seed too, as nemesis.Swarm does.
 	Swarm bool
 	// Duration is how long faults are drawn for: every drawn fault starts
-	// and is undone within [0, Duration].
+	// and is undone within [0, Duration]. 0 means the workload's time limit
+	// (Config.TimeLimit), so faults meet clients that are running.
 	Duration time.Duration
 	// Interval is the mean time from one drawn fault's start to the next.
 	Interval time.Duration
@@ -143,9 +144,17 @@ func (f Faults) Options(cfg Config) nemesis.GenOptions {
 	}
 	return nemesis.GenOptions{
 		Nodes: nodes, Spares: spares, MinMembers: cfg.minMembers(),
-		Mix: f.Mix, Duration: f.Duration, Interval: f.Interval, FaultDuration: f.FaultDuration,
+		Mix: f.Mix, Duration: f.span(cfg), Interval: f.Interval, FaultDuration: f.FaultDuration,
 		MaxSkew: f.MaxSkew, MaxDelay: f.MaxDelay, MaxFaults: f.MaxFaults,
 	}
+}
+
+// span is how long faults are drawn for in cfg.
+func (f Faults) span(cfg Config) time.Duration {
+	if f.Duration == 0 {
+		return cfg.TimeLimit
+	}
+	return f.Duration
 }
 
 // Draw returns the schedule for cfg and seed: the drawn faults (from
