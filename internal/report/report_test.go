@@ -240,11 +240,3 @@ func TestAxisIsMonotone(t *testing.T) {
 		}
 	})
 }
-
-func TestFitLabel(t *testing.T) {
-	assert.Equal(t, "heal", fitLabel("heal", 100))
-	assert.Equal(t, "", fitLabel("partition-halves n0|n1", 20), "not even the first word fits")
-	got := fitLabel("partition-halves n0,n1|n2,n3,n4", 130)
-	assert.True(t, strings.HasSuffix(got, "…"))
-	assert.LessOrEqual(t, len([]rune(got)), 20)
-}
