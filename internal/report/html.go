@@ -43,7 +43,7 @@ func runView(r Run) *view {
 	v := &view{
 		title:   fmt.Sprintf("faultline: %s seed %d", r.Scenario, r.Seed),
 		heading: r.Scenario, sub: fmt.Sprintf("seed %d", r.Seed),
-		class: class, classText: classTitle(class), failure: r.Failure, repro: r.Repro,
+		class: class, classText: classTitle(class), failure: r.Failure, repro: r.Repro, reproLabel: "replay",
 		nodes: true, settleAt: sim.Never, verdicts: r.Verdicts, files: r.Files,
 		footer: "faultline report · virtual times are since the start of the run · hover any operation or window for details",
 	}
@@ -94,7 +94,7 @@ func writePage(b *strings.Builder, v *view) error {
 		fmt.Fprintf(b, "<p class=\"failure\">%s</p>", esc(shorten(v.failure, maxHeaderFailure)))
 	}
 	if v.repro != "" {
-		fmt.Fprintf(b, "<p class=\"repro\">replay: <code>%s</code></p>", esc(v.repro))
+		fmt.Fprintf(b, "<p class=\"repro\">%s: <code>%s</code></p>", esc(v.reproLabel), esc(v.repro))
 	}
 	b.WriteString("</header>\n<main>\n")
 
@@ -297,7 +297,7 @@ func writeTimeline(b *strings.Builder, v *view, d *pageData, marks []mark) {
 	}
 	b.WriteString("<span><i class=\"sw ok\" style=\"width:6px;height:6px;border-radius:3px;opacity:.5\"></i>one operation (when few enough are in view)</span></div>\n")
 	fmt.Fprintf(b, "<svg class=\"chart\" id=\"latency\" viewBox=\"0 0 %s 40\" xmlns=\"http://www.w3.org/2000/svg\"></svg>\n", f1(chartWidth))
-	fmt.Fprintf(b, "<p class=\"muted\">Quantiles of the latency of ok operations, by call time, in %d buckets across the view (log scale); writes above, reads below. Final reads are left out. Nemesis windows are shaded.</p>\n", perfBuckets)
+	fmt.Fprintf(b, "<p class=\"muted\">Quantiles of the latency of ok operations, by call time, in buckets of about %d operations (%d to %d buckets across the view; log scale); writes above, reads below, each dot one operation when at most 6000 are in view. Final reads are left out. Nemesis windows are shaded.</p>\n", perBucket, minBuckets, maxBuckets)
 	b.WriteString("<h3>Throughput</h3>\n<div class=\"legend\"><span><i class=\"sw line\" style=\"background:#1b7a3a\"></i>writes ok</span><span><i class=\"sw line\" style=\"background:#5fc27e\"></i>reads ok (dashed)</span><span><i class=\"sw line\" style=\"background:#d64545\"></i>fail</span><span><i class=\"sw line\" style=\"background:#e6a100\"></i>info</span></div>\n")
 	fmt.Fprintf(b, "<svg class=\"chart\" id=\"throughput\" viewBox=\"0 0 %s 40\" xmlns=\"http://www.w3.org/2000/svg\"></svg>\n", f1(chartWidth))
 	b.WriteString("<p class=\"muted\">Operations completed per second of virtual time, by completion time and outcome.</p>\n")

@@ -8,10 +8,19 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// perfBuckets is the number of time buckets of the latency-quantile and
-// throughput plots over the whole workload (the page recomputes finer
-// buckets from the operations when zoomed in).
-const perfBuckets = 120
+// The latency-quantile and throughput plots cut the workload into
+// bucketsFor(completed operations) buckets: about perBucket operations per
+// bucket, between minBuckets and maxBuckets (the page recomputes them the
+// same way for the operations in view when zoomed in).
+const (
+	minBuckets = 12
+	maxBuckets = 120
+	perBucket  = 25
+)
+
+// bucketsFor returns how many buckets the plots of n completed operations
+// use.
+func bucketsFor(n int) int { return max(minBuckets, min(maxBuckets, n/perBucket)) }
 
 // The operation groups the performance plots tell apart.
 const (

@@ -122,7 +122,8 @@ function perf(){
  var P=D.perf;if(D.sampled||(va<=0&&vb>=1&&keyF<0))return P;
  var ta=Math.max(0,tOf(Math.max(va,segs[0].u0))),tb=tOf(Math.min(vb,segs[0].u1));
  if(vb<=segs[0].u0||va>=segs[0].u1||tb<=ta)return null;
- var N=P.n,step=Math.max(1,Math.ceil((tb-ta)/N)),lat=[],done=[[[],[],[]],[[],[],[]]],g,o,b,i;
+ var cnt=0,i;for(i=0;i<n;i++){if(!isFinal(i)&&end[i]>=ta&&call[i]<=tb&&(keyF<0||O.key[i]===keyF))cnt++;}
+ var N=Math.max(12,Math.min(120,Math.floor(cnt/25))),step=Math.max(1,Math.ceil((tb-ta)/N)),lat=[],done=[[[],[],[]],[[],[],[]]],g,o,b;
  for(b=0;b<N;b++){lat.push([[],[]]);for(g=0;g<2;g++)for(o=0;o<3;o++)done[g][o].push(0);}
  for(i=0;i<n;i++){if(isFinal(i)||end[i]<0||(keyF>=0&&O.key[i]!==keyF))continue;g=isRead(i)?0:1;
   b=Math.floor((end[i]-ta)/step);var oi={o:0,f:1,i:2}[O.o.charAt(i)];if(b>=0&&b<N&&end[i]>=ta)done[g][oi][b]++;
@@ -147,8 +148,9 @@ function renderLatency(P){
  [['writes',1,0],['reads',0,panel+gap]].forEach(function(pn){var name=pn[0],gi=pn[1],top=pn[2]+22,bottom=pn[2]+panel;
   var yf=function(v){v=Math.max(v,1000);return bottom-(Math.log10(v)-Math.log10(dlo))/(Math.log10(dhi)-Math.log10(dlo))*(bottom-top);};
   tx('text',{'class':'ptitle',x:X0,y:top-8},name+' (ok operations)',lt);
+  var decades=Math.round(Math.log10(dhi/dlo));
   for(var dec=dlo;dec<=dhi*1.0001;dec*=10)[1,2,5].forEach(function(m){var vv=dec*m;if(vv>dhi*1.0001)return;var yy=f1(yf(vv));
-   mk('line',{'class':m===1?'grid major':'grid',x1:X0,y1:yy,x2:X1,y2:yy},lt);tx('text',{'class':'lane',x:X0-6,y:+yy+4},fd(vv),lt);});
+   mk('line',{'class':m===1?'grid major':'grid',x1:X0,y1:yy,x2:X1,y2:yy},lt);if(m===1||decades<=2)tx('text',{'class':'lane',x:X0-6,y:+yy+4},fd(vv),lt);});
   var gg=mk('g',{'clip-path':'url(#ltclip)'},lt);shade(gg,top,bottom-top);breaks(gg,top,bottom-top);
   dots.forEach(function(i){if((isRead(i)?0:1)!==gi)return;var c=mk('circle',{'class':'pt '+cls(i),cx:f1(X(uc[i])),cy:f1(yf(end[i]-call[i])),r:'1.8'},gg);tx('title',{},opText(i),c);});
   if(P)for(var q=3;q>=0;q--){var d=stepPath(P,P.lat[gi][q],yf);if(d)mk('path',{'class':'q q'+q,d:d,stroke:qColor[q]},gg);}

@@ -23,9 +23,10 @@ const MaxPageOps = 250_000
 type view struct {
 	// title is the document title; heading and sub the page's h1.
 	title, heading, sub string
-	// class is the header colour (ok, correctness, liveness, crash) and
-	// classText says it in words; failure and repro follow it.
-	class, classText, failure, repro string
+	// class is the header colour (ok, correctness, liveness, crash,
+	// unknown) and classText says it in words; failure and repro follow
+	// it, repro introduced by reproLabel.
+	class, classText, failure, repro, reproLabel string
 	// ops is the history; hasOps is false when there is none (a run that
 	// never ran).
 	ops    []history.Op
@@ -416,6 +417,12 @@ func (v *view) data(marks []mark) pageData {
 		}
 		d.Marks = append(d.Marks, markData{N: m.n, Op: op, Checker: m.checker, Text: shorten(m.v.String(), 300)})
 	}
-	d.Perf = computePerf(v.ops, 0, max(last, 1), perfBuckets)
+	completed := 0
+	for i := range v.ops {
+		if !v.ops[i].Final && v.ops[i].End != sim.Never {
+			completed++
+		}
+	}
+	d.Perf = computePerf(v.ops, 0, max(last, 1), bucketsFor(completed))
 	return d
 }
