@@ -81,7 +81,7 @@ func quantile(sorted []int64, q float64) int64 {
 	return sorted[max(0, min(rank, len(sorted)-1))]
 }
 
-// computePerf buckets ops over [t0, t1) into n buckets. Final reads are
+// computePerf buckets ops over [t0, t1] into n buckets. Final reads are
 // left out: they measure the settled cluster, not the workload.
 func computePerf(ops []history.Op, t0, t1 sim.Time, n int) perfSeries {
 	n = max(n, 1)
@@ -99,8 +99,11 @@ func computePerf(ops []history.Op, t0, t1 sim.Time, n int) perfSeries {
 			return -1
 		}
 		i := int64(t-t0) / step
-		if i >= int64(n) {
+		switch {
+		case t > t1:
 			return -1
+		case i >= int64(n):
+			i = int64(n - 1) // t1 itself closes the last bucket
 		}
 		return int(i)
 	}

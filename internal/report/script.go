@@ -124,10 +124,11 @@ function perf(){
  if(vb<=segs[0].u0||va>=segs[0].u1||tb<=ta)return null;
  var cnt=0,i;for(i=0;i<n;i++){if(!isFinal(i)&&end[i]>=ta&&call[i]<=tb&&(keyF<0||O.key[i]===keyF))cnt++;}
  var N=Math.max(12,Math.min(120,Math.floor(cnt/25))),step=Math.max(1,Math.ceil((tb-ta)/N)),lat=[],done=[[[],[],[]],[[],[],[]]],g,o,b;
+ function bucket(t){if(t<ta||t>tb)return -1;return Math.min(N-1,Math.floor((t-ta)/step));}
  for(b=0;b<N;b++){lat.push([[],[]]);for(g=0;g<2;g++)for(o=0;o<3;o++)done[g][o].push(0);}
  for(i=0;i<n;i++){if(isFinal(i)||end[i]<0||(keyF>=0&&O.key[i]!==keyF))continue;g=isRead(i)?0:1;
-  b=Math.floor((end[i]-ta)/step);var oi={o:0,f:1,i:2}[O.o.charAt(i)];if(b>=0&&b<N&&end[i]>=ta)done[g][oi][b]++;
-  if(oi!==0)continue;b=Math.floor((call[i]-ta)/step);if(call[i]>=ta&&b>=0&&b<N)lat[b][g].push(end[i]-call[i]);}
+  b=bucket(end[i]);var oi={o:0,f:1,i:2}[O.o.charAt(i)];if(b>=0)done[g][oi][b]++;
+  if(oi!==0)continue;b=bucket(call[i]);if(b>=0)lat[b][g].push(end[i]-call[i]);}
  var qs=[0.5,0.95,0.99,1],L=[[[],[],[],[]],[[],[],[],[]]];
  for(b=0;b<N;b++)for(g=0;g<2;g++){var a=lat[b][g].sort(function(x,y){return x-y;});
   for(var q=0;q<4;q++)L[g][q].push(a.length?a[Math.max(0,Math.min(a.length-1,Math.ceil(qs[q]*a.length-1e-9)-1))]:-1);}
