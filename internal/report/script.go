@@ -153,7 +153,7 @@ function renderLatency(P){
   for(var dec=dlo;dec<=dhi*1.0001;dec*=10)[1,2,5].forEach(function(m){var vv=dec*m;if(vv>dhi*1.0001)return;var yy=f1(yf(vv));
    mk('line',{'class':m===1?'grid major':'grid',x1:X0,y1:yy,x2:X1,y2:yy},lt);if(m===1||decades<=2)tx('text',{'class':'lane',x:X0-6,y:+yy+4},fd(vv),lt);});
   var gg=mk('g',{'clip-path':'url(#ltclip)'},lt);shade(gg,top,bottom-top);breaks(gg,top,bottom-top);
-  dots.forEach(function(i){if((isRead(i)?0:1)!==gi)return;var c=mk('circle',{'class':'pt '+cls(i),cx:f1(X(uc[i])),cy:f1(yf(end[i]-call[i])),r:'1.8'},gg);tx('title',{},opText(i),c);});
+  dots.forEach(function(i){if((isRead(i)?0:1)!==gi)return;var c=mk('circle',{'class':'pt '+cls(i),cx:f1(X(uc[i])),cy:f1(yf(end[i]-call[i])),r:dots.length>1500?'1.6':'2.6'},gg);tx('title',{},opText(i),c);});
   if(P)for(var q=3;q>=0;q--){var d=stepPath(P,P.lat[gi][q],yf);if(d)mk('path',{'class':'q q'+q,d:d,stroke:qColor[q]},gg);}
   mk('line',{'class':'axis',x1:X0,y1:bottom,x2:X1,y2:bottom},lt);});
  drawAxis(lt,2*panel+gap);lt.setAttribute('data-dots',dots.length);
@@ -174,7 +174,7 @@ function renderThroughput(P){
 }
 var range=document.getElementById('zrange'),brush=document.getElementById('ovbrush');
 function render(){var inView=renderTimeline();var P=perf();renderLatency(P);renderThroughput(P);
- if(brush){brush.setAttribute('x',f1(X0+va*PW));brush.setAttribute('width',f1(Math.max(1,(vb-va)*PW)));}
+ if(brush){brush.setAttribute('x',f1(X0+va*PW));brush.setAttribute('width',f1(Math.max(3,(vb-va)*PW)));}
  if(range){var s='showing '+fd(tOf(va))+' – '+fd(tOf(vb))+' · '+inView+' operations in view';
   if(keyF>=0)s+=' (key '+JSON.stringify(D.keys[keyF])+' only)';if(va>0||vb<1)s+=' · double-click a chart for the whole run';range.textContent=s;}}
 function zoom(a,b){var minSpan=1e-5;if(b-a<minSpan){var c=(a+b)/2;a=c-minSpan/2;b=c+minSpan/2;}
@@ -280,7 +280,7 @@ svg.chart{width:100%;height:auto;display:block;font-family:ui-monospace,Menlo,Co
 .wb .lead{stroke:#111;stroke-width:.8;opacity:.45}.wb:hover .lead{opacity:1;stroke:#1a56b0}
 .wnum{font-size:10.5px;font-weight:700;fill:#fff;text-anchor:middle;pointer-events:none}
 .grid{stroke:#eceef2;stroke-width:1}.grid.major{stroke:#d5d9e0}
-.pt{fill-opacity:.35}.pt.ok{fill:#2e9d4f}.pt.fail{fill:#d64545;fill-opacity:.8}.pt.info{fill:#e6a100;fill-opacity:.8}
+.pt{fill-opacity:.5;stroke:#fff;stroke-width:.4}.pt.ok{fill:#2e9d4f}.pt.fail{fill:#d64545;fill-opacity:.8}.pt.info{fill:#e6a100;fill-opacity:.8}
 .q{fill:none;stroke-width:1.6}.rate{fill:none;stroke-width:1.6}
 dl.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:6px 22px;margin:0}
 dl.stats div{display:flex;gap:10px;border-bottom:1px solid #f0f1f4;padding:3px 0}
