@@ -12,7 +12,8 @@
 #   - the DOM the page's script built lacks the timeline (reads and writes
 #     as distinct classes, one badge per witness, none overlapping), the
 #     latency quantiles, the throughput plot or the verdicts;
-#   - zooming on a witness (report.html#w=1) does not zoom and highlight it;
+#   - zooming by the address (report.html#w=1), by a drag across the
+#     timeline or by a click on a witness number does not zoom;
 #   - a screenshot is blank.
 # With `faultline check -report`, the same for an external history's page.
 #
@@ -81,13 +82,21 @@ browse() {
 # it fetched (Resource Timing) into the DOM for --dump-dom to show.
 probe='<script>addEventListener("load",function(){setTimeout(function(){document.body.setAttribute("data-resources",performance.getEntriesByType("resource").map(function(e){return e.name;}).join(" "));},500);});</script>'
 
+# inject PAGE SCRIPT OUT: PAGE with SCRIPT added before </body>.
+shopt -u patsub_replacement 2>/dev/null || true
+inject() {
+	local content
+	content=$(<"$1")
+	printf '%s\n' "${content/<\/body>/$2</body>}" >"$3"
+}
+
 fail=0
 # check PAGE NAME WANT...: load PAGE, check its requests, errors and the
 # strings WANT in its rendered DOM.
 check() {
 	local page=$1 name=$2
 	shift 2
-	sed "s#</body>#${probe}</body>#" "$page" >"$work/$name.probe.html"
+	inject "$page" "$probe" "$work/$name.probe.html"
 	browse "$name" "file://$work/$name.probe.html" --log-net-log="$work/$name.net.json" --dump-dom >"$work/$name.dom.html"
 	if grep -E "Uncaught|Failed to load resource|Not allowed to load|ERR_" "$work/$name.log" >&2; then
 		echo "check-report: $name: the page logged an error or tried to load a resource" >&2
@@ -147,12 +156,32 @@ check "$seed/report.html" report \
 	'id="latency"' '<path class="q q0"' '<path class="q q3"' \
 	'id="throughput"' '<path class="rate"' 'class="verdicts"' '<option value="0">' \
 	'showing 0 – '
-# Zoomed on witness 1: a narrower span, the witness highlighted.
-sed "s#</body>#${probe}</body>#" "$seed/report.html" >"$work/zoom.probe.html"
+# Zoomed on witness 1 by its address: a narrower span, the witness
+# highlighted.
+inject "$seed/report.html" "$probe" "$work/zoom.probe.html"
 browse zoom "file://$work/zoom.probe.html#w=1" --dump-dom >"$work/zoom.dom.html"
 for want in 'class="wbox hl"' 'double-click a chart for the whole run'; do
 	grep -q "$want" "$work/zoom.dom.html" || { echo "check-report: zoomed on witness 1, the page lacks $want" >&2; fail=1; }
 done
+# A drag across the middle tenth of the timeline zooms there; then a click
+# on witness 2's number in the witness table zooms on witness 2.
+drag='<script>addEventListener("load",function(){var s=document.getElementById("timeline"),r=s.getBoundingClientRect();
+function ev(t,f){(t==="mousedown"?s:window).dispatchEvent(new MouseEvent(t,{bubbles:true,button:0,clientX:r.left+r.width*f,clientY:r.top+r.height/2}));}
+ev("mousedown",0.45);ev("mousemove",0.5);ev("mouseup",0.55);
+document.body.setAttribute("data-after-drag",document.getElementById("zrange").textContent);
+document.querySelector("a.wmark[data-w=\"2\"]").click();
+document.body.setAttribute("data-after-click",document.querySelector("#timeline .wbox.hl")?"witness 2 highlighted":"no highlight");});</script>'
+inject "$seed/report.html" "$drag" "$work/drag.html"
+browse drag "file://$work/drag.html" --dump-dom >"$work/drag.dom.html"
+after=$(grep -o 'data-after-drag="[^"]*"' "$work/drag.dom.html" || true)
+case "$after" in
+'data-after-drag="showing 0 – '* | '')
+	echo "check-report: a drag across the timeline did not zoom: ${after:-no result}" >&2
+	fail=1
+	;;
+esac
+grep -q 'data-after-click="witness 2 highlighted"' "$work/drag.dom.html" ||
+	{ echo "check-report: clicking witness 2 in the table did not zoom on it" >&2; fail=1; }
 shot "file://$seed/report.html" "$shots/report.png"
 shot "file://$seed/report.html#w=1" "$shots/report-zoom.png"
 
@@ -174,4 +203,4 @@ else
 fi
 
 [ "$fail" -eq 0 ] || exit 1
-echo "check-report: ok: report.html ($witnesses witnesses) rendered in $browser without errors or requests of its own; screenshots in $shots"
+echo "check-report: ok: report.html ($witnesses witnesses) rendered in $browser without errors or requests of its own; after a drag: ${after#data-after-drag=}; screenshots in $shots"

@@ -58,7 +58,6 @@ function drawAxis(svg,y){
   var t=si===0?Math.ceil(ta/step)*step:s.t0+Math.max(0,Math.ceil((ta-s.t0)/step))*step;
   for(;t<=tb+1e-6;t+=step){var x=X(u(t));if(x<X0-1||x>X1+1)continue;
    var lab=si===0||t===s.t0?fd(t):'+'+fd(t-s.t0);mk('line',{'class':'axis',x1:f1(x),y1:y,x2:f1(x),y2:y+4},svg);tx('text',{'class':'tick',x:f1(x),y:y+15},lab,svg);}}
- for(var k=1;k<segs.length;k++){var ga=segs[k-1].u1,gb=segs[k].u0;if(gb<va||ga>vb)continue;}
 }
 function clipDefs(svg,id,h){var d=mk('defs',{},svg);var c=mk('clipPath',{id:id},d);mk('rect',{x:X0,y:0,width:PW,height:h},c);}
 function shade(g,top,h){D.wins.forEach(function(w){var x=winX(w);mk('rect',{x:f1(x[0]),y:top,width:f1(x[1]-x[0]),height:h,fill:D.fams[w.f].color,opacity:'0.13'},g);});}
@@ -267,7 +266,6 @@ svg.chart{width:100%;height:auto;display:block;font-family:ui-monospace,Menlo,Co
 .op.w.fail{fill:#c62828}.op.r.fail{fill:#f19a9a}
 .op.w.info{fill:#d08c00}.op.r.info{fill:#f3cd6a}
 .op.open{fill:url(#hatch);stroke:#b07a00;stroke-width:.8;stroke-dasharray:3 2}
-.op.w.open{fill:#f6dc92}.op.r.open{fill:#fbedc4}
 .op:hover{stroke:#000;stroke-width:1.2}
 .wl{font-size:10.5px;fill:#fff;pointer-events:none}
 .brk{fill:#fff;stroke:#bbb;stroke-dasharray:4 3}
