@@ -261,6 +261,10 @@ func writeWitnesses(b *strings.Builder, vs []Verdict, marks []mark) {
 	b.WriteString("</section>\n")
 }
 
+// maxKeyOptions is the most keys the key filter offers (beyond, there is
+// no filter: a list that long is no help).
+const maxKeyOptions = 500
+
 // writeTimeline writes the timeline section: the legend, the zoom
 // controls, the whole-run strip, the containers the script draws the
 // zoomable timeline, latency and throughput charts in, and the latency
@@ -276,7 +280,7 @@ func writeTimeline(b *strings.Builder, v *view, d *pageData, marks []mark) {
 	}
 	b.WriteString("</div>\n<div class=\"controls\"><button data-z=\"in\" title=\"zoom in (or drag across a chart, or ctrl+wheel)\">zoom in</button><button data-z=\"out\">zoom out</button>")
 	b.WriteString("<button data-z=\"left\" title=\"pan left\">◀</button><button data-z=\"right\" title=\"pan right\">▶</button><button data-z=\"reset\" title=\"the whole run (or double-click a chart)\">whole run</button><span id=\"zrange\"></span>")
-	if len(d.Keys) > 1 {
+	if len(d.Keys) > 1 && len(d.Keys) <= maxKeyOptions {
 		b.WriteString("<label class=\"keyf\">key <select id=\"keyf\"><option value=\"\">all keys</option>")
 		for i, k := range d.Keys {
 			fmt.Fprintf(b, "<option value=\"%d\">%s</option>", i, esc(strconv.Quote(k)))

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -252,9 +253,6 @@ func synthetic(n int) []history.Op {
 	return ops
 }
 
-// pageBound is the size a page stays under however long the history.
-const pageBound = 12 << 20
-
 // TestLongHistoriesStayBounded: a 200k-operation history gives a page of a
 // few megabytes carrying every operation; a longer one is thinned to
 // MaxPageOps operations, keeping every failure and witness, and stays
@@ -297,6 +295,48 @@ func TestLongHistoriesStayBounded(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(ops), done, "the plots count every operation, not the sample")
+}
+
+// TestWorstCasePageStaysBounded: operations with the longest values (full
+// of characters JSON escapes), long errors, many clients and keys and
+// huge times still give a page under pageBound.
+func TestWorstCasePageStaysBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders half a million operations")
+	}
+	long := strings.Repeat("<&>é", 40)
+	ops := make([]history.Op, 2*MaxPageOps)
+	for i := range ops {
+		call := sim.Time(i) * sim.Time(time.Hour)
+		o := op(i%9973, history.CAS, long+strconv.Itoa(i), call, call+sim.Time(time.Hour)/2+sim.Time(i), history.Fail)
+		o.Expect, o.Value, o.Err = long, long, long+strconv.Itoa(i)
+		o.Node = sim.NodeID(i % 997)
+		ops[i] = o
+	}
+	var b bytes.Buffer
+	require.NoError(t, HistoryHTML(&b, History{Name: "worst", Ops: ops}))
+	t.Logf("%d worst-case operations: %d bytes", len(ops), b.Len())
+	assert.Less(t, b.Len(), pageBound)
+	d := pageDataOf(t, b.String())
+	assert.Len(t, d.Ops.Lane, MaxPageOps)
+	assert.Len(t, d.Keys, MaxPageOps, "every key of a carried operation")
+	assert.Len(t, d.Ops.Errs, maxErrTexts+1, "the distinct errors, then one for the rest")
+	assert.Equal(t, errsOmitted, d.Ops.Errs[maxErrTexts])
+	assert.NotContains(t, b.String(), `<select id="keyf">`, "no key filter with this many keys")
+}
+
+func TestFitJSON(t *testing.T) {
+	assert.Equal(t, "short", fitJSON("short", 10))
+	assert.Equal(t, "abcdefg…", fitJSON("abcdefghijklmnop", 10))
+	assert.Equal(t, "<…", fitJSON("<<<<", 10), "each < costs 6 bytes")
+	assert.Equal(t, "éé…", fitJSON("éééééé", 8))
+	for _, s := range []string{"plain text, long enough to cut", `"quoted" \ back`, "<&>é\u2028\x01"} {
+		for n := 4; n < 40; n++ {
+			out, err := json.Marshal(fitJSON(s, n))
+			require.NoError(t, err)
+			assert.LessOrEqual(t, len(out)-2, max(n, len(`…`)), "%q cut to %d", s, n)
+		}
+	}
 }
 
 func TestKeep(t *testing.T) {

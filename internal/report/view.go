@@ -4,19 +4,27 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// MaxPageOps bounds the operations a page carries one by one (about 35
-// bytes each, so a page stays under about 12 MB however long the run). A
-// longer history keeps every witness, failed, indeterminate, unfinished and
-// final operation and an evenly spaced sample of the ok ones, and says so;
-// the latency and throughput plots of the whole run are still computed
-// from every operation.
+// MaxPageOps bounds the operations a page carries one by one. Each costs
+// about 35 bytes for faultline's own histories (200,000 operations: about
+// 6.6 MB) and at most about 150 (values, keys and errors are cut short,
+// and at most maxErrTexts distinct errors are kept), so a page stays under
+// pageBound (40 MB) however long and odd the history. A longer
+// history keeps every witness, failed, indeterminate, unfinished and final
+// operation and an evenly spaced sample of the ok ones, and says so; the
+// whole-run strip and the whole run's latency and throughput plots still
+// count every operation.
 const MaxPageOps = 250_000
+
+// pageBound is the size no page reaches, however long its history (the
+// tests hold the renderer to it).
+const pageBound = 40 << 20
 
 // view is what a page draws, however it was made: from a simulated run or
 // from an external history.
@@ -125,8 +133,47 @@ type markData struct {
 	Text    string `json:"t"`
 }
 
-// maxValText bounds the value text of one operation on the page.
-const maxValText = 48
+// Bounds on the text the page carries per operation, in bytes of JSON:
+// what it wrote or read, its key, its error; and on the distinct errors.
+const (
+	maxValText  = 32
+	maxKeyText  = 40
+	maxErrText  = 160
+	maxErrTexts = 1000
+)
+
+// fitJSON cuts s to at most n bytes once encoded in a JSON string (as
+// encoding/json escapes it), marking a cut with an ellipsis.
+func fitJSON(s string, n int) string {
+	size := func(r rune) int {
+		switch {
+		case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
+			return 2
+		case r < 0x20 || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029' || r == utf8.RuneError:
+			return 6
+		}
+		return utf8.RuneLen(r)
+	}
+	total := 0
+	for _, r := range s {
+		total += size(r)
+	}
+	if total <= n {
+		return s
+	}
+	used := len("…")
+	for i, r := range s {
+		if used+size(r) > n {
+			return s[:i] + "…"
+		}
+		used += size(r)
+	}
+	return s
+}
+
+// errsOmitted stands for an error once the page holds maxErrTexts
+// distinct ones.
+const errsOmitted = "(error text not kept: too many distinct errors)"
 
 var outLetter = map[history.Type]byte{history.OK: 'o', history.Fail: 'f', history.Info: 'i'}
 
@@ -136,9 +183,9 @@ var kindLetter = map[history.Kind]byte{history.Read: 'r', history.Write: 'w', hi
 func valText(o *history.Op) string {
 	switch o.Kind {
 	case history.Write, history.Add:
-		return shorten(o.Value, maxValText)
+		return fitJSON(o.Value, maxValText)
 	case history.CAS:
-		return shorten(o.Expect+"→"+o.Value, maxValText)
+		return fitJSON(o.Expect+"→"+o.Value, maxValText)
 	case history.Read:
 		if o.Outcome != history.OK {
 			return ""
@@ -146,7 +193,7 @@ func valText(o *history.Op) string {
 		if o.NotFound {
 			return "not-found"
 		}
-		return shorten("["+strings.Join(o.Values, " ")+"]", maxValText)
+		return fitJSON("["+strings.Join(o.Values, " ")+"]", maxValText)
 	}
 	return ""
 }
@@ -331,11 +378,6 @@ func (v *view) data(marks []mark) pageData {
 	}
 	lanes, laneOf := lanesOf(v.ops)
 	d.Lanes = lanes
-	d.Keys = keysOf(v.ops)
-	keyIdx := make(map[string]int, len(d.Keys))
-	for i, k := range d.Keys {
-		keyIdx[k] = i
-	}
 	must := map[int]bool{}
 	for _, m := range marks {
 		if m.op >= 0 {
@@ -343,6 +385,16 @@ func (v *view) data(marks []mark) pageData {
 		}
 	}
 	kept := keep(v.ops, must, MaxPageOps)
+	keptOps := make([]history.Op, len(kept))
+	for j, i := range kept {
+		keptOps[j] = v.ops[i]
+	}
+	keys := keysOf(keptOps)
+	keyIdx := make(map[string]int, len(keys))
+	for i, k := range keys {
+		keyIdx[k] = i
+		d.Keys = append(d.Keys, fitJSON(k, maxKeyText))
+	}
 	d.Sampled = len(kept) < len(v.ops)
 	pos := make(map[int]int, len(must))
 	od := &d.Ops
@@ -378,11 +430,15 @@ func (v *view) data(marks []mark) pageData {
 		od.Key[j] = keyIdx[o.Key]
 		od.Val[j] = valText(o)
 		if o.Err != "" {
-			e, ok := errIdx[o.Err]
+			text := o.Err
+			if _, ok := errIdx[text]; !ok && len(od.Errs) >= maxErrTexts {
+				text = errsOmitted
+			}
+			e, ok := errIdx[text]
 			if !ok {
 				e = len(od.Errs)
-				errIdx[o.Err] = e
-				od.Errs = append(od.Errs, shorten(o.Err, 200))
+				errIdx[text] = e
+				od.Errs = append(od.Errs, fitJSON(text, maxErrText))
 			}
 			od.Err = append(od.Err, [2]int{j, e})
 		}
