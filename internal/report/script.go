@@ -143,7 +143,7 @@ function renderLatency(P){
  if(P)for(g=0;g<2;g++)for(q=0;q<4;q++)for(b=0;b<P.n;b++){var v=P.lat[g][q][b];if(v>=0){lo=Math.min(lo,Math.max(v,1000));hi=Math.max(hi,Math.max(v,1000));}}
  var dots=[],cnt=0,i;for(i=0;i<n;i++){if(visible(i)&&end[i]>=0&&!isFinal(i)){cnt++;}}
  if(cnt<=maxDots)for(i=0;i<n;i++){if(visible(i)&&end[i]>=0&&!isFinal(i)){var dd=Math.max(end[i]-call[i],1000);dots.push(i);lo=Math.min(lo,dd);hi=Math.max(hi,dd);}}
- if(!(hi>0)){tx('text',{'class':'tick',x:W/2,y:40},'no completed operation in view',lt);return;}
+ if(!(hi>0)){lt.setAttribute('viewBox','0 0 '+W+' 40');tx('text',{'class':'tick',x:W/2,y:24},'no completed operation in view',lt);return;}
  var dlo=Math.pow(10,Math.floor(Math.log10(lo))),dhi=Math.pow(10,Math.ceil(Math.log10(hi)));if(dhi<=dlo)dhi=dlo*10;
  [['writes',1,0],['reads',0,panel+gap]].forEach(function(pn){var name=pn[0],gi=pn[1],top=pn[2]+22,bottom=pn[2]+panel;
   var yf=function(v){v=Math.max(v,1000);return bottom-(Math.log10(v)-Math.log10(dlo))/(Math.log10(dhi)-Math.log10(dlo))*(bottom-top);};
@@ -161,7 +161,7 @@ var tp=document.getElementById('throughput');
 var rateSeries=[['writes ok',1,[0],'#1b7a3a',''],['reads ok',0,[0],'#5fc27e','5 3'],['fail',-1,[1],'#d64545',''],['info',-1,[2],'#e6a100','']];
 function renderThroughput(P){
  clear(tp);var top=10,bottom=170,H=bottom+30;tp.setAttribute('viewBox','0 0 '+W+' '+H);clipDefs(tp,'tpclip',H);
- if(!P){tx('text',{'class':'tick',x:W/2,y:40},'no workload in view',tp);return;}
+ if(!P){tp.setAttribute('viewBox','0 0 '+W+' 40');tx('text',{'class':'tick',x:W/2,y:24},'no workload in view',tp);return;}
  var sec=P.step/1e9,series=rateSeries.map(function(s){var out=[];for(var b=0;b<P.n;b++){var c=0;for(var g=0;g<2;g++){if(s[1]>=0&&g!==s[1])continue;s[2].forEach(function(o){c+=P.done[g][o][b];});}out.push(c/sec);}return out;});
  var hi=0;series.forEach(function(s){s.forEach(function(v){hi=Math.max(hi,v);});});if(hi<=0)hi=1;
  var st=niceStep(hi/4),ymax=Math.ceil(hi/st)*st;var yf=function(v){return bottom-v/ymax*(bottom-top);};
