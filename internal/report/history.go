@@ -45,11 +45,10 @@ type History struct {
 	Files []string
 }
 
-// HistoryHTML writes h's report page to w: one self-contained HTML
-// document with every process's operations on a zoomable timeline (the
-// nemesis windows shaded behind them), latency quantiles and throughput
-// over time, and the verdicts with their witnesses. Equal Histories give
-// byte-identical pages. It is what `faultline check -report FILE` writes.
+// HistoryHTML writes h's report page to w, the same self-contained page as
+// a run's report.html (zoomable timeline of every process, nemesis shaded,
+// latency and throughput, verdicts and witnesses), for `faultline check
+// -report FILE`; equal Histories give byte-identical pages.
 func HistoryHTML(w io.Writer, h History) error {
 	return writeView(w, historyView(h))
 }

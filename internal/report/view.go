@@ -11,19 +11,18 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// MaxPageOps bounds the operations a page carries one by one. Each costs
-// about 35 bytes for faultline's own histories (200,000 operations: about
-// 6.6 MB) and at most about 150 (values, keys and errors are cut short,
-// and at most maxErrTexts distinct errors are kept), so a page stays under
-// pageBound (40 MB) however long and odd the history. A longer
+// MaxPageOps bounds the operations a page carries one by one. A longer
 // history keeps every witness, failed, indeterminate, unfinished and final
-// operation and an evenly spaced sample of the ok ones, and says so; the
-// whole-run strip and the whole run's latency and throughput plots still
-// count every operation.
+// operation and an evenly spaced sample of the ok ones, and the page says
+// so.
 const MaxPageOps = 250_000
 
-// pageBound is the size no page reaches, however long its history (the
-// tests hold the renderer to it).
+// pageBound is the size no page reaches, however long and odd its history
+// (the tests hold the renderer to it): an operation costs about 35 bytes of
+// page for faultline's own histories (200,000: about 6.6 MB) and at most
+// about 150 (values, keys and errors are cut short, at most maxErrTexts
+// distinct errors are kept); the whole-run strip and plots count every
+// operation, carried or not.
 const pageBound = 40 << 20
 
 // view is what a page draws, however it was made: from a simulated run or
