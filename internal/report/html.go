@@ -83,7 +83,11 @@ type mark struct {
 	checker string
 	v       checker.Violation
 	op      int
+	color   string
 }
+
+// witnessColors tell apart the witnesses of successive checkers.
+var witnessColors = []string{"#111111", "#6a1b9a", "#8d4a00", "#00695c", "#ad1457"}
 
 func writePage(b *strings.Builder, v *view) error {
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -162,11 +166,16 @@ func classTitle(class string) string {
 // each names (same client and key, called or completed at its time).
 func findMarks(vs []Verdict, ops []history.Op) []mark {
 	var out []mark
-	n := 0
+	n, ci := 0, 0
 	for _, v := range vs {
+		if len(v.Witness) == 0 {
+			continue
+		}
+		color := witnessColors[ci%len(witnessColors)]
+		ci++
 		for _, w := range v.Witness {
 			n++
-			m := mark{n: n, checker: v.Checker, v: w, op: -1}
+			m := mark{n: n, checker: v.Checker, v: w, op: -1, color: color}
 			if w.Client >= 0 {
 				for i := range ops {
 					o := &ops[i]
@@ -249,7 +258,7 @@ func writeWitnesses(b *strings.Builder, vs []Verdict, marks []mark) {
 			if m.v.Time != 0 {
 				at = m.v.Time.String()
 			}
-			num := fmt.Sprintf("<a class=\"wmark\" href=\"#tl\" data-w=\"%d\" title=\"zoom the timeline on witness %d\">%d</a>", m.n, m.n, m.n)
+			num := fmt.Sprintf("<a class=\"wmark\" href=\"#tl\" data-w=\"%d\" style=\"background:%s\" title=\"zoom the timeline on witness %d\">%d</a>", m.n, m.color, m.n, m.n)
 			if m.op < 0 {
 				num = fmt.Sprintf("<span class=\"wmark off\" title=\"names no single operation; not marked on the timeline\">%d</span>", m.n)
 			}

@@ -179,7 +179,7 @@ func writeOverview(b *strings.Builder, v *view, d *pageData, marks []mark) {
 		label := strconv.Itoa(bd.n)
 		fmt.Fprintf(b, "<g class=\"wb\" data-w=\"%d\"><title>witness %d (%s): %s</title>", bd.n, bd.n, esc(m.checker), esc(opTitle(v.ops[m.op])))
 		fmt.Fprintf(b, "<line class=\"lead\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(bd.left+bd.width/2), f1(y+badgeHeight), f1(bd.anchor), f1(densBottom))
-		fmt.Fprintf(b, "<rect class=\"wbox\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" rx=\"7\"/>", f1(bd.left), f1(y), f1(bd.width), f1(badgeHeight))
+		fmt.Fprintf(b, "<rect class=\"wbox\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" rx=\"7\" style=\"fill:%s;stroke:%s\"/>", f1(bd.left), f1(y), f1(bd.width), f1(badgeHeight), m.color, m.color)
 		fmt.Fprintf(b, "<text class=\"wnum\" x=\"%s\" y=\"%s\">%s</text></g>\n", f1(bd.left+bd.width/2), f1(y+10.5), label)
 	}
 

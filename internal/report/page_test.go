@@ -151,11 +151,13 @@ func TestThirtyWitnessesAreLegible(t *testing.T) {
 	}
 	assert.Len(t, got, 30)
 	for n := 1; n <= 30; n++ {
-		assert.Contains(t, page, fmt.Sprintf(`<a class="wmark" href="#tl" data-w="%d"`, n), "witness %d links to the timeline", n)
+		assert.Regexp(t, fmt.Sprintf(`<a class="wmark" href="#tl" data-w="%d" style="background:#[0-9a-f]+"`, n), page, "witness %d links to the timeline", n)
 	}
 	assert.Contains(t, page, `lost-writes: invalid`)
 	assert.Contains(t, page, `witness 1–20`)
 	assert.Contains(t, page, `witness 21–30`)
+	assert.Equal(t, 20, strings.Count(page, `style="fill:#111111;stroke:#111111"/><text class="wnum"`), "lost-writes' badges in one colour")
+	assert.Equal(t, 10, strings.Count(page, `style="fill:#6a1b9a;stroke:#6a1b9a"/><text class="wnum"`), "durability's in another")
 
 	// The layout itself: same anchors, no overlaps, inside the chart.
 	ns := make([]int, 30)

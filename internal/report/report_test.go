@@ -119,7 +119,7 @@ func TestHTMLDrawsEveryOperationWindowAndVerdict(t *testing.T) {
 		assert.Equal(t, w.Key, d.Keys[d.Ops.Key[m.Op]], "witness %d is on its key", m.N)
 		assert.Equal(t, int64(w.Time), prefixSum(d.Ops.Call, m.Op), "witness %d is on the operation called at its time", m.N)
 		assert.Contains(t, page, fmt.Sprintf(`<g class="wb" data-w="%d">`, m.N))
-		assert.Contains(t, page, fmt.Sprintf(`<a class="wmark" href="#tl" data-w="%d"`, m.N))
+		assert.Contains(t, page, fmt.Sprintf(`<a class="wmark" href="#tl" data-w="%d" style="background:#111111"`, m.N))
 	}
 	assert.Equal(t, nw, strings.Count(page, `<rect class="wbox"`), "one badge per witness on the whole-run strip")
 	assert.Contains(t, page, `<svg class="chart" id="timeline"`)

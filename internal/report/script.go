@@ -107,7 +107,7 @@ function renderTimeline(){
  bs.forEach(function(b){var i=b.i,y=top+b.row*16,r=isRead(i),y0=lanesTop+O.l[i]*laneH+(r?8.5:1.5);
   var bg=mk('g',{'class':'wb','data-w':b.n},tl);tx('title',{},'witness '+b.n+' ('+b.m.ch+'): '+b.m.t+'\n'+opText(i)+'\nclick to zoom on it',bg);
   mk('line',{'class':'lead',x1:f1(b.left+b.w/2),y1:y+14,x2:f1(b.x),y2:f1(y0-2)},bg);
-  mk('rect',{'class':'wbox',x:f1(b.left),y:y,width:f1(b.w),height:14,rx:7},bg);
+  mk('rect',{'class':'wbox',x:f1(b.left),y:y,width:f1(b.w),height:14,rx:7,style:'fill:'+b.m.c+';stroke:'+b.m.c},bg);
   tx('text',{'class':'wnum',x:f1(b.left+b.w/2),y:y+10.5},String(b.n),bg);});
  drawAxis(tl,lanesBottom);
  tl.setAttribute('data-badges',bs.length);tl.setAttribute('data-badge-overlaps',overlaps(bs));
@@ -234,7 +234,7 @@ a.wlink{font-size:12.5px;white-space:nowrap;color:#1a56b0}
 .v-valid{background:#2e9d4f}.v-invalid{background:#d64545}.v-unknown{background:#8a8f98}
 table.witness{margin:4px 0 10px;font-size:12.5px}table.witness td,table.witness th{padding:3px 6px}
 .wmark{display:inline-block;min-width:22px;text-align:center;background:#111;color:#fff;border-radius:9px;font-size:11px;font-weight:700;text-decoration:none;padding:0 4px}
-a.wmark:hover{background:#1a56b0}
+a.wmark:hover{background:#1a56b0!important}
 .wmark.off{background:#8a8f98}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;margin-bottom:6px}
 .legend span{display:inline-flex;align-items:center;gap:5px}
@@ -274,7 +274,7 @@ svg.chart{width:100%;height:auto;display:block;font-family:ui-monospace,Menlo,Co
 .settlel{font-size:10.5px;fill:#333}
 .wbox{fill:none;stroke:#111;stroke-width:1.6}
 .wbox.hl{stroke:#1a56b0;stroke-width:3}
-.wb{cursor:pointer}.wb .wbox{fill:#111;stroke:#111}.wb:hover .wbox{fill:#1a56b0;stroke:#1a56b0}
+.wb{cursor:pointer}.wb:hover .wbox{fill:#1a56b0!important;stroke:#1a56b0!important}
 .wb .lead{stroke:#111;stroke-width:.8;opacity:.45}.wb:hover .lead{opacity:1;stroke:#1a56b0}
 .wnum{font-size:10.5px;font-weight:700;fill:#fff;text-anchor:middle;pointer-events:none}
 .grid{stroke:#eceef2;stroke-width:1}.grid.major{stroke:#d5d9e0}

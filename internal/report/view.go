@@ -130,6 +130,7 @@ type markData struct {
 	Op      int    `json:"op"` // index into opData, -1 if none
 	Checker string `json:"ch"`
 	Text    string `json:"t"`
+	Color   string `json:"c"`
 }
 
 // Bounds on the text the page carries per operation, in bytes of JSON:
@@ -470,7 +471,7 @@ func (v *view) data(marks []mark) pageData {
 				op = j
 			}
 		}
-		d.Marks = append(d.Marks, markData{N: m.n, Op: op, Checker: m.checker, Text: shorten(m.v.String(), 300)})
+		d.Marks = append(d.Marks, markData{N: m.n, Op: op, Checker: m.checker, Text: shorten(m.v.String(), 300), Color: m.color})
 	}
 	completed := 0
 	for i := range v.ops {
