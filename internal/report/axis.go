@@ -34,7 +34,7 @@ func newAxis(workEnd, finalStart, finalEnd sim.Time, x0, x1 float64) axis {
 		return axis{segs: []segment{{0, end, x0, x1}}}
 	}
 	finalEnd = max(finalEnd, finalStart+1)
-	const gap = 36.0
+	gap := (x1 - x0) * 0.029
 	w := x1 - x0 - gap
 	split := x0 + w*0.84
 	return axis{segs: []segment{

@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,28 +59,100 @@ func render(t *testing.T, r Run) string {
 	return b.String()
 }
 
+// pageDataOf extracts and decodes the chart data a page carries.
+func pageDataOf(t *testing.T, page string) pageData {
+	t.Helper()
+	const open = `<script type="application/json" id="fl-data">`
+	i := strings.Index(page, open)
+	require.GreaterOrEqual(t, i, 0, "the page carries its chart data")
+	rest := page[i+len(open):]
+	j := strings.Index(rest, "</script>")
+	require.GreaterOrEqual(t, j, 0)
+	var d pageData
+	require.NoError(t, json.Unmarshal([]byte(rest[:j]), &d))
+	return d
+}
+
 func TestHTMLDrawsEveryOperationWindowAndVerdict(t *testing.T) {
 	run, _ := weakRun(t)
 	page := render(t, run)
+	d := pageDataOf(t, page)
+	ops := run.Result.Ops
 
 	assert.True(t, strings.HasPrefix(page, "<!DOCTYPE html>"))
-	assert.Equal(t, len(run.Result.Ops), strings.Count(page, `<rect class="op `), "one bar per operation")
-	assert.Equal(t, len(run.Result.Ops)-countOpen(run.Result.Ops), strings.Count(page, `<circle class="pt `), "one latency dot per completed operation")
-	assert.Equal(t, len(run.Result.Windows), strings.Count(page, `<g class="win">`), "one band entry per fault window")
+	// Every operation is in the data, with its exact times, outcome and kind.
+	require.Len(t, d.Ops.Lane, len(ops), "one entry per operation")
+	assert.False(t, d.Sampled)
+	assert.Equal(t, len(ops), d.Total)
+	call := int64(0)
+	for i, o := range ops {
+		call += d.Ops.Call[i]
+		assert.Equal(t, int64(o.Call), call, "op %d call time", i)
+		if o.End == sim.Never {
+			assert.Equal(t, int64(-1), d.Ops.Dur[i])
+		} else {
+			assert.Equal(t, int64(o.End-o.Call), d.Ops.Dur[i], "op %d latency", i)
+		}
+		assert.Equal(t, outLetter[o.Outcome], d.Ops.Out[i], "op %d outcome", i)
+		assert.Equal(t, o.Key, d.Keys[d.Ops.Key[i]])
+		assert.Equal(t, "c"+strconv.Itoa(o.Client), strings.Fields(d.Lanes[d.Ops.Lane[i]])[0])
+	}
+	require.Len(t, d.Windows, len(run.Result.Windows))
 	assert.Len(t, run.Result.Windows, 2)
-	assert.Contains(t, page, "partition-halves n0,n1|n2,n3,n4")
-	assert.Contains(t, page, "crash n2 lose-unsynced=false")
+	assert.Equal(t, "partition-halves n0,n1|n2,n3,n4", d.Windows[0].Label)
+	assert.Equal(t, "crash n2 lose-unsynced=false", d.Windows[1].Label)
+	assert.Equal(t, int64(10*time.Millisecond), d.Windows[0].Start)
+	assert.Equal(t, int64(40*time.Millisecond), d.Windows[0].End)
+	assert.Equal(t, "partition", d.Families[d.Windows[0].Fam].Name)
+	assert.Equal(t, int64(run.Result.SettleAt), d.Settle)
 	for _, v := range run.Verdicts {
 		assert.Contains(t, page, `<td class="name">`+v.Checker+`</td><td><span class="badge v-`+string(v.Verdict)+`">`)
 	}
-	assert.Contains(t, page, `class="wbox"`, "the linearizability witness is outlined on the timeline")
-	assert.Contains(t, page, `<span class="wmark">1</span>`)
+	// Every witness is numbered, names its operation and is marked on the
+	// whole-run strip and in the table, where its number zooms on it.
+	nw := len(run.Verdicts[0].Witness)
+	require.Positive(t, nw)
+	require.Len(t, d.Marks, nw)
+	for i, m := range d.Marks {
+		assert.Equal(t, i+1, m.N)
+		require.GreaterOrEqual(t, m.Op, 0, "witness %d names an operation", m.N)
+		w := run.Verdicts[0].Witness[i]
+		assert.Equal(t, w.Key, d.Keys[d.Ops.Key[m.Op]], "witness %d is on its key", m.N)
+		assert.Equal(t, int64(w.Time), prefixSum(d.Ops.Call, m.Op), "witness %d is on the operation called at its time", m.N)
+		assert.Contains(t, page, fmt.Sprintf(`<g class="wb" data-w="%d">`, m.N))
+		assert.Contains(t, page, fmt.Sprintf(`<a class="wmark" href="#tl" data-w="%d" style="background:#111111"`, m.N))
+	}
+	assert.Equal(t, nw, strings.Count(page, `<rect class="wbox"`), "one badge per witness on the whole-run strip")
+	assert.Contains(t, page, `<svg class="chart" id="timeline"`)
+	assert.Contains(t, page, `<svg class="chart" id="latency"`)
+	assert.Contains(t, page, `<svg class="chart" id="throughput"`)
 	assert.Contains(t, page, "go run ./cmd/faultline run -w 1 -r 1 -seed 3")
 	assert.Contains(t, page, `<header class="c-correctness">`)
-	assert.Contains(t, page, "settle")
-	assert.Equal(t, 1, strings.Count(page, "<script>"), "only the page's own script")
-	external := regexp.MustCompile(`(src|href)\s*=\s*"(https?:)?//`)
-	assert.False(t, external.MatchString(page), "self-contained: nothing to fetch")
+	assert.Equal(t, 2, strings.Count(page, "<script"), "only the page's data and its own script")
+	assertSelfContained(t, page)
+}
+
+// prefixSum returns the sum of xs[0..i].
+func prefixSum(xs []int64, i int) int64 {
+	s := int64(0)
+	for _, x := range xs[:i+1] {
+		s += x
+	}
+	return s
+}
+
+// assertSelfContained fails if the page refers to anything outside itself.
+func assertSelfContained(t *testing.T, page string) {
+	t.Helper()
+	external := regexp.MustCompile(`(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|file:|data:)`)
+	assert.False(t, external.MatchString(page), "self-contained: nothing to fetch: %v", external.FindString(page))
+	assert.NotContains(t, page, "@import")
+	for _, m := range regexp.MustCompile(`url\([^)]*\)`).FindAllString(page, -1) {
+		assert.True(t, strings.HasPrefix(m, "url(#"), "only in-page url() references: %s", m)
+	}
+	for _, api := range []string{"fetch(", "XMLHttpRequest", "WebSocket", "EventSource", "import(", "<link", "<iframe", "<img"} {
+		assert.NotContains(t, page, api)
+	}
 }
 
 func countOpen(ops []history.Op) int {
@@ -102,10 +177,19 @@ func TestHTMLEscapesEverything(t *testing.T) {
 	run.Failure = `</p><script>alert("f")</script>`
 	run.Verdicts[0].Witness = append(run.Verdicts[0].Witness, checker.Violation{Key: `k"><script>`, Client: -1, Detail: `<b>bold</b> & more`})
 	run.Result.Ops[0].Err = `"><script>alert(2)</script>`
+	for i := range run.Result.Ops {
+		if run.Result.Ops[i].Kind == history.Write {
+			run.Result.Ops[i].Value = `</script><script>alert(3)</script>`
+			break
+		}
+	}
 	page := render(t, run)
 	assert.NotContains(t, page, "<img")
 	assert.NotContains(t, page, "<b>bold")
-	assert.Equal(t, 1, strings.Count(page, "<script>"))
+	assert.NotContains(t, page, "alert(2)</script>")
+	assert.NotContains(t, page, "alert(3)</script>")
+	assert.Equal(t, 2, strings.Count(page, "<script"), "the data cannot close its script element")
+	pageDataOf(t, page) // and still decodes
 	assert.Contains(t, page, "&lt;img src=x onerror=alert(1)&gt;")
 	assert.Contains(t, page, "&lt;b&gt;bold&lt;/b&gt; &amp; more")
 }
@@ -240,12 +324,4 @@ func TestAxisIsMonotone(t *testing.T) {
 			}
 		}
 	})
-}
-
-func TestFitLabel(t *testing.T) {
-	assert.Equal(t, "heal", fitLabel("heal", 100))
-	assert.Equal(t, "", fitLabel("partition-halves n0|n1", 20), "not even the first word fits")
-	got := fitLabel("partition-halves n0,n1|n2,n3,n4", 130)
-	assert.True(t, strings.HasSuffix(got, "…"))
-	assert.LessOrEqual(t, len([]rune(got)), 20)
 }
