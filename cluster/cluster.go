@@ -95,6 +95,7 @@ type Cluster struct {
 	finalNext    map[int][]string      // final reader id -> keys left (lookups only)
 	finalPending int
 	crashes      []sim.Time
+	unsyncedLost uint64 // disk writes crashes dropped
 	targetErrs   []string
 	snapshot     []node.Snapshot
 	retired      map[string]uint64 // counters of stopped node incarnations (looked up, sorted on output)

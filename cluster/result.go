@@ -80,6 +80,9 @@ type Stats struct {
 	OK, Fail, Info, Pending int
 	// P50, P99 and Max are the latencies of ok operations.
 	P50, P99, Max time.Duration
+	// UnsyncedLost counts the disk writes (keys) crashes dropped because
+	// they were not synced.
+	UnsyncedLost uint64
 	// Counters sum the nodes' counters (node.Counted) by name over every
 	// incarnation of every node, sorted by name.
 	Counters []node.Counter
@@ -122,6 +125,7 @@ func (c *Cluster) result() *Result {
 	st.Events = c.loop.Events()
 	st.SimTime = time.Duration(c.loop.Now())
 	st.Net = c.net.Total()
+	st.UnsyncedLost = c.unsyncedLost
 	for _, op := range ops {
 		switch {
 		case op.Completed < 0:

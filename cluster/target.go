@@ -48,6 +48,7 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 	if !loseUnsynced {
 		ns.disk.Sync()
 	}
+	c.unsyncedLost += uint64(ns.disk.Unsynced())
 	ns.disk.Crash()
 	leaving := ns.leaving
 	c.stopNode(ns)

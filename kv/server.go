@@ -54,6 +54,8 @@ const (
 	CounterAntiEntropyKeysRepaired = "anti_entropy_keys_repaired"
 	CounterHandoffKeysSent         = "handoff_keys_sent"
 	CounterGossipRounds            = "gossip_rounds"
+	CounterSuspicions              = "suspicions"
+	CounterTombstonesPurged        = "tombstones_purged"
 )
 
 // ringOf builds the ring of view v: the initial members, then every

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/faultline-sim/faultline/cluster"
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
@@ -31,6 +32,13 @@ func base(ops int) Config {
 	cfg.SettleTime = time.Second
 	return cfg
 }
+
+// crashesMark counts a run's crashes; unsyncedLostMark the disk writes
+// crashes dropped because they were not synced.
+var (
+	crashesMark      = Mark{Name: "crashes", Count: func(r *cluster.Result) uint64 { return uint64(len(r.Crashes)) }}
+	unsyncedLostMark = Mark{Name: "unsynced-writes-lost", Count: func(r *cluster.Result) uint64 { return r.Stats.UnsyncedLost }}
+)
 
 // drawn returns faults of the given families drawn over d, about one every
 // 200 ms, each lasting about 250 ms, with clock faults up to 2 s and delay
@@ -92,6 +100,7 @@ func builtin() []Spec {
 			// would (and more), and a seed without a crash (or a run with
 			// -nemesis none) leaves it Unknown; synced-crash pins it.
 			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:  []Mark{crashesMark, CounterMark("read-repairs", kv.CounterReadRepairs)},
 			Seeds:  4,
 		},
 		{
@@ -104,6 +113,7 @@ func builtin() []Spec {
 			// would (and more), and a seed without a crash (or a run with
 			// -nemesis none) leaves it Unknown; synced-crash pins it.
 			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:  []Mark{CounterMark("gossip-rounds", kv.CounterGossipRounds), CounterMark("suspicions", kv.CounterSuspicions)},
 			Seeds:  4,
 		},
 		{
@@ -140,6 +150,7 @@ func builtin() []Spec {
 				return f
 			}(),
 			Expect: expect(lin, FoundInvalid, lost, FoundInvalid),
+			Marks:  []Mark{CounterMark("fallback-writes", kv.CounterHintsStored)},
 			Seeds:  3,
 		},
 		{
@@ -149,6 +160,7 @@ func builtin() []Spec {
 			Base:        readRepairConfig(kv.RepairAsync),
 			Faults:      readRepairFaults(),
 			Expect:      expect(lin, FoundInvalid),
+			Marks:       []Mark{CounterMark("read-repairs", kv.CounterReadRepairs)},
 			Seeds:       10,
 		},
 		{
@@ -158,6 +170,7 @@ func builtin() []Spec {
 			Base:        readRepairConfig(kv.RepairBlocking),
 			Faults:      readRepairFaults(),
 			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:       []Mark{CounterMark("read-repairs", kv.CounterReadRepairs)},
 			Seeds:       4,
 		},
 		{
@@ -185,6 +198,7 @@ func builtin() []Spec {
 			Base:        vclockRegisterConfig(),
 			Faults:      every(drawn("partition,churn", time.Second), 100*time.Millisecond),
 			Expect:      expect(lost, AlwaysValid, sib, AlwaysValid),
+			Marks:       []Mark{CounterMark("handoff-keys", kv.CounterHandoffKeysSent)},
 			Seeds:       4,
 		},
 		{
@@ -204,6 +218,7 @@ func builtin() []Spec {
 			Faults:      aeFaults(),
 			Checks:      []Check{RepairTrafficCheck()},
 			Expect:      expect(conv, AlwaysValid, lost, AlwaysValid, NameRepairTraffic, AlwaysValid),
+			Marks:       []Mark{CounterMark("anti-entropy-repairs", kv.CounterAntiEntropyKeysRepaired)},
 			Seeds:       4,
 		},
 		{
@@ -213,6 +228,7 @@ func builtin() []Spec {
 			Base:        crashConfig(false),
 			Faults:      crashFaults(),
 			Expect:      expect(dur, FoundInvalid, lost, FoundInvalid),
+			Marks:       []Mark{unsyncedLostMark},
 			Seeds:       3,
 		},
 		{
@@ -222,6 +238,7 @@ func builtin() []Spec {
 			Base:        crashConfig(true),
 			Faults:      crashFaults(),
 			Expect:      expect(dur, AlwaysValid, lost, AlwaysValid),
+			Marks:       []Mark{crashesMark},
 			Seeds:       3,
 		},
 		{
@@ -232,6 +249,7 @@ func builtin() []Spec {
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{AvailabilityCheck(nemesis.FamilyPartition, 90, 50*time.Millisecond)},
 			Expect:      expect(NameAvailability, AlwaysValid, lost, AlwaysValid, lin, FoundInvalid),
+			Marks:       []Mark{CounterMark("hints-stored", kv.CounterHintsStored), CounterMark("hints-replayed", kv.CounterHintsDelivered)},
 			Seeds:       4,
 		},
 		{
@@ -252,6 +270,7 @@ func builtin() []Spec {
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{ZombiesCheck()},
 			Expect:      expect(NameZombies, FoundInvalid, lin, FoundInvalid),
+			Marks:       []Mark{CounterMark("tombstones-purged", kv.CounterTombstonesPurged)},
 			Seeds:       3,
 		},
 		{
@@ -280,6 +299,7 @@ func builtin() []Spec {
 			Base:        churnConfig(true),
 			Faults:      every(drawn("churn", time.Second), 100*time.Millisecond),
 			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:       []Mark{CounterMark("handoff-keys", kv.CounterHandoffKeysSent)},
 			Seeds:       4,
 		},
 		{

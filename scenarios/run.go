@@ -59,8 +59,14 @@ type Verdict struct {
 	// Expected is the spec's expectation for this checker (Any if none).
 	Expected Expectation `json:"expected"`
 	// AsExpected reports whether this seed's verdict is compatible with
-	// Expected (always true for FoundInvalid and Any; see SeedOK).
+	// Expected (always true for FoundInvalid and Any; see ResultOK).
 	AsExpected bool `json:"as_expected"`
+}
+
+// MarkCount is how often one seed exercised one of the spec's marks.
+type MarkCount struct {
+	Name  string `json:"name"`
+	Count uint64 `json:"count"`
 }
 
 // OpCounts counts a run's operations by outcome (final reads included).
@@ -89,6 +95,10 @@ type Outcome struct {
 	// checker's (divergent keys).
 	Lost      int `json:"lost_writes"`
 	Divergent int `json:"divergent_keys"`
+	// Marks count the spec's marks in this seed; NotExercised names the
+	// marks that did not run and the checkers that had nothing to judge.
+	Marks        []MarkCount `json:"marks,omitempty"`
+	NotExercised []string    `json:"not_exercised,omitempty"`
 	// Faults is the number of faults in the schedule (undos not counted).
 	Faults int `json:"faults"`
 	// TraceHash fingerprints the run (equal for equal code, config, seed).
@@ -264,11 +274,21 @@ func runAndJudge(out *Outcome, spec Spec, cfg Config, c *cluster.Cluster, jo clu
 		res.Checker = ch.Name
 		results = append(results, res)
 	}
+	for _, m := range spec.Marks {
+		n := m.Count(r)
+		out.Marks = append(out.Marks, MarkCount{Name: m.Name, Count: n})
+		if n == 0 {
+			out.NotExercised = append(out.NotExercised, m.Name)
+		}
+	}
 	var bad []string
 	for _, res := range results {
 		e := spec.Expected(res.Checker)
-		v := Verdict{Result: res, Expected: e, AsExpected: e.SeedOK(res.Verdict)}
+		v := Verdict{Result: res, Expected: e, AsExpected: e.ResultOK(res)}
 		out.Verdicts = append(out.Verdicts, v)
+		if res.Verdict == checker.Unknown && res.Idle && e != Any {
+			out.NotExercised = append(out.NotExercised, res.Checker)
+		}
 		switch res.Checker {
 		case checker.NameLostWrites:
 			out.Lost = res.Count

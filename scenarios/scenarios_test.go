@@ -646,3 +646,34 @@ func TestChurnHandoffIsChurnWithHandoff(t *testing.T) {
 	ch.Name, ch.Description, ch.Truth, ch.Expect = control.Name, control.Description, control.Truth, control.Expect
 	assert.True(t, sameSpec(control, ch))
 }
+
+// TestNotExercisedIsNeitherPassNorFailure: under AlwaysValid a seed whose
+// checker had nothing to judge (Unknown, Idle) is reported as not exercised
+// and does not fail the seed, but a suite in which no seed exercised it
+// fails; a mark that never runs fails the suite too.
+func TestNotExercisedIsNeitherPassNorFailure(t *testing.T) {
+	idle := checker.Result{Checker: "lost-writes", Verdict: checker.Unknown, Idle: true}
+	busy := checker.Result{Checker: "lost-writes", Verdict: checker.Unknown}
+	assert.True(t, AlwaysValid.ResultOK(idle), "nothing to judge is not a correctness failure")
+	assert.False(t, AlwaysValid.ResultOK(busy), "a budget that ran out is never a pass")
+	assert.False(t, AlwaysInvalid.ResultOK(idle))
+
+	spec := Spec{Name: "x", Description: "x", Seeds: 2, Expect: map[string]Expectation{"lost-writes": AlwaysValid},
+		Marks: []Mark{{Name: "hints-replayed", Count: func(*cluster.Result) uint64 { return 0 }}}}
+	seed := func(n uint64, r checker.Result, marks uint64) Outcome {
+		return Outcome{Scenario: "x", Seed: n, Class: ClassOK, Verdicts: []Verdict{{Result: r, Expected: AlwaysValid, AsExpected: AlwaysValid.ResultOK(r)}},
+			Marks: []MarkCount{{Name: "hints-replayed", Count: marks}}}
+	}
+	valid := checker.Result{Checker: "lost-writes", Verdict: checker.Valid}
+	s := Summarize(spec, []Outcome{seed(1, idle, 1), seed(2, valid, 0)})
+	assert.True(t, s.Passed(), "%v", s.Failures)
+	s = Summarize(spec, []Outcome{seed(1, idle, 1), seed(2, idle, 2)})
+	assert.False(t, s.Passed())
+	assert.Contains(t, strings.Join(s.Failures, "\n"), "never exercised it")
+	s = Summarize(spec, []Outcome{seed(1, valid, 0), seed(2, valid, 0)})
+	assert.False(t, s.Passed())
+	assert.Contains(t, strings.Join(s.Failures, "\n"), "mark hints-replayed: the mechanism never ran in 2 seeds")
+	require.NoError(t, spec.Validate())
+	spec.Marks = append(spec.Marks, spec.Marks[0])
+	require.ErrorIs(t, spec.Validate(), ErrBadSpec, "a mark name used twice")
+}

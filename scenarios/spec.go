@@ -78,7 +78,8 @@ func (e Expectation) Short() string {
 
 // SeedOK reports whether verdict v, given by one seed, is compatible with
 // e. FoundInvalid and Any accept every verdict for a single seed (the
-// suite rule decides FoundInvalid).
+// suite rule decides FoundInvalid). An Unknown is never compatible; see
+// ResultOK for a check that had nothing to judge.
 func (e Expectation) SeedOK(v checker.Verdict) bool {
 	switch e {
 	case AlwaysValid:
@@ -87,6 +88,34 @@ func (e Expectation) SeedOK(v checker.Verdict) bool {
 		return v == checker.Invalid
 	}
 	return true
+}
+
+// ResultOK is SeedOK for a whole result: under AlwaysValid a check that had
+// nothing to judge (Unknown and Idle: e.g. no write was acknowledged
+// because W nodes were never reachable) is "not exercised", neither a pass
+// nor a correctness failure; the suite fails if it is never exercised.
+func (e Expectation) ResultOK(r checker.Result) bool {
+	if e == AlwaysValid && r.Verdict == checker.Unknown && r.Idle {
+		return true
+	}
+	return e.SeedOK(r.Verdict)
+}
+
+// Mark is a mechanism a scenario exists to exercise, proven from a run's
+// counters (Antithesis's "sometimes" assertions, TigerBeetle's marks): a
+// seed in which it did not run is reported as not exercising it, and a
+// suite in which it never ran fails.
+type Mark struct {
+	// Name names the mechanism, e.g. "hints-replayed".
+	Name string
+	// Count returns how often the run exercised it.
+	Count func(r *cluster.Result) uint64
+}
+
+// CounterMark is a mark counted by a node counter, e.g.
+// CounterMark("hints-replayed", kv.CounterHintsDelivered).
+func CounterMark(name, counter string) Mark {
+	return Mark{Name: name, Count: func(r *cluster.Result) uint64 { return r.Stats.Counter(counter) }}
 }
 
 // Check is a scenario-specific judge that runs after the standard checkers,
@@ -210,6 +239,9 @@ type Spec struct {
 	// Checks are extra scenario-specific judges, run after the standard
 	// checkers in this order.
 	Checks []Check
+	// Marks are the mechanisms the scenario exists to exercise: each must
+	// run in at least one seed of a suite.
+	Marks []Mark
 	// Expect maps checker names (checker.Name* or a Check's Name) to the
 	// verdict they must give. Unmentioned checkers are reported, not judged.
 	Expect map[string]Expectation
@@ -250,6 +282,13 @@ func (s Spec) Validate() error {
 		if !names[name] && !isStandard(name) {
 			return badSpec("%s: expects a verdict from %q, which is neither a standard checker (%s) nor one of the spec's checks", s.Name, name, standardList())
 		}
+	}
+	marks := map[string]bool{}
+	for _, m := range s.Marks {
+		if m.Name == "" || m.Count == nil || marks[m.Name] {
+			return badSpec("%s: a mark needs a unique name and a Count function", s.Name)
+		}
+		marks[m.Name] = true
 	}
 	if s.Faults.Swarm && s.Faults.Mix == nemesis.MixNone {
 		return badSpec("%s: faults: Swarm needs a Mix to draw from", s.Name)
@@ -363,6 +402,7 @@ func (s Spec) clone() Spec {
 		}
 	}
 	out.Checks = append([]Check(nil), s.Checks...)
+	out.Marks = append([]Mark(nil), s.Marks...)
 	out.Faults.Schedule = append(nemesis.Schedule(nil), s.Faults.Schedule...)
 	return out
 }

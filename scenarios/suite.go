@@ -14,10 +14,12 @@ type CheckSummary struct {
 	Checker string `json:"checker"`
 	// Expected is the spec's expectation for it.
 	Expected Expectation `json:"expected"`
-	// Valid, Invalid and Unknown count the seeds by verdict.
+	// Valid, Invalid and Unknown count the seeds by verdict; Idle counts
+	// the Unknowns that had nothing to judge (not exercised).
 	Valid   int `json:"valid"`
 	Invalid int `json:"invalid"`
 	Unknown int `json:"unknown"`
+	Idle    int `json:"idle,omitempty"`
 	// Met reports whether the expectation holds over the suite.
 	Met bool `json:"met"`
 }
@@ -59,6 +61,8 @@ type SuiteOutcome struct {
 	Outcomes []Outcome `json:"-"`
 	// Checks summarizes each checker over the seeds, in judging order.
 	Checks []CheckSummary `json:"checks"`
+	// Marks says in how many seeds each of the spec's marks ran.
+	Marks []MarkSummary `json:"marks,omitempty"`
 	// Class is the worst class: a seed's, or correctness when a
 	// FoundInvalid violation was never found.
 	Class Class `json:"class"`
@@ -119,6 +123,9 @@ func Summarize(spec Spec, outcomes []Outcome) SuiteOutcome {
 				s.Checks[i].Invalid++
 			default:
 				s.Checks[i].Unknown++
+				if v.Idle {
+					s.Checks[i].Idle++
+				}
 			}
 		}
 	}
@@ -127,7 +134,15 @@ func Summarize(spec Spec, outcomes []Outcome) SuiteOutcome {
 		n := c.Judged()
 		switch c.Expected {
 		case AlwaysValid:
-			c.Met = n == len(outcomes) && c.Valid == n
+			// A seed with nothing to judge is not exercised; the suite
+			// needs every other seed valid and at least one valid.
+			c.Met = n == len(outcomes) && c.Valid+c.Idle == n && c.Valid > 0
+			if c.Valid == 0 && n > 0 && c.Idle == n {
+				s.Class = s.Class.Worse(ClassCorrectness)
+				s.Failures = append(s.Failures, fmt.Sprintf(
+					"%s: expected %s, but none of %d seeds (%s) had anything to judge: the scenario never exercised it",
+					c.Checker, c.Expected, len(outcomes), seedRange(s.Seeds)))
+			}
 		case AlwaysInvalid:
 			c.Met = n == len(outcomes) && c.Invalid == n
 		case FoundInvalid:
@@ -142,7 +157,37 @@ func Summarize(spec Spec, outcomes []Outcome) SuiteOutcome {
 			c.Met = true
 		}
 	}
+	for _, m := range spec.Marks {
+		ran := false
+		for _, o := range outcomes {
+			for _, mc := range o.Marks {
+				ran = ran || (mc.Name == m.Name && mc.Count > 0)
+			}
+		}
+		ms := MarkSummary{Name: m.Name, Exercised: ran}
+		for _, o := range outcomes {
+			for _, mc := range o.Marks {
+				if mc.Name == m.Name && mc.Count > 0 {
+					ms.Seeds++
+				}
+			}
+		}
+		s.Marks = append(s.Marks, ms)
+		if !ran && len(outcomes) > 0 {
+			s.Class = s.Class.Worse(ClassCorrectness)
+			s.Failures = append(s.Failures, fmt.Sprintf(
+				"mark %s: the mechanism never ran in %d seeds (%s): the scenario does not exercise what it exists to test",
+				m.Name, len(outcomes), seedRange(s.Seeds)))
+		}
+	}
 	return s
+}
+
+// MarkSummary says in how many of a suite's seeds a mark ran.
+type MarkSummary struct {
+	Name      string `json:"name"`
+	Seeds     int    `json:"seeds"`
+	Exercised bool   `json:"exercised"`
 }
 
 // seedRange formats seeds compactly: "1-10" for a contiguous run, else a
