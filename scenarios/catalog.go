@@ -38,6 +38,7 @@ func base(ops int) Config {
 var (
 	crashesMark      = Mark{Name: "crashes", Count: func(r *cluster.Result) uint64 { return uint64(len(r.Crashes)) }}
 	unsyncedLostMark = Mark{Name: "unsynced-writes-lost", Count: func(r *cluster.Result) uint64 { return r.Stats.UnsyncedLost }}
+	duplicatesMark   = Mark{Name: "duplicates-delivered", Count: func(r *cluster.Result) uint64 { return r.Stats.Net.Duplicated }}
 )
 
 // drawn returns faults of the given families drawn over d, about one every
@@ -101,7 +102,7 @@ func builtin() []Spec {
 			// -nemesis none) leaves it Unknown; synced-crash pins it.
 			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
 			Marks:  []Mark{crashesMark, CounterMark("read-repairs", kv.CounterReadRepairs)},
-			Seeds:  4,
+			Seeds:  20,
 		},
 		{
 			Name:        "gossip-membership",
@@ -114,7 +115,7 @@ func builtin() []Spec {
 			// -nemesis none) leaves it Unknown; synced-crash pins it.
 			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
 			Marks:  []Mark{CounterMark("gossip-rounds", kv.CounterGossipRounds), CounterMark("suspicions", kv.CounterSuspicions)},
-			Seeds:  4,
+			Seeds:  20,
 		},
 		{
 			Name:        "strict-quorum-skew",
@@ -171,7 +172,7 @@ func builtin() []Spec {
 			Faults:      readRepairFaults(),
 			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
 			Marks:       []Mark{CounterMark("read-repairs", kv.CounterReadRepairs)},
-			Seeds:       4,
+			Seeds:       20,
 		},
 		{
 			Name:        "lww-set",
@@ -189,7 +190,7 @@ func builtin() []Spec {
 			Base:        setConfig(kv.VectorClock),
 			Faults:      drawn("partition", 0),
 			Expect:      expect(lost, AlwaysValid),
-			Seeds:       3,
+			Seeds:       20,
 		},
 		{
 			Name:        "vclock-register",
@@ -199,7 +200,7 @@ func builtin() []Spec {
 			Faults:      every(drawn("partition,churn", time.Second), 100*time.Millisecond),
 			Expect:      expect(lost, AlwaysValid, sib, AlwaysValid),
 			Marks:       []Mark{CounterMark("handoff-keys", kv.CounterHandoffKeysSent)},
-			Seeds:       4,
+			Seeds:       20,
 		},
 		{
 			Name:        "divergence",
@@ -219,7 +220,7 @@ func builtin() []Spec {
 			Checks:      []Check{RepairTrafficCheck()},
 			Expect:      expect(conv, AlwaysValid, lost, AlwaysValid, NameRepairTraffic, AlwaysValid),
 			Marks:       []Mark{CounterMark("anti-entropy-repairs", kv.CounterAntiEntropyKeysRepaired)},
-			Seeds:       4,
+			Seeds:       20,
 		},
 		{
 			Name:        "unsynced-crash",
@@ -239,7 +240,7 @@ func builtin() []Spec {
 			Faults:      crashFaults(),
 			Expect:      expect(dur, AlwaysValid, lost, AlwaysValid),
 			Marks:       []Mark{crashesMark},
-			Seeds:       3,
+			Seeds:       20,
 		},
 		{
 			Name:        "hinted-handoff",
@@ -250,7 +251,7 @@ func builtin() []Spec {
 			Checks:      []Check{AvailabilityCheck(nemesis.FamilyPartition, 90, 50*time.Millisecond)},
 			Expect:      expect(NameAvailability, AlwaysValid, lost, AlwaysValid, lin, FoundInvalid),
 			Marks:       []Mark{CounterMark("hints-stored", kv.CounterHintsStored), CounterMark("hints-replayed", kv.CounterHintsDelivered)},
-			Seeds:       4,
+			Seeds:       20,
 		},
 		{
 			Name:        "strict-partition-availability",
@@ -260,7 +261,7 @@ func builtin() []Spec {
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{AvailabilityCheck(nemesis.FamilyPartition, 90, 50*time.Millisecond)},
 			Expect:      expect(NameAvailability, FoundInvalid, lin, AlwaysValid, lost, AlwaysValid),
-			Seeds:       3,
+			Seeds:       20,
 		},
 		{
 			Name:        "zombie-tombstone",
@@ -281,7 +282,7 @@ func builtin() []Spec {
 			Faults:      drawn("partition", time.Second),
 			Checks:      []Check{ZombiesCheck()},
 			Expect:      expect(NameZombies, AlwaysValid, lin, AlwaysValid),
-			Seeds:       3,
+			Seeds:       20,
 		},
 		{
 			Name:        "churn",
@@ -300,7 +301,73 @@ func builtin() []Spec {
 			Faults:      every(drawn("churn", time.Second), 100*time.Millisecond),
 			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
 			Marks:       []Mark{CounterMark("handoff-keys", kv.CounterHandoffKeysSent)},
-			Seeds:       4,
+			Seeds:       20,
+		},
+		{
+			Name:        "hinted-handoff-long",
+			Description: "sloppy quorum with hinted handoff on 200 keys; n0,n1 are cut off from 300 ms until after the workload, so fallbacks hold many hints that are handed off only in the settle phase: nothing acknowledged is lost",
+			Truth:       "hinted handoff loses no acknowledged write, even when the partition outlasts the workload",
+			Base: with(base(2000), func(c *Config) {
+				c.KV.Quorum = kv.Sloppy
+				c.WorkloadConfig.Keys = 200
+			}),
+			Faults: Faults{Schedule: fixed("300ms partition-halves n0,n1|n2,n3,n4\n")},
+			Expect: expect(lost, AlwaysValid),
+			Marks:  []Mark{CounterMark("hints-stored", kv.CounterHintsStored), CounterMark("hints-replayed", kv.CounterHintsDelivered)},
+			Seeds:  20,
+		},
+		{
+			Name:        "duplicate-acks",
+			Description: "N=3 W=3 R=1 strict quorum (W=N: every replica must ack) with blocking read repair under lossy, duplicating links and partitions: a duplicated acknowledgement must never count twice, so a read from any one replica sees every acknowledged write",
+			Truth:       "W=N with R=1 is linearizable only if W counts distinct replicas: duplicates must not forge a quorum",
+			Base: with(base(2000), func(c *Config) {
+				c.KV.W, c.KV.R = 3, 1
+			}),
+			Faults: func() Faults {
+				f := every(drawn("loss,partition", time.Second), 100*time.Millisecond)
+				return f
+			}(),
+			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:  []Mark{duplicatesMark},
+			Seeds:  20,
+		},
+		{
+			Name:        "crash-in-flight",
+			Description: "W=1 R=3 (W=1 exposes what W=2 hides: one replica's acknowledgement is the whole quorum) with sync before ack, crashes drawn per seed every ~100 ms while writes are in flight, some losing unsynced data: nothing acknowledged is lost",
+			Truth:       "acknowledged writes synced to disk survive crashes at any instant, even with W=1",
+			Base: with(base(2000), func(c *Config) {
+				c.KV.W, c.KV.R = 1, 3
+				c.WorkloadConfig.Keys = 50
+			}),
+			Faults: every(drawn("crash", time.Second), 100*time.Millisecond),
+			Expect: expect(lin, AlwaysValid, lost, AlwaysValid, dur, AlwaysValid),
+			Marks:  []Mark{crashesMark},
+			Seeds:  20,
+		},
+		{
+			Name:        "vclock-crash",
+			Description: "vector clocks and siblings on 20 keys with crashes that lose unsynced data, pauses and partitions (replicas sync before acknowledging, so what a crash loses was never acknowledged): no acknowledged write is lost and the final reads return exactly the unsuperseded writes",
+			Truth:       "vector clocks survive crashes and restarts: a restarted node never reissues a dot",
+			Base: with(vclockRegisterConfig(), func(c *Config) {
+				c.Spares = 0
+			}),
+			Faults: every(drawn("crash,pause,partition", time.Second), 150*time.Millisecond),
+			Expect: expect(lost, AlwaysValid, sib, AlwaysValid, dur, AlwaysValid),
+			Marks:  []Mark{crashesMark},
+			Seeds:  20,
+		},
+		{
+			Name:        "gossip-churn",
+			Description: "gossip membership with pauses, crashes and nodes leaving and rejoining (range handoff on): views converge, no acknowledged write is lost, and writes stay available outside partitions",
+			Truth:       "gossip membership with range handoff loses nothing through churn, pauses and crashes",
+			Base: with(churnConfig(true), func(c *Config) {
+				c.KV.Membership = kv.MembershipGossip
+				c.TimeLimit = 600 * time.Millisecond
+			}),
+			Faults: every(drawn("churn,pause,crash", time.Second), 150*time.Millisecond),
+			Expect: expect(lost, AlwaysValid),
+			Marks:  []Mark{CounterMark("gossip-rounds", kv.CounterGossipRounds), CounterMark("suspicions", kv.CounterSuspicions), CounterMark("handoff-keys", kv.CounterHandoffKeysSent)},
+			Seeds:  20,
 		},
 		{
 			Name:        "swarm",
@@ -317,7 +384,7 @@ func builtin() []Spec {
 			// no crash (then it is Unknown), and every write it would judge
 			// is already judged by lost-writes, which must stay Valid.
 			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
-			Seeds:  10,
+			Seeds:  20,
 		},
 	}
 	for _, off := range SkewSweep {
