@@ -318,10 +318,11 @@ func builtin() []Spec {
 		},
 		{
 			Name:        "duplicate-acks",
-			Description: "N=3 W=3 R=1 strict quorum (W=N: every replica must ack) with blocking read repair under lossy, duplicating links and partitions: a duplicated acknowledgement must never count twice, so a read from any one replica sees every acknowledged write",
+			Description: "N=3 W=3 R=1 strict quorum (W=N: every replica must ack) with blocking read repair, every link duplicating 10% of its messages, under lossy links and partitions: a duplicated acknowledgement must never count twice, so a read from any one replica sees every acknowledged write",
 			Truth:       "W=N with R=1 is linearizable only if W counts distinct replicas: duplicates must not forge a quorum",
 			Base: with(base(2000), func(c *Config) {
 				c.KV.W, c.KV.R = 3, 1
+				c.Link.Duplicate = tenPercent // every link duplicates 10% of its messages
 			}),
 			Faults: func() Faults {
 				f := every(drawn("loss,partition", time.Second), 100*time.Millisecond)
@@ -551,3 +552,12 @@ func varySafe(rng *sim.RNG, cfg *Config) {
 	cfg.WorkloadConfig.Ops = 3 * (300 + rng.IntN(1701))
 	cfg.TimeLimit = time.Duration(300+rng.IntN(701)) * time.Millisecond
 }
+
+// tenPercent is a probability of 1/10.
+var tenPercent = func() sim.Prob {
+	p, err := sim.Ratio(1, 10)
+	if err != nil {
+		panic(err) // a constant ratio
+	}
+	return p
+}()
