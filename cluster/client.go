@@ -36,7 +36,10 @@ func (c *Cluster) nextOp(cl *client) {
 	if cl.backoff {
 		cl.backoff = false
 		delay += c.cfg.ReconnectDelay
+	} else if cl.failed {
+		delay += c.cfg.FailBackoff
 	}
+	cl.failed = false
 	c.loop.After(delay, func() { c.invoke(cl, op) })
 }
 
@@ -153,6 +156,9 @@ func (c *Cluster) reply(id uint64, resp workloads.Response) {
 		c.latencies = append(c.latencies, time.Duration(ev.Time-cl.invoked))
 	}
 	cl.op = nil
+	// A failed operation (e.g. not enough replicas reachable) usually fails
+	// fast: back off, so an unavailable cluster does not burn the budget.
+	cl.failed = ev.Type == history.Fail
 	if cl.final {
 		c.finalDone(cl, ev.Type == history.OK)
 		return

@@ -72,6 +72,7 @@ type client struct {
 	tries   int    // final reads: attempts so far
 	invoked sim.Time
 	backoff bool // the last request was refused: wait ReconnectDelay
+	failed  bool // the last operation failed: wait FailBackoff
 }
 
 // Cluster is one simulated run. Build it with New, run it once with Run.

@@ -54,6 +54,11 @@ type Config struct {
 	// (the node is down) waits before its next operation, so a dead node
 	// does not burn the operation budget in a tight fail loop.
 	ReconnectDelay time.Duration
+	// FailBackoff is how long a client whose last operation failed (it
+	// took effect nowhere, e.g. too few replicas reachable) waits before its
+	// next one, so an unavailable cluster does not burn the operation budget
+	// in a fast fail loop.
+	FailBackoff time.Duration
 	// Nemesis is the fault schedule (plain data; may be empty).
 	Nemesis nemesis.Schedule
 	// SettleTime is how long the healed cluster runs at least before the
@@ -88,6 +93,7 @@ func DefaultConfig() Config {
 		ClientLatency:     100 * time.Microsecond,
 		ClientTimeout:     200 * time.Millisecond,
 		ReconnectDelay:    50 * time.Millisecond,
+		FailBackoff:       10 * time.Millisecond,
 		SettleTime:        2 * time.Second,
 		FinalReadAttempts: 10,
 		Limits:            sim.Limits{MaxEvents: 20_000_000, Horizon: sim.Time(30 * time.Minute)},
@@ -130,7 +136,7 @@ func (c Config) Validate() error {
 		{"Tick", c.Tick, false}, {"ClientTimeout", c.ClientTimeout, false},
 		{"ClientLatency", c.ClientLatency, true}, {"SettleTime", c.SettleTime, true},
 		{"ReconnectDelay", c.ReconnectDelay, true}, {"SettleLimit", c.SettleLimit, true},
-		{"TimeLimit", c.TimeLimit, true},
+		{"TimeLimit", c.TimeLimit, true}, {"FailBackoff", c.FailBackoff, true},
 	} {
 		if d.v < 0 || (!d.zero && d.v == 0) {
 			want := "> 0"
