@@ -10,7 +10,7 @@
 // (final reads) and the replicas' state is snapshotted for the checkers. A
 // run that cannot finish within its limits is a liveness failure.
 //
-// cluster implements nemesis.Target. It is layer 3 (DESIGN.md §2): it may
+// cluster implements nemesis.Target. It is layer 3 (docs/design.md §2): it may
 // import sim, history, ring, checker, kv, transport,
 // nemesis and workloads, and nothing above.
 package cluster

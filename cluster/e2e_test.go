@@ -55,7 +55,7 @@ func verdicts(m map[string]checker.Result) string {
 
 // TestStrictQuorumBlockingRepairIsLinearizable: W+R>N, blocking read
 // repair, synced replicas and synchronised clocks stay linearizable under
-// partitions and crashes (DESIGN.md §6, row 1).
+// partitions and crashes (docs/design.md §6, row 1).
 func TestStrictQuorumBlockingRepairIsLinearizable(t *testing.T) {
 	for seed := uint64(1); seed <= 6; seed++ {
 		cfg := withFaults(t, scenarios.DefaultConfig(), seed, "partition,crash", 2*time.Second)

@@ -17,7 +17,7 @@
 // preferred coordinator, and the tombstone grace period whose being too
 // short resurrects deleted data.
 //
-// Outcomes follow DESIGN.md §5: Fail only when the operation certainly took
+// Outcomes follow docs/design.md §5: Fail only when the operation certainly took
 // effect nowhere (rejected before any replica was asked, or refused by
 // every replica); a write acknowledged by some replicas but fewer than W,
 // and any deadline, is Timeout (unknown outcome).
@@ -65,7 +65,7 @@
 // stream holds every write it acknowledged there. A leaving node keeps
 // serving pulls until LeaveDone.
 //
-// Layer L2 (DESIGN.md §2): kv imports only the standard library,
+// Layer L2 (docs/design.md §2): kv imports only the standard library,
 // sim, ring and its own sub-packages kv/merkle and
 // kv/membership. It never imports transport, cluster, nemesis, workloads
 // or checker; internal/tidy proves it with go list -deps.

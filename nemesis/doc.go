@@ -13,6 +13,6 @@
 // (Swarm), or by any other Chooser through Plan (nemesistest draws them
 // with rapid, so failing schedules shrink).
 //
-// Layer: nemesis is at layer 2 of DESIGN.md §2. It imports the standard
+// Layer: nemesis is at layer 2 of docs/design.md §2. It imports the standard
 // library and sim only; the cluster (layer 3) implements Target.
 package nemesis

@@ -21,7 +21,7 @@
 // so readers never lock. Holder publishes the current ring through an atomic
 // pointer for concurrent users outside the simulator.
 //
-// Layer L1 (DESIGN.md §2): ring imports only the standard library,
+// Layer L1 (docs/design.md §2): ring imports only the standard library,
 // sim (for NodeID) and github.com/cespare/xxhash/v2. It uses no
 // randomness, clocks, goroutines or locks; its only atomic is in Holder.
 package ring

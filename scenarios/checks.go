@@ -223,7 +223,7 @@ func zombies(ops []history.Op) checker.Result {
 
 // RepairTrafficCheck returns a check that Merkle anti-entropy's repair
 // traffic after heal and quiescence is proportional to the divergence it
-// repairs, not to the data size (DESIGN.md §6). Its bound is derived from
+// repairs, not to the data size (docs/design.md §6). Its bound is derived from
 // the tree shape (MerkleDepth, MerkleFanout) and the largest key and
 // value, never from the number of keys stored (RepairTrafficBound):
 // every exchange may cost Floor (a root request and an "equal" reply: all

@@ -2,7 +2,7 @@
 // cluster configuration, a workload, a nemesis schedule drawn from the seed,
 // the checkers that judge the run and the verdict each checker must give.
 // Together the built-in specs demonstrate the truths of Dynamo-style stores
-// (DESIGN.md §6): which configurations are linearizable under faults and
+// (docs/design.md §6): which configurations are linearizable under faults and
 // which lose acknowledged writes, read stale values, resurrect deleted data
 // or never converge.
 //
@@ -26,7 +26,7 @@
 // a bound from the Merkle tree shape, judged over the quiescent phase by
 // replaying the run up to its settle phase).
 //
-// Layer: scenarios is layer 4 of DESIGN.md §2. It imports cluster, checker,
+// Layer: scenarios is layer 4 of docs/design.md §2. It imports cluster, checker,
 // kv (and kv/merkle for message sizes), nemesis, workloads, sim, history and the standard
 // library (testing only for Run), and nothing above; cmd/faultline imports it.
 package scenarios

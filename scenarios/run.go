@@ -12,7 +12,7 @@ import (
 	"github.com/faultline-sim/faultline/cluster"
 )
 
-// Class is how a run ended (DESIGN.md §7).
+// Class is how a run ended (docs/design.md §7).
 type Class string
 
 // The failure classes, from best to worst.

@@ -44,7 +44,7 @@ func TestEveryScenarioAsExpected(t *testing.T) {
 	}
 }
 
-// TestDesignTruthsCovered: every row of DESIGN.md §6 has a scenario that
+// TestDesignTruthsCovered: every row of docs/design.md §6 has a scenario that
 // judges it, with the expectation the row states.
 func TestDesignTruthsCovered(t *testing.T) {
 	rows := []struct {

@@ -223,7 +223,7 @@ type Spec struct {
 	Name string
 	// Description says in one line what the scenario shows.
 	Description string
-	// Truth is the claim the scenario demonstrates, e.g. a DESIGN.md §6 row.
+	// Truth is the claim the scenario demonstrates, e.g. a docs/design.md §6 row.
 	Truth string
 	// Base is the cluster configuration without a nemesis schedule.
 	Base Config

@@ -13,6 +13,6 @@
 // request/response vocabulary, which the cluster maps to and from its kv
 // nodes.
 //
-// Layer: workloads is at layer 2 of DESIGN.md §2. It imports the standard
+// Layer: workloads is at layer 2 of docs/design.md §2. It imports the standard
 // library, sim and history only.
 package workloads

@@ -7,7 +7,7 @@ import (
 )
 
 // Layers maps each faultline package (relative to the module root) to its
-// layer from DESIGN.md §2. A package may import only packages of a lower
+// layer from docs/design.md §2. A package may import only packages of a lower
 // layer; history may also import sim.
 var Layers = map[string]int{
 	"sim":               0,
@@ -27,7 +27,7 @@ var Layers = map[string]int{
 	"cmd/faultline":     5,
 }
 
-// sameLayerAllowed lists the few same-layer imports DESIGN.md permits.
+// sameLayerAllowed lists the few same-layer imports docs/design.md permits.
 var sameLayerAllowed = map[[2]string]bool{
 	{"history", "sim"}:               true,
 	{"internal/report", "scenarios"}: true,
@@ -47,7 +47,7 @@ func CheckImports(imports map[string][]string) []string {
 	for _, p := range pkgs {
 		lp, ok := layerOf(p)
 		if !ok {
-			out = append(out, fmt.Sprintf("%s: package has no layer in tidy.Layers (add it, following DESIGN.md §2)", p))
+			out = append(out, fmt.Sprintf("%s: package has no layer in tidy.Layers (add it, following docs/design.md §2)", p))
 			continue
 		}
 		deps := append([]string(nil), imports[p]...)

@@ -21,7 +21,7 @@ func goList(t *testing.T, args ...string) []string {
 	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }
 
-// TestLayering keeps DESIGN.md §2's arrows true for every package.
+// TestLayering keeps docs/design.md §2's arrows true for every package.
 func TestLayering(t *testing.T) {
 	imports := map[string][]string{}
 	for _, line := range goList(t, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...") {

@@ -37,7 +37,7 @@
 // claims, stale incarnations — is ignored and counted in Stats, never a
 // panic and never a corrupted table.
 //
-// Layer L2 (DESIGN.md §2), inside kv: membership imports only the standard
+// Layer L2 (docs/design.md §2), inside kv: membership imports only the standard
 // library, sim (NodeID, RNG) and ring (MaxWeight). Randomness comes
 // only from the injected sim.RNG; there is no clock, goroutine or map.
 package membership

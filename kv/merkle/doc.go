@@ -29,7 +29,7 @@
 // counted; a response that does not answer the outstanding request is
 // rejected, counted and leaves the session unchanged.
 //
-// Layer L2 (DESIGN.md §2), inside kv: merkle imports only the standard
+// Layer L2 (docs/design.md §2), inside kv: merkle imports only the standard
 // library and ring (for HashKey and ring ranges). It has no clock, no
 // randomness, no goroutines and no map iteration that reaches its output.
 package merkle

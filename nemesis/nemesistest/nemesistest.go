@@ -7,7 +7,7 @@
 //
 // It is a separate package so that nemesis itself does not import rapid
 // (which registers command-line flags). Layer: like nemesis, layer 2 of
-// DESIGN.md §2; it imports nemesis, sim, the standard library and
+// docs/design.md §2; it imports nemesis, sim, the standard library and
 // rapid, and is meant for tests.
 package nemesistest
 

@@ -8,7 +8,7 @@
 //
 // It is a separate package so that scenarios (and the CLI) do not import
 // rapid, which registers command-line flags. Layer: like scenarios, layer 4
-// of DESIGN.md §2; it imports scenarios, cluster, checker, nemesis,
+// of docs/design.md §2; it imports scenarios, cluster, checker, nemesis,
 // nemesis/nemesistest, sim, rapid and the standard library.
 package fuzz
 
