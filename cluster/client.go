@@ -59,8 +59,9 @@ func (c *Cluster) invoke(cl *client, op *workloads.Op) {
 	}
 	ev = c.rec.Events()[idx] // as recorded: index and fields filled in
 	cl.invoked = ev.Time
+	cl.invokedIdx = idx
 	c.traceEvent(ev)
-	c.traceClient(ev)
+	c.traceClient(ev, idx)
 	c.send(cl, op.Start())
 }
 
@@ -71,6 +72,9 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	id := c.reqSeq
 	cl.reqID = id
 	c.reqClient[id] = cl.id
+	if c.tracer != nil {
+		c.reqOp[id] = cl.invokedIdx
+	}
 	nreq := node.Request{ID: id, Key: req.Key, Value: req.Value, Context: req.Context}
 	switch req.Method {
 	case workloads.Get:
@@ -151,7 +155,7 @@ func (c *Cluster) reply(id uint64, resp workloads.Response) {
 	}
 	ev = c.rec.Events()[idx]
 	c.traceEvent(ev)
-	c.traceClient(ev)
+	c.traceClient(ev, cl.invokedIdx)
 	if ev.Type == history.OK {
 		c.latencies = append(c.latencies, time.Duration(ev.Time-cl.invoked))
 	}

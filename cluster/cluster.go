@@ -62,17 +62,18 @@ func (w wallClock) currentOffset(t sim.Time) time.Duration {
 
 // client is one closed-loop client.
 type client struct {
-	id      int
-	node    sim.NodeID
-	op      *workloads.Op
-	reqID   uint64 // the request awaiting a reply, 0 if none
-	done    bool
-	final   bool
-	key     string // final reads: the key
-	tries   int    // final reads: attempts so far
-	invoked sim.Time
-	backoff bool // the last request was refused: wait ReconnectDelay
-	failed  bool // the last operation failed: wait FailBackoff
+	id         int
+	node       sim.NodeID
+	op         *workloads.Op
+	reqID      uint64 // the request awaiting a reply, 0 if none
+	done       bool
+	final      bool
+	key        string // final reads: the key
+	tries      int    // final reads: attempts so far
+	invoked    sim.Time
+	invokedIdx int  // the history index of the op's invocation
+	backoff    bool // the last request was refused: wait ReconnectDelay
+	failed     bool // the last operation failed: wait FailBackoff
 }
 
 // Cluster is one simulated run. Build it with New, run it once with Run.
@@ -106,6 +107,12 @@ type Cluster struct {
 	latencies    []time.Duration
 	ran          bool
 	tracer       func(TraceLine)
+	// Tracing only: which client operation (its invocation's history
+	// index) each node-level operation and request belongs to, and the
+	// operation whose input a node is handling now (-1: none).
+	opOf    map[opRef]int
+	reqOp   map[uint64]int
+	current int
 }
 
 // New builds the cluster for seed without running it.
@@ -278,7 +285,7 @@ func (c *Cluster) tickNode(ns *nodeState) {
 	ns.node.Tick()
 	c.drain(ns)
 	if ns.leaving && ns.node != nil && ns.membership.LeaveDone() {
-		c.trace(ns.id, "leave done: ranges handed off, node stops")
+		c.tracePhase(ns.id, "leave done: ranges handed off, node stops")
 		c.stopNode(ns)
 	}
 }
@@ -302,6 +309,9 @@ func (c *Cluster) step(ns *nodeState, from sim.NodeID, payload []byte) {
 	}
 	defer c.recoverNode(ns, "Step")
 	c.traceMsg(ns, from, payload)
+	if c.tracer != nil {
+		defer func() { c.current = -1 }()
+	}
 	if err := ns.node.Step(from, payload); err != nil {
 		c.fail(c.nodeError(ns, "Step", err, false))
 		return
@@ -316,6 +326,10 @@ func (c *Cluster) submit(ns *nodeState, req node.Request) {
 	}
 	defer c.recoverNode(ns, "Submit")
 	c.submitted[req.ID] = ns.id
+	if c.tracer != nil {
+		c.current = c.reqOp[req.ID]
+		defer func() { c.current = -1 }()
+	}
 	ns.node.Submit(req)
 	c.drain(ns)
 }

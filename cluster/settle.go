@@ -30,7 +30,7 @@ func (c *Cluster) beginSettle() {
 		}
 		c.phase = phaseSettle
 		c.settleAt = c.loop.Now()
-		c.trace(0, "settle: every client is done; healing everything, then at least %v until the nodes are quiescent (at most %v)", c.cfg.SettleTime, c.settleLimit())
+		c.tracePhase(0, "settle: every client is done; healing everything, then at least %v until the nodes are quiescent (at most %v)", c.cfg.SettleTime, c.settleLimit())
 		c.healAll()
 		for _, ns := range c.nodes {
 			if ns.node != nil && ns.settler != nil && !c.guard(ns, "Healed", func() error { ns.settler.Healed(); return nil }) {
@@ -123,7 +123,7 @@ func (c *Cluster) beginFinalReads() {
 	c.phase = phaseFinal
 	c.snapshot = c.snapshots()
 	keys := c.wl.WrittenKeys()
-	c.trace(0, "final reads of %d keys", len(keys))
+	c.tracePhase(0, "final reads of %d keys", len(keys))
 	if len(keys) == 0 {
 		c.finish()
 		return

@@ -23,13 +23,13 @@ func (c *Cluster) nodeOf(id sim.NodeID) (*nodeState, error) {
 
 // CutLink drops every message from one node to the other until Heal.
 func (c *Cluster) CutLink(from, to sim.NodeID) error {
-	c.trace(to, "cut link from %v", from)
+	c.traceFault(to, "cut link from %v", from)
 	return c.net.Cut(from, to)
 }
 
 // Heal removes every cut link.
 func (c *Cluster) Heal() error {
-	c.trace(0, "heal all cut links")
+	c.traceFault(0, "heal all cut links")
 	c.net.Heal()
 	return nil
 }
@@ -41,7 +41,7 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "crash lose-unsynced=%v", loseUnsynced)
+	c.traceFault(id, "crash lose-unsynced=%v", loseUnsynced)
 	if ns.node == nil {
 		return fmt.Errorf("cluster: crash %v: node is not running", id)
 	}
@@ -69,7 +69,7 @@ func (c *Cluster) Restart(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "restart")
+	c.traceFault(id, "restart")
 	if !ns.crashed {
 		return fmt.Errorf("cluster: restart %v: node is not crashed", id)
 	}
@@ -87,7 +87,7 @@ func (c *Cluster) Pause(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "pause")
+	c.traceFault(id, "pause")
 	if ns.node == nil || ns.paused {
 		return fmt.Errorf("cluster: pause %v: node is not running", id)
 	}
@@ -101,7 +101,7 @@ func (c *Cluster) Resume(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "resume")
+	c.traceFault(id, "resume")
 	if !ns.paused {
 		return fmt.Errorf("cluster: resume %v: node is not paused", id)
 	}
@@ -123,7 +123,7 @@ func (c *Cluster) SetClockOffset(id sim.NodeID, offset time.Duration) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "clock offset=%v", offset)
+	c.traceFault(id, "clock offset=%v", offset)
 	ns.clock = wallClock{offset: offset, ppm: ns.clock.ppm, anchor: c.loop.Now()}
 	return nil
 }
@@ -134,7 +134,7 @@ func (c *Cluster) BumpClock(id sim.NodeID, delta time.Duration) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "clock bump delta=%v", delta)
+	c.traceFault(id, "clock bump delta=%v", delta)
 	now := c.loop.Now()
 	ns.clock = wallClock{offset: ns.clock.currentOffset(now) + delta, ppm: ns.clock.ppm, anchor: now}
 	return nil
@@ -146,7 +146,7 @@ func (c *Cluster) SetClockDrift(id sim.NodeID, ppm int64) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "clock drift ppm=%d", ppm)
+	c.traceFault(id, "clock drift ppm=%d", ppm)
 	now := c.loop.Now()
 	ns.clock = wallClock{offset: ns.clock.currentOffset(now), ppm: ppm, anchor: now}
 	return nil
@@ -155,7 +155,7 @@ func (c *Cluster) SetClockDrift(id sim.NodeID, ppm int64) error {
 // SetLinkFaults sets loss, duplication and extra delay on one link; the
 // zero LinkFaults restores the configured link.
 func (c *Cluster) SetLinkFaults(from, to sim.NodeID, f nemesis.LinkFaults) error {
-	c.trace(to, "link faults from %v: loss=%v dup=%v delay=%v", from, f.Loss, f.Duplicate, f.Delay)
+	c.traceFault(to, "link faults from %v: loss=%v dup=%v delay=%v", from, f.Loss, f.Duplicate, f.Delay)
 	if f.IsZero() {
 		return c.net.ResetLink(from, to)
 	}
@@ -181,7 +181,7 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "join")
+	c.traceFault(id, "join")
 	if ns.member {
 		return fmt.Errorf("cluster: join %v: already a member", id)
 	}
@@ -222,7 +222,7 @@ func (c *Cluster) Leave(id sim.NodeID) error {
 	if err != nil {
 		return err
 	}
-	c.trace(id, "leave")
+	c.traceFault(id, "leave")
 	if !ns.member {
 		return fmt.Errorf("cluster: leave %v: not a member", id)
 	}

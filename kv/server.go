@@ -258,25 +258,47 @@ func (s *server) Snapshot() node.Snapshot {
 // Counters returns the node's Stats as named counters.
 func (s *server) Counters() []node.Counter { return s.n.Stats().Counters() }
 
-// Describe formats an encoded message for a trace.
-func (s *server) Describe(payload []byte) string {
+// Describe describes an encoded message for a trace.
+func (s *server) Describe(payload []byte) node.Description {
 	var m Message
 	if err := s.codec.Decode(payload, &m); err != nil {
-		return fmt.Sprintf("undecodable message (%d bytes): %v", len(payload), err)
+		return node.Description{Kind: "undecodable", Text: fmt.Sprintf("%d bytes: %v", len(payload), err)}
 	}
 	return m.Describe()
 }
 
-// Describe formats the message on one line: its type, then the key, the
-// operation, the hint's owner, a refusal and an error when set.
-func (m Message) Describe() string {
+// Describe describes the message for a trace: its type, keys and
+// operation, then its versions (value, dot and timestamp), the hint's
+// owner, a refusal and an error when set.
+func (m Message) Describe() node.Description {
+	d := node.Description{Kind: m.Type.String(), Op: m.Op}
+	switch m.Type {
+	case MsgWriteAck, MsgReadReply, MsgForwardReply, MsgHandoffAck, MsgPong, MsgTreeReply, MsgRepairReply, MsgStreamData:
+		d.Reply = true
+	}
 	var b strings.Builder
-	b.WriteString(m.Type.String())
 	if m.Key != "" {
+		d.Keys = append(d.Keys, m.Key)
 		fmt.Fprintf(&b, " key=%q", m.Key)
 	}
 	if m.Op != 0 {
 		fmt.Fprintf(&b, " op=%d", m.Op)
+	}
+	if len(m.Versions) > 0 {
+		b.WriteString(" versions=" + describeVersions(m.Versions))
+	}
+	for _, it := range m.Items {
+		d.Keys = append(d.Keys, it.Key)
+	}
+	if len(m.Items) > 0 {
+		fmt.Fprintf(&b, " items=%d", len(m.Items))
+		for i, it := range m.Items {
+			if i == 8 {
+				b.WriteString(" ...")
+				break
+			}
+			fmt.Fprintf(&b, " %q:%s", it.Key, describeVersions(it.Versions))
+		}
 	}
 	if m.Hinted {
 		fmt.Fprintf(&b, " hint-for=%v", m.HintFor)
@@ -287,6 +309,32 @@ func (m Message) Describe() string {
 	if m.Err != "" {
 		b.WriteString(" err=" + m.Err)
 	}
+	if r := m.Reply; m.Type == MsgForwardReply {
+		fmt.Fprintf(&b, " reply=%v", r.Status)
+		for _, v := range r.Values {
+			fmt.Fprintf(&b, " %q", v)
+		}
+	}
+	d.Text = strings.TrimPrefix(b.String(), " ")
+	return d
+}
+
+// describeVersions formats versions as [value@dot/ts ...].
+func describeVersions(vs []Version) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if v.Tombstone {
+			b.WriteString("tombstone")
+		} else {
+			fmt.Fprintf(&b, "%q", v.Value)
+		}
+		fmt.Fprintf(&b, "@%v/%d", v.Dot, v.Timestamp)
+	}
+	b.WriteByte(']')
 	return b.String()
 }
 

@@ -144,11 +144,29 @@ type Counted interface {
 }
 
 // Describer is implemented by nodes that can describe their messages for a
-// readable trace.
+// readable trace, which can then follow one key or one client operation
+// through the run.
 type Describer interface {
-	// Describe returns a one-line description of an encoded message, e.g.
-	// `write key="k1" op=3`.
-	Describe(payload []byte) string
+	// Describe describes an encoded message.
+	Describe(payload []byte) Description
+}
+
+// Description is what a trace shows of one message.
+type Description struct {
+	// Kind is the message's type, e.g. "write" or "read-reply".
+	Kind string
+	// Keys are the keys the message concerns.
+	Keys []string
+	// Op identifies the operation the message belongs to at the node that
+	// runs it (e.g. a coordinator's request id, carried by the replicas'
+	// replies); 0 if none. The trace uses it to follow a client operation
+	// through fan-out, replies and repairs.
+	Op uint64
+	// Reply says that Op is the receiver's operation (the message answers
+	// one of its requests); otherwise Op is the sender's.
+	Reply bool
+	// Text is the rest, on one line: values, versions, flags, errors.
+	Text string
 }
 
 // Settler is implemented by nodes with background repair work (handing

@@ -64,6 +64,7 @@ type Network[M any] struct {
 	// deliverRaw is set by NewRaw: payloads cross as the bytes they are,
 	// with no codec.
 	deliverRaw func(from, to sim.NodeID, payload []byte)
+	observe    func(Event) // SetObserver's, nil when off
 	def        LinkConfig
 
 	present []bool       // by node id
@@ -305,6 +306,9 @@ func (n *Network[M]) SendBytes(from, to sim.NodeID, payload []byte) error {
 func (n *Network[M]) put(from, to sim.NodeID, buf []byte) {
 	l := n.link(from, to)
 	cfg := n.cfgOf(l)
+	if n.observe != nil {
+		n.observed(Sent, from, to, buf, 0)
+	}
 	l.stats.Sent++
 	n.total.Sent++
 	l.stats.BytesSent += uint64(len(buf))
@@ -327,6 +331,9 @@ func (n *Network[M]) put(from, to sim.NodeID, buf []byte) {
 	if dup {
 		l.stats.Duplicated++
 		n.total.Duplicated++
+		if n.observe != nil {
+			n.observed(Duplicated, from, to, copyBuf, 0)
+		}
 		n.enqueue(l, cfg, from, to, copyBuf)
 	}
 }
@@ -432,6 +439,9 @@ func (n *Network[M]) delivered(l *link, p packet) {
 func (n *Network[M]) drop(l *link, from, to sim.NodeID, buf []byte, r dropReason) {
 	l.stats.countDrop(r)
 	n.total.countDrop(r)
+	if n.observe != nil {
+		n.observed(Dropped, from, to, buf, r)
+	}
 	n.loop.Trace().Record(dropTags[r], uint64(n.loop.Now()), linkKey(from, to), xxhash.Sum64(buf))
 	n.putBuf(buf)
 }

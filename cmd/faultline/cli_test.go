@@ -410,7 +410,7 @@ func TestReplay(t *testing.T) {
 	require.Equal(t, exitOK, code, "%s%s", out, errOut)
 	assert.Contains(t, out, "replay weak-quorum seed 3: 5 nodes N=3 W=1 R=1")
 	assert.Regexp(t, `(?m)^ +TIME NODE EVENT$`, out)
-	assert.Regexp(t, `(?m)^ +\d+\.\d{3}ms n\d +c\d+ invoke (read|write) "k\d"`, out)
+	assert.Regexp(t, `(?m)^ +\d+\.\d{3}ms n\d +#\d+ c\d+ invoke (read|write) "k\d"`, out)
 	assert.Regexp(t, `(?m)^ +\d+\.\d{3}ms - +nemesis partition-`, out)
 	assert.Contains(t, out, "--- settle:")
 	assert.Contains(t, out, "(final read)")
@@ -433,7 +433,56 @@ func TestReplay(t *testing.T) {
 	}
 	assert.Greater(t, n, 10, "the trace shows n1's messages and client events")
 	assert.Contains(t, out, "recv ")
+	assert.Contains(t, out, "send ")
 	assert.NotContains(t, out, "nondeterminism")
+	assert.NotContains(t, out, "linearizable:", "a filtered view prints only what was asked")
+}
+
+// TestReplayFollowsAKeyAndAnOperation: -key keeps only the lines about one
+// key (and the faults); -op follows one client operation from its
+// invocation through its coordinator's fan-out and the replicas' replies
+// to its completion; drops name their cause.
+func TestReplayFollowsAKeyAndAnOperation(t *testing.T) {
+	code, out, errOut := runArgs(withSmall("replay", "-scenario", "weak-quorum", "-seed", "3", "-trace", "-key", "k1")...)
+	require.Equal(t, exitOK, code, "%s%s", out, errOut)
+	line := regexp.MustCompile(`^ +\d+\.\d{3}ms (\S+) +(.*)$`)
+	sends, clients := 0, 0
+	for _, l := range strings.Split(out, "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		ev := m[2]
+		switch {
+		case strings.HasPrefix(ev, "send ") || strings.HasPrefix(ev, "recv ") || strings.HasPrefix(ev, "drop ") || strings.HasPrefix(ev, "dup "):
+			sends++
+			assert.Contains(t, ev, `key="k1"`, l)
+		case strings.HasPrefix(ev, "#"):
+			clients++
+			assert.Contains(t, ev, `"k1"`, l)
+		}
+	}
+	assert.Greater(t, sends, 20)
+	assert.Greater(t, clients, 5)
+	assert.Regexp(t, `(?m)versions=\["c\d+-\d+"@n\d:`, out, "messages show values and versions")
+	assert.Contains(t, out, "cut link", "faults stay as context")
+	_, all, _ := runArgs("replay", "-scenario", "weak-quorum", "-seed", "3", "-trace", "-ops", "2000")
+	assert.Regexp(t, `(?m)drop \((partition|loss|down|capacity)\) (read|write|read-reply|write-ack) from n\d`, all, "drops say why")
+
+	// Follow the first write of the run.
+	m := regexp.MustCompile(`(?m)#(\d+) c\d+ invoke write "k1"`).FindStringSubmatch(out)
+	require.NotNil(t, m)
+	code, out, errOut = runArgs(withSmall("replay", "-scenario", "weak-quorum", "-seed", "3", "-op", m[1])...)
+	require.Equal(t, exitOK, code, "%s%s", out, errOut)
+	assert.Regexp(t, `(?m)#`+m[1]+` c\d+ invoke write "k1"`, out)
+	assert.Regexp(t, `(?m)#`+m[1]+` c\d+ (ok|info|fail) write "k1"`, out, "the completion")
+	assert.Regexp(t, `(?m)send write to n\d key="k1"`, out, "the coordinator's fan-out")
+	assert.Regexp(t, `(?m)(recv|send) write-ack`, out, "the replicas' acknowledgements")
+	assert.NotRegexp(t, `(?m)invoke (read|write) "k[02-9]"`, out, "no other operation")
+
+	code, _, errOut = runArgs(withSmall("replay", "-scenario", "weak-quorum", "-seed", "3", "-op", "99999")...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "-op 99999")
 }
 
 func TestSwarm(t *testing.T) {

@@ -20,6 +20,13 @@ type traceFilter struct {
 	node     sim.NodeID
 	haveNode bool
 	from, to sim.Time
+	key      string // follow one key ("" for all)
+	op       int    // follow one client operation (-1 for all)
+}
+
+// narrowed reports whether the filter selects less than the whole run.
+func (f traceFilter) narrowed() bool {
+	return f.haveNode || f.from > 0 || f.to != sim.Never || f.key != "" || f.op >= 0
 }
 
 func (f traceFilter) keep(t sim.Time, node sim.NodeID, nodeKnown bool) bool {
@@ -29,10 +36,30 @@ func (f traceFilter) keep(t sim.Time, node sim.NodeID, nodeKnown bool) bool {
 	return !f.haveNode || !nodeKnown || node == f.node
 }
 
+// keepLine is keep for a trace line: with -key or -op only the lines about
+// that key or operation, plus the faults and phase changes (the context).
+func (f traceFilter) keepLine(l cluster.TraceLine) bool {
+	context := l.Kind == "fault" || l.Kind == "phase"
+	if !f.keep(l.Time, l.Node, !context) {
+		return false
+	}
+	if context {
+		return true
+	}
+	if f.key != "" && !l.Concerns(f.key) {
+		return false
+	}
+	return f.op < 0 || l.Op == f.op
+}
+
 func runReplay(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "[-scenario NAME] -seed S [-trace] [-node nX] [-from D] [-to D] [-out DIR] [knobs]\n\n"+
+	fs := newFlags("replay", "[-scenario NAME] -seed S [-trace] [-key K] [-op N] [-node nX] [-from D] [-to D] [-out DIR] [knobs]\n\n"+
 		"Replays one seed and prints what happened in virtual-time order (time, node, event): the client\n"+
-		"operations and the nemesis faults, or with -trace every delivered message too; then the verdicts.\n"+
+		"operations (#N is an operation's id: its invocation's index in the history) and the nemesis faults,\n"+
+		"or with -trace every message sent, delivered, duplicated and dropped (with its cause: loss,\n"+
+		"partition, down, capacity), with keys, values and versions; then the verdicts. -key and -op follow\n"+
+		"one key or one client operation (its coordinator's fan-out, the replies, forwarding and the repairs\n"+
+		"it started) and keep the faults as context; a filtered view prints only what was asked.\n"+
 		"With -scenario, only the knobs you set change the scenario.\n"+
 		"Exit codes as for run.")
 	name := fs.String("scenario", "", "the scenario (default: an ad-hoc run built from the knobs)")
@@ -41,6 +68,8 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	nodeFlag := fs.String("node", "", "print only lines about this node (e.g. n2)")
 	from := fs.Duration("from", 0, "print only lines at or after this virtual time")
 	to := fs.Duration("to", 0, "print only lines at or before this virtual time (0: the end)")
+	keyFlag := fs.String("key", "", "print only lines about this key (and the faults)")
+	opFlag := fs.Int("op", -1, "print only lines about client operation #N (and the faults); implies -trace")
 	outDir := fs.String("out", "", "also write the seed's history.jsonl, schedule.txt and report.html under this directory")
 	k := addKnobs(fs)
 	if done, code := parseFlags(fs, args, stdout, stderr); done {
@@ -54,7 +83,13 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fs, "%v", err)
 	}
 	seed := seeds[0]
-	filter := traceFilter{from: sim.Time(*from), to: sim.Never}
+	filter := traceFilter{from: sim.Time(*from), to: sim.Never, key: *keyFlag, op: *opFlag}
+	if *opFlag < -1 {
+		return usageError(stderr, fs, "-op %d: want an operation id (#N in the replay), >= 0", *opFlag)
+	}
+	if *opFlag >= 0 {
+		*trace = true
+	}
 	if *from < 0 {
 		return usageError(stderr, fs, "-from %v: must be >= 0", *from)
 	}
@@ -107,6 +142,17 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if !*trace && o.Result != nil {
 		printTimeline(stdout, o.Result, o.Config, filter)
 	}
+	if filter.narrowed() {
+		// A filtered view prints only what was asked (and the exit code).
+		if *trace && o.Result != nil && tracedHash != o.TraceHash {
+			fmt.Fprintf(stdout, "crash: the traced run's trace hash %016x differs from the untraced run's %016x\n", tracedHash, o.TraceHash)
+			return exitCrash
+		}
+		if *opFlag >= 0 && o.Result != nil && *opFlag >= len(o.Result.History) {
+			return usageError(stderr, fs, "-op %d: this run's history has events #0..#%d", *opFlag, len(o.Result.History)-1)
+		}
+		return classExit(o.Class)
+	}
 	fmt.Fprintln(stdout)
 	printVerdicts(stdout, &res)
 	if *trace && o.Result != nil && tracedHash != o.TraceHash {
@@ -135,7 +181,7 @@ func tracedRun(cfg scenarios.Config, seed uint64, filter traceFilter, w io.Write
 	var lines []cluster.TraceLine
 	clientLines := 0
 	c.SetTrace(func(l cluster.TraceLine) {
-		if strings.HasPrefix(l.Event, "client ") {
+		if l.Kind == "client" {
 			clientLines++
 		}
 		lines = append(lines, l)
@@ -147,11 +193,11 @@ func tracedRun(cfg scenarios.Config, seed uint64, filter traceFilter, w io.Write
 	fromHistory := clientLines == len(r.History)
 	k := 0
 	for _, l := range lines {
-		if fromHistory && strings.HasPrefix(l.Event, "client ") {
-			l.Event = eventText(r.History[k])
+		if fromHistory && l.Kind == "client" {
+			l.Event = fmt.Sprintf("#%d %s", l.Op, eventText(r.History[k]))
 			k++
 		}
-		if filter.keep(l.Time, l.Node, true) {
+		if filter.keepLine(l) {
 			fmt.Fprintf(w, "%s %-4v %s\n", fmtVT(l.Time), l.Node, l.Event)
 		}
 	}
@@ -180,9 +226,21 @@ type timelineLine struct {
 // pass a -node filter.
 func printTimeline(w io.Writer, r *cluster.Result, cfg scenarios.Config, filter traceFilter) {
 	var lines []timelineLine
+	opID := make([]int, len(r.History)) // event index -> its operation's invocation index
+	for i := range opID {
+		opID[i] = i
+	}
+	for _, op := range r.Ops {
+		if op.Completed >= 0 {
+			opID[op.Completed] = op.Invoked
+		}
+	}
 	for i, e := range r.History {
+		if filter.key != "" && e.Key != filter.key {
+			continue
+		}
 		lines = append(lines, timelineLine{at: e.Time, order: 2*len(cfg.Nemesis) + 1 + i, node: e.Node.String(),
-			nodeID: e.Node, nodeKnown: true, text: eventText(e)})
+			nodeID: e.Node, nodeKnown: true, text: fmt.Sprintf("#%d %s", opID[i], eventText(e))})
 	}
 	for i, f := range cfg.Nemesis {
 		// Faults stay visible under -node: they are the context of every
