@@ -58,6 +58,11 @@ func WriteDir(dir string, r Run, visualization []byte) ([]string, error) {
 		}
 		r.Files = append(r.Files, FileLinearizable)
 	}
+	for _, w := range r.Why {
+		if err := write(WhyFile(w.Witness), []byte(w.Text)); err != nil {
+			return written, err
+		}
+	}
 	var page bytes.Buffer
 	if err := HTML(&page, r); err != nil {
 		return written, err

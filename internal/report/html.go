@@ -48,6 +48,12 @@ func runView(r Run) *view {
 		nodes: true, settleAt: sim.Never, verdicts: r.Verdicts, files: r.Files,
 		footer: "faultline report · virtual times are since the start of the run · hover any operation or window for details",
 	}
+	for _, w := range r.Why {
+		if v.why == nil {
+			v.why = map[int]string{}
+		}
+		v.why[w.Witness] = WhyFile(w.Witness)
+	}
 	if r.Result != nil {
 		v.ops, v.hasOps = r.Result.Ops, true
 		v.windows, v.settleAt = r.Result.Windows, r.Result.SettleAt
@@ -114,7 +120,7 @@ func writePage(b *strings.Builder, v *view) error {
 		}
 		writeTimeline(b, v, &d, marks)
 	}
-	writeWitnesses(b, v.verdicts, marks)
+	writeWitnesses(b, v.verdicts, marks, v.why)
 	if v.extra != nil {
 		v.extra(b)
 	}
@@ -233,7 +239,7 @@ func writeVerdicts(b *strings.Builder, vs []Verdict, marks []mark) {
 
 // writeWitnesses lists every checker's witnesses, numbered as on the
 // timeline.
-func writeWitnesses(b *strings.Builder, vs []Verdict, marks []mark) {
+func writeWitnesses(b *strings.Builder, vs []Verdict, marks []mark, why map[int]string) {
 	if len(marks) == 0 {
 		return
 	}
@@ -248,7 +254,7 @@ func writeWitnesses(b *strings.Builder, vs []Verdict, marks []mark) {
 			more = fmt.Sprintf(" (the first %d of %d)", len(v.Witness), v.Count)
 		}
 		fmt.Fprintf(b, "<h3 id=\"w-%s\">%s: %s%s</h3>", esc(v.Checker), esc(v.Checker), esc(string(v.Verdict)), esc(more))
-		b.WriteString("<table class=\"witness\"><tr><th>#</th><th>key</th><th>value</th><th>client</th><th>time</th><th>detail</th></tr>")
+		b.WriteString("<table class=\"witness\"><tr><th>#</th><th>key</th><th>value</th><th>client</th><th>time</th><th>detail</th><th>why</th></tr>")
 		for range v.Witness {
 			m := marks[mi]
 			mi++
@@ -263,8 +269,12 @@ func writeWitnesses(b *strings.Builder, vs []Verdict, marks []mark) {
 			if m.op < 0 {
 				num = fmt.Sprintf("<span class=\"wmark off\" title=\"names no single operation; not marked on the timeline\">%d</span>", m.n)
 			}
-			fmt.Fprintf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
-				num, esc(strconv.Quote(m.v.Key)), esc(m.v.Value), client, esc(at), esc(m.v.Detail))
+			whyLink := "—"
+			if f, ok := why[m.n]; ok {
+				whyLink = fmt.Sprintf("<a class=\"why\" href=\"%s\" title=\"the trace slice that explains witness %d: the operation followed through its fan-out and replies, the writes it saw, the faults active then\">trace</a>", esc(f), m.n)
+			}
+			fmt.Fprintf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
+				num, esc(strconv.Quote(m.v.Key)), esc(m.v.Value), client, esc(at), esc(m.v.Detail), whyLink)
 		}
 		b.WriteString("</table>\n")
 	}

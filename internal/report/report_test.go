@@ -325,3 +325,21 @@ func TestAxisIsMonotone(t *testing.T) {
 		}
 	})
 }
+
+// TestWhyFilesAreWrittenAndLinked: each witness's explanation is written
+// beside the report and the witness table links to it.
+func TestWhyFilesAreWrittenAndLinked(t *testing.T) {
+	run, _ := weakRun(t)
+	require.NotEmpty(t, run.Verdicts[0].Witness)
+	run.Why = []scenarios.Why{{Checker: "linearizable", Witness: 1, Text: "# why linearizable: invalid\n  1.000ms n0   recv read from n1\n"}}
+	dir := t.TempDir()
+	_, err := WriteDir(dir, run, nil)
+	require.NoError(t, err)
+	text, err := os.ReadFile(filepath.Join(dir, "why-1.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, run.Why[0].Text, string(text))
+	page, err := os.ReadFile(filepath.Join(dir, FileReport))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `href="why-1.txt"`)
+	assert.Equal(t, 1, strings.Count(string(page), `class="why"`), "only the explained witness links")
+}

@@ -47,7 +47,13 @@ type Run struct {
 	// Files lists sibling files the page links to (e.g. history.jsonl),
 	// by name relative to the page.
 	Files []string
+	// Why are the witnesses' explanations (scenarios.Explain): WriteDir
+	// writes each to WhyFile(n) and the witness table links to it.
+	Why []scenarios.Why
 }
+
+// WhyFile is the name of the file that explains witness n.
+func WhyFile(n int) string { return fmt.Sprintf("why-%d.txt", n) }
 
 // Settings is a configuration's knobs as the CLI spells them: the part of
 // cluster.Config a person tunes, flat and JSON-friendly.

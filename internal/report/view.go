@@ -46,6 +46,8 @@ type view struct {
 	settleAt sim.Time
 	verdicts []Verdict
 	files    []string
+	// why maps a witness number to the file that explains it.
+	why map[int]string
 	// extra writes the sections after the witnesses (run counters,
 	// configuration).
 	extra func(b *strings.Builder)
