@@ -36,7 +36,8 @@ var commands = []command{
 	{"list", "list the built-in scenarios with their expected verdicts", runList},
 	{"run", "run a scenario or an ad-hoc configuration for one seed or a range of seeds", runRun},
 	{"replay", "replay one seed with a readable trace (virtual time, node, event)", runReplay},
-	{"swarm", "random configurations and faults per seed, across cores; prints failing seeds", runSwarm},
+	{"swarm", "random configurations and faults per seed, across cores (or -shards of a batch job); prints failing seeds", runSwarm},
+	{"merge", "join the -json output of shards into one summary and the failing seeds, fastest first", runMerge},
 	{"check", "judge an external history (JSON lines or Jepsen EDN) for linearizability", runCheck},
 	{"ring", "balance of the consistent-hash ring and what moves on a join or leave", runRing},
 }
