@@ -261,3 +261,28 @@ func TestFullDiskLeavesNoPartialFile(t *testing.T) {
 	}))
 	assert.Empty(t, files, "no partial or temporary file is left")
 }
+
+// TestFullDiskCorpusAppendExits74: a corpus that cannot grow (the file size
+// limit is below its size) is a write failure: exit 74, reported, and the
+// file is left as it was.
+func TestFullDiskCorpusAppendExits74(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh for ulimit")
+	}
+	path := filepath.Join(t.TempDir(), "corpus.jsonl")
+	var b strings.Builder
+	for b.Len() < 8*512 {
+		b.WriteString(`{"scenario":"other","seed":1,"config_hash":"0000000000000000","build":"x","class":"correctness","repro":"-"}` + "\n")
+	}
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	c := exec.Command("sh", "-c", `ulimit -f 8 && exec "$0" "$@"`, faultlineBinary(t),
+		"run", "-w", "1", "-r", "1", "-read-repair", "off", "-ops", "200", "-seed", "1", "-corpus", path)
+	var o, e bytes.Buffer
+	c.Stdout, c.Stderr = &o, &e
+	_ = c.Run()
+	assert.Equal(t, exitIOError, c.ProcessState.ExitCode(), "%s%s", o.String(), e.String())
+	assert.Contains(t, e.String(), "file not written")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, b.String(), string(after), "no partial line appended")
+}
