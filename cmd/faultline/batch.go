@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,7 +22,12 @@ type batch struct {
 	// several leaves it to merge.
 	suite  bool
 	asJSON bool
-	opts   execOpts
+	// jsonOut, if set, is the file the -json lines go to ({shard}: the
+	// shard index), with text on stdout.
+	jsonOut string
+	// text prints a seed as text (without -json).
+	text func(r *seedResult)
+	opts execOpts
 	// header, if set, prints text before the summary (not with -json).
 	header func(w io.Writer, ran int)
 }
@@ -31,7 +38,7 @@ func (b *batch) stamp() stamp {
 }
 
 // run runs the batch and returns the exit code.
-func (b *batch) run(stdout, stderr io.Writer) int {
+func (b *batch) run(stdout, stderr io.Writer) (code int) {
 	start := time.Now()
 	st := b.stamp()
 	mine := b.shard.filter(b.seeds)
@@ -56,7 +63,24 @@ func (b *batch) run(stdout, stderr io.Writer) int {
 	jobs = append(jobs, b.t.jobs(mine)...)
 
 	var writeErrs []string
-	emit := b.opts.emit
+	var jsonW io.Writer
+	if b.asJSON {
+		jsonW = stdout
+	}
+	var jf *jsonFile
+	if b.jsonOut != "" {
+		var err error
+		if jf, err = createJSONFile(strings.ReplaceAll(b.jsonOut, "{shard}", strconv.Itoa(b.shard.I))); err != nil {
+			fmt.Fprintf(stderr, "faultline: -json-out: %v\n", err)
+			return exitUsage
+		}
+		jsonW = jf
+	}
+	if cor != nil && b.shard.K > 1 {
+		// One writer: shards only read the corpus; faultline merge -corpus
+		// appends what the fleet found.
+		cor.readOnly = true
+	}
 	b.opts.emit = func(r *seedResult) {
 		if r.fileErr != nil {
 			writeErrs = append(writeErrs, fmt.Sprintf("seed %d: %v", r.job.seed, r.fileErr))
@@ -67,8 +91,11 @@ func (b *batch) run(stdout, stderr io.Writer) int {
 				writeErrs = append(writeErrs, err.Error())
 			}
 		}
-		if emit != nil {
-			emit(r)
+		if jsonW != nil {
+			writeJSON(jsonW, stampedSeed(r, st))
+		}
+		if !b.asJSON && b.text != nil {
+			b.text(r)
 		}
 	}
 	stopped, stop := onInterrupt(stderr)
@@ -85,7 +112,60 @@ func (b *batch) run(stdout, stderr io.Writer) int {
 	if b.header != nil && !b.asJSON {
 		b.header(stdout, len(results))
 	}
-	return finishRun(stdout, stderr, []*target{b.t}, [][]seedResult{results}, info, b.asJSON, time.Since(start))
+	if jf != nil {
+		reported := jf.err != nil
+		if reported {
+			info.writeErrs = append(info.writeErrs, fmt.Sprintf("-json-out %s: %v", jf.path, jf.err))
+		}
+		// The summary goes to the file too; then it must all be on disk.
+		defer func() {
+			err := jf.Close()
+			if err == nil && !reported {
+				err = jf.err
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "faultline: file not written: -json-out %s: %v\n", jf.path, err)
+				code = exitIOError
+			}
+		}()
+	}
+	return finishRun(stdout, stderr, []*target{b.t}, [][]seedResult{results}, info, jsonW, !b.asJSON, time.Since(start))
+}
+
+// jsonFile is a -json-out file: it keeps the first write error, so that a
+// full disk is reported in the summary and the exit code.
+type jsonFile struct {
+	f    *os.File
+	path string
+	err  error
+}
+
+func createJSONFile(path string) (*jsonFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &jsonFile{f: f, path: path}, nil
+}
+
+func (j *jsonFile) Write(p []byte) (int, error) {
+	if j.err != nil {
+		return 0, j.err
+	}
+	n, err := j.f.Write(p)
+	if err != nil {
+		j.err = err
+	}
+	return n, err
+}
+
+// Close syncs and closes the file (write errors are in j.err).
+func (j *jsonFile) Close() error {
+	err := j.f.Sync()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // runInfo is what a summary says beyond the results.

@@ -327,7 +327,7 @@ func TestCrashExit3(t *testing.T) {
 	for _, r := range results {
 		printSeed(&out, &r)
 	}
-	code := finishRun(&out, &errOut, []*target{tg}, [][]seedResult{results}, runInfo{}, false, 0)
+	code := finishRun(&out, &errOut, []*target{tg}, [][]seedResult{results}, runInfo{}, nil, true, 0)
 	assert.Equal(t, exitCrash, code)
 	assert.Contains(t, out.String(), "boom seed 9: crash")
 	assert.Contains(t, out.String(), "replay: go run ./cmd/faultline run -scenario boom -seed 9")

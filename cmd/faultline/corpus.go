@@ -34,6 +34,9 @@ type corpus struct {
 	// is appended once), other counts the entries of other configurations.
 	known map[uint64]bool
 	other int
+	// readOnly: replay only, append nothing (the shards of a fleet; merge
+	// is the one writer).
+	readOnly bool
 }
 
 // loadCorpus reads the corpus at path for scenario and config hash (a
@@ -97,7 +100,7 @@ func (c *corpus) split(sh shardSpec, seeds []uint64) (replay, rest []uint64) {
 // write per line with O_APPEND, so shards sharing a local file do not
 // interleave lines.
 func (c *corpus) add(e corpusEntry) error {
-	if c.known[e.Seed] {
+	if c.known[e.Seed] || c.readOnly {
 		return nil
 	}
 	b, err := json.Marshal(e)

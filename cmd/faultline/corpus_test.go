@@ -86,18 +86,27 @@ func TestCorpusReplaysFirstAndAppends(t *testing.T) {
 	assert.Equal(t, []uint64{1, 2, 3, 10, 11, 4}, seeds)
 	assert.Len(t, corpusEntries(t, path), 6)
 
-	// A shard replays the corpus seeds it owns.
-	_, out, _ = runWith("-seeds", "1-4", "-shards", "2", "-shard", "1")
+	// A shard replays the corpus seeds it owns, and does not append (one
+	// writer: merge -corpus appends what the fleet found).
+	_, out, _ = runWith("-seeds", "1-6", "-shards", "2", "-shard", "1")
 	seeds, _ = seedOrder(t, out)
-	assert.Equal(t, []uint64{1, 3, 11}, seeds)
+	assert.Equal(t, []uint64{1, 3, 11, 5}, seeds)
+	assert.Len(t, corpusEntries(t, path), 6, "a shard only reads the corpus")
+	shardOut := filepath.Join(t.TempDir(), "shard1.jsonl")
+	require.NoError(t, os.WriteFile(shardOut, []byte(out), 0o644))
+	code, _, errOut = runArgs("merge", "-partial", "-corpus", path, shardOut)
+	require.Equal(t, exitCorrectness, code, errOut)
+	es = corpusEntries(t, path)
+	require.Len(t, es, 7, "merge appended seed 5, once")
+	assert.Equal(t, uint64(5), es[6].Seed)
 
 	// Another configuration leaves the entries alone and adds its own.
 	code, out, errOut = runArgs("run", "-json", "-corpus", path, "-w", "1", "-r", "1", "-read-repair", "off", "-ops", "250", "-seeds", "7-7")
 	require.Equal(t, exitCorrectness, code, errOut)
 	seeds, _ = seedOrder(t, out)
 	assert.Equal(t, []uint64{7}, seeds)
-	assert.Contains(t, errOut, "6 entries of other configurations left alone")
-	assert.Len(t, corpusEntries(t, path), 7)
+	assert.Contains(t, errOut, "7 entries of other configurations left alone")
+	assert.Len(t, corpusEntries(t, path), 8)
 }
 
 func TestCorpusUsageErrors(t *testing.T) {

@@ -96,6 +96,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	seed := fs.String("seed", "", "run this one seed")
 	seeds := fs.String("seeds", "", "run the seeds A-B (inclusive), judged as a suite")
 	asJSON := fs.Bool("json", false, "print one JSON object per seed, then a summary object")
+	jsonOut := fs.String("json-out", "", "write the -json lines to FILE ({shard} is replaced by the shard index) and text to stdout")
 	outDir := fs.String("out", "", "write history.jsonl, schedule.txt, report.html (and linearizability.html) for each failing seed under this directory")
 	outAll := fs.Bool("out-all", false, "with -out: write the files for passing seeds too")
 	parallel := fs.Int("parallel", defaultParallel(), "seeds run at once")
@@ -137,16 +138,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err := checkOutDir(*outDir); err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
-	b := &batch{t: t, seeds: list, shard: sh, corpusPath: *corpusPath, suite: suite, asJSON: *asJSON}
-	st := b.stamp()
+	b := &batch{t: t, seeds: list, shard: sh, corpusPath: *corpusPath, suite: suite, asJSON: *asJSON, jsonOut: *jsonOut}
 	b.opts = execOpts{parallel: *parallel, outDir: *outDir, outAll: *outAll, linearTimeout: k.linearTimeout}
-	b.opts.emit = func(r *seedResult) {
-		if *asJSON {
-			writeJSON(stdout, stampedSeed(r, st))
-		} else {
-			printSeed(stdout, r)
-		}
-	}
+	b.text = func(r *seedResult) { printSeed(stdout, r) }
 	if len(list) > 1 {
 		p := newProgress(stderr)
 		b.opts.progress = p.seed
@@ -164,7 +158,10 @@ func stampedSeed(r *seedResult, st stamp) seedJSON {
 // finishRun prints the summary of one or more targets' results and returns
 // the exit code: the worst class, where suite applies the FoundInvalid rule
 // across each target's seeds.
-func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, info runInfo, asJSON bool, wall time.Duration) int {
+//
+// The summary goes to jsonW as one JSON object when jsonW is set, and as
+// text to stdout when text is set (both with -json-out).
+func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, info runInfo, jsonW io.Writer, text bool, wall time.Duration) int {
 	suite := info.suite
 	sum := summaryJSON{stamp: info.stamp, Summary: true, Class: string(scenarios.ClassOK), Range: info.rng,
 		Suite: info.suiteField, Interrupted: info.interrupted, Corpus: info.corpus, WriteErrors: info.writeErrs}
@@ -215,8 +212,10 @@ func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, i
 	for _, e := range info.writeErrs {
 		fmt.Fprintf(stderr, "faultline: file not written: %s\n", e)
 	}
-	if asJSON {
-		writeJSON(stdout, sum)
+	if jsonW != nil {
+		writeJSON(jsonW, sum)
+	}
+	if !text {
 		return sum.Exit
 	}
 	for _, c := range sum.Checks {

@@ -134,34 +134,47 @@ func mergedWithoutWall(t *testing.T, out string) mergeJSON {
 // TestShardsAsProcessesMergeEqualsSingleProcess is the fleet contract: K
 // shard processes started as an Indexed Job starts them, merged, give
 // exactly the single-process run: seed for seed, trace hash for trace hash,
-// and the same merged summary. Two workloads: the documented swarm command,
-// and an ad-hoc configuration whose seeds fail (so the failing-seed list is
-// compared too).
+// and the same merged summary. Two workloads: the documented swarm command
+// (shards write -json-out FILE, as docs/scale.md has them), and an ad-hoc
+// configuration whose seeds fail (so the failing-seed list is compared
+// too), with -json on stdout.
 func TestShardsAsProcessesMergeEqualsSingleProcess(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		args []string
-		k    int
+		name    string
+		args    []string
+		k       int
+		jsonOut bool
 	}{
-		{"swarm", []string{"swarm", "-seeds", "9", "-ops", "200", "-json", "-parallel", "1"}, 3},
-		{"failing ad-hoc", []string{"run", "-seeds", "1-8", "-w", "1", "-r", "1", "-read-repair", "off", "-ops", "200", "-json", "-parallel", "1"}, 2},
+		{"swarm", []string{"swarm", "-seeds", "9", "-ops", "200", "-parallel", "1"}, 3, true},
+		{"failing ad-hoc", []string{"run", "-seeds", "1-8", "-w", "1", "-r", "1", "-read-repair", "off", "-ops", "200", "-parallel", "1"}, 2, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			shards := startShards(t, c.k, c.args...)
+			shardArgs := append(append([]string(nil), c.args...), "-json")
+			if c.jsonOut {
+				shardArgs = append(append([]string(nil), c.args...), "-json-out", filepath.Join(dir, "shard-{shard}.jsonl"))
+			}
+			shards := startShards(t, c.k, shardArgs...)
 			var files []string
 			union := map[uint64]seedKey{}
 			for i, p := range shards {
 				require.Contains(t, []int{exitOK, exitCorrectness}, p.code, "shard %d: %s", i, p.stderr)
 				f := filepath.Join(dir, "shard-"+strconv.Itoa(i)+".jsonl")
-				require.NoError(t, os.WriteFile(f, []byte(p.stdout), 0o644))
+				if c.jsonOut {
+					assert.Contains(t, p.stdout, "shard "+strconv.Itoa(i)+" of 3", "text on stdout")
+					b, err := os.ReadFile(f)
+					require.NoError(t, err)
+					p.stdout = string(b)
+				} else {
+					require.NoError(t, os.WriteFile(f, []byte(p.stdout), 0o644))
+				}
 				files = append(files, f)
 				for s, v := range seedsOf(t, p.stdout) {
 					assert.Equal(t, uint64(i), s%uint64(c.k), "seed %d ran in shard %d", s, i)
 					union[s] = v
 				}
 			}
-			single := runBinary(t, "", c.args...)
+			single := runBinary(t, "", append(c.args, "-json")...)
 			require.Contains(t, []int{exitOK, exitCorrectness}, single.code, single.stderr)
 			assert.Equal(t, seedsOf(t, single.stdout), union, "seed for seed, trace hash for trace hash")
 

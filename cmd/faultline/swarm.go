@@ -29,6 +29,7 @@ func runSwarm(args []string, stdout, stderr io.Writer) int {
 	parallel := fs.Int("parallel", defaultParallel(), "seeds run at once")
 	name := fs.String("scenario", swarmScenario, "the scenario to swarm")
 	asJSON := fs.Bool("json", false, "print one JSON object per seed, then a summary object")
+	jsonOut := fs.String("json-out", "", "write the -json lines to FILE ({shard} is replaced by the shard index) and text to stdout")
 	outDir := fs.String("out", "", "write the files of each failing seed under this directory")
 	corpusPath := fs.String("corpus", "", "replay the failing seeds recorded in FILE first, and append new ones")
 	sf := addShardFlags(fs)
@@ -63,14 +64,11 @@ func runSwarm(args []string, stdout, stderr io.Writer) int {
 	if err := checkOutDir(*outDir); err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
-	b := &batch{t: t, seeds: seeds, shard: sh, corpusPath: *corpusPath, suite: true, asJSON: *asJSON}
-	st := b.stamp()
+	b := &batch{t: t, seeds: seeds, shard: sh, corpusPath: *corpusPath, suite: true, asJSON: *asJSON, jsonOut: *jsonOut}
 	p := newProgress(stderr)
 	b.opts = execOpts{parallel: *parallel, outDir: *outDir, linearTimeout: k.linearTimeout, progress: p.seed}
-	b.opts.emit = func(r *seedResult) {
+	b.text = func(r *seedResult) {
 		switch {
-		case *asJSON:
-			writeJSON(stdout, stampedSeed(r, st))
 		case r.failing():
 			fmt.Fprintln(stdout, seedLine(r))
 			for _, v := range r.out.Verdicts {
