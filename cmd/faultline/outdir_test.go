@@ -87,3 +87,18 @@ func TestRateETA(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestReplayOutFollowsTheSameRules: replay -out names an ad-hoc seed's
+// directory by configuration like run does, and a write failure exits 74.
+func TestReplayOutFollowsTheSameRules(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runArgs("replay", "-seed", "3", "-w", "1", "-r", "1", "-ops", "200", "-out", dir)
+	require.Contains(t, []int{exitOK, exitCorrectness}, code, "%s%s", out, errOut)
+	onlyDir(t, filepath.Join(dir, "ad-hoc", "cfg-*", "seed-3"))
+
+	blocked := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(blocked, "ad-hoc"), nil, 0o644))
+	code, out, _ = runArgs("replay", "-seed", "3", "-w", "1", "-r", "1", "-ops", "200", "-out", blocked)
+	assert.Equal(t, exitIOError, code)
+	assert.Contains(t, out, "writing files:")
+}
