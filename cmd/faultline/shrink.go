@@ -19,6 +19,15 @@ import (
 // defaultShrinkRuns bounds the runs a shrink spends.
 const defaultShrinkRuns = 300
 
+// runConfig is what Spec.Config returns: the configuration a seed runs.
+type runConfig = cluster.Config
+
+// defaultRunConfig is an ad-hoc run's starting configuration, and
+// defaultRunConfigGo the Go expression for it in a generated test.
+var defaultRunConfig = cluster.DefaultConfig
+
+const defaultRunConfigGo = "cluster.DefaultConfig()"
+
 func runShrink(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("shrink", "[-scenario NAME] -seed S [-max-runs N] [-name TestName] [-json] [knobs]\n\n"+
 		"Shrinks one failing seed (of a scenario, or of an ad-hoc configuration built from the knobs, as\n"+
@@ -125,7 +134,7 @@ type shrinkResult struct {
 	Runs      int      `json:"runs"`
 	WallNs    int64    `json:"wall_ns"`
 
-	minimal cluster.Config
+	minimal runConfig
 }
 
 // signature is how a run fails: its class and, for a correctness failure,
@@ -150,7 +159,7 @@ func signature(r *seedResult) string {
 // fixedSpec is t's spec with cfg as its fixed configuration (Vary cleared)
 // and cfg's schedule as its only faults: a pure function of the seed that
 // runs exactly what the seed ran (checked by shrinkSeed).
-func fixedSpec(t *target, cfg cluster.Config) scenarios.Spec {
+func fixedSpec(t *target, cfg runConfig) scenarios.Spec {
 	s := t.spec
 	sched := cfg.Nemesis
 	cfg.Nemesis = nil
@@ -159,7 +168,7 @@ func fixedSpec(t *target, cfg cluster.Config) scenarios.Spec {
 	return s
 }
 
-func sizeOf(cfg cluster.Config) caseSize {
+func sizeOf(cfg runConfig) caseSize {
 	ops := cfg.WorkloadConfig.Ops
 	if ops == 0 {
 		ops = cfg.WorkloadConfig.OpsPerClient * cfg.WorkloadConfig.Clients
@@ -187,7 +196,7 @@ func shrinkSeed(t *target, seed uint64, maxRuns int, linearTimeout time.Duration
 	res.Original = sizeOf(cfg)
 	want := res.Signature
 	runs := 1
-	fails := func(c cluster.Config) bool {
+	fails := func(c runConfig) bool {
 		if runs >= maxRuns {
 			return false
 		}
@@ -295,18 +304,18 @@ func goTestName(scenario string, seed uint64) string {
 
 // goRegressionTest returns a Go test that runs the minimal case: for a
 // scenario, its seed's configuration with the differences shrink (and the
-// knobs) made; for an ad-hoc run, cluster.DefaultConfig with the
+// knobs) made; for an ad-hoc run, the default configuration with the
 // differences. It asserts what the seed violated: the scenario's
 // expectations, or (ad-hoc) that no checker says invalid.
-func goRegressionTest(t *target, seed uint64, cfg cluster.Config, name, cmdline string) string {
+func goRegressionTest(t *target, seed uint64, cfg runConfig, name, cmdline string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "// %s replays the minimal case of `%s`\n// (%s). It fails until the bug is fixed.\n", name, cmdline, sizeOf(cfg))
 	fmt.Fprintf(&b, "// Imports: testing, github.com/stretchr/testify/require, and faultline's %s.\n", strings.Join(testImports(t.adHoc, len(cfg.Nemesis) > 0), ", "))
 	fmt.Fprintf(&b, "func %s(t *testing.T) {\n", name)
-	var base cluster.Config
+	var base runConfig
 	if t.adHoc {
-		base = cluster.DefaultConfig()
-		b.WriteString("cfg := cluster.DefaultConfig()\n")
+		base = defaultRunConfig()
+		b.WriteString("cfg := " + defaultRunConfigGo + "\n")
 	} else {
 		lookup, _ := scenarios.Lookup(t.spec.Name)
 		base, _ = lookup.Config(seed)
@@ -349,7 +358,10 @@ func goRegressionTest(t *target, seed uint64, cfg cluster.Config, name, cmdline 
 func testImports(adHoc, faults bool) []string {
 	var out []string
 	if adHoc {
-		out = append(out, "checker", "cluster")
+		out = append(out, "checker")
+		if pkg, _, _ := strings.Cut(defaultRunConfigGo, "."); pkg != "scenarios" {
+			out = append(out, pkg)
+		}
 	}
 	if faults {
 		out = append(out, "nemesis")
@@ -368,7 +380,11 @@ func goAssignments(path string, a, b reflect.Value, out *[]string) {
 			if !f.IsExported() {
 				continue
 			}
-			goAssignments(path+"."+f.Name, a.Field(i), b.Field(i), out)
+			p := path + "." + f.Name
+			if f.Anonymous {
+				p = path // an embedded struct's fields are promoted
+			}
+			goAssignments(p, a.Field(i), b.Field(i), out)
 		}
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,

@@ -54,7 +54,7 @@ func TestShrinkKeepsTheFault(t *testing.T) {
 
 	_, err = parser.ParseFile(token.NewFileSet(), "x_test.go", "package x\n\n"+r.GoTest, 0)
 	require.NoError(t, err, r.GoTest)
-	assert.Contains(t, r.GoTest, "cfg := cluster.DefaultConfig()")
+	assert.Contains(t, r.GoTest, "cfg := "+defaultRunConfigGo)
 	assert.Contains(t, r.GoTest, "nemesis.Parse(`")
 	assert.Contains(t, r.GoTest, "scenarios.RunSeed(spec, 2,")
 
