@@ -51,9 +51,15 @@ func (b *batch) run(stdout, stderr io.Writer) (code int) {
 			return exitUsage
 		}
 		replay, mine = cor.split(b.shard, mine)
+		// One writer: shards only read the corpus; faultline merge -corpus
+		// appends what the fleet found.
+		cor.readOnly = b.shard.K > 1
 		if len(replay) > 0 || cor.other > 0 {
 			fmt.Fprintf(stderr, "corpus %s: replaying %s first (%d entries of other configurations left alone)\n",
 				b.corpusPath, plural(len(replay), "recorded failure"), cor.other)
+		}
+		if b.shard.K > 1 {
+			fmt.Fprintf(stderr, "corpus %s: read only in a shard; faultline merge -corpus %s appends the fleet's failures\n", b.corpusPath, b.corpusPath)
 		}
 	}
 	jobs := b.t.jobs(replay)
@@ -75,11 +81,6 @@ func (b *batch) run(stdout, stderr io.Writer) (code int) {
 			return exitUsage
 		}
 		jsonW = jf
-	}
-	if cor != nil && b.shard.K > 1 {
-		// One writer: shards only read the corpus; faultline merge -corpus
-		// appends what the fleet found.
-		cor.readOnly = true
 	}
 	b.opts.emit = func(r *seedResult) {
 		if r.fileErr != nil {
@@ -104,7 +105,12 @@ func (b *batch) run(stdout, stderr io.Writer) (code int) {
 	results := ran(runJobs(jobs, b.opts))
 	info := runInfo{
 		stamp: st, suite: b.suite && b.shard.K == 1, suiteField: b.suite,
-		interrupted: stopped.Load(), corpus: min(len(replay), len(results)), writeErrs: writeErrs,
+		interrupted: stopped.Load(), writeErrs: writeErrs,
+	}
+	for _, r := range results {
+		if r.job.corpus {
+			info.corpus++
+		}
 	}
 	if len(b.seeds) > 0 {
 		info.rng = &seedRangeJSON{First: b.seeds[0], Count: len(b.seeds)}
