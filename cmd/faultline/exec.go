@@ -32,6 +32,8 @@ type job struct {
 	outName string
 	// corpus marks a seed replayed from the -corpus file.
 	corpus bool
+	// configHash is the target's (see target.configHash).
+	configHash string
 }
 
 // execOpts say how jobs run and what they leave behind.
@@ -258,6 +260,7 @@ func toSeedJSON(r *seedResult) seedJSON {
 		s.WriteError = r.fileErr.Error()
 	}
 	s.Corpus = r.job.corpus
+	s.stamp = stamp{Build: buildStamp(), ConfigHash: r.job.configHash, Shards: 1}
 	for _, v := range o.Verdicts {
 		s.Verdicts[v.Checker] = string(v.Verdict)
 		s.Explanations[v.Checker] = v.Explanation

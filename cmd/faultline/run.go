@@ -79,8 +79,9 @@ func (t *target) check(seed uint64) error {
 
 func (t *target) jobs(seeds []uint64) []job {
 	out := make([]job, len(seeds))
+	hash, name := t.configHash(), t.outName()
 	for i, s := range seeds {
-		out[i] = job{spec: &t.spec, seed: s, repro: t.repro("run", s), adHoc: t.adHoc, outName: t.outName()}
+		out[i] = job{spec: &t.spec, seed: s, repro: t.repro("run", s), adHoc: t.adHoc, outName: name, configHash: hash}
 	}
 	return out
 }
