@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,22 +103,17 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	var lines []mergeLine
+	g := newMerger()
 	for _, name := range files {
-		ls, err := readMergeFile(name)
-		if err != nil {
+		if err := g.readFile(name); err != nil {
+			if ne, ok := err.(nondeterminismError); ok {
+				fmt.Fprintf(stderr, "faultline merge: %v\n", ne)
+				return exitCrash
+			}
 			return usageError(stderr, fs, "%v", err)
 		}
-		lines = append(lines, ls...)
 	}
-	m, err := merge(lines)
-	if err != nil {
-		if ne, ok := err.(nondeterminismError); ok {
-			fmt.Fprintf(stderr, "faultline merge: %v\n", ne)
-			return exitCrash
-		}
-		return usageError(stderr, fs, "%v", err)
-	}
+	m := g.finish()
 	if *corpusPath != "" {
 		cor, err := loadCorpus(*corpusPath, m.Scenario, m.ConfigHash)
 		if err != nil {
@@ -155,23 +151,25 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	return m.Exit
 }
 
-// readMergeFile reads every non-empty line of name ("-": stdin) as a JSON
-// object.
-func readMergeFile(name string) ([]mergeLine, error) {
+// readFile reads every non-empty line of name ("-": stdin) as a JSON object
+// and adds it, one line at a time (a million seeds' output is gigabytes;
+// merge keeps a few words per seed).
+func (g *merger) readFile(name string) error {
 	var r io.Reader = os.Stdin
 	label := "stdin"
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %v", name, unwrapPath(err))
+			return fmt.Errorf("cannot read %s: %v", name, unwrapPath(err))
 		}
 		defer f.Close()
 		r, label = f, name
 	}
+	g.files = append(g.files, label)
+	file := len(g.files) - 1
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	var out []mergeLine
-	n := 0
+	n, added := 0, 0
 	for sc.Scan() {
 		n++
 		b := sc.Bytes()
@@ -180,24 +178,27 @@ func readMergeFile(name string) ([]mergeLine, error) {
 		}
 		var l mergeLine
 		if err := json.Unmarshal(b, &l); err != nil {
-			return nil, fmt.Errorf("%s:%d is not a JSON object: merge reads the -json output of swarm or run (add -json to the shards)", label, n)
+			return fmt.Errorf("%s:%d is not a JSON object: merge reads the -json output of swarm or run (add -json to the shards)", label, n)
 		}
 		l.src = fmt.Sprintf("%s:%d", label, n)
 		if l.Build == "" || l.ConfigHash == "" || l.Shards < 1 {
-			return nil, fmt.Errorf("%s has no build or config stamp: it was not written by swarm or run -json of this faultline; rerun the shard", l.src)
+			return fmt.Errorf("%s has no build or config stamp: it was not written by swarm or run -json of this faultline; rerun the shard", l.src)
 		}
 		if !l.Summary && (l.Scenario == "" || l.TraceHash == "") {
-			return nil, fmt.Errorf("%s is neither a seed (scenario, seed, trace_hash) nor a summary line", l.src)
+			return fmt.Errorf("%s is neither a seed (scenario, seed, trace_hash) nor a summary line", l.src)
 		}
-		out = append(out, l)
+		if err := g.add(&l, file, n); err != nil {
+			return err
+		}
+		added++
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", label, err)
+		return fmt.Errorf("cannot read %s: %v", label, err)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s holds no lines: give the -json output of swarm or run", label)
+	if added == 0 {
+		return fmt.Errorf("%s holds no lines: give the -json output of swarm or run", label)
 	}
-	return out, nil
+	return nil
 }
 
 func unwrapPath(err error) error {
@@ -213,102 +214,132 @@ type nondeterminismError struct{ msg string }
 
 func (e nondeterminismError) Error() string { return e.msg }
 
-// merge joins lines into one summary. The error is bad input (mixed
-// stamps, inconsistent ranges), or a nondeterminismError.
-func merge(lines []mergeLine) (mergeJSON, error) {
-	ref := lines[0]
-	m := mergeJSON{Merged: true, Build: ref.Build, ConfigHash: ref.ConfigHash, Shards: ref.Shards,
-		Classes: map[string]int{}, Class: string(scenarios.ClassOK), Failing: []mergedSeed{}, MissingShards: []int{}}
-	seeds := map[uint64]*mergeLine{}
-	complete := map[int]bool{}
-	interrupted := map[int]bool{}
-	suite := false
-	var summaryRef *mergeLine
-	for i := range lines {
-		l := &lines[i]
-		switch {
-		case l.Build != ref.Build:
-			return m, fmt.Errorf("%s is from build %q but %s from build %q: merge only shards of one binary (rerun them with the same image)", l.src, l.Build, ref.src, ref.Build)
-		case l.ConfigHash != ref.ConfigHash:
-			return m, fmt.Errorf("%s has config hash %s but %s has %s: the shards ran different configurations (same -scenario and knobs for every shard)", l.src, l.ConfigHash, ref.src, ref.ConfigHash)
-		case l.Shards != ref.Shards:
-			return m, fmt.Errorf("%s is a shard of %d but %s of %d: merge shards of one -shards K", l.src, l.Shards, ref.src, ref.Shards)
-		case l.Shard < 0 || l.Shard >= l.Shards:
-			return m, fmt.Errorf("%s: shard %d is not in 0..%d", l.src, l.Shard, l.Shards-1)
-		}
-		if l.Summary {
-			if summaryRef != nil && !sameRange(summaryRef.Range, l.Range) {
-				return m, fmt.Errorf("%s covers seeds %s but %s covers %s: the shards ran different seed ranges (same -seeds and -start for every shard)", l.src, fmtRange(l.Range), summaryRef.src, fmtRange(summaryRef.Range))
-			}
-			if summaryRef == nil {
-				summaryRef = l
-			}
-			if l.Interrupted {
-				interrupted[l.Shard] = true
-			} else {
-				complete[l.Shard] = true
-			}
-			suite = suite || l.Suite
-			m.WallNs += l.WallNs
-			m.WriteErrors = append(m.WriteErrors, l.WriteErrors...)
-			continue
-		}
-		if l.Seed%uint64(l.Shards) != uint64(l.Shard) {
-			return m, fmt.Errorf("%s: seed %d is not shard %d's (seed mod %d is %d): this output was not sharded by faultline -shards", l.src, l.Seed, l.Shard, l.Shards, l.Seed%uint64(l.Shards))
-		}
-		if m.Scenario == "" {
-			m.Scenario = l.Scenario
-		}
-		if prev, ok := seeds[l.Seed]; ok {
-			if prev.TraceHash != l.TraceHash || prev.Class != l.Class {
-				return m, nondeterminismError{fmt.Sprintf("seed %d ran twice under one build and configuration with different results (%s: trace %s, %s; %s: trace %s, %s): nondeterminism, a harness bug; replay: %s",
-					l.Seed, prev.src, prev.TraceHash, prev.Class, l.src, l.TraceHash, l.Class, l.Repro)}
-			}
-			m.Duplicates++
-			continue
-		}
-		seeds[l.Seed] = l
+// seedRec is what merge keeps of a seed: enough to detect a duplicate that
+// differs, to count it per shard and to name where it came from.
+type seedRec struct {
+	trace uint64
+	class scenarios.Class
+	file  int32
+	line  int32
+}
+
+// merger joins lines into one summary as they are read.
+type merger struct {
+	files []string
+	ref   *mergeLine // the first line: every other must share its stamp
+	m     mergeJSON
+	seeds map[uint64]seedRec
+	// complete and interrupted shards, by index, from their summaries.
+	complete, interrupted map[int]bool
+	summaryRange          *seedRangeJSON
+	summarySrc            string
+	suite                 bool
+	worst                 scenarios.Class
+	checks                checkCounts
+}
+
+func newMerger() *merger {
+	return &merger{m: mergeJSON{Classes: map[string]int{}}, seeds: map[uint64]seedRec{}, complete: map[int]bool{}, interrupted: map[int]bool{},
+		worst: scenarios.ClassOK, checks: checkCounts{byName: map[string]*scenarios.CheckSummary{}}}
+}
+
+// add takes one line. The error is bad input (mixed stamps, inconsistent
+// ranges), or a nondeterminismError.
+func (g *merger) add(l *mergeLine, file, line int) error {
+	if g.ref == nil {
+		ref := *l
+		g.ref = &ref
 	}
-	if summaryRef != nil {
-		m.Range = summaryRef.Range
-		if m.Scenario == "" && len(summaryRef.Scenarios) > 0 {
-			m.Scenario = summaryRef.Scenarios[0]
-		}
+	ref := g.ref
+	switch {
+	case l.Build != ref.Build:
+		return fmt.Errorf("%s is from build %q but %s from build %q: merge only shards of one binary (rerun them with the same image)", l.src, l.Build, ref.src, ref.Build)
+	case l.ConfigHash != ref.ConfigHash:
+		return fmt.Errorf("%s has config hash %s but %s has %s: the shards ran different configurations (same -scenario and knobs for every shard)", l.src, l.ConfigHash, ref.src, ref.ConfigHash)
+	case l.Shards != ref.Shards:
+		return fmt.Errorf("%s is a shard of %d but %s of %d: merge shards of one -shards K", l.src, l.Shards, ref.src, ref.Shards)
+	case l.Shard < 0 || l.Shard >= l.Shards:
+		return fmt.Errorf("%s: shard %d is not in 0..%d", l.src, l.Shard, l.Shards-1)
 	}
+	m := &g.m
+	if l.Summary {
+		if g.summaryRange != nil || g.summarySrc != "" {
+			if !sameRange(g.summaryRange, l.Range) {
+				return fmt.Errorf("%s covers seeds %s but %s covers %s: the shards ran different seed ranges (same -seeds and -start for every shard)", l.src, fmtRange(l.Range), g.summarySrc, fmtRange(g.summaryRange))
+			}
+		} else {
+			g.summaryRange, g.summarySrc = l.Range, l.src
+		}
+		if l.Interrupted {
+			g.interrupted[l.Shard] = true
+		} else {
+			g.complete[l.Shard] = true
+		}
+		g.suite = g.suite || l.Suite
+		if m.Scenario == "" && len(l.Scenarios) > 0 {
+			m.Scenario = l.Scenarios[0]
+		}
+		m.WallNs += l.WallNs
+		m.WriteErrors = append(m.WriteErrors, l.WriteErrors...)
+		return nil
+	}
+	if l.Seed%uint64(l.Shards) != uint64(l.Shard) {
+		return fmt.Errorf("%s: seed %d is not shard %d's (seed mod %d is %d): this output was not sharded by faultline -shards", l.src, l.Seed, l.Shard, l.Shards, l.Seed%uint64(l.Shards))
+	}
+	trace, err := strconv.ParseUint(l.TraceHash, 16, 64)
+	if err != nil {
+		return fmt.Errorf("%s: trace_hash %q is not a hexadecimal hash", l.src, l.TraceHash)
+	}
+	m.Scenario = l.Scenario
+	c := scenarios.Class(l.Class)
+	if prev, ok := g.seeds[l.Seed]; ok {
+		if prev.trace != trace || prev.class != c {
+			return nondeterminismError{fmt.Sprintf("seed %d ran twice under one build and configuration with different results (%s:%d: trace %016x, %s; %s: trace %s, %s): nondeterminism, a harness bug; replay: %s",
+				l.Seed, g.files[prev.file], prev.line, prev.trace, prev.class, l.src, l.TraceHash, l.Class, l.Repro)}
+		}
+		m.Duplicates++
+		return nil
+	}
+	g.seeds[l.Seed] = seedRec{trace: trace, class: c, file: int32(file), line: int32(line)}
+	m.Classes[l.Class]++
+	g.worst = g.worst.Worse(c)
+	if c != scenarios.ClassOK {
+		m.Failing = append(m.Failing, mergedSeed{Scenario: l.Scenario, Seed: l.Seed, Class: l.Class, Failure: l.Failure,
+			SimNs: l.SimNs, Events: l.Events, TraceHash: l.TraceHash, Repro: l.Repro})
+	}
+	g.checks.add(l.Verdicts, l.Expected)
+	return nil
+}
+
+// finish returns the merged summary.
+func (g *merger) finish() mergeJSON {
+	m := g.m
+	if g.ref != nil {
+		m.Build, m.ConfigHash, m.Shards = g.ref.Build, g.ref.ConfigHash, g.ref.Shards
+	}
+	m.Merged, m.Range, m.Seeds = true, g.summaryRange, len(g.seeds)
+	if m.Failing == nil {
+		m.Failing = []mergedSeed{}
+	}
+	m.MissingShards = []int{}
 	// Shards: a complete summary each, and every seed of the range it owns.
 	perShard := map[int]int{}
-	for s := range seeds {
+	for s := range g.seeds {
 		if m.Range != nil && s >= m.Range.First && s-m.Range.First < uint64(m.Range.Count) {
 			perShard[int(s%uint64(m.Shards))]++
 		}
 	}
 	for i := 0; i < m.Shards; i++ {
 		switch {
-		case !complete[i] && interrupted[i]:
+		case !g.complete[i] && g.interrupted[i]:
 			m.Incomplete = append(m.Incomplete, fmt.Sprintf("shard %d was interrupted (%d seeds of it ran)", i, perShard[i]))
-		case !complete[i]:
+		case !g.complete[i]:
 			m.MissingShards = append(m.MissingShards, i)
 		case m.Range != nil:
 			if want := ownedCount(*m.Range, m.Shards, i); perShard[i] < want {
 				m.Incomplete = append(m.Incomplete, fmt.Sprintf("shard %d has %d of its %d seeds (truncated output?)", i, perShard[i], want))
 			}
 		}
-	}
-	// Seeds, classes, failing seeds.
-	order := sortedSeedKeys(seeds)
-	worst := scenarios.ClassOK
-	var outs []scenarios.Outcome
-	for _, s := range order {
-		l := seeds[s]
-		m.Seeds++
-		m.Classes[l.Class]++
-		c := scenarios.Class(l.Class)
-		worst = worst.Worse(c)
-		if c != scenarios.ClassOK {
-			m.Failing = append(m.Failing, mergedSeed{Scenario: l.Scenario, Seed: l.Seed, Class: l.Class, Failure: l.Failure,
-				SimNs: l.SimNs, Events: l.Events, TraceHash: l.TraceHash, Repro: l.Repro})
-		}
-		outs = append(outs, outcomeOf(l))
 	}
 	sort.SliceStable(m.Failing, func(i, j int) bool {
 		a, b := m.Failing[i], m.Failing[j]
@@ -323,34 +354,92 @@ func merge(lines []mergeLine) (mergeJSON, error) {
 		}
 		return a.Seed < b.Seed
 	})
-	if suite {
+	worst := g.worst
+	if g.suite {
 		if spec, err := scenarios.Lookup(m.Scenario); err == nil {
-			s := scenarios.Summarize(spec, outs)
-			m.Checks = s.Checks
-			worst = worst.Worse(s.Class)
-			for _, f := range s.Failures {
-				if !strings.HasPrefix(f, "seed ") {
-					m.Failures = append(m.Failures, m.Scenario+": "+f)
-				}
+			var fails []string
+			m.Checks, fails = g.checks.summarize(spec, m.Seeds, fmtRange(m.Range))
+			for _, f := range fails {
+				m.Failures = append(m.Failures, m.Scenario+": "+f)
+			}
+			if len(fails) > 0 {
+				worst = worst.Worse(scenarios.ClassCorrectness)
 			}
 		}
 	}
 	m.Class, m.Exit = string(worst), classExit(worst)
-	return m, nil
+	return m
 }
 
-// outcomeOf rebuilds what the suite rule needs of a seed line.
-func outcomeOf(l *mergeLine) scenarios.Outcome {
-	o := scenarios.Outcome{Scenario: l.Scenario, Seed: l.Seed, Class: scenarios.Class(l.Class), Failure: l.Failure, Repro: l.Repro}
-	for _, name := range sortedNames(l.Verdicts) {
-		e := scenarios.Any
-		if x, ok := l.Expected[name]; ok {
-			e = scenarios.Expectation(x)
+// checkCounts counts every checker's verdicts over the merged seeds, for the
+// suite rule (scenarios.Summarize's, counted as the lines stream by instead
+// of over a million outcomes held at once; TestMergeSuiteRuleMatchesSummarize
+// keeps the two equal).
+type checkCounts struct {
+	byName map[string]*scenarios.CheckSummary
+}
+
+func (c *checkCounts) add(verdicts, expected map[string]string) {
+	for name, v := range verdicts {
+		s := c.byName[name]
+		if s == nil {
+			e := scenarios.Any
+			if x, ok := expected[name]; ok {
+				e = scenarios.Expectation(x)
+			}
+			s = &scenarios.CheckSummary{Checker: name, Expected: e}
+			c.byName[name] = s
 		}
-		v := checker.Verdict(l.Verdicts[name])
-		o.Verdicts = append(o.Verdicts, scenarios.Verdict{Result: checker.Result{Checker: name, Verdict: v}, Expected: e, AsExpected: e.SeedOK(v)})
+		switch checker.Verdict(v) {
+		case checker.Valid:
+			s.Valid++
+		case checker.Invalid:
+			s.Invalid++
+		default:
+			s.Unknown++
+		}
 	}
-	return o
+}
+
+// summarize applies the suite rule over n seeds: the spec's judged checkers
+// first in its order (as scenarios.Summarize lists them), then the others
+// by name. It returns the checks and the rule's failures.
+func (c *checkCounts) summarize(spec scenarios.Spec, n int, seeds string) ([]scenarios.CheckSummary, []string) {
+	var out []scenarios.CheckSummary
+	seen := map[string]bool{}
+	for _, base := range scenarios.Summarize(spec, nil).Checks {
+		s := base
+		if got := c.byName[base.Checker]; got != nil {
+			s.Valid, s.Invalid, s.Unknown = got.Valid, got.Invalid, got.Unknown
+		}
+		out = append(out, s)
+		seen[base.Checker] = true
+	}
+	for _, name := range sortedNames(c.byName) {
+		if !seen[name] {
+			out = append(out, *c.byName[name])
+		}
+	}
+	var fails []string
+	for i := range out {
+		s := &out[i]
+		judged := s.Judged()
+		switch s.Expected {
+		case scenarios.AlwaysValid:
+			s.Met = judged == n && s.Valid == judged
+		case scenarios.AlwaysInvalid:
+			s.Met = judged == n && s.Invalid == judged
+		case scenarios.FoundInvalid:
+			s.Met = s.Invalid > 0
+			if !s.Met {
+				fails = append(fails, fmt.Sprintf("%s: expected %s, but none of %d seeds (%s) was invalid (%s); try more seeds",
+					s.Checker, s.Expected, n, seeds, s.Got()))
+			}
+		default:
+			s.Met = true
+		}
+	}
+	return out, fails
 }
 
 // classRank orders failure classes, worst highest.

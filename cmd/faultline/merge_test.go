@@ -182,3 +182,36 @@ func TestMergeSuiteRuleSpansShards(t *testing.T) {
 	assert.Equal(t, a.Checks, m.Checks)
 	assert.NotEmpty(t, m.Checks)
 }
+
+// TestMergeSuiteRuleMatchesSummarize: merge counts verdicts as lines stream
+// by instead of calling scenarios.Summarize over every outcome; for runs
+// where each expectation is met and not met, its checks, failures and exit
+// code equal what the single process computed with Summarize.
+func TestMergeSuiteRuleMatchesSummarize(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "-scenario", "async-read-repair", "-seeds", "1-8"},             // found-invalid met by one seed
+		{"run", "-scenario", "async-read-repair", "-seeds", "1-3"},             // found-invalid not met
+		{"swarm", "-seeds", "4"},                                               // always-valid met
+		{"swarm", "-seeds", "4", "-w", "1", "-r", "1", "-read-repair", "off"},  // always-valid not met
+		{"run", "-scenario", "strict-quorum-skew", "-seeds", "1-4", "-w", "3"}, // knobs on a scenario
+	} {
+		code, out, errOut := runArgs(append(args, "-ops", "300", "-json")...)
+		lines := jsonLines(t, out)
+		var single summaryJSON
+		b, _ := json.Marshal(lines[len(lines)-1])
+		require.NoError(t, json.Unmarshal(b, &single))
+		mcode, mout, merrOut := runArgs(mergeArgs(writeFiles(t, out)...)...)
+		require.NotEqual(t, exitUsage, mcode, "%q: %s %s", args, errOut, merrOut)
+		var m mergeJSON
+		require.NoError(t, json.Unmarshal([]byte(mout), &m))
+		assert.Equal(t, code, mcode, "%q", args)
+		assert.Equal(t, single.Class, m.Class, "%q", args)
+		assert.ElementsMatch(t, single.Checks, m.Checks, "%q", args)
+		assert.Equal(t, single.Failures, m.Failures, "%q", args)
+		assert.Len(t, m.Failing, len(single.Failing), "%q", args)
+		if args[2] == "async-read-repair" && args[4] == "1-3" {
+			assert.NotEmpty(t, m.Failures, "found-invalid not met is a failure")
+			assert.Equal(t, exitCorrectness, mcode)
+		}
+	}
+}
