@@ -87,12 +87,13 @@ func (t *target) jobs(seeds []uint64) []job {
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "[-scenario NAME] [-seed S | -seeds A-B [-shards K [-shard I]]] [-json] [-out DIR [-out-all]] [-corpus FILE] [knobs]\n\n"+
+	fs := newFlags("run", "[-scenario NAME] [-seed S | -seeds A-B [-shards K [-shard I]]] [-json | -json-out FILE] [-out DIR [-out-all]] [-corpus FILE] [knobs]\n\n"+
 		"Runs a named scenario (faultline list), or an ad-hoc configuration built from the knobs, for one\n"+
 		"seed, a range of seeds, or (no -seed/-seeds) the scenario's default seeds. The knob defaults below\n"+
 		"are an ad-hoc run's; with -scenario, only the knobs you set change the scenario. -shards K runs\n"+
 		"the seeds s with s mod K == I (see swarm -h); faultline merge joins the shards' -json output.\n"+
-		"Exit 0 as expected (ad-hoc: nothing invalid), 1 correctness, 2 liveness, 3 crash, 64 usage.")
+		"Exit 0 as expected (ad-hoc: nothing invalid), 1 correctness, 2 liveness, 3 crash, 64 usage,\n"+
+		"74 a file (-out, -json-out, the corpus) could not be written.")
 	name := fs.String("scenario", "", "the scenario to run (default: an ad-hoc run built from the knobs)")
 	seed := fs.String("seed", "", "run this one seed")
 	seeds := fs.String("seeds", "", "run the seeds A-B (inclusive), judged as a suite")

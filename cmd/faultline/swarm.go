@@ -14,16 +14,17 @@ import (
 const swarmScenario = "swarm"
 
 func runSwarm(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("swarm", "-seeds N [-start S] [-shards K [-shard I]] [-parallel P] [-scenario NAME] [-json] [-out DIR] [-corpus FILE] [knobs]\n\n"+
+	fs := newFlags("swarm", "-seeds N [-start S] [-shards K [-shard I]] [-parallel P] [-scenario NAME] [-json | -json-out FILE] [-out DIR] [-corpus FILE] [knobs]\n\n"+
 		"Swarm testing: runs N seeds of the swarm scenario (random cluster size, quorums, workload and a\n"+
 		"random subset and intensity of faults per seed) across cores, with progress, rate and ETA on stderr,\n"+
 		"and prints every failing seed with its repro line. Knobs you set override every seed's drawn\n"+
 		"configuration. SIGINT or SIGTERM finishes the seeds in flight and prints the summary of what ran.\n\n"+
 		"Past one machine: -shards K runs only the seeds s with s mod K == I, I from -shard or from\n"+
 		"$"+envJobIndex+" (Kubernetes Indexed Job) or $"+envSlurmTask+" (Slurm array); run each shard with\n"+
-		"-json and join their output with faultline merge (docs/scale.md). -corpus FILE replays the seeds\n"+
-		"recorded there first and appends new failures.\n"+
-		"Exit codes as for run; 74 if a file under -out or the corpus could not be written.")
+		"-json or -json-out FILE and join their output with faultline merge (docs/scale.md). -corpus FILE\n"+
+		"replays the seeds recorded there first and appends new failures (a shard only reads it; merge\n"+
+		"-corpus appends what the shards found).\n"+
+		"Exit codes as for run; 74 if a file (-out, -json-out, the corpus) could not be written.")
 	n := fs.Int("seeds", 100, "number of seeds to run")
 	first := fs.Uint64("start", 1, "first seed")
 	parallel := fs.Int("parallel", defaultParallel(), "seeds run at once")
