@@ -7,7 +7,8 @@
 // 1 correctness (a verdict differs from its expectation; for check, not
 // linearizable), 2 liveness (a run hit a limit; for check, unknown), 3 crash
 // (a recovered panic, with its seed), 64 usage error (one line on stderr
-// naming what to change).
+// naming what to change), 74 a file the run had to write (-out, -json-out,
+// the corpus) could not be written.
 package main
 
 import (
