@@ -112,6 +112,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
+	if w := sh.unshardedWarning(getenv); w != "" {
+		fmt.Fprintf(stderr, "faultline: warning: %s\n", w)
+	}
 	if *outAll && *outDir == "" {
 		return usageError(stderr, fs, "-out-all needs -out DIR")
 	}

@@ -112,6 +112,20 @@ func (f shardFlags) resolve(getenv func(string) string) (shardSpec, error) {
 	return s, nil
 }
 
+// unshardedWarning is a warning when a batch engine's index is set but the
+// run is not sharded (-shards 1): every task would run every seed.
+func (s shardSpec) unshardedWarning(getenv func(string) string) string {
+	if s.K != 1 {
+		return ""
+	}
+	for _, v := range []string{envJobIndex, envSlurmTask} {
+		if x := getenv(v); x != "" {
+			return fmt.Sprintf("$%s is %s but -shards is 1: this task runs every seed; add -shards K to split them", v, x)
+		}
+	}
+	return ""
+}
+
 // stamp identifies what produced a JSON line, so that merge can refuse to
 // mix shards of different binaries or configurations.
 type stamp struct {

@@ -119,6 +119,17 @@ func TestShardUsageErrors(t *testing.T) {
 	}
 }
 
+// TestUnshardedIndexWarns: an Indexed Job's index without -shards runs
+// every seed in every task; faultline says so on stderr.
+func TestUnshardedIndexWarns(t *testing.T) {
+	saved := getenv
+	defer func() { getenv = saved }()
+	getenv = envOf(envJobIndex, "3")
+	code, _, errOut := runArgs(withSmall("swarm", "-seeds", "1")...)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, errOut, "warning: $JOB_COMPLETION_INDEX is 3 but -shards is 1: this task runs every seed")
+}
+
 func countLines(s string) int {
 	n := 0
 	for _, r := range s {

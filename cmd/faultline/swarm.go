@@ -54,6 +54,9 @@ func runSwarm(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
+	if w := sh.unshardedWarning(getenv); w != "" {
+		fmt.Fprintf(stderr, "faultline: warning: %s\n", w)
+	}
 	t, err := resolveTarget(*name, k)
 	if err != nil {
 		return usageError(stderr, fs, "%v", err)
