@@ -99,13 +99,13 @@ func (b *batch) run(stdout, stderr io.Writer) (code int) {
 			b.text(r)
 		}
 	}
-	stopped, stop := onInterrupt(stderr)
+	in, stop := onInterrupt(stderr, os.Exit)
 	defer stop()
-	b.opts.stopped = stopped
+	b.opts.stopped = &in.stopped
 	results := ran(runJobs(jobs, b.opts))
 	info := runInfo{
 		stamp: st, suite: b.suite && b.shard.K == 1, suiteField: b.suite,
-		interrupted: stopped.Load(), writeErrs: writeErrs,
+		interrupted: in.stopped.Load(), writeErrs: writeErrs,
 	}
 	for _, r := range results {
 		if r.job.corpus {

@@ -69,31 +69,42 @@ func (p *progress) seed(r *seedResult, done, total int) {
 // interruptSignals are the signals that stop a run gracefully.
 var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
-// onInterrupt arranges for SIGINT and SIGTERM to set the returned flag: the
-// seeds in flight finish, no new seed starts, and the caller prints the
-// summary of what ran. A second signal exits at once (130). stop undoes the
+// interrupt is the state SIGINT and SIGTERM change.
+type interrupt struct {
+	// stopped is set by the first signal: no new seed starts.
+	stopped atomic.Bool
+	// first is closed once the first signal has been acknowledged.
+	first chan struct{}
+}
+
+// onInterrupt arranges for SIGINT and SIGTERM to stop a run gracefully: the
+// first signal is acknowledged on stderr and then sets stopped (so the
+// acknowledgement is out before any effect of it), the seeds in flight
+// finish, no new seed starts, and the caller prints the summary of what
+// ran. A second signal calls exit(130) at once. stop undoes the
 // arrangement.
-func onInterrupt(stderr io.Writer) (stopped *atomic.Bool, stop func()) {
-	stopped = new(atomic.Bool)
+func onInterrupt(stderr io.Writer, exit func(int)) (in *interrupt, stop func()) {
+	in = &interrupt{first: make(chan struct{})}
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, interruptSignals...)
 	done := make(chan struct{})
 	go func() {
 		select {
 		case sig := <-ch:
-			stopped.Store(true)
 			fmt.Fprintf(stderr, "\nfaultline: %v: finishing the seeds in flight, then the summary (again to quit at once)\n", sig)
+			in.stopped.Store(true)
+			close(in.first)
 		case <-done:
 			return
 		}
 		select {
 		case sig := <-ch:
 			fmt.Fprintf(stderr, "faultline: %v again: quitting without a summary\n", sig)
-			os.Exit(130)
+			exit(130)
 		case <-done:
 		}
 	}()
-	return stopped, func() {
+	return in, func() {
 		signal.Stop(ch)
 		close(done)
 	}

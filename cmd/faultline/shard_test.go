@@ -109,7 +109,7 @@ func TestShardUsageErrors(t *testing.T) {
 		{[]string{"swarm", "-seeds", "4", "-shards", "2", "-shard", "2"}, "-shard is 2, but -shards is 2"},
 		{[]string{"run", "-seeds", "1-4", "-shards", "2", "-shard", "-1"}, "-shard is -1"},
 		{[]string{"run", "-seeds", "1-4", "-shards", "0"}, "-shards 0"},
-		{[]string{"swarm", "-seeds", "2", "-ops", "200", "-json-out", "/nonexistent/dir/s-{shard}.jsonl"}, "-json-out: open /nonexistent/dir/s-0.jsonl"},
+		{[]string{"swarm", "-seeds", "2", "-shards", "8", "-shard", "7", "-ops", "200", "-json-out", "/nonexistent/dir/s-{shard}.jsonl"}, "-json-out: open /nonexistent/dir/s-7.jsonl"},
 	} {
 		code, out, errOut := runArgs(c.args...)
 		assert.Equal(t, exitUsage, code, "%q", c.args)
