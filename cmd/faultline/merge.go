@@ -153,7 +153,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 
 // readFile reads every non-empty line of name ("-": stdin) as a JSON object
 // and adds it, one line at a time (a million seeds' output is gigabytes;
-// merge keeps a few words per seed).
+// merge keeps a small record per seed).
 func (g *merger) readFile(name string) error {
 	var r io.Reader = os.Stdin
 	label := "stdin"
@@ -215,12 +215,14 @@ type nondeterminismError struct{ msg string }
 func (e nondeterminismError) Error() string { return e.msg }
 
 // seedRec is what merge keeps of a seed: enough to detect a duplicate that
-// differs, to count it per shard and to name where it came from.
+// differs, to name where it came from, and to rebuild the outcome the suite
+// rule reads (its verdicts are one of a few patterns, shared).
 type seedRec struct {
-	trace uint64
-	class scenarios.Class
-	file  int32
-	line  int32
+	trace   uint64
+	class   scenarios.Class
+	file    int32
+	line    int32
+	pattern int32
 }
 
 // merger joins lines into one summary as they are read.
@@ -235,12 +237,15 @@ type merger struct {
 	summarySrc            string
 	suite                 bool
 	worst                 scenarios.Class
-	checks                checkCounts
+	// patterns are the distinct verdict lists seen (most seeds share one),
+	// indexed by their canonical text in patternIdx.
+	patterns   [][]scenarios.Verdict
+	patternIdx map[string]int32
 }
 
 func newMerger() *merger {
 	return &merger{m: mergeJSON{Classes: map[string]int{}}, seeds: map[uint64]seedRec{}, complete: map[int]bool{}, interrupted: map[int]bool{},
-		worst: scenarios.ClassOK, checks: checkCounts{byName: map[string]*scenarios.CheckSummary{}}}
+		worst: scenarios.ClassOK, patternIdx: map[string]int32{}}
 }
 
 // add takes one line. The error is bad input (mixed stamps, inconsistent
@@ -300,15 +305,39 @@ func (g *merger) add(l *mergeLine, file, line int) error {
 		m.Duplicates++
 		return nil
 	}
-	g.seeds[l.Seed] = seedRec{trace: trace, class: c, file: int32(file), line: int32(line)}
+	g.seeds[l.Seed] = seedRec{trace: trace, class: c, file: int32(file), line: int32(line), pattern: g.pattern(l)}
 	m.Classes[l.Class]++
 	g.worst = g.worst.Worse(c)
 	if c != scenarios.ClassOK {
 		m.Failing = append(m.Failing, mergedSeed{Scenario: l.Scenario, Seed: l.Seed, Class: l.Class, Failure: l.Failure,
 			SimNs: l.SimNs, Events: l.Events, TraceHash: l.TraceHash, Repro: l.Repro})
 	}
-	g.checks.add(l.Verdicts, l.Expected)
 	return nil
+}
+
+// pattern returns the index of the line's verdicts among the patterns seen.
+func (g *merger) pattern(l *mergeLine) int32 {
+	var key strings.Builder
+	names := sortedNames(l.Verdicts)
+	for _, name := range names {
+		fmt.Fprintf(&key, "%s=%s/%s;", name, l.Verdicts[name], l.Expected[name])
+	}
+	if i, ok := g.patternIdx[key.String()]; ok {
+		return i
+	}
+	var vs []scenarios.Verdict
+	for _, name := range names {
+		e := scenarios.Any
+		if x, ok := l.Expected[name]; ok {
+			e = scenarios.Expectation(x)
+		}
+		v := checker.Verdict(l.Verdicts[name])
+		vs = append(vs, scenarios.Verdict{Result: checker.Result{Checker: name, Verdict: v}, Expected: e, AsExpected: e.SeedOK(v)})
+	}
+	i := int32(len(g.patterns))
+	g.patterns = append(g.patterns, vs)
+	g.patternIdx[key.String()] = i
+	return i
 }
 
 // finish returns the merged summary.
@@ -357,89 +386,25 @@ func (g *merger) finish() mergeJSON {
 	worst := g.worst
 	if g.suite {
 		if spec, err := scenarios.Lookup(m.Scenario); err == nil {
-			var fails []string
-			m.Checks, fails = g.checks.summarize(spec, m.Seeds, fmtRange(m.Range))
-			for _, f := range fails {
-				m.Failures = append(m.Failures, m.Scenario+": "+f)
+			// The suite rule is scenarios.Summarize's, over outcomes rebuilt
+			// from the lines (in seed order, as one process judges them).
+			outs := make([]scenarios.Outcome, 0, len(g.seeds))
+			for _, seed := range sortedSeedKeys(g.seeds) {
+				r := g.seeds[seed]
+				outs = append(outs, scenarios.Outcome{Scenario: m.Scenario, Seed: seed, Class: r.class, Verdicts: g.patterns[r.pattern]})
 			}
-			if len(fails) > 0 {
-				worst = worst.Worse(scenarios.ClassCorrectness)
+			s := scenarios.Summarize(spec, outs)
+			m.Checks = s.Checks
+			worst = worst.Worse(s.Class)
+			for _, f := range s.Failures {
+				if !strings.HasPrefix(f, "seed ") {
+					m.Failures = append(m.Failures, m.Scenario+": "+f)
+				}
 			}
 		}
 	}
 	m.Class, m.Exit = string(worst), classExit(worst)
 	return m
-}
-
-// checkCounts counts every checker's verdicts over the merged seeds, for the
-// suite rule (scenarios.Summarize's, counted as the lines stream by instead
-// of over a million outcomes held at once; TestMergeSuiteRuleMatchesSummarize
-// keeps the two equal).
-type checkCounts struct {
-	byName map[string]*scenarios.CheckSummary
-}
-
-func (c *checkCounts) add(verdicts, expected map[string]string) {
-	for name, v := range verdicts {
-		s := c.byName[name]
-		if s == nil {
-			e := scenarios.Any
-			if x, ok := expected[name]; ok {
-				e = scenarios.Expectation(x)
-			}
-			s = &scenarios.CheckSummary{Checker: name, Expected: e}
-			c.byName[name] = s
-		}
-		switch checker.Verdict(v) {
-		case checker.Valid:
-			s.Valid++
-		case checker.Invalid:
-			s.Invalid++
-		default:
-			s.Unknown++
-		}
-	}
-}
-
-// summarize applies the suite rule over n seeds: the spec's judged checkers
-// first in its order (as scenarios.Summarize lists them), then the others
-// by name. It returns the checks and the rule's failures.
-func (c *checkCounts) summarize(spec scenarios.Spec, n int, seeds string) ([]scenarios.CheckSummary, []string) {
-	var out []scenarios.CheckSummary
-	seen := map[string]bool{}
-	for _, base := range scenarios.Summarize(spec, nil).Checks {
-		s := base
-		if got := c.byName[base.Checker]; got != nil {
-			s.Valid, s.Invalid, s.Unknown = got.Valid, got.Invalid, got.Unknown
-		}
-		out = append(out, s)
-		seen[base.Checker] = true
-	}
-	for _, name := range sortedNames(c.byName) {
-		if !seen[name] {
-			out = append(out, *c.byName[name])
-		}
-	}
-	var fails []string
-	for i := range out {
-		s := &out[i]
-		judged := s.Judged()
-		switch s.Expected {
-		case scenarios.AlwaysValid:
-			s.Met = judged == n && s.Valid == judged
-		case scenarios.AlwaysInvalid:
-			s.Met = judged == n && s.Invalid == judged
-		case scenarios.FoundInvalid:
-			s.Met = s.Invalid > 0
-			if !s.Met {
-				fails = append(fails, fmt.Sprintf("%s: expected %s, but none of %d seeds (%s) was invalid (%s); try more seeds",
-					s.Checker, s.Expected, n, seeds, s.Got()))
-			}
-		default:
-			s.Met = true
-		}
-	}
-	return out, fails
 }
 
 // classRank orders failure classes, worst highest.

@@ -183,10 +183,11 @@ func TestMergeSuiteRuleSpansShards(t *testing.T) {
 	assert.NotEmpty(t, m.Checks)
 }
 
-// TestMergeSuiteRuleMatchesSummarize: merge counts verdicts as lines stream
-// by instead of calling scenarios.Summarize over every outcome; for runs
-// where each expectation is met and not met, its checks, failures and exit
-// code equal what the single process computed with Summarize.
+// TestMergeSuiteRuleMatchesSummarize: merge rebuilds each seed's outcome
+// from its JSON line for scenarios.Summarize; for runs where each
+// expectation is met and not met, its checks, failures and exit code equal
+// what the single process computed from the outcomes themselves (so the
+// lines carry everything the suite rule reads).
 func TestMergeSuiteRuleMatchesSummarize(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "-scenario", "async-read-repair", "-seeds", "1-8"},             // found-invalid met by one seed
