@@ -216,14 +216,16 @@ func reportRun(o scenarios.Outcome, adHoc bool) report.Run {
 // seedJSON is the -json object printed for every seed.
 type seedJSON struct {
 	stamp
-	Scenario      string             `json:"scenario"`
-	Seed          uint64             `json:"seed"`
-	Class         string             `json:"class"`
-	Failure       string             `json:"failure,omitempty"`
-	Config        report.Settings    `json:"config"`
-	Verdicts      map[string]string  `json:"verdicts"`
-	Expected      map[string]string  `json:"expected"`
-	Explanations  map[string]string  `json:"explanations"`
+	Scenario     string            `json:"scenario"`
+	Seed         uint64            `json:"seed"`
+	Class        string            `json:"class"`
+	Failure      string            `json:"failure,omitempty"`
+	Config       report.Settings   `json:"config"`
+	Verdicts     map[string]string `json:"verdicts"`
+	Expected     map[string]string `json:"expected"`
+	Explanations map[string]string `json:"explanations"`
+	// Idle lists the checkers whose Unknown means nothing to judge.
+	Idle          map[string]bool    `json:"idle,omitempty"`
 	Counts        map[string]int     `json:"counts"`
 	Ops           scenarios.OpCounts `json:"ops"`
 	LostWrites    int                `json:"lost_writes"`
@@ -265,6 +267,12 @@ func toSeedJSON(r *seedResult) seedJSON {
 		s.Verdicts[v.Checker] = string(v.Verdict)
 		s.Explanations[v.Checker] = v.Explanation
 		s.Counts[v.Checker] = v.Count
+		if v.Idle {
+			if s.Idle == nil {
+				s.Idle = map[string]bool{}
+			}
+			s.Idle[v.Checker] = true
+		}
 		switch {
 		case r.job.adHoc:
 			s.Expected[v.Checker] = expectNotInvalid

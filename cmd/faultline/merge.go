@@ -27,6 +27,7 @@ type mergeLine struct {
 	Failure   string            `json:"failure"`
 	Verdicts  map[string]string `json:"verdicts"`
 	Expected  map[string]string `json:"expected"`
+	Idle      map[string]bool   `json:"idle"`
 	TraceHash string            `json:"trace_hash"`
 	SimNs     int64             `json:"sim_ns"`
 	Events    uint64            `json:"events"`
@@ -320,7 +321,7 @@ func (g *merger) pattern(l *mergeLine) int32 {
 	var key strings.Builder
 	names := sortedNames(l.Verdicts)
 	for _, name := range names {
-		fmt.Fprintf(&key, "%s=%s/%s;", name, l.Verdicts[name], l.Expected[name])
+		fmt.Fprintf(&key, "%s=%s/%s/%t;", name, l.Verdicts[name], l.Expected[name], l.Idle[name])
 	}
 	if i, ok := g.patternIdx[key.String()]; ok {
 		return i
@@ -332,7 +333,7 @@ func (g *merger) pattern(l *mergeLine) int32 {
 			e = scenarios.Expectation(x)
 		}
 		v := checker.Verdict(l.Verdicts[name])
-		vs = append(vs, scenarios.Verdict{Result: checker.Result{Checker: name, Verdict: v}, Expected: e, AsExpected: e.SeedOK(v)})
+		vs = append(vs, scenarios.Verdict{Result: checker.Result{Checker: name, Verdict: v, Idle: l.Idle[name]}, Expected: e, AsExpected: e.SeedOK(v)})
 	}
 	i := int32(len(g.patterns))
 	g.patterns = append(g.patterns, vs)
