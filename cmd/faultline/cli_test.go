@@ -226,7 +226,7 @@ func TestAdHocInvalidWritesFiles(t *testing.T) {
 	assert.Contains(t, out, "ad-hoc seed 3: correctness")
 	assert.Contains(t, out, "invalid: linearizable: not linearizable")
 	assert.Contains(t, out, "replay: go run ./cmd/faultline run -w 1 -r 1 -read-repair off -nemesis partition -ops 600 -seed 3")
-	seedDir := filepath.Join(dir, "ad-hoc", "seed-3")
+	seedDir := onlyDir(t, filepath.Join(dir, "ad-hoc", "cfg-*", "seed-3"))
 	assert.Contains(t, out, "report: "+filepath.Join(seedDir, "report.html"))
 	for _, f := range []string{"history.jsonl", "schedule.txt", "linearizability.html", "report.html"} {
 		st, err := os.Stat(filepath.Join(seedDir, f))
@@ -274,11 +274,20 @@ func TestOutAllWritesPassingSeeds(t *testing.T) {
 
 	code, _, errOut = runArgs(withSmall("run", "-scenario", "strict-quorum", "-seed", "1", "-out", dir, "-out-all")...)
 	require.Equal(t, exitOK, code, errOut)
-	seedDir := filepath.Join(dir, "strict-quorum", "seed-1")
+	seedDir := onlyDir(t, filepath.Join(dir, "strict-quorum", "cfg-*", "seed-1"))
 	for _, f := range []string{"history.jsonl", "schedule.txt", "report.html"} {
 		assert.FileExists(t, filepath.Join(seedDir, f))
 	}
 	assert.NoFileExists(t, filepath.Join(seedDir, "linearizability.html"), "porcupine's page only when invalid")
+}
+
+// onlyDir returns the one path matching pattern.
+func onlyDir(t *testing.T, pattern string) string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	require.NoError(t, err)
+	require.Len(t, m, 1, "exactly one directory matches %s", pattern)
+	return m[0]
 }
 
 func TestLivenessExit2(t *testing.T) {
@@ -318,7 +327,7 @@ func TestCrashExit3(t *testing.T) {
 	for _, r := range results {
 		printSeed(&out, &r)
 	}
-	code := finishRun(&out, &errOut, []*target{tg}, [][]seedResult{results}, false, false, 0)
+	code := finishRun(&out, &errOut, []*target{tg}, [][]seedResult{results}, runInfo{}, nil, true, 0)
 	assert.Equal(t, exitCrash, code)
 	assert.Contains(t, out.String(), "boom seed 9: crash")
 	assert.Contains(t, out.String(), "replay: go run ./cmd/faultline run -scenario boom -seed 9")

@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
@@ -29,6 +28,12 @@ type job struct {
 	seed  uint64
 	repro string
 	adHoc bool
+	// outName is the directory under -out for the target's seeds.
+	outName string
+	// corpus marks a seed replayed from the -corpus file.
+	corpus bool
+	// configHash is the target's (see target.configHash).
+	configHash string
 }
 
 // execOpts say how jobs run and what they leave behind.
@@ -49,6 +54,9 @@ type execOpts struct {
 	// emit, if set, is called for each seed in job order (as soon as the
 	// seeds before it are done), from the calling goroutine.
 	emit func(r *seedResult)
+	// stopped, if set and true, makes every job not yet started a skipped
+	// one (the seeds in flight finish): how SIGINT and SIGTERM stop a run.
+	stopped *atomic.Bool
 }
 
 // seedResult is one finished job: its outcome (its Result dropped once the
@@ -60,6 +68,8 @@ type seedResult struct {
 	files   []string
 	err     error
 	fileErr error
+	// skipped: the run was interrupted before this job started.
+	skipped bool
 }
 
 // failing reports whether the seed did not end as expected.
@@ -73,20 +83,43 @@ func runJobs(jobs []job, opts execOpts) []seedResult {
 	parallel := max(1, min(opts.parallel, len(jobs)))
 	next := 0 // next result to emit, in job order
 	ready := make([]bool, len(jobs))
-	finish := func(i, done int) {
-		if opts.progress != nil {
-			opts.progress(&results[i], done, len(jobs))
+	finished := 0
+	finish := func(i, _ int) {
+		if !results[i].skipped {
+			finished++
+			if opts.progress != nil {
+				opts.progress(&results[i], finished, len(jobs))
+			}
 		}
 		ready[i] = true
 		for next < len(jobs) && ready[next] {
-			if opts.emit != nil {
+			if opts.emit != nil && !results[next].skipped {
 				opts.emit(&results[next])
 			}
 			next++
 		}
 	}
-	scenarios.Parallel(len(jobs), parallel, func(i int) { results[i] = runJob(jobs[i], opts) }, finish)
+	run := func(i int) {
+		if opts.stopped != nil && opts.stopped.Load() {
+			results[i] = seedResult{job: jobs[i], skipped: true}
+			return
+		}
+		results[i] = runJob(jobs[i], opts)
+	}
+	scenarios.Parallel(len(jobs), parallel, run, finish)
 	return results
+}
+
+// ran returns the results of the jobs that ran (not skipped by an
+// interruption), in job order.
+func ran(results []seedResult) []seedResult {
+	out := results[:0:0]
+	for _, r := range results {
+		if !r.skipped {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // runJob runs one seed, applies the ad-hoc rule (anything Invalid is a
@@ -140,16 +173,11 @@ func runJob(j job, opts execOpts) (res seedResult) {
 	}
 	res.out = out
 	if opts.outDir != "" && (opts.outAll || res.failing()) {
-		dir := seedDir(opts.outDir, out.Scenario, out.Seed)
-		res.files, res.fileErr = report.WriteDir(dir, reportRun(out, j.adHoc), visualization(out, vis.Bytes()))
-		if out.Panic != "" && res.fileErr == nil {
-			p := filepath.Join(dir, "panic.txt")
-			if err := os.WriteFile(p, []byte(out.Failure+"\n\n"+out.Panic), 0o644); err != nil {
-				res.fileErr = err
-			} else {
-				res.files = append(res.files, p)
-			}
+		name := j.outName
+		if name == "" {
+			name = out.Scenario
 		}
+		res.files, res.fileErr = writeSeedFiles(seedDir(opts.outDir, name, out.Seed), out, j.adHoc, vis.Bytes())
 	}
 	if !opts.keepResult {
 		res.out.Result = nil
@@ -164,12 +192,6 @@ func visualization(o scenarios.Outcome, vis []byte) []byte {
 		return vis
 	}
 	return nil
-}
-
-// seedDir is where a seed's files go: DIR/<scenario>/seed-<S>, with '/' in
-// scenario names (e.g. skew/1s) kept as subdirectories.
-func seedDir(root, scenario string, seed uint64) string {
-	return filepath.Join(root, filepath.FromSlash(scenario), "seed-"+strconv.FormatUint(seed, 10))
 }
 
 // reportRun converts an outcome to what the report package draws.
@@ -193,14 +215,17 @@ func reportRun(o scenarios.Outcome, adHoc bool) report.Run {
 
 // seedJSON is the -json object printed for every seed.
 type seedJSON struct {
-	Scenario      string             `json:"scenario"`
-	Seed          uint64             `json:"seed"`
-	Class         string             `json:"class"`
-	Failure       string             `json:"failure,omitempty"`
-	Config        report.Settings    `json:"config"`
-	Verdicts      map[string]string  `json:"verdicts"`
-	Expected      map[string]string  `json:"expected"`
-	Explanations  map[string]string  `json:"explanations"`
+	stamp
+	Scenario     string            `json:"scenario"`
+	Seed         uint64            `json:"seed"`
+	Class        string            `json:"class"`
+	Failure      string            `json:"failure,omitempty"`
+	Config       report.Settings   `json:"config"`
+	Verdicts     map[string]string `json:"verdicts"`
+	Expected     map[string]string `json:"expected"`
+	Explanations map[string]string `json:"explanations"`
+	// Idle lists the checkers whose Unknown means nothing to judge.
+	Idle          map[string]bool    `json:"idle,omitempty"`
 	Counts        map[string]int     `json:"counts"`
 	Ops           scenarios.OpCounts `json:"ops"`
 	LostWrites    int                `json:"lost_writes"`
@@ -214,6 +239,8 @@ type seedJSON struct {
 	Bytes         uint64             `json:"bytes"`
 	Repro         string             `json:"repro"`
 	Files         []string           `json:"files,omitempty"`
+	WriteError    string             `json:"write_error,omitempty"`
+	Corpus        bool               `json:"corpus,omitempty"`
 	Panic         string             `json:"panic,omitempty"`
 }
 
@@ -231,10 +258,21 @@ func toSeedJSON(r *seedResult) seedJSON {
 	if r.err != nil {
 		s.Config = report.SettingsOf(r.job.spec.Base)
 	}
+	if r.fileErr != nil {
+		s.WriteError = r.fileErr.Error()
+	}
+	s.Corpus = r.job.corpus
+	s.stamp = stamp{Build: buildStamp(), ConfigHash: r.job.configHash, Shards: 1}
 	for _, v := range o.Verdicts {
 		s.Verdicts[v.Checker] = string(v.Verdict)
 		s.Explanations[v.Checker] = v.Explanation
 		s.Counts[v.Checker] = v.Count
+		if v.Idle {
+			if s.Idle == nil {
+				s.Idle = map[string]bool{}
+			}
+			s.Idle[v.Checker] = true
+		}
 		switch {
 		case r.job.adHoc:
 			s.Expected[v.Checker] = expectNotInvalid
@@ -247,6 +285,7 @@ func toSeedJSON(r *seedResult) seedJSON {
 
 // summaryJSON is the -json object printed last.
 type summaryJSON struct {
+	stamp
 	Summary   bool                     `json:"summary"`
 	Scenarios []string                 `json:"scenarios"`
 	Seeds     int                      `json:"seeds"`
@@ -256,6 +295,26 @@ type summaryJSON struct {
 	Failing   []uint64                 `json:"failing_seeds"`
 	Failures  []string                 `json:"failures,omitempty"`
 	WallNs    int64                    `json:"wall_ns"`
+	// Range is the seed range of the whole (unsharded) run, for merge to
+	// tell how many seeds each shard owes: First, and Count seeds from it
+	// (or the explicit list of a scenario's default seeds).
+	Range *seedRangeJSON `json:"range,omitempty"`
+	// Suite says the suite rule (FoundInvalid across seeds) applies; a
+	// shard of several leaves it to merge.
+	Suite bool `json:"suite,omitempty"`
+	// Interrupted: SIGINT or SIGTERM stopped the run; Seeds counts what
+	// ran.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Corpus counts the seeds replayed from -corpus (included in Seeds).
+	Corpus int `json:"corpus_seeds,omitempty"`
+	// WriteErrors lists every file that could not be written.
+	WriteErrors []string `json:"write_errors,omitempty"`
+}
+
+// seedRangeJSON is a summary's seed range: Count seeds from First.
+type seedRangeJSON struct {
+	First uint64 `json:"first"`
+	Count int    `json:"count"`
 }
 
 // writeJSON prints v as one line of JSON.
@@ -339,38 +398,3 @@ func fmtDuration(d time.Duration) string {
 
 // defaultParallel is the number of goroutines suites and swarms use.
 func defaultParallel() int { return runtime.GOMAXPROCS(0) }
-
-// progress reports finished seeds on w: on a terminal one line rewritten
-// in place after every seed; otherwise a line about every tenth of the
-// work, so logs stay short.
-type progress struct {
-	w     io.Writer
-	tty   bool
-	start time.Time
-}
-
-func newProgress(w io.Writer) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
-	return &progress{w: w, tty: tty, start: time.Now()}
-}
-
-func (p *progress) seed(r *seedResult, done, total int) {
-	elapsed := time.Since(p.start).Round(100 * time.Millisecond)
-	line := fmt.Sprintf("[%d/%d] %s  %s seed %d: %s", done, total, elapsed, r.out.Scenario, r.out.Seed, r.out.Class)
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
-		if done == total {
-			fmt.Fprintln(p.w)
-		}
-		return
-	}
-	step := max(1, total/10)
-	if done%step == 0 || done == total || r.failing() {
-		fmt.Fprintln(p.w, line)
-	}
-}

@@ -7,7 +7,8 @@
 // 1 correctness (a verdict differs from its expectation; for check, not
 // linearizable), 2 liveness (a run hit a limit; for check, unknown), 3 crash
 // (a recovered panic, with its seed), 64 usage error (one line on stderr
-// naming what to change).
+// naming what to change), 74 a file the run had to write (-out, -json-out,
+// the corpus) could not be written.
 package main
 
 import (
@@ -36,7 +37,9 @@ var commands = []command{
 	{"list", "list the built-in scenarios with their expected verdicts", runList},
 	{"run", "run a scenario or an ad-hoc configuration for one seed or a range of seeds", runRun},
 	{"replay", "replay one seed with a readable trace (virtual time, node, event)", runReplay},
-	{"swarm", "random configurations and faults per seed, across cores; prints failing seeds", runSwarm},
+	{"swarm", "random configurations and faults per seed, across cores (or -shards of a batch job); prints failing seeds", runSwarm},
+	{"merge", "join the -json output of shards into one summary and the failing seeds, fastest first", runMerge},
+	{"shrink", "shrink a failing seed to a minimal schedule and print the Go regression test", runShrink},
 	{"check", "judge an external history (JSON lines or Jepsen EDN) for linearizability", runCheck},
 	{"ring", "balance of the consistent-hash ring and what moves on a join or leave", runRing},
 }

@@ -133,7 +133,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		}
 		tracedHash = h
 	}
-	j := job{spec: &t.spec, seed: seed, repro: t.repro("run", seed), adHoc: t.adHoc}
+	j := t.jobs([]uint64{seed})[0]
 	res := runJob(j, execOpts{outDir: *outDir, outAll: true, linearTimeout: k.linearTimeout, keepResult: true})
 	if res.err != nil {
 		return usageError(stderr, fs, "%v", res.err)
@@ -158,6 +158,9 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if *trace && o.Result != nil && tracedHash != o.TraceHash {
 		fmt.Fprintf(stdout, "crash: the traced run's trace hash %016x differs from the untraced run's %016x (nondeterminism, or tracing perturbs the run)\n", tracedHash, o.TraceHash)
 		return exitCrash
+	}
+	if res.fileErr != nil {
+		return exitIOError
 	}
 	return classExit(o.Class)
 }

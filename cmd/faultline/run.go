@@ -79,28 +79,41 @@ func (t *target) check(seed uint64) error {
 
 func (t *target) jobs(seeds []uint64) []job {
 	out := make([]job, len(seeds))
+	hash, name := t.configHash(), t.outName()
 	for i, s := range seeds {
-		out[i] = job{spec: &t.spec, seed: s, repro: t.repro("run", s), adHoc: t.adHoc}
+		out[i] = job{spec: &t.spec, seed: s, repro: t.repro("run", s), adHoc: t.adHoc, outName: name, configHash: hash}
 	}
 	return out
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "[-scenario NAME] [-seed S | -seeds A-B] [-json] [-out DIR [-out-all]] [knobs]\n\n"+
+	fs := newFlags("run", "[-scenario NAME] [-seed S | -seeds A-B [-shards K [-shard I]]] [-json | -json-out FILE] [-out DIR [-out-all]] [-corpus FILE] [knobs]\n\n"+
 		"Runs a named scenario (faultline list), or an ad-hoc configuration built from the knobs, for one\n"+
 		"seed, a range of seeds, or (no -seed/-seeds) the scenario's default seeds. The knob defaults below\n"+
-		"are an ad-hoc run's; with -scenario, only the knobs you set change the scenario.\n"+
-		"Exit 0 as expected (ad-hoc: nothing invalid), 1 correctness, 2 liveness, 3 crash, 64 usage.")
+		"are an ad-hoc run's; with -scenario, only the knobs you set change the scenario. -shards K runs\n"+
+		"the seeds s with s mod K == I (see swarm -h); faultline merge joins the shards' -json output.\n"+
+		"Exit 0 as expected (ad-hoc: nothing invalid), 1 correctness, 2 liveness, 3 crash, 64 usage,\n"+
+		"74 a file (-out, -json-out, the corpus) could not be written.")
 	name := fs.String("scenario", "", "the scenario to run (default: an ad-hoc run built from the knobs)")
 	seed := fs.String("seed", "", "run this one seed")
 	seeds := fs.String("seeds", "", "run the seeds A-B (inclusive), judged as a suite")
 	asJSON := fs.Bool("json", false, "print one JSON object per seed, then a summary object")
+	jsonOut := fs.String("json-out", "", "write the -json lines to FILE ({shard} is replaced by the shard index) and text to stdout")
 	outDir := fs.String("out", "", "write history.jsonl, schedule.txt, report.html (and linearizability.html) for each failing seed under this directory")
 	outAll := fs.Bool("out-all", false, "with -out: write the files for passing seeds too")
 	parallel := fs.Int("parallel", defaultParallel(), "seeds run at once")
+	corpusPath := fs.String("corpus", "", "replay the failing seeds recorded in FILE first, and append new ones")
+	sf := addShardFlags(fs)
 	k := addKnobs(fs)
 	if done, code := parseFlags(fs, args, stdout, stderr); done {
 		return code
+	}
+	sh, err := sf.resolve(getenv)
+	if err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
+	if w := sh.unshardedWarning(getenv); w != "" {
+		fmt.Fprintf(stderr, "faultline: warning: %s\n", w)
 	}
 	if *outAll && *outDir == "" {
 		return usageError(stderr, fs, "-out-all needs -out DIR")
@@ -130,28 +143,33 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err := checkOutDir(*outDir); err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
-	start := time.Now()
-	opts := execOpts{parallel: *parallel, outDir: *outDir, outAll: *outAll, linearTimeout: k.linearTimeout}
-	opts.emit = func(r *seedResult) {
-		if *asJSON {
-			writeJSON(stdout, toSeedJSON(r))
-		} else {
-			printSeed(stdout, r)
-		}
-	}
+	b := &batch{t: t, seeds: list, shard: sh, corpusPath: *corpusPath, suite: suite, asJSON: *asJSON, jsonOut: *jsonOut}
+	b.opts = execOpts{parallel: *parallel, outDir: *outDir, outAll: *outAll, linearTimeout: k.linearTimeout}
+	b.text = func(r *seedResult) { printSeed(stdout, r) }
 	if len(list) > 1 {
 		p := newProgress(stderr)
-		opts.progress = p.seed
+		b.opts.progress = p.seed
 	}
-	results := runJobs(t.jobs(list), opts)
-	return finishRun(stdout, stderr, []*target{t}, [][]seedResult{results}, suite, *asJSON, time.Since(start))
+	return b.run(stdout, stderr)
+}
+
+// stampedSeed is a seed's -json object with the stamp merge checks.
+func stampedSeed(r *seedResult, st stamp) seedJSON {
+	s := toSeedJSON(r)
+	s.stamp = st
+	return s
 }
 
 // finishRun prints the summary of one or more targets' results and returns
 // the exit code: the worst class, where suite applies the FoundInvalid rule
 // across each target's seeds.
-func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, suite, asJSON bool, wall time.Duration) int {
-	sum := summaryJSON{Summary: true, Class: string(scenarios.ClassOK)}
+//
+// The summary goes to jsonW as one JSON object when jsonW is set, and as
+// text to stdout when text is set (both with -json-out).
+func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, info runInfo, jsonW io.Writer, text bool, wall time.Duration) int {
+	suite := info.suite
+	sum := summaryJSON{stamp: info.stamp, Summary: true, Class: string(scenarios.ClassOK), Range: info.rng,
+		Suite: info.suiteField, Interrupted: info.interrupted, Corpus: info.corpus, WriteErrors: info.writeErrs}
 	worst := scenarios.ClassOK
 	for i, t := range ts {
 		sum.Scenarios = append(sum.Scenarios, t.spec.Name)
@@ -188,11 +206,21 @@ func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, s
 		}
 	}
 	sum.Class, sum.Exit, sum.WallNs = string(worst), classExit(worst), wall.Nanoseconds()
+	if len(info.writeErrs) > 0 {
+		// Files asked for are lost: that outranks the class (which the
+		// summary still says).
+		sum.Exit = exitIOError
+	}
 	if sum.Failing == nil {
 		sum.Failing = []uint64{}
 	}
-	if asJSON {
-		writeJSON(stdout, sum)
+	for _, e := range info.writeErrs {
+		fmt.Fprintf(stderr, "faultline: file not written: %s\n", e)
+	}
+	if jsonW != nil {
+		writeJSON(jsonW, sum)
+	}
+	if !text {
 		return sum.Exit
 	}
 	for _, c := range sum.Checks {
@@ -212,7 +240,24 @@ func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, s
 	if worst != scenarios.ClassOK {
 		verdict = string(worst) + " failure"
 	}
-	fmt.Fprintf(stdout, "%s: %s, %s (%d failing seeds) in %s\n", strings.Join(sum.Scenarios, ", "), plural(sum.Seeds, "seed"), verdict, len(sum.Failing), fmtDuration(wall))
+	var notes []string
+	if info.stamp.Shards > 1 {
+		notes = append(notes, fmt.Sprintf("shard %d of %d", info.stamp.Shard, info.stamp.Shards))
+	}
+	if info.corpus > 0 {
+		notes = append(notes, fmt.Sprintf("%s from the corpus", plural(info.corpus, "seed")))
+	}
+	if info.interrupted {
+		notes = append(notes, "INTERRUPTED: only the seeds that ran")
+	}
+	if len(info.writeErrs) > 0 {
+		notes = append(notes, fmt.Sprintf("%s NOT WRITTEN (exit %d)", plural(len(info.writeErrs), "file set"), exitIOError))
+	}
+	note := ""
+	if len(notes) > 0 {
+		note = " [" + strings.Join(notes, "; ") + "]"
+	}
+	fmt.Fprintf(stdout, "%s: %s, %s (%d failing seeds) in %s%s\n", strings.Join(sum.Scenarios, ", "), plural(sum.Seeds, "seed"), verdict, len(sum.Failing), fmtDuration(wall), note)
 	return sum.Exit
 }
 

@@ -95,7 +95,7 @@ func suiteMain(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	all := runJobs(jobs, opts)
 	wall := time.Since(start)
 
-	sum := suiteSummaryJSON{summaryJSON: summaryJSON{Summary: true, Seeds: len(jobs), Failing: []uint64{}}}
+	sum := suiteSummaryJSON{summaryJSON: summaryJSON{stamp: stamp{Build: buildStamp(), Shards: 1}, Summary: true, Seeds: len(jobs), Failing: []uint64{}}}
 	worst := scenarios.ClassOK
 	var suites []scenarios.SuiteOutcome
 	var failures []string
