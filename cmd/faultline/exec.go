@@ -231,17 +231,25 @@ type seedJSON struct {
 	LostWrites    int                `json:"lost_writes"`
 	DivergentKeys int                `json:"divergent_keys"`
 	Faults        int                `json:"faults"`
-	TraceHash     string             `json:"trace_hash"`
-	SimNs         int64              `json:"sim_ns"`
-	WallNs        int64              `json:"wall_ns"`
-	Events        uint64             `json:"events"`
-	Messages      uint64             `json:"messages"`
-	Bytes         uint64             `json:"bytes"`
-	Repro         string             `json:"repro"`
-	Files         []string           `json:"files,omitempty"`
-	WriteError    string             `json:"write_error,omitempty"`
-	Corpus        bool               `json:"corpus,omitempty"`
-	Panic         string             `json:"panic,omitempty"`
+	// FaultCoverage is the fraction of fault-active virtual time during
+	// which at least one client operation was in flight (1 without
+	// faults).
+	FaultCoverage float64 `json:"fault_coverage"`
+	// Marks count the scenario's mechanisms in this seed; NotExercised
+	// names those that did not run and the checkers with nothing to judge.
+	Marks        []scenarios.MarkCount `json:"marks,omitempty"`
+	NotExercised []string              `json:"not_exercised,omitempty"`
+	TraceHash    string                `json:"trace_hash"`
+	SimNs        int64                 `json:"sim_ns"`
+	WallNs       int64                 `json:"wall_ns"`
+	Events       uint64                `json:"events"`
+	Messages     uint64                `json:"messages"`
+	Bytes        uint64                `json:"bytes"`
+	Repro        string                `json:"repro"`
+	Files        []string              `json:"files,omitempty"`
+	WriteError   string                `json:"write_error,omitempty"`
+	Corpus       bool                  `json:"corpus,omitempty"`
+	Panic        string                `json:"panic,omitempty"`
 }
 
 func toSeedJSON(r *seedResult) seedJSON {
@@ -252,6 +260,7 @@ func toSeedJSON(r *seedResult) seedJSON {
 		Verdicts: map[string]string{}, Expected: map[string]string{}, Explanations: map[string]string{},
 		Counts: map[string]int{},
 		Ops:    o.Ops, LostWrites: o.Lost, DivergentKeys: o.Divergent, Faults: o.Faults,
+		FaultCoverage: o.FaultCoverage, Marks: o.Marks, NotExercised: o.NotExercised,
 		TraceHash: fmt.Sprintf("%016x", o.TraceHash), SimNs: o.SimTime.Nanoseconds(), WallNs: o.WallTime.Nanoseconds(),
 		Events: o.Events, Messages: o.Messages, Bytes: o.Bytes, Repro: o.Repro, Files: r.files, Panic: o.Panic,
 	}

@@ -21,18 +21,20 @@ type mergeLine struct {
 	stamp
 	Summary bool `json:"summary"`
 
-	Scenario  string            `json:"scenario"`
-	Seed      uint64            `json:"seed"`
-	Class     string            `json:"class"`
-	Failure   string            `json:"failure"`
-	Verdicts  map[string]string `json:"verdicts"`
-	Expected  map[string]string `json:"expected"`
-	Idle      map[string]bool   `json:"idle"`
-	TraceHash string            `json:"trace_hash"`
-	SimNs     int64             `json:"sim_ns"`
-	Events    uint64            `json:"events"`
-	Repro     string            `json:"repro"`
-	Corpus    bool              `json:"corpus"`
+	Scenario string            `json:"scenario"`
+	Seed     uint64            `json:"seed"`
+	Class    string            `json:"class"`
+	Failure  string            `json:"failure"`
+	Verdicts map[string]string `json:"verdicts"`
+	Expected map[string]string `json:"expected"`
+	Idle     map[string]bool   `json:"idle"`
+	// Marks are the scenario's mechanism counts in this seed.
+	Marks     []scenarios.MarkCount `json:"marks"`
+	TraceHash string                `json:"trace_hash"`
+	SimNs     int64                 `json:"sim_ns"`
+	Events    uint64                `json:"events"`
+	Repro     string                `json:"repro"`
+	Corpus    bool                  `json:"corpus"`
 
 	Scenarios   []string       `json:"scenarios"`
 	Seeds       int            `json:"seeds"`
@@ -224,6 +226,7 @@ type seedRec struct {
 	file    int32
 	line    int32
 	pattern int32
+	marks   uint64 // bit i: the scenario's i-th mark ran in this seed
 }
 
 // merger joins lines into one summary as they are read.
@@ -306,7 +309,7 @@ func (g *merger) add(l *mergeLine, file, line int) error {
 		m.Duplicates++
 		return nil
 	}
-	g.seeds[l.Seed] = seedRec{trace: trace, class: c, file: int32(file), line: int32(line), pattern: g.pattern(l)}
+	g.seeds[l.Seed] = seedRec{trace: trace, class: c, file: int32(file), line: int32(line), pattern: g.pattern(l), marks: g.markBits(l)}
 	m.Classes[l.Class]++
 	g.worst = g.worst.Worse(c)
 	if c != scenarios.ClassOK {
@@ -339,6 +342,24 @@ func (g *merger) pattern(l *mergeLine) int32 {
 	g.patterns = append(g.patterns, vs)
 	g.patternIdx[key.String()] = i
 	return i
+}
+
+// markBits packs which of the scenario's marks ran in l's seed (by the
+// order of the spec's marks; at most 64).
+func (g *merger) markBits(l *mergeLine) uint64 {
+	spec, err := scenarios.Lookup(l.Scenario)
+	if err != nil {
+		return 0
+	}
+	var bits uint64
+	for i, mk := range spec.Marks {
+		for _, mc := range l.Marks {
+			if i < 64 && mc.Name == mk.Name && mc.Count > 0 {
+				bits |= 1 << i
+			}
+		}
+	}
+	return bits
 }
 
 // finish returns the merged summary.
@@ -392,7 +413,13 @@ func (g *merger) finish() mergeJSON {
 			outs := make([]scenarios.Outcome, 0, len(g.seeds))
 			for _, seed := range sortedSeedKeys(g.seeds) {
 				r := g.seeds[seed]
-				outs = append(outs, scenarios.Outcome{Scenario: m.Scenario, Seed: seed, Class: r.class, Verdicts: g.patterns[r.pattern]})
+				o := scenarios.Outcome{Scenario: m.Scenario, Seed: seed, Class: r.class, Verdicts: g.patterns[r.pattern]}
+				for i, mk := range spec.Marks {
+					if i < 64 && r.marks&(1<<i) != 0 {
+						o.Marks = append(o.Marks, scenarios.MarkCount{Name: mk.Name, Count: 1})
+					}
+				}
+				outs = append(outs, o)
 			}
 			s := scenarios.Summarize(spec, outs)
 			m.Checks = s.Checks

@@ -48,7 +48,15 @@ func writeSeedFiles(dir string, o scenarios.Outcome, adHoc bool, vis []byte) ([]
 		return nil, fmt.Errorf("writing %s: %w", dir, err)
 	}
 	defer os.RemoveAll(tmp)
-	written, err := report.WriteDir(tmp, reportRun(o, adHoc), visualization(o, vis))
+	run := reportRun(o, adHoc)
+	if o.Class == scenarios.ClassCorrectness {
+		// Each witness's explanation: a traced replay's slice. A replay that
+		// cannot explain (it diverged) is no reason to lose the report.
+		if whys, err := scenarios.Explain(o); err == nil {
+			run.Why = whys
+		}
+	}
+	written, err := report.WriteDir(tmp, run, visualization(o, vis))
 	if err == nil && o.Panic != "" {
 		p := filepath.Join(tmp, "panic.txt")
 		if err = os.WriteFile(p, []byte(o.Failure+"\n\n"+o.Panic), 0o644); err == nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/checker"
-	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/scenarios"
 )
@@ -20,13 +19,13 @@ import (
 const defaultShrinkRuns = 300
 
 // runConfig is what Spec.Config returns: the configuration a seed runs.
-type runConfig = cluster.Config
+type runConfig = scenarios.Config
 
 // defaultRunConfig is an ad-hoc run's starting configuration, and
 // defaultRunConfigGo the Go expression for it in a generated test.
-var defaultRunConfig = cluster.DefaultConfig
+var defaultRunConfig = scenarios.DefaultConfig
 
-const defaultRunConfigGo = "cluster.DefaultConfig()"
+const defaultRunConfigGo = "scenarios.DefaultConfig()"
 
 func runShrink(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("shrink", "[-scenario NAME] -seed S [-max-runs N] [-name TestName] [-json] [knobs]\n\n"+
