@@ -21,11 +21,8 @@ const (
 
 // String returns "strict" or "sloppy".
 func (q QuorumMode) String() string {
-	switch q {
-	case Strict:
-		return "strict"
-	case Sloppy:
-		return "sloppy"
+	if n, ok := quorumNames[q]; ok {
+		return n
 	}
 	return fmt.Sprintf("QuorumMode(%d)", uint8(q))
 }
@@ -46,11 +43,8 @@ const (
 
 // String returns "lww" or "vclock".
 func (r ResolveMode) String() string {
-	switch r {
-	case LWW:
-		return "lww"
-	case VectorClock:
-		return "vclock"
+	if n, ok := resolveNames[r]; ok {
+		return n
 	}
 	return fmt.Sprintf("ResolveMode(%d)", uint8(r))
 }
@@ -73,13 +67,8 @@ const (
 
 // String returns "off", "async" or "blocking".
 func (m ReadRepairMode) String() string {
-	switch m {
-	case RepairOff:
-		return "off"
-	case RepairAsync:
-		return "async"
-	case RepairBlocking:
-		return "blocking"
+	if n, ok := repairNames[m]; ok {
+		return n
 	}
 	return fmt.Sprintf("ReadRepairMode(%d)", uint8(m))
 }
@@ -101,11 +90,8 @@ const (
 
 // String returns "reject" or "evict-oldest".
 func (p HintPolicy) String() string {
-	switch p {
-	case HintRejectWhenFull:
-		return "reject"
-	case HintEvictOldest:
-		return "evict-oldest"
+	if n, ok := hintPolicyNames[p]; ok {
+		return n
 	}
 	return fmt.Sprintf("HintPolicy(%d)", uint8(p))
 }
@@ -127,11 +113,8 @@ const (
 
 // String returns "oracle" or "gossip".
 func (m MembershipMode) String() string {
-	switch m {
-	case MembershipOracle:
-		return "oracle"
-	case MembershipGossip:
-		return "gossip"
+	if n, ok := membershipNames[m]; ok {
+		return n
 	}
 	return fmt.Sprintf("MembershipMode(%d)", uint8(m))
 }

@@ -329,14 +329,10 @@ func (h *harness) cluster(kv map[string]string) {
 	// anti-entropy runs only when a transcript asks for it (ae=<ticks>).
 	c.AntiEntropyIntervalTicks = 0
 	modes := map[string]func(string){
-		"quorum":  func(s string) { c.Quorum = map[string]QuorumMode{"strict": Strict, "sloppy": Sloppy}[s] },
-		"resolve": func(s string) { c.Resolve = map[string]ResolveMode{"lww": LWW, "vclock": VectorClock}[s] },
-		"repair": func(s string) {
-			c.ReadRepair = map[string]ReadRepairMode{"off": RepairOff, "async": RepairAsync, "blocking": RepairBlocking}[s]
-		},
-		"hintpolicy": func(s string) {
-			c.HintPolicy = map[string]HintPolicy{"reject": HintRejectWhenFull, "evict": HintEvictOldest}[s]
-		},
+		"quorum":       func(s string) { require.NoError(h.t, c.Quorum.UnmarshalText([]byte(s))) },
+		"resolve":      func(s string) { require.NoError(h.t, c.Resolve.UnmarshalText([]byte(s))) },
+		"repair":       func(s string) { require.NoError(h.t, c.ReadRepair.UnmarshalText([]byte(s))) },
+		"hintpolicy":   func(s string) { require.NoError(h.t, c.HintPolicy.UnmarshalText([]byte(s))) },
 		"handoff":      func(s string) { c.HintedHandoff = s == "on" },
 		"rangehandoff": func(s string) { c.RangeHandoff = s == "on" },
 		"gossip": func(s string) {

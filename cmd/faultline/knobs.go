@@ -381,46 +381,30 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func parseQuorum(s string) (kv.QuorumMode, error) {
-	switch s {
-	case "strict":
-		return kv.Strict, nil
-	case "sloppy":
-		return kv.Sloppy, nil
-	}
-	return 0, fmt.Errorf("-quorum %q: want strict or sloppy", s)
+func parseQuorum(s string) (m kv.QuorumMode, err error) {
+	return m, flagMode("quorum", m.UnmarshalText([]byte(s)))
 }
 
-func parseResolve(s string) (kv.ResolveMode, error) {
-	switch s {
-	case "lww":
-		return kv.LWW, nil
-	case "vclock":
-		return kv.VectorClock, nil
-	}
-	return 0, fmt.Errorf("-resolve %q: want lww or vclock", s)
+func parseResolve(s string) (m kv.ResolveMode, err error) {
+	return m, flagMode("resolve", m.UnmarshalText([]byte(s)))
 }
 
-func parseReadRepair(s string) (kv.ReadRepairMode, error) {
-	switch s {
-	case "off":
-		return kv.RepairOff, nil
-	case "async":
-		return kv.RepairAsync, nil
-	case "blocking":
-		return kv.RepairBlocking, nil
-	}
-	return 0, fmt.Errorf("-read-repair %q: want off, async or blocking", s)
+func parseReadRepair(s string) (m kv.ReadRepairMode, err error) {
+	return m, flagMode("read-repair", m.UnmarshalText([]byte(s)))
 }
 
-func parseMembership(s string) (kv.MembershipMode, error) {
-	switch s {
-	case "oracle":
-		return kv.MembershipOracle, nil
-	case "gossip":
-		return kv.MembershipGossip, nil
+func parseMembership(s string) (m kv.MembershipMode, err error) {
+	return m, flagMode("membership", m.UnmarshalText([]byte(s)))
+}
+
+// flagMode turns a mode's parse error into the flag's: "-quorum "x": want
+// strict, sloppy".
+func flagMode(flag string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return 0, fmt.Errorf("-membership %q: want oracle or gossip", s)
+	_, msg, _ := strings.Cut(err.Error(), flag+" ")
+	return fmt.Errorf("-%s %s", flag, msg)
 }
 
 // parseAntiEntropy reads "off" (0) or a positive duration.
