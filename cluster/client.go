@@ -123,7 +123,7 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 		submit()
 	})
 	c.loop.After(c.cfg.ClientTimeout, func() {
-		c.reply(id, workloads.Response{Status: workloads.Unknown, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
+		c.reply(id, workloads.Response{Status: workloads.Info, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
 	})
 }
 

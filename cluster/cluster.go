@@ -389,7 +389,7 @@ func toResponse(r node.Reply) (workloads.Response, error) {
 	case node.Fail:
 		resp.Status = workloads.Fail
 	case node.Info:
-		resp.Status = workloads.Unknown
+		resp.Status = workloads.Info
 	default:
 		return resp, fmt.Errorf("replied to request %d with status %v: want node.OK, node.Fail or node.Info", r.ID, r.Status)
 	}

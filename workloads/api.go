@@ -59,21 +59,21 @@ const (
 	// Fail: the request certainly took effect nowhere, e.g. it was rejected
 	// before any replica was asked.
 	Fail
-	// Unknown: the outcome is unknown; the request may or may not have taken
+	// Info: the outcome is unknown; the request may or may not have taken
 	// effect (a client timeout, a write acknowledged by fewer replicas than
 	// required, a coordinator crash mid-request).
-	Unknown
+	Info
 )
 
-// String returns "ok", "fail" or "unknown".
+// String returns "ok", "fail" or "info", the history's words.
 func (s Status) String() string {
 	switch s {
 	case OK:
 		return "ok"
 	case Fail:
 		return "fail"
-	case Unknown:
-		return "unknown"
+	case Info:
+		return "info"
 	}
 	return fmt.Sprintf("status(%d)", uint8(s))
 }
@@ -91,7 +91,7 @@ type Response struct {
 	// following Put or Delete; or, when the store returns one, the context
 	// of the version a Put or Delete created. nil if the store has none.
 	Context []byte
-	// Err explains a Fail or Unknown status.
+	// Err explains a Fail or Info status.
 	Err string
 }
 

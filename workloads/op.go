@@ -12,7 +12,7 @@ import (
 // (then Completion is final). Outcome mapping:
 //   - reads: OK -> ok with the values read; anything else -> fail (a read
 //     takes effect nowhere).
-//   - writes and deletes: OK -> ok, Fail -> fail, Unknown (or an invalid
+//   - writes and deletes: OK -> ok, Fail -> fail, Info (or an invalid
 //     status) -> info.
 //   - set adds: the Get failing or timing out -> fail (no write was sent);
 //     then the Put as a write.
@@ -85,7 +85,7 @@ func errText(r Response) string {
 	switch r.Status {
 	case OK:
 		return ""
-	case Fail, Unknown:
+	case Fail, Info:
 		if r.Err != "" {
 			return r.Err
 		}

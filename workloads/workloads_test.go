@@ -45,7 +45,7 @@ func (s *store) handle(r Request) Response {
 	if s.chaos {
 		switch s.n % 7 {
 		case 3:
-			return Response{Status: Unknown, Err: "timeout"}
+			return Response{Status: Info, Err: "timeout"}
 		case 5:
 			return Response{Status: Fail, Err: "unavailable"}
 		}
@@ -298,13 +298,13 @@ func TestSetOutcomeMapping(t *testing.T) {
 		wantErr  string
 		sentPut  bool
 	}{
-		{"get timeout: no write was sent", Response{Status: Unknown, Err: "timeout"}, Response{}, history.Fail, "read before add: timeout", false},
+		{"get timeout: no write was sent", Response{Status: Info, Err: "timeout"}, Response{}, history.Fail, "read before add: timeout", false},
 		{"get fail", Response{Status: Fail}, Response{}, history.Fail, "read before add: fail", false},
 		{"get invalid status", Response{}, Response{}, history.Fail, "invalid response status 0", false},
 		{"get garbage", Response{Status: OK, Values: [][]byte{[]byte("b\na")}}, Response{}, history.Fail, "not sorted", false},
 		{"put ok", okGet, Response{Status: OK}, history.OK, "", true},
-		{"put timeout", okGet, Response{Status: Unknown, Err: "timeout"}, history.Info, "timeout", true},
-		{"put fewer than W acks", okGet, Response{Status: Unknown, Err: "1 of 2 acks"}, history.Info, "1 of 2 acks", true},
+		{"put timeout", okGet, Response{Status: Info, Err: "timeout"}, history.Info, "timeout", true},
+		{"put fewer than W acks", okGet, Response{Status: Info, Err: "1 of 2 acks"}, history.Info, "1 of 2 acks", true},
 		{"put fail", okGet, Response{Status: Fail, Err: "no coordinator"}, history.Fail, "no coordinator", true},
 		{"put invalid status", okGet, Response{Status: 9}, history.Info, "invalid response status 9", true},
 	} {
@@ -393,7 +393,7 @@ func TestReadAndWriteMapping(t *testing.T) {
 		want history.Event
 	}{
 		{Response{Status: OK}, history.Event{Type: history.OK, NotFound: true}},
-		{Response{Status: Unknown, Err: "timeout"}, history.Event{Type: history.Fail, Err: "timeout"}},
+		{Response{Status: Info, Err: "timeout"}, history.Event{Type: history.Fail, Err: "timeout"}},
 		{Response{Status: Fail}, history.Event{Type: history.Fail, Err: "fail"}},
 	} {
 		op, err := w.FinalRead(0, "k0")
@@ -407,7 +407,7 @@ func TestReadAndWriteMapping(t *testing.T) {
 	for _, tc := range []struct {
 		status Status
 		want   history.Type
-	}{{OK, history.OK}, {Fail, history.Fail}, {Unknown, history.Info}, {0, history.Info}, {42, history.Info}} {
+	}{{OK, history.OK}, {Fail, history.Fail}, {Info, history.Info}, {0, history.Info}, {42, history.Info}} {
 		op := *write // a fresh copy of the unfinished op
 		op.Step(Response{Status: tc.status})
 		assert.Equal(t, tc.want, op.Completion().Type, "status %v", tc.status)
@@ -436,7 +436,7 @@ func TestContextThreading(t *testing.T) {
 			newCtx := []byte(fmt.Sprintf("read%d", i))
 			status := OK
 			if i%5 == 0 {
-				status = Unknown
+				status = Info
 			}
 			op.Step(Response{Status: status, Values: vals, Context: newCtx})
 			if status == OK {
@@ -457,7 +457,7 @@ func TestContextThreading(t *testing.T) {
 			case 1:
 				op.Step(Response{Status: OK}) // no context returned: keep the read's
 			default:
-				op.Step(Response{Status: Unknown})
+				op.Step(Response{Status: Info})
 			}
 		}
 	}
