@@ -18,10 +18,9 @@
 //     depends on the order of joins and leaves.
 //
 // Rings are immutable values: Add, Remove and SetWeight return a new ring,
-// so readers never lock. Holder publishes the current ring through an atomic
-// pointer for concurrent users outside the simulator.
+// so readers never lock.
 //
 // Layer L1 (docs/design.md §2): ring imports only the standard library,
 // sim (for NodeID) and github.com/cespare/xxhash/v2. It uses no
-// randomness, clocks, goroutines or locks; its only atomic is in Holder.
+// randomness, clocks, goroutines, locks or atomics.
 package ring

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -331,40 +330,6 @@ func TestFallbacksAreTheNextDistinctNodes(t *testing.T) {
 			assert.Empty(t, fb)
 		}
 	}
-}
-
-func TestHolderConcurrentUpdatesAreNotLost(t *testing.T) {
-	var h Holder
-	assert.Nil(t, h.Load())
-	h.Store(mustNew(t, Config{Seed: 1, VNodes: 8}))
-	const writers, each = 4, 25
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				id := sim.NodeID(w*each + i + 1)
-				_, err := h.Update(func(r *Ring) (*Ring, error) { return r.Add(Member{ID: id, Weight: 1}) })
-				assert.NoError(t, err)
-				if r := h.Load(); r.Len() > 0 {
-					_, err := r.Owner("reader")
-					assert.NoError(t, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	got := h.Load()
-	require.Equal(t, writers*each, got.Len())
-	want := mustNew(t, Config{Seed: 1, VNodes: 8}, equalNodes(writers*each)...)
-	assertSameRing(t, want, got)
-
-	_, err := h.Update(func(r *Ring) (*Ring, error) { return r.Add(Member{ID: 1, Weight: 1}) })
-	require.ErrorIs(t, err, ErrDuplicateNode)
-	assert.Same(t, got, h.Load(), "a failed update publishes nothing")
-	h2 := NewHolder(want)
-	assert.Same(t, want, h2.Load())
 }
 
 func TestErrorsAreDistinct(t *testing.T) {

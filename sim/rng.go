@@ -99,14 +99,6 @@ func (r *RNG) Shuffle(n int, swap func(i, j int)) {
 	}
 }
 
-// Pick returns a uniform index in [0, n) or -1 when n <= 0.
-func (r *RNG) Pick(n int) int {
-	if n <= 0 {
-		return -1
-	}
-	return int(r.Uint64N(uint64(n)))
-}
-
 func mul64(a, b uint64) (hi, lo uint64) {
 	const mask32 = 1<<32 - 1
 	a0, a1 := a&mask32, a>>32
