@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
-// MaxLineBytes bounds one line of a JSON lines or EDN history.
+// MaxLineBytes bounds one line of every history format, and one
+// operation of an EDN history.
 const MaxLineBytes = 1 << 20
 
 // WriteJSONL writes events to w as JSON lines: one object per event, fields
@@ -36,6 +38,9 @@ func ReadJSONL(r io.Reader) ([]Event, error) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			return nil
+		}
+		if !utf8.Valid(line) {
+			return fmt.Errorf("history: line %d: not valid UTF-8 (JSON text must be UTF-8; distinct keys would otherwise collapse to U+FFFD)", lineNo)
 		}
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
