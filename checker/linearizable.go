@@ -112,8 +112,8 @@ type LinearOptions struct {
 	// before a verdict, the result is Unknown and says that it depends on
 	// the machine, not only on the history; budgets belong in Steps.
 	Timeout time.Duration
-	// WitnessSteps bounds, in model steps, the shrinking of an Invalid
-	// verdict's witness to a smallest set of operations that cannot be
+	// WitnessSteps bounds, in model steps summed over the bad keys, the
+	// shrinking of an Invalid verdict's witness to a smallest set of operations that cannot be
 	// ordered (0: DefaultWitnessSteps). If it runs out, the witness is
 	// left larger and the explanation says so.
 	WitnessSteps int
@@ -128,6 +128,10 @@ type LinearOptions struct {
 	// what it saves).
 	NoPrepass bool
 }
+
+// firstRoundSteps is each key's step limit in the first round of the
+// search; it grows fourfold each round.
+const firstRoundSteps = 10_000
 
 // DefaultSteps is the default LinearOptions.Steps: a few seconds of search.
 const DefaultSteps = 50_000_000
@@ -160,6 +164,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		return Result{}, err
 	}
 	b := &budget{maxSteps: opts.Steps, maxMem: opts.MemoryBytes}
+	memoryOut := false
 	if b.maxSteps <= 0 {
 		b.maxSteps = DefaultSteps
 	}
@@ -221,11 +226,11 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		minimal bool
 	}
 	var bad []badKey
-	var undecidedKeys []string
+	undecided := map[string]string{} // key -> the budget that stopped it
 	byPrepass := 0
-	for _, part := range parts {
+	var pending []int // indices into parts still to search
+	for i, part := range parts {
 		key := part[0].Input.(*linOp).op.Key
-		init := initState(part, opts)
 		if !opts.NoPrepass {
 			if v := prepass(rawByKey[key], model, opts); v != nil {
 				bad = append(bad, badKey{key: key, part: part, witness: v.ops, detail: v.detail, minimal: true})
@@ -233,20 +238,77 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 				continue
 			}
 		}
-		if b.exhausted != "" {
-			undecidedKeys = append(undecidedKeys, key)
-			continue
+		pending = append(pending, i)
+	}
+	// Search the keys in rounds: every pending key gets a round limit of
+	// steps, four times larger each round, so that one hard key cannot
+	// spend the whole budget before an easy bad key is reached. All of it
+	// counts steps, so the outcome is a function of the history.
+	found := map[int]badKey{}
+	wb := &budget{maxSteps: int64(opts.WitnessSteps), maxMem: b.maxMem}
+	if wb.maxSteps <= 0 {
+		wb.maxSteps = DefaultWitnessSteps
+	}
+	for limit := int64(firstRoundSteps); len(pending) > 0; limit *= 4 {
+		var next []int
+		for _, i := range pending {
+			part := parts[i]
+			key := part[0].Input.(*linOp).op.Key
+			if b.exhausted != "" && b.exhausted != "local" {
+				undecided[key] = b.exhausted
+				continue
+			}
+			b.begin(limit)
+			r := search(toSearch(part), initState(part, opts), step, b, true)
+			switch r.outcome {
+			case searchUndecided:
+				if b.exhausted == "local" {
+					next = append(next, i)
+				} else {
+					undecided[key] = b.exhausted
+					if b.exhausted == "memory" {
+						b.exhausted = "" // memory is per key: the next key starts afresh
+						memoryOut = true
+					}
+				}
+			case searchIllegal:
+				bk := badKey{key: key, part: part}
+				var cut int64
+				var wasCut bool
+				bk.witness, bk.minimal, cut, wasCut = shrink(part, initState(part, opts), wb)
+				bk.detail = fmt.Sprintf("the longest linearization found covers %d of its %d operations and leaves the state %s", len(r.best), len(part), describeState(r.bestState))
+				if wasCut {
+					bk.detail += fmt.Sprintf("; already the operations invoked by %s cannot be ordered (nothing invoked later can change that, so the witness leaves it out)", sim.Time(cut))
+				}
+				found[i] = bk
+			}
 		}
-		r := search(toSearch(part), init, step, b, true)
-		switch r.outcome {
-		case searchUndecided:
-			undecidedKeys = append(undecidedKeys, key)
-		case searchIllegal:
-			bk := badKey{key: key, part: part}
-			bk.witness, bk.minimal = shrink(part, init, opts.WitnessSteps)
-			bk.detail = fmt.Sprintf("the longest linearization found covers %d of its %d operations and leaves the state %s", len(r.best), len(part), describeState(r.bestState))
+		pending = next
+		if len(found) > 0 {
+			// The verdict is Invalid: do not spend further rounds on keys
+			// that are merely hard.
+			for _, i := range pending {
+				undecided[parts[i][0].Input.(*linOp).op.Key] = "stopped"
+			}
+			break
+		}
+	}
+	// Report bad keys in key order.
+	for i := range parts {
+		if bk, ok := found[i]; ok {
 			bad = append(bad, bk)
 		}
+	}
+	slices.SortStableFunc(bad, func(x, y badKey) int { return strings.Compare(x.key, y.key) })
+	var undecidedKeys []string
+	for _, part := range parts {
+		key := part[0].Input.(*linOp).op.Key
+		if _, ok := undecided[key]; ok {
+			undecidedKeys = append(undecidedKeys, key)
+		}
+	}
+	if memoryOut && b.exhausted == "" {
+		b.exhausted = "memory"
 	}
 	budgetNote := ""
 	switch b.exhausted {
@@ -283,7 +345,11 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		res.Explanation += fmt.Sprintf("; %d found by the stale/future-read pre-pass", byPrepass)
 	}
 	if len(undecidedKeys) > 0 {
-		res.Explanation += fmt.Sprintf("; %s left %s undecided", budgetNote, plural(len(undecidedKeys), "key"))
+		why := budgetNote
+		if why == "" {
+			why = "the search stopped after the first round that found a violation, which"
+		}
+		res.Explanation += fmt.Sprintf("; %s left %s undecided", why, plural(len(undecidedKeys), "key"))
 	}
 	for _, bk := range bad {
 		v := Violation{Key: bk.key, Client: -1}
@@ -308,7 +374,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	}
 	res.Witness = bounded(res.Witness)
 	if opts.Visualize != nil {
-		pm := porcupineModel()
+		pm := porcupineModel(opts)
 		var badOps []porcupine.Operation
 		for _, bk := range bad {
 			if len(bk.part) <= maxVisualOps {
@@ -325,7 +391,6 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		}
 		// Every bad key is small (or reduced to its witness) and was
 		// decided, so this check of just those operations ends.
-		pm.Init = func() any { return initState(badOps, opts) }
 		_, info := porcupine.CheckOperationsVerbose(pm, badOps, 0)
 		info.AddAnnotations(nemesisAnnotations(opts.Annotations))
 		if err := porcupine.Visualize(pm, info, opts.Visualize); err != nil {
@@ -372,8 +437,6 @@ func initState(part []porcupine.Operation, opts LinearOptions) string {
 		return absent
 	case opts.HasInitial:
 		return registerState(opts.Initial)
-	case in.appendKey:
-		return registerState("")
 	}
 	return absent
 }
@@ -386,8 +449,9 @@ func toSearch(part []porcupine.Operation) []sop {
 	return out
 }
 
-// DefaultWitnessSteps is the default LinearOptions.WitnessSteps.
-const DefaultWitnessSteps = 20_000_000
+// DefaultWitnessSteps is the default LinearOptions.WitnessSteps, shared by
+// the bad keys of one check: a second or two of search.
+const DefaultWitnessSteps = 2_000_000
 
 func validateLinear(ops []history.Op, model Model) error {
 	setKey := make(map[string]int)    // index of the key's first add
@@ -554,15 +618,19 @@ func partitionByKey(pops []porcupine.Operation) [][]porcupine.Operation {
 }
 
 // porcupineModel is the model for porcupine's visualization.
-func porcupineModel() porcupine.Model {
+func porcupineModel(opts LinearOptions) porcupine.Model {
+	init := absent
+	if opts.HasInitial {
+		init = registerState(opts.Initial)
+	}
 	return porcupine.Model{
 		Partition: partitionByKey,
-		Init:      func() any { return absent },
+		Init:      func() any { return init },
 		Step: func(state, input, _ any) (bool, any) {
 			return step(state.(string), input.(*linOp))
 		},
-		Equal: func(a, b any) bool { return a.(string) == b.(string) },
-		Hash:  func(s any) uint64 { return hashString(s.(string)) },
+		Equal:             func(a, b any) bool { return a.(string) == b.(string) },
+		Hash:              func(s any) uint64 { return hashString(s.(string)) },
 		DescribeOperation: func(input, _ any) string { return describeOp(input.(*linOp).op) },
 		DescribeState:     func(s any) string { return describeState(s.(string)) },
 		DescribeOperationMetadata: func(m any) string {
@@ -584,6 +652,9 @@ func porcupineModel() porcupine.Model {
 func step(s string, in *linOp) (bool, string) {
 	switch in.op.Kind {
 	case history.Read:
+		if in.appendKey && s == absent {
+			return in.want == registerState(""), s
+		}
 		return s == in.want, s
 	case history.Write:
 		return true, in.next

@@ -14,23 +14,40 @@ import (
 // except by its own timer, and unwinding its search after a budget runs
 // out can take quadratic time on a wide history.
 
-// budget is what one Linearizable call may spend, shared by every key.
+// budget is what one Linearizable call may spend. Steps are summed over
+// every key; memory is what one key's search holds at once (it is freed
+// when the key is decided); localSteps bounds the current round of the
+// current key (see Linearizable).
 type budget struct {
 	steps, maxSteps int64
+	local, maxLocal int64
 	mem, maxMem     int64
 	deadline        time.Time // zero: none
-	exhausted       string    // "", "steps", "memory" or "wall-clock"
+	exhausted       string    // "", "local", "steps", "memory" or "wall-clock"
+}
+
+// begin starts one key's search with a round limit of maxLocal steps.
+func (b *budget) begin(maxLocal int64) {
+	b.local, b.maxLocal, b.mem = 0, maxLocal, 0
+	if b.exhausted == "local" {
+		b.exhausted = ""
+	}
 }
 
 func (b *budget) step() bool {
 	if b.exhausted != "" {
 		return false
 	}
-	b.steps++
-	if b.steps > b.maxSteps {
+	if b.steps >= b.maxSteps {
 		b.exhausted = "steps"
 		return false
 	}
+	if b.local >= b.maxLocal {
+		b.exhausted = "local"
+		return false
+	}
+	b.steps++
+	b.local++
 	if b.steps&(1<<14-1) == 0 && !b.deadline.IsZero() && time.Now().After(b.deadline) {
 		b.exhausted = "wall-clock"
 		return false

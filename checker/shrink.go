@@ -1,6 +1,9 @@
 package checker
 
 import (
+	"math"
+	"slices"
+
 	"github.com/anishathalye/porcupine"
 
 	"github.com/faultline-sim/faultline/history"
@@ -15,13 +18,15 @@ import (
 // last). It tries halves of the removable operations first, then smaller
 // chunks, down to single operations, so the result is 1-minimal: no single
 // removable operation can go. minimal is false if limit steps ran out
-// first (the witness is then larger than it could be).
-func shrink(part []porcupine.Operation, init string, limit int) (witness []*history.Op, minimal bool) {
-	if limit <= 0 {
-		limit = DefaultWitnessSteps
-	}
-	b := &budget{maxSteps: int64(limit), maxMem: DefaultMemoryBytes / 4}
+// first (the witness is then larger than it could be). b is shared by
+// the bad keys of one check.
+func shrink(part []porcupine.Operation, init string, b *budget) (witness []*history.Op, minimal bool, cut int64, wasCut bool) {
 	ops := toSearch(part)
+	limit := b.maxSteps
+	b.begin(limit)
+	all := len(ops)
+	ops, cut = shortestPrefix(ops, init, b)
+	wasCut = len(ops) < all
 	keep := make([]bool, len(ops))
 	for i := range keep {
 		keep[i] = true
@@ -33,6 +38,7 @@ func shrink(part []porcupine.Operation, init string, limit int) (witness []*hist
 				sub = append(sub, ops[i])
 			}
 		}
+		b.begin(limit)
 		r := search(sub, init, step, b, false)
 		return r.outcome == searchIllegal, r.outcome == searchUndecided
 	}
@@ -119,5 +125,55 @@ done:
 			witness = append(witness, ops[i].in.op)
 		}
 	}
-	return witness, minimal
+	return witness, minimal, cut, wasCut
+}
+
+// shortestPrefix returns the operations of the shortest illegal prefix of
+// ops: for a time T, the prefix holds the operations invoked by T, those
+// still running at T made info (a read still running is dropped). It is
+// sound: in a linearization of ops, whatever precedes a read that returned
+// by T was invoked before T, so the prefix linearizes too. Prefixes grow
+// with T, so a binary search over the return times finds the shortest. If
+// the budget runs out, ops is returned whole. cut is the T used.
+func shortestPrefix(ops []sop, init string, b *budget) ([]sop, int64) {
+	var times []int64
+	for _, o := range ops {
+		if o.ret != math.MaxInt64 {
+			times = append(times, o.ret)
+		}
+	}
+	slices.Sort(times)
+	times = slices.Compact(times)
+	prefix := func(t int64) []sop {
+		var out []sop
+		for _, o := range ops {
+			switch {
+			case o.call > t:
+			case o.ret <= t:
+				out = append(out, o)
+			case o.in.op.Kind == history.Read:
+			default:
+				in := *o.in
+				in.ok = false
+				out = append(out, sop{call: o.call, ret: math.MaxInt64, in: &in})
+			}
+		}
+		return out
+	}
+	lo, hi := 0, len(times) // the answer is in times[lo:hi], or ops whole
+	best, cut := ops, int64(math.MaxInt64)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		p := prefix(times[mid])
+		r := search(p, init, step, b, false)
+		switch r.outcome {
+		case searchUndecided:
+			return best, cut
+		case searchIllegal:
+			best, cut, hi = p, times[mid], mid
+		default:
+			lo = mid + 1
+		}
+	}
+	return best, cut
 }
