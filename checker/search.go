@@ -32,6 +32,9 @@ func (b *budget) begin(maxLocal int64) {
 	if b.exhausted == "local" {
 		b.exhausted = ""
 	}
+	if b.exhausted == "" && !b.deadline.IsZero() && time.Now().After(b.deadline) {
+		b.exhausted = "wall-clock"
+	}
 }
 
 func (b *budget) step() bool {
