@@ -139,7 +139,9 @@ func TestCheckCrashIsExit3(t *testing.T) {
 		t.Skip("this is the helper process")
 	}
 	valid := "../../checker/testdata/jepsen-cas-register-valid.edn"
-	defer func(old bool, oldCmd func([]string) (*exec.Cmd, error)) { checkIsolate, checkChildCommand = old, oldCmd }(checkIsolate, checkChildCommand)
+	defer func(old bool, oldCmd func([]string) (*exec.Cmd, error)) {
+		checkIsolate, checkChildCommand = old, oldCmd
+	}(checkIsolate, checkChildCommand)
 	checkIsolate = true
 	for _, c := range []struct {
 		mode string
