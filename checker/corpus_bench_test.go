@@ -3,7 +3,9 @@ package checker
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/anishathalye/porcupine"
 
@@ -50,4 +52,56 @@ func loadCorpusOps(tb testing.TB, dir string, e corpusEntry) ([]history.Op, Line
 		tb.Fatal(err)
 	}
 	return ops, opts
+}
+
+// BenchmarkCorpus checks every judged history of the published corpus
+// with Linearizable (default options) and with porcupine alone on the same
+// operations. Each sub-benchmark is one file; besides ns/op (Linearizable)
+// it reports porcupine-ns (porcupine alone, same loop) and x-porcupine,
+// the ratio of the two (below 1: faster than porcupine). The totals are in
+// BenchmarkCorpus/all. Run with -benchtime=1x for one pass:
+//
+//	go test ./checker -run '^$' -bench BenchmarkCorpus -benchtime=1x
+func BenchmarkCorpus(b *testing.B) {
+	dir := corpusDir(b)
+	type item struct {
+		name string
+		ops  []history.Op
+		opts LinearOptions
+	}
+	var items []item
+	for _, e := range readManifest(b) {
+		if e.verdict == "skip" {
+			continue
+		}
+		ops, opts := loadCorpusOps(b, dir, e)
+		items = append(items, item{e.file, ops, opts})
+	}
+	run := func(b *testing.B, its []item) {
+		var porc time.Duration
+		for b.Loop() {
+			for _, it := range its {
+				if _, err := Linearizable(it.ops, it.opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			start := time.Now()
+			for _, it := range its {
+				porcupineAlone(it.ops, it.opts)
+			}
+			porc += time.Since(start)
+			b.StartTimer()
+		}
+		ours := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+		theirs := float64(porc.Nanoseconds()) / float64(b.N)
+		b.ReportMetric(theirs, "porcupine-ns")
+		if theirs > 0 {
+			b.ReportMetric(ours/theirs, "x-porcupine")
+		}
+	}
+	b.Run("all", func(b *testing.B) { run(b, items) })
+	for _, it := range items {
+		b.Run(strings.ReplaceAll(it.name, "/", "_"), func(b *testing.B) { run(b, []item{it}) })
+	}
 }

@@ -249,6 +249,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	if wb.maxSteps <= 0 {
 		wb.maxSteps = DefaultWitnessSteps
 	}
+	searchers := map[int]*searcher{}
 	for limit := int64(firstRoundSteps); len(pending) > 0; limit *= 4 {
 		var next []int
 		for _, i := range pending {
@@ -258,18 +259,29 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 				undecided[key] = b.exhausted
 				continue
 			}
-			b.begin(limit)
-			r := search(toSearch(part), initState(part, opts), step, b, true)
+			sr := searchers[i]
+			if sr == nil {
+				sr = newSearcher(toSearch(part), initState(part, opts), step, true)
+				searchers[i] = sr
+			}
+			if len(pending) == 1 {
+				b.begin(b.maxSteps) // the last key: no rounds needed
+			} else {
+				b.begin(limit)
+			}
+			r := sr.run(b)
+			if r.outcome == searchUndecided && b.exhausted == "local" {
+				next = append(next, i)
+				continue
+			}
+			sr.release(b)
+			delete(searchers, i)
 			switch r.outcome {
 			case searchUndecided:
-				if b.exhausted == "local" {
-					next = append(next, i)
-				} else {
-					undecided[key] = b.exhausted
-					if b.exhausted == "memory" {
-						b.exhausted = "" // memory is per key: the next key starts afresh
-						memoryOut = true
-					}
+				undecided[key] = b.exhausted
+				if b.exhausted == "memory" {
+					b.exhausted = "" // the memory is returned: other keys may still fit
+					memoryOut = true
 				}
 			case searchIllegal:
 				bk := badKey{key: key, part: part}
@@ -451,7 +463,7 @@ func toSearch(part []porcupine.Operation) []sop {
 
 // DefaultWitnessSteps is the default LinearOptions.WitnessSteps, shared by
 // the bad keys of one check: a second or two of search.
-const DefaultWitnessSteps = 2_000_000
+const DefaultWitnessSteps = 1_000_000
 
 func validateLinear(ops []history.Op, model Model) error {
 	setKey := make(map[string]int)    // index of the key's first add

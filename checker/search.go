@@ -15,9 +15,9 @@ import (
 // out can take quadratic time on a wide history.
 
 // budget is what one Linearizable call may spend. Steps are summed over
-// every key; memory is what one key's search holds at once (it is freed
-// when the key is decided); localSteps bounds the current round of the
-// current key (see Linearizable).
+// every key; memory is what the searches in progress hold at once (a
+// key's is returned when it is decided); local bounds the current round
+// of the current key (see Linearizable).
 type budget struct {
 	steps, maxSteps int64
 	local, maxLocal int64
@@ -28,7 +28,7 @@ type budget struct {
 
 // begin starts one key's search with a round limit of maxLocal steps.
 func (b *budget) begin(maxLocal int64) {
-	b.local, b.maxLocal, b.mem = 0, maxLocal, 0
+	b.local, b.maxLocal = 0, maxLocal
 	if b.exhausted == "local" {
 		b.exhausted = ""
 	}
@@ -120,22 +120,74 @@ type cacheEntry struct {
 // stepFn, spending from b. keepBest records the longest prefix (for the
 // explanation of an illegal key).
 func search(ops []sop, init string, stepFn func(state string, in *linOp) (bool, string), b *budget, keepBest bool) searchResult {
+	sr := newSearcher(ops, init, stepFn, keepBest)
+	r := sr.run(b)
+	sr.release(b)
+	return r
+}
+
+// sentry is one call or return entry of a searcher's doubly linked list.
+type sentry struct {
+	ret  bool
+	op   int32
+	next int32
+	prev int32
+	mate int32 // a call's return entry
+}
+
+type frame struct {
+	entry int32
+	state string
+}
+
+// searcher is one key's search, resumable: run continues where the last
+// run stopped when a round's step limit ran out, so growing limits cost
+// no repeated work. Its memory is counted in b.mem while it lives.
+type searcher struct {
+	ops      []sop
+	stepFn   func(state string, in *linOp) (bool, string)
+	keepBest bool
+	started  bool
+	es       []sentry
+	bits     []uint64
+	bitsHash uint64
+	cache    map[uint64][]cacheEntry
+	calls    []frame
+	state    string
+	cur      int32
+	mem      int64 // bytes counted against the budget
+	res      searchResult
+	done     bool
+}
+
+func newSearcher(ops []sop, init string, stepFn func(string, *linOp) (bool, string), keepBest bool) *searcher {
+	return &searcher{ops: ops, stepFn: stepFn, keepBest: keepBest, state: init}
+}
+
+// release returns the searcher's memory to the budget and drops it.
+func (s *searcher) release(b *budget) {
+	b.mem -= s.mem
+	s.mem = 0
+	s.es, s.bits, s.cache, s.calls = nil, nil, nil, nil
+}
+
+func (s *searcher) alloc(b *budget, n int64) bool {
+	if !b.alloc(n) {
+		return false
+	}
+	s.mem += n
+	return true
+}
+
+// setup builds the entry list: 2n entries sorted by time; a call before a
+// return at the same time (the operations overlap), then by operation
+// index.
+func (s *searcher) setup(b *budget) bool {
+	ops := s.ops
 	n := len(ops)
-	if n == 0 {
-		return searchResult{outcome: searchOK}
+	if !s.alloc(b, int64(2*n+1)*(20+8)+int64(n)*16) {
+		return false
 	}
-	// Entries: 2n, sorted by time; a call before a return at the same time
-	// (the operations overlap), then by operation index.
-	type entry struct {
-		t    int64
-		ret  bool
-		op   int32
-		next int32
-		prev int32
-		mate int32 // a call's return entry
-	}
-	es := make([]entry, 0, 2*n+1)
-	es = append(es, entry{op: -1}) // 0: head sentinel
 	order := make([]int32, 0, 2*n)
 	for i := range ops {
 		order = append(order, int32(2*i), int32(2*i+1))
@@ -164,12 +216,14 @@ func search(ops []sop, init string, stepFn func(state string, in *linOp) (bool, 
 		}
 		return int(ia - ic)
 	})
+	es := make([]sentry, 0, 2*n+1)
+	es = append(es, sentry{op: -1}) // 0: head sentinel
 	callAt := make([]int32, n)
 	retAt := make([]int32, n)
 	for _, x := range order {
-		t, r, i := key(x)
+		_, r, i := key(x)
 		pos := int32(len(es))
-		es = append(es, entry{t: t, ret: r, op: i})
+		es = append(es, sentry{ret: r, op: i})
 		if r {
 			retAt[i] = pos
 		} else {
@@ -184,59 +238,73 @@ func search(ops []sop, init string, stepFn func(state string, in *linOp) (bool, 
 	for i := 0; i < n; i++ {
 		es[callAt[i]].mate = retAt[i]
 	}
-	if !b.alloc(int64(len(es))*24 + int64(n)*16) {
-		return searchResult{outcome: searchUndecided}
-	}
-	lift := func(c int32) {
-		e := &es[c]
-		es[e.prev].next = e.next
-		if e.next >= 0 {
-			es[e.next].prev = e.prev
-		}
-		r := &es[e.mate]
-		es[r.prev].next = r.next
-		if r.next >= 0 {
-			es[r.next].prev = r.prev
-		}
-	}
-	unlift := func(c int32) {
-		e := &es[c]
-		r := &es[e.mate]
-		es[r.prev].next = e.mate
-		if r.next >= 0 {
-			es[r.next].prev = e.mate
-		}
-		es[e.prev].next = c
-		if e.next >= 0 {
-			es[e.next].prev = c
-		}
-	}
+	s.es = es
+	s.bits = make([]uint64, (n+63)/64)
+	s.cache = make(map[uint64][]cacheEntry)
+	s.cur = es[0].next
+	return true
+}
 
-	words := (n + 63) / 64
-	bits := make([]uint64, words)
-	var bitsHash uint64
-	cache := make(map[uint64][]cacheEntry)
-	entryBytes := int64(words*8 + 24 + 16 + 48)
-	type frame struct {
-		entry int32
-		state string
+func (s *searcher) lift(c int32) {
+	es := s.es
+	e := &es[c]
+	es[e.prev].next = e.next
+	if e.next >= 0 {
+		es[e.next].prev = e.prev
 	}
-	var calls []frame
-	var res searchResult
-	state := init
-	cur := es[0].next
+	r := &es[e.mate]
+	es[r.prev].next = r.next
+	if r.next >= 0 {
+		es[r.next].prev = r.prev
+	}
+}
+
+func (s *searcher) unlift(c int32) {
+	es := s.es
+	e := &es[c]
+	r := &es[e.mate]
+	es[r.prev].next = e.mate
+	if r.next >= 0 {
+		es[r.next].prev = e.mate
+	}
+	es[e.prev].next = c
+	if e.next >= 0 {
+		es[e.next].prev = c
+	}
+}
+
+// run searches until the key is decided or b stops it (outcome
+// searchUndecided; b.exhausted says why). After a "local" stop, run may be
+// called again with a larger limit and continues.
+func (s *searcher) run(b *budget) searchResult {
+	if s.done {
+		return s.res
+	}
+	if len(s.ops) == 0 {
+		s.done, s.res = true, searchResult{outcome: searchOK}
+		return s.res
+	}
+	if !s.started {
+		if !s.setup(b) {
+			return searchResult{outcome: searchUndecided}
+		}
+		s.started = true
+	}
+	undecided := searchResult{outcome: searchUndecided}
+	es, bits := s.es, s.bits
+	entryBytes := int64(len(bits)*8 + 24 + 16 + 48)
 	for es[0].next >= 0 {
-		e := &es[cur]
+		e := &es[s.cur]
 		if !e.ret {
 			if !b.step() {
-				return searchResult{outcome: searchUndecided}
+				return undecided
 			}
 			o := e.op
-			ok, next := stepFn(state, ops[o].in)
+			ok, next := s.stepFn(s.state, s.ops[o].in)
 			if ok {
 				bits[o/64] |= 1 << (o % 64)
-				h := (bitsHash ^ zobrist(int(o))) ^ hashString(next)
-				bucket := cache[h]
+				h := (s.bitsHash ^ zobrist(int(o))) ^ hashString(next)
+				bucket := s.cache[h]
 				seen := false
 				for _, ce := range bucket {
 					if ce.state == next && slices.Equal(ce.bits, bits) {
@@ -245,47 +313,49 @@ func search(ops []sop, init string, stepFn func(state string, in *linOp) (bool, 
 					}
 				}
 				if !seen {
-					if !b.alloc(entryBytes + int64(len(next))) {
-						return searchResult{outcome: searchUndecided}
+					if !s.alloc(b, entryBytes+int64(len(next))) {
+						bits[o/64] &^= 1 << (o % 64)
+						return undecided
 					}
-					cache[h] = append(bucket, cacheEntry{slices.Clone(bits), next})
-					calls = append(calls, frame{cur, state})
-					bitsHash ^= zobrist(int(o))
-					state = next
-					lift(cur)
-					cur = es[0].next
+					s.cache[h] = append(bucket, cacheEntry{slices.Clone(bits), next})
+					s.calls = append(s.calls, frame{s.cur, s.state})
+					s.bitsHash ^= zobrist(int(o))
+					s.state = next
+					s.lift(s.cur)
+					s.cur = es[0].next
 					continue
 				}
 				bits[o/64] &^= 1 << (o % 64)
 			}
-			cur = e.next
+			s.cur = e.next
 			continue
 		}
 		// A return entry: the operation it ends cannot be linearized next.
-		if len(calls) == 0 {
-			res.outcome = searchIllegal
-			return res
+		if len(s.calls) == 0 {
+			s.res.outcome = searchIllegal
+			s.done = true
+			return s.res
 		}
-		if keepBest && len(calls) > len(res.best) {
-			if !b.alloc(int64(len(calls)-len(res.best)) * 8) {
-				return searchResult{outcome: searchUndecided}
+		if s.keepBest && len(s.calls) > len(s.res.best) {
+			if !s.alloc(b, int64(len(s.calls)-len(s.res.best))*8) {
+				return undecided
 			}
-			res.best = res.best[:0]
-			for _, f := range calls {
-				res.best = append(res.best, int(es[f.entry].op))
+			s.res.best = s.res.best[:0]
+			for _, f := range s.calls {
+				s.res.best = append(s.res.best, int(es[f.entry].op))
 			}
-			res.bestState = state
+			s.res.bestState = s.state
 		}
-		top := calls[len(calls)-1]
-		calls = calls[:len(calls)-1]
+		top := s.calls[len(s.calls)-1]
+		s.calls = s.calls[:len(s.calls)-1]
 		o := es[top.entry].op
 		bits[o/64] &^= 1 << (o % 64)
-		bitsHash ^= zobrist(int(o))
-		state = top.state
-		unlift(top.entry)
-		cur = es[top.entry].next
+		s.bitsHash ^= zobrist(int(o))
+		s.state = top.state
+		s.unlift(top.entry)
+		s.cur = es[top.entry].next
 	}
-	res.outcome = searchOK
-	res.best = nil
-	return res
+	s.done = true
+	s.res = searchResult{outcome: searchOK}
+	return s.res
 }

@@ -116,7 +116,12 @@ type ednStream struct {
 }
 
 func newEDNStream(r io.Reader) *ednStream {
-	return &ednStream{br: bufio.NewReaderSize(r, 64<<10), line: 1, col: 1}
+	return newEDNStreamSize(r, 64<<10)
+}
+
+// newEDNStreamSize is newEDNStream with a read buffer of size bytes.
+func newEDNStreamSize(r io.Reader, size int) *ednStream {
+	return &ednStream{br: bufio.NewReaderSize(r, size), line: 1, col: 1}
 }
 
 // ednError is a parse error at a position.

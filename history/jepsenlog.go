@@ -31,7 +31,7 @@ func ReadJepsenLog(r io.Reader) (*Parsed, error) {
 		if !utf8.Valid(rest) {
 			return fmt.Errorf("history: line %d: not valid UTF-8", lineNo)
 		}
-		s := newEDNStream(bytes.NewReader(rest))
+		s := newEDNStreamSize(bytes.NewReader(rest), len(rest)+16)
 		var vals []ednValue
 		for len(vals) < 6 {
 			s.skipSpace()
