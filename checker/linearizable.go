@@ -255,6 +255,12 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		for _, i := range pending {
 			part := parts[i]
 			key := part[0].Input.(*linOp).op.Key
+			if len(found) > 0 {
+				// The verdict is Invalid: like porcupine, stop at the first
+				// violation the search finds.
+				undecided[key] = "stopped"
+				continue
+			}
 			if b.exhausted != "" && b.exhausted != "local" {
 				undecided[key] = b.exhausted
 				continue
@@ -359,7 +365,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	if len(undecidedKeys) > 0 {
 		why := budgetNote
 		if why == "" {
-			why = "the search stopped after the first round that found a violation, which"
+			why = "the search stopped at the first violation it found, which"
 		}
 		res.Explanation += fmt.Sprintf("; %s left %s undecided", why, plural(len(undecidedKeys), "key"))
 	}

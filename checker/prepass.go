@@ -25,9 +25,11 @@ type prepassViolation struct {
 // returned before w was invoked (or nothing wrote v at all), and a stale
 // read if another ok write w2 began after w ended and ended before o
 // began: then w < w2 < o in real time. The initial state (absent, or
-// -initial) is a value written before everything. Keys with deletes,
-// appends, adds or locks, and keys on which some value is written twice,
-// are left to the search.
+// -initial) is a value written before everything. On a key where some
+// value is written twice only future reads are named (a read of a value
+// that nothing wrote, or that returned before any of its writers was
+// invoked); keys with deletes, appends, adds or locks are left to the
+// search.
 func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolation {
 	if model == ModelSet || model == ModelMutex {
 		return nil
@@ -44,6 +46,8 @@ func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolatio
 		initial = registerState(opts.Initial)
 	}
 	writers := map[string]*writer{initial: {call: minT, ret: minT, value: initial, definitely: true}}
+	earliest := map[string]sim.Time{initial: minT} // earliest call of a writer of each value
+	unique := true
 	var oks []*writer // definitely-effective writers other than the initial state
 	for i := range ops {
 		o := &ops[i]
@@ -61,8 +65,12 @@ func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolatio
 		default:
 			return nil // deletes, appends, adds: not a plain register
 		}
+		if t, ok := earliest[v]; !ok || o.Call < t {
+			earliest[v] = o.Call
+		}
 		if _, dup := writers[v]; dup {
-			return nil // not unique: the argument does not hold
+			unique = false // stale reads need unique values; future reads do not
+			continue
 		}
 		w := &writer{op: o, call: o.Call, ret: o.Return, value: v, definitely: o.Outcome == history.OK}
 		writers[v] = w
@@ -116,6 +124,15 @@ func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolatio
 				detail: fmt.Sprintf("future read: %s %s, which no operation wrote (failed operations did not happen)", verb, describeState(seen)),
 				ops:    []*history.Op{o},
 			}
+		}
+		if !unique {
+			if o.Return < earliest[seen] {
+				return &prepassViolation{
+					detail: fmt.Sprintf("future read: %s %s, and returned before any of its writers was invoked", verb, describeState(seen)),
+					ops:    []*history.Op{o},
+				}
+			}
+			continue
 		}
 		if w.op == o {
 			continue
