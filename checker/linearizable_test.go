@@ -106,6 +106,22 @@ func TestLinearizableInvalidHistories(t *testing.T) {
 	}
 }
 
+// TestEqualTimesAreConcurrent: a write that ends at the very time a read
+// begins may still follow the read (porcupine's rule), in the pre-pass
+// and in the search.
+func TestEqualTimesAreConcurrent(t *testing.T) {
+	ops := []history.Op{wr(0, "x", "1", 0, 10), wr(1, "x", "2", 20, 30), rd(2, "x", 30, 40, "1")}
+	for _, noPrepass := range []bool{false, true} {
+		res := linear(t, ops, LinearOptions{NoPrepass: noPrepass})
+		assert.Equal(t, Valid, res.Verdict, "no pre-pass %v: %s", noPrepass, res.Explanation)
+	}
+	ops[2].Call = 31
+	for _, noPrepass := range []bool{false, true} {
+		res := linear(t, ops, LinearOptions{NoPrepass: noPrepass})
+		assert.Equal(t, Invalid, res.Verdict, "one nanosecond later it is stale (no pre-pass %v)", noPrepass)
+	}
+}
+
 func TestLinearizableNamesOnlyTheBadKeys(t *testing.T) {
 	ops := []history.Op{
 		wr(0, "good", "a", 0, 10), rd(1, "good", 20, 30, "a"),
