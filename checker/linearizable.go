@@ -335,7 +335,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	case "memory":
 		budgetNote = fmt.Sprintf("the memory budget of %s ran out (raise -memory, or LinearOptions.MemoryBytes, if the machine has room; more time does not help)", fmtBytes(b.maxMem))
 	case "wall-clock":
-		budgetNote = fmt.Sprintf("the wall-clock safety net of %s fired: this depends on the machine, not only on the history (budget the search with -steps instead)", opts.Timeout)
+		budgetNote = fmt.Sprintf("the wall-clock safety net of %s fired: this depends on the machine, not only on the history (budget the search in steps instead: LinearOptions.Steps, check's -steps)", opts.Timeout)
 	}
 	res.Exhausted = b.exhausted
 	if len(bad) == 0 {

@@ -329,8 +329,8 @@ func runCheckHere(args []string, stdout, stderr io.Writer) (code int) {
 		return verdictExit(res.Verdict)
 	}
 	order := string(parsed.Order)
-	if parsed.OrderReason != "" {
-		order += " (" + parsed.OrderReason + ")"
+	if parsed.Order == history.OrderPosition {
+		order += " (" + parsed.OrderReason + "; times shown are event positions)"
 	}
 	extra := ""
 	if parsed.Independent {

@@ -43,12 +43,12 @@ func TestCheckReadsKnossosAndJepsenLog(t *testing.T) {
 	vis := filepath.Join(t.TempDir(), "vis.html")
 	code, out, errOut := runArgs("check", "-model", "cas-register", "-html", vis, bad)
 	require.Equal(t, exitCorrectness, code, out+errOut)
-	assert.Contains(t, out, "edn, ordered by position (line 2 has no :time)")
+	assert.Contains(t, out, "edn, ordered by position (line 2 has no :time; times shown are event positions)")
 	assert.Contains(t, out, `stale read: read "1" after a later write of "2" had ended; a smallest set of 3 operations that cannot be ordered`)
 	assert.Contains(t, out, "nemesis: 2 operations, not judged (drawn with -html)")
 	html, err := os.ReadFile(vis)
 	require.NoError(t, err)
-	assert.Contains(t, string(html), "start", "the nemesis window is in the visualization")
+	assert.Contains(t, string(html), `"Description":"start","Details":"start from 2ns to 4ns"`, "the nemesis window is in the visualization")
 	assert.Equal(t, 1, strings.Count(out, "stale read"), "no repeated text")
 
 	// with an initial value, Knossos's rule: a read of nil observed nothing
