@@ -91,8 +91,9 @@ func eachLine(r io.Reader, fn func(lineNo int, line []byte) error) error {
 	}
 }
 
-// readLine returns the next line without its terminator, reading at most
-// MaxLineBytes+1 bytes of it (the rest of an overlong line is discarded).
+// readLine returns the next line without its terminator; of an overlong
+// line it reads a little more than MaxLineBytes and stops, so the caller
+// can refuse it without reading the rest.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var line []byte
 	for {
@@ -101,6 +102,9 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 			line = append(line, chunk...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(line) > MaxLineBytes {
+				return line, nil // overlong: stop here, the caller refuses it
+			}
 			continue
 		}
 		if n := len(line); n > 0 && line[n-1] == '\n' {
