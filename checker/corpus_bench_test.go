@@ -56,9 +56,11 @@ func loadCorpusOps(tb testing.TB, dir string, e corpusEntry) ([]history.Op, Line
 
 // BenchmarkCorpus checks every judged history of the published corpus
 // with Linearizable (default options) and with porcupine alone on the same
-// operations. Each sub-benchmark is one file; besides ns/op (Linearizable)
-// it reports porcupine-ns (porcupine alone, same loop) and x-porcupine,
-// the ratio of the two (below 1: faster than porcupine). The totals are in
+// operations. Each sub-benchmark is one file; besides ns/op (Linearizable,
+// witness included) it reports porcupine-ns (porcupine alone, same loop)
+// and x-porcupine, the ratio of the two (below 1: faster than porcupine),
+// and verdict-ns and verdict-x-porcupine, the same without shrinking the
+// witness of an invalid history (WitnessSteps 1). The totals are in
 // BenchmarkCorpus/all. Run with -benchtime=1x for one pass:
 //
 //	go test ./checker -run '^$' -bench BenchmarkCorpus -benchtime=1x
@@ -78,7 +80,7 @@ func BenchmarkCorpus(b *testing.B) {
 		items = append(items, item{e.file, ops, opts})
 	}
 	run := func(b *testing.B, its []item) {
-		var porc time.Duration
+		var porc, verdict time.Duration
 		for b.Loop() {
 			for _, it := range its {
 				if _, err := Linearizable(it.ops, it.opts); err != nil {
@@ -91,13 +93,24 @@ func BenchmarkCorpus(b *testing.B) {
 				porcupineAlone(it.ops, it.opts)
 			}
 			porc += time.Since(start)
+			start = time.Now()
+			for _, it := range its {
+				o := it.opts
+				o.WitnessSteps = 1 // the verdict without shrinking the witness
+				if _, err := Linearizable(it.ops, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			verdict += time.Since(start)
 			b.StartTimer()
 		}
 		ours := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 		theirs := float64(porc.Nanoseconds()) / float64(b.N)
 		b.ReportMetric(theirs, "porcupine-ns")
+		b.ReportMetric(float64(verdict.Nanoseconds())/float64(b.N), "verdict-ns")
 		if theirs > 0 {
 			b.ReportMetric(ours/theirs, "x-porcupine")
+			b.ReportMetric(float64(verdict.Nanoseconds())/float64(b.N)/theirs, "verdict-x-porcupine")
 		}
 	}
 	b.Run("all", func(b *testing.B) { run(b, items) })
