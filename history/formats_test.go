@@ -153,3 +153,17 @@ func TestJSONLRefusesInvalidUTF8(t *testing.T) {
 	_, err := ReadJSONL(strings.NewReader(in))
 	require.ErrorContains(t, err, "line 1: not valid UTF-8")
 }
+
+func TestReadNewerJepsenLog(t *testing.T) {
+	in := "2022-07-28 07:53:02,853{GMT}\tINFO\t[jepsen worker nemesis] jepsen.util: [ 1345013587 ] :nemesis\t:info\t:add-server\t\"n5\"\n" +
+		"2022-07-28 07:53:02,859{GMT}\tINFO\t[jepsen worker 2] jepsen.util: [ 1350999542 ] 2\t:invoke\t:read\tnil\n" +
+		"2022-07-28 07:53:03,104{GMT}\tINFO\t[jepsen worker 2] jepsen.util: [ 1595250501 ] 2\t:fail\t:read\tnil\t:not-leader\n"
+	p, err := ReadHistory(strings.NewReader(in))
+	require.NoError(t, err)
+	assert.Equal(t, FormatJepsenLog, p.Format)
+	assert.Equal(t, OrderTime, p.Order)
+	require.Len(t, p.Events, 2)
+	assert.Equal(t, Event{Index: 1, Type: Fail, Client: 2, Kind: Read, Time: 1595250501, Err: ":not-leader"}, p.Events[1])
+	require.Len(t, p.Nemesis, 1)
+	assert.Equal(t, sim.Time(1345013587), p.Nemesis[0].Time)
+}
