@@ -167,3 +167,22 @@ func TestReadNewerJepsenLog(t *testing.T) {
 	require.Len(t, p.Nemesis, 1)
 	assert.Equal(t, sim.Time(1345013587), p.Nemesis[0].Time)
 }
+
+// FuzzReadHistory checks that no input makes format detection or any
+// reader panic, and that every error names a line.
+func FuzzReadHistory(f *testing.F) {
+	f.Add(jepsenLog)
+	f.Add(knossosStyle)
+	f.Add("[0 :invoke :write 1]\n[0 :ok :write 1]")
+	f.Add(`{"index":0,"type":"invoke","client":0,"kind":"read","key":"k","time":1,"node":0}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		p, err := ReadHistory(strings.NewReader(in))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "history: line ") && !strings.Contains(err.Error(), "blank") {
+				t.Fatalf("error without a line number: %v", err)
+			}
+			return
+		}
+		_, _ = Pair(p.Events)
+	})
+}
