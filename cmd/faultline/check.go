@@ -45,7 +45,8 @@ Judges a history for linearizability. The format is detected, no flag needed:
   - Jepsen/Knossos EDN: one map per line (history.edn), or a whole file that is one
     [ ... ] or ( ... ) of operations, maps over several lines, ; comments, tagged
     literals, the old tuple form [process :type :f value];
-  - jepsen.log text: INFO  jepsen.util - 3	:invoke	:read	nil (tabs or spaces).
+  - jepsen.log text: INFO  jepsen.util - 3	:invoke	:read	nil (tabs or spaces), or the
+    newer jepsen.util: [ 1350999542 ] 3	:invoke	:read	nil (timed by the bracketed ns).
 Operations of a keyword process (:nemesis) are not judged; they are counted and drawn
 in -html. Values [k v] on every operation (jepsen.independent, Maelstrom lin-kv) are
 independent keys, judged per key. Every line is at most 1 MiB.
@@ -161,7 +162,18 @@ func wantsHelp(args []string) bool {
 // byteSize is a flag value with an optional KiB/MiB/GiB (or KB/MB/GB) unit.
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *byteSize) String() string {
+	n := int64(*b)
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 func (b *byteSize) Set(s string) error {
 	mult := int64(1)
