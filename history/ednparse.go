@@ -215,9 +215,12 @@ func isDelimiter(c byte) bool {
 	return false
 }
 
-// token consumes the run of non-delimiter bytes at the cursor.
+// token consumes the run of non-delimiter bytes at the cursor. A token
+// that is not valid UTF-8 sets the sticky error (distinct keys would
+// otherwise collapse to U+FFFD when written out).
 func (s *ednStream) token() string {
 	var b []byte
+	line, col := s.line, s.col
 	for {
 		c, ok := s.peek()
 		if !ok || isDelimiter(c) {
@@ -225,6 +228,10 @@ func (s *ednStream) token() string {
 		}
 		s.next()
 		b = append(b, c)
+	}
+	if !utf8.Valid(b) && s.err == nil {
+		s.err = &ednError{line, col, "not valid UTF-8"}
+		return ""
 	}
 	return string(b)
 }

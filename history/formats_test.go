@@ -186,3 +186,16 @@ func FuzzReadHistory(f *testing.F) {
 		_, _ = Pair(p.Events)
 	})
 }
+
+func TestEDNRefusesInvalidUTF8(t *testing.T) {
+	for _, in := range []string{
+		"{:process 0, :type :invoke, :f :write, :key :k\xff, :value 1}",
+		"{:process 0, :type :invoke, :f :write, :key \"k\xff\", :value 1}",
+		"INFO  jepsen.util - 0\t:invoke\t:write\t\xff",
+	} {
+		_, err := ReadHistory(strings.NewReader(in))
+		require.Error(t, err, "%q", in)
+		assert.Contains(t, err.Error(), "not valid UTF-8", "%q", in)
+		assert.Contains(t, err.Error(), "line 1", "%q", in)
+	}
+}
