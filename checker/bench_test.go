@@ -50,7 +50,8 @@ func injectStaleRead(ops []history.Op) {
 // histories with one stale read ("stale-read"). One iteration checks
 // benchSeeds histories; ms/history is per history. Each unpatched
 // sub-benchmark reports "x-patched", its time over the patched one's, and
-// "timed-out", the histories whose unpatched check hit the 10 s budget
+// "timed-out", the histories whose unpatched check ran out of a budget
+// (the default step budget, or the 10 s wall-clock safety net)
 // (then the ratio is a lower bound, and the verdict Unknown instead of
 // Invalid: what the patch is for).
 func BenchmarkLinearizable(b *testing.B) {

@@ -4,8 +4,12 @@
 // could be judged; never a silent pass), a human explanation, and the
 // smallest witness it can name.
 //
-//   - Linearizable: porcupine over a per-key register / cas-register / KV
-//     model, after patching info writes (see PatchInfo).
+//   - Linearizable: a per-key register, cas-register, kv (with string
+//     append and set adds), set or mutex model, after patching info writes
+//     (see PatchInfo): a sound stale/future-read pre-pass, then a
+//     Wing-Gong-Lowe search (porcupine's algorithm) whose step and memory
+//     budgets make Unknown a function of the history; porcupine draws the
+//     visualization.
 //   - LostWrites: acknowledged writes and set elements missing from the
 //     final reads, under LWW (real-time) or vector-clock (causal) rules.
 //   - Durability: the lost writes that were acknowledged before a crash.
@@ -13,6 +17,6 @@
 //     exactly the acknowledged writes no other write superseded.
 //   - Convergence: every replica of every key holds the same versions.
 //
-// Layer 1 (DESIGN.md §2): imports the standard library, sim,
+// Layer 1: imports the standard library, sim,
 // history and github.com/anishathalye/porcupine only.
 package checker

@@ -18,38 +18,69 @@ import (
 // Every model is partitioned by key (each key is an independent object).
 type Model string
 
-// The models. They share one semantics and differ in what they accept:
-// ModelRegister takes reads and writes, ModelCASRegister also cas, and
-// ModelKV reads, writes, deletes, cas and adds. A read returns exactly one
-// value or NotFound (a key never written or deleted); a read returning
-// several siblings is never linearizable. A key with add operations holds a
-// set: its reads return the elements (order ignored) and it takes no
-// writes, deletes or cas.
+// The models. A read returns exactly one value or NotFound (a key never
+// written, or deleted); a read returning several siblings is never
+// linearizable. A key starts absent unless LinearOptions.Initial is set.
+//
+//   - ModelRegister: read and write.
+//   - ModelCASRegister: read, write and cas (an ok cas found its expected
+//     value and swapped; a failed cas did not happen; an info cas either
+//     swapped or found another value and did nothing).
+//   - ModelKV: faultline's, porcupine's and the MIT 6.5840 lab's key-value
+//     store: get/read, put/write, delete, cas, append (concatenates a
+//     string: a key with appends starts as "" and reading nothing there
+//     reads ""), and add (a key with adds holds a set: its reads return the
+//     elements, order ignored, and it takes no other writes).
+//   - ModelSet: add and read only, every key a set.
+//   - ModelMutex: Knossos's mutex: acquire succeeds on a free lock, release
+//     on a held one (the key names the lock).
 const (
 	ModelKV          Model = "kv"
 	ModelRegister    Model = "register"
 	ModelCASRegister Model = "cas-register"
+	ModelSet         Model = "set"
+	ModelMutex       Model = "mutex"
 )
 
-// ParseModel parses "kv", "register" or "cas-register".
+// ModelNames lists the models for usage messages.
+const ModelNames = "kv, register or cas-register (or set, mutex)"
+
+// ParseModel parses a model name (see the Model constants).
 func ParseModel(s string) (Model, error) {
 	switch m := Model(s); m {
-	case ModelKV, ModelRegister, ModelCASRegister:
+	case ModelKV, ModelRegister, ModelCASRegister, ModelSet, ModelMutex:
 		return m, nil
 	}
-	return "", fmt.Errorf("checker: unknown model %q (want kv, register or cas-register)", s)
+	return "", fmt.Errorf("checker: unknown model %q (want %s)", s, ModelNames)
 }
 
 func (m Model) allows(k history.Kind) bool {
-	switch k {
-	case history.Read, history.Write:
-		return true
-	case history.CAS:
-		return m != ModelRegister
-	case history.Delete, history.Add:
-		return m == ModelKV
+	switch m {
+	case ModelRegister:
+		return k == history.Read || k == history.Write
+	case ModelCASRegister:
+		return k == history.Read || k == history.Write || k == history.CAS
+	case ModelKV:
+		return k == history.Read || k == history.Write || k == history.CAS || k == history.Delete || k == history.Add || k == history.Append
+	case ModelSet:
+		return k == history.Read || k == history.Add
+	case ModelMutex:
+		return k == history.Acquire || k == history.Release
 	}
 	return false
+}
+
+// suggest names a model that accepts kind k.
+func suggest(k history.Kind) string {
+	switch k {
+	case history.CAS:
+		return "cas-register or kv"
+	case history.Acquire, history.Release:
+		return "mutex"
+	case history.Add:
+		return "set or kv"
+	}
+	return "kv"
 }
 
 // Annotation marks a window of virtual time in a visualization, e.g. a
@@ -63,16 +94,28 @@ type Annotation struct {
 type LinearOptions struct {
 	// Model is the specification; empty means ModelKV.
 	Model Model
-	// Timeout is the wall-clock budget for reaching a verdict (0: none).
-	// When it runs out before one, the result is Unknown. It does not bound
-	// the explanation of an Invalid verdict (see WitnessSteps).
+	// Initial, when HasInitial, is every register key's initial value
+	// (Knossos's (cas-register 0)). Then an ok read of nothing (NotFound)
+	// observed nothing and is dropped, as Knossos does.
+	Initial    string
+	HasInitial bool
+	// Steps bounds the search, in calls of the model's step function,
+	// summed over all keys (0: DefaultSteps). Running out gives Unknown.
+	// Counting steps makes the verdict a function of the history and the
+	// options alone.
+	Steps int64
+	// MemoryBytes bounds what the search keeps (its cache of visited
+	// configurations, counted in bytes as allocated; 0: DefaultMemoryBytes).
+	// Running out gives Unknown.
+	MemoryBytes int64
+	// Timeout is an outer wall-clock safety net (0: none). If it fires
+	// before a verdict, the result is Unknown and says that it depends on
+	// the machine, not only on the history; budgets belong in Steps.
 	Timeout time.Duration
-	// WitnessSteps bounds, in calls of the model's step function, the
-	// re-check that names the non-linearizable keys and builds the witness
-	// of an Invalid verdict (0: DefaultWitnessSteps). Counting steps, not
-	// wall time, makes the explanation and witness a function of the
-	// history alone. If it runs out, the explanation says so and how many
-	// keys were left unchecked.
+	// WitnessSteps bounds, in model steps summed over the bad keys, the
+	// shrinking of an Invalid verdict's witness to a smallest set of operations that cannot be
+	// ordered (0: DefaultWitnessSteps). If it runs out, the witness is
+	// left larger and the explanation says so.
 	WitnessSteps int
 	// Visualize, if set, receives porcupine's HTML visualization of the
 	// non-linearizable keys when the verdict is Invalid.
@@ -81,14 +124,32 @@ type LinearOptions struct {
 	Annotations []Annotation
 	// NoPatch skips PatchInfo (for measuring what the patch saves).
 	NoPatch bool
+	// NoPrepass skips the stale- and future-read pre-pass (for measuring
+	// what it saves).
+	NoPrepass bool
 }
 
-// Linearizable checks ops against opts.Model with porcupine. Fail
-// operations are dropped (they did not happen), as are reads whose outcome
-// is unknown; info writes are patched (see PatchInfo) unless opts.NoPatch;
-// the remaining info operations return at infinity. It returns an error
-// for operations the model does not accept or that return before they are
-// called.
+// firstRoundSteps is each key's step limit in the first round of the
+// search; it grows fourfold each round.
+const firstRoundSteps = 10_000
+
+// DefaultSteps is the default LinearOptions.Steps: about ten seconds of
+// search on one core of a 2020s machine.
+const DefaultSteps = 50_000_000
+
+// DefaultMemoryBytes is the default LinearOptions.MemoryBytes: 2 GiB
+// counted, a few GiB of heap at most, safe on a 24 GB machine shared by
+// several checks.
+const DefaultMemoryBytes = 2 << 30
+
+// Linearizable checks ops against opts.Model. Fail operations are dropped
+// (they did not happen), as are reads whose outcome is unknown; info
+// writes are patched (see PatchInfo) unless opts.NoPatch; the remaining
+// info operations return at infinity. A sound pre-pass first names stale
+// and future reads on keys whose written values are unique; the rest is
+// searched key by key (in sorted key order) within the step and memory
+// budgets. It returns an error for operations the model does not accept
+// or that return before they are called.
 func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	model := opts.Model
 	if model == "" {
@@ -97,19 +158,52 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	if _, err := ParseModel(string(model)); err != nil {
 		return Result{}, err
 	}
+	if opts.HasInitial && (model == ModelSet || model == ModelMutex) {
+		return Result{}, fmt.Errorf("checker: an initial value applies to register keys; the %s model takes none", model)
+	}
 	if err := validateLinear(ops, model); err != nil {
 		return Result{}, err
 	}
-	in, dropped, capped := ops, 0, 0
-	if !opts.NoPatch {
-		in, dropped, capped = patchInfo(ops)
+	b := &budget{maxSteps: opts.Steps, maxMem: opts.MemoryBytes}
+	memoryOut := false
+	if b.maxSteps <= 0 {
+		b.maxSteps = DefaultSteps
 	}
-	pops, ignored := toPorcupine(in)
-	pm := porcupineModel()
+	if b.maxMem <= 0 {
+		b.maxMem = DefaultMemoryBytes
+	}
+	if opts.Timeout > 0 {
+		b.deadline = time.Now().Add(opts.Timeout)
+	}
+	in := ops
+	nilReads := 0
+	if opts.HasInitial {
+		in = make([]history.Op, 0, len(ops))
+		for _, o := range ops {
+			if o.Kind == history.Read && o.Outcome == history.OK && o.NotFound {
+				nilReads++
+				continue
+			}
+			in = append(in, o)
+		}
+	}
+	raw := in
+	dropped, capped := 0, 0
+	if !opts.NoPatch {
+		in, dropped, capped = patchInfo(in)
+	}
+	pops, ignored := toPorcupine(in, model)
 	parts := partitionByKey(pops)
 
-	summary := fmt.Sprintf("%s on %s (%s model)", plural(len(pops), "operation"), plural(len(parts), "key"), model)
+	summary := fmt.Sprintf("%s on %s (%s model", plural(len(pops), "operation"), plural(len(parts), "key"), model)
+	if opts.HasInitial {
+		summary += fmt.Sprintf("; initial value %q", opts.Initial)
+	}
+	summary += ")"
 	var notes []string
+	if nilReads > 0 {
+		notes = append(notes, fmt.Sprintf("%d ok reads of nil observed nothing (an initial value is set)", nilReads))
+	}
 	if !opts.NoPatch && dropped+capped > 0 {
 		notes = append(notes, fmt.Sprintf("info writes patched: %d unobserved dropped, %d bounded by their first observer", dropped, capped))
 	}
@@ -120,78 +214,202 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		summary += "; " + strings.Join(notes, "; ")
 	}
 
+	rawByKey := map[string][]history.Op{}
+	for _, o := range raw {
+		rawByKey[o.Key] = append(rawByKey[o.Key], o)
+	}
 	res := Result{Checker: NameLinearizable}
-	switch porcupine.CheckOperationsTimeout(pm, pops, opts.Timeout) {
-	case porcupine.Ok:
+	type badKey struct {
+		key     string
+		part    []porcupine.Operation
+		witness []*history.Op
+		detail  string
+		minimal bool
+	}
+	var bad []badKey
+	undecided := map[string]string{} // key -> the budget that stopped it
+	byPrepass := 0
+	var pending []int // indices into parts still to search
+	for i, part := range parts {
+		key := part[0].Input.(*linOp).op.Key
+		if !opts.NoPrepass {
+			if v := prepass(rawByKey[key], model, opts); v != nil {
+				bad = append(bad, badKey{key: key, part: part, witness: v.ops, detail: v.detail, minimal: true})
+				byPrepass++
+				continue
+			}
+		}
+		pending = append(pending, i)
+	}
+	// Search the keys in rounds: every pending key gets a round limit of
+	// steps, four times larger each round, so that one hard key cannot
+	// spend the whole budget before an easy bad key is reached. All of it
+	// counts steps, so the outcome is a function of the history.
+	found := map[int]badKey{}
+	wb := &budget{maxSteps: int64(opts.WitnessSteps), maxMem: b.maxMem}
+	if wb.maxSteps <= 0 {
+		wb.maxSteps = DefaultWitnessSteps
+	}
+	searchers := map[int]*searcher{}
+	for limit := int64(firstRoundSteps); len(pending) > 0; limit *= 4 {
+		var next []int
+		for _, i := range pending {
+			part := parts[i]
+			key := part[0].Input.(*linOp).op.Key
+			if len(found) > 0 {
+				// The verdict is Invalid: like porcupine, stop at the first
+				// violation the search finds.
+				undecided[key] = "stopped"
+				continue
+			}
+			if b.exhausted != "" && b.exhausted != "local" {
+				undecided[key] = b.exhausted
+				continue
+			}
+			sr := searchers[i]
+			if sr == nil {
+				sr = newSearcher(toSearch(part), initState(part, opts), step, true)
+				searchers[i] = sr
+			}
+			if len(pending) == 1 {
+				b.begin(b.maxSteps) // the last key: no rounds needed
+			} else {
+				b.begin(limit)
+			}
+			r := sr.run(b)
+			if r.outcome == searchUndecided && b.exhausted == "local" {
+				next = append(next, i)
+				continue
+			}
+			sr.release(b)
+			delete(searchers, i)
+			switch r.outcome {
+			case searchUndecided:
+				undecided[key] = b.exhausted
+				if b.exhausted == "memory" {
+					b.exhausted = "" // the memory is returned: other keys may still fit
+					memoryOut = true
+				}
+			case searchIllegal:
+				bk := badKey{key: key, part: part}
+				var cut int64
+				var wasCut bool
+				bk.witness, bk.minimal, cut, wasCut = shrink(part, initState(part, opts), wb)
+				bk.detail = fmt.Sprintf("the longest linearization found covers %d of its %d operations and leaves the state %s", len(r.best), len(part), describeState(r.bestState))
+				if wasCut {
+					bk.detail += fmt.Sprintf("; already the operations invoked by %s cannot be ordered (nothing invoked later can change that, so the witness leaves it out)", sim.Time(cut))
+				}
+				found[i] = bk
+			}
+		}
+		pending = next
+		if len(found) > 0 {
+			// The verdict is Invalid: do not spend further rounds on keys
+			// that are merely hard.
+			for _, i := range pending {
+				undecided[parts[i][0].Input.(*linOp).op.Key] = "stopped"
+			}
+			break
+		}
+	}
+	// Report bad keys in key order.
+	for i := range parts {
+		if bk, ok := found[i]; ok {
+			bad = append(bad, bk)
+		}
+	}
+	slices.SortStableFunc(bad, func(x, y badKey) int { return strings.Compare(x.key, y.key) })
+	var undecidedKeys []string
+	for _, part := range parts {
+		key := part[0].Input.(*linOp).op.Key
+		if _, ok := undecided[key]; ok {
+			undecidedKeys = append(undecidedKeys, key)
+		}
+	}
+	if memoryOut && b.exhausted == "" {
+		b.exhausted = "memory"
+	}
+	budgetNote := ""
+	switch b.exhausted {
+	case "steps":
+		budgetNote = fmt.Sprintf("the search budget of %s ran out (raise -steps, or LinearOptions.Steps)", plural(int(b.maxSteps), "model step"))
+	case "memory":
+		budgetNote = fmt.Sprintf("the memory budget of %s ran out (raise -memory, or LinearOptions.MemoryBytes, if the machine has room; more time does not help)", fmtBytes(b.maxMem))
+	case "wall-clock":
+		budgetNote = fmt.Sprintf("the wall-clock safety net of %s fired: this depends on the machine, not only on the history (budget the search in steps instead: LinearOptions.Steps, check's -steps)", opts.Timeout)
+	}
+	res.Exhausted = b.exhausted
+	if len(bad) == 0 {
+		if len(undecidedKeys) > 0 {
+			res.Verdict = Unknown
+			res.Explanation = fmt.Sprintf("no verdict: %s; %s with %s undecided (%s) and no violation found", summary, budgetNote, plural(len(undecidedKeys), "key"), quoteKeys(undecidedKeys))
+			return res, nil
+		}
 		res.Verdict = Valid
 		res.Explanation = "linearizable: " + summary
 		return res, nil
-	case porcupine.Unknown:
-		res.Verdict = Unknown
-		res.Explanation = fmt.Sprintf("no verdict within the %s budget (no violation found so far): %s; raise the timeout or check a shorter history", opts.Timeout, summary)
-		return res, nil
 	}
-
-	// Illegal. Name the keys that are not linearizable and explain them.
-	// This is a function of the history alone: each key is re-checked with
-	// a budget counted in model steps, not wall time (see WitnessSteps).
 	res.Verdict = Invalid
-	budget := opts.WitnessSteps
-	if budget <= 0 {
-		budget = DefaultWitnessSteps
-	}
-	left := budget
-	var bad [][]porcupine.Operation
-	var partials [][]int
-	undecided := 0
-	for i, part := range parts {
-		key := part[0].Input.(*linOp).op.Key
-		if left <= 0 {
-			undecided = len(parts) - i
-			break
-		}
-		used, outcome, lin := checkKeySteps(part, key, left)
-		left -= used
-		switch {
-		case outcome == keyUndecided:
-			undecided = len(parts) - i
-		case outcome == keyIllegal:
-			bad = append(bad, part)
-			partials = append(partials, lin)
-		}
-		if undecided > 0 {
-			break
-		}
-	}
-	budgetNote := fmt.Sprintf("the witness budget of %s ran out with %s left unchecked", plural(budget, "model step"), plural(undecided, "key"))
-	res.Count = max(len(bad), 1)
-	if len(bad) == 0 {
-		res.Explanation = fmt.Sprintf("not linearizable: %s; %s before the offending key could be named (raise LinearOptions.WitnessSteps)", summary, budgetNote)
-		return res, nil
-	}
-	for i, part := range bad {
-		res.Witness = append(res.Witness, stuckAt(pm, part, partials[i]))
-	}
-	keys := make([]string, 0, MaxWitness)
-	for _, w := range bounded(res.Witness) {
-		keys = append(keys, strconv.Quote(w.Key))
+	res.Count = len(bad)
+	keys := make([]string, 0, len(bad))
+	for _, bk := range bad {
+		keys = append(keys, bk.key)
 	}
 	count := plural(len(bad), "key")
-	if undecided > 0 {
+	if len(undecidedKeys) > 0 {
 		count = "at least " + count
 	}
-	res.Explanation = fmt.Sprintf("not linearizable: %s (%s) of %s. %s", count, strings.Join(keys, ", "), summary, res.Witness[0].Detail)
-	if undecided > 0 {
-		res.Explanation += "; " + budgetNote
+	res.Explanation = fmt.Sprintf("not linearizable: %s (%s) of %s", count, quoteKeys(keys), summary)
+	if byPrepass > 0 {
+		res.Explanation += fmt.Sprintf("; %d found by the stale/future-read pre-pass", byPrepass)
+	}
+	if len(undecidedKeys) > 0 {
+		why := budgetNote
+		if why == "" {
+			why = "the search stopped at the first violation it found, which"
+		}
+		res.Explanation += fmt.Sprintf("; %s left %s undecided", why, plural(len(undecidedKeys), "key"))
+	}
+	for _, bk := range bad {
+		v := Violation{Key: bk.key, Client: -1}
+		if len(bk.witness) > 0 {
+			last := bk.witness[len(bk.witness)-1]
+			v.Client, v.Time = last.Client, last.Call
+			v.Value = last.Value
+			if last.Kind == history.Read && len(last.Values) > 0 {
+				v.Value = strings.Join(last.Values, ",")
+			}
+		}
+		size := "a smallest set"
+		if !bk.minimal {
+			size = "a set (not shrunk further: the witness budget ran out; raise -witness-steps, or LinearOptions.WitnessSteps)"
+		}
+		var ws []string
+		for _, o := range bk.witness {
+			ws = append(ws, o.String())
+		}
+		v.Detail = fmt.Sprintf("%s; %s of %s that cannot be ordered: %s", bk.detail, size, plural(len(bk.witness), "operation"), strings.Join(ws, "; "))
+		res.Witness = append(res.Witness, v)
 	}
 	res.Witness = bounded(res.Witness)
 	if opts.Visualize != nil {
+		pm := porcupineModel(opts)
 		var badOps []porcupine.Operation
-		for _, part := range bad {
-			badOps = append(badOps, part...)
+		for _, bk := range bad {
+			if len(bk.part) <= maxVisualOps {
+				badOps = append(badOps, bk.part...)
+				continue
+			}
+			for _, o := range bk.witness {
+				for _, p := range bk.part {
+					if p.Metadata.(*history.Op) == o {
+						badOps = append(badOps, p)
+					}
+				}
+			}
 		}
-		// Every bad key was decided within the step budget, so this
-		// unbounded check of just those keys ends.
+		// Every bad key is small (or reduced to its witness) and was
+		// decided, so this check of just those operations ends.
 		_, info := porcupine.CheckOperationsVerbose(pm, badOps, 0)
 		info.AddAnnotations(nemesisAnnotations(opts.Annotations))
 		if err := porcupine.Visualize(pm, info, opts.Visualize); err != nil {
@@ -201,54 +419,72 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	return res, nil
 }
 
-// DefaultWitnessSteps is the default LinearOptions.WitnessSteps: enough
-// for every built-in scenario's history by a wide margin (their keys take
-// thousands to a few hundred thousand steps), a few seconds of search at
-// most.
-const DefaultWitnessSteps = 20_000_000
+// maxVisualOps bounds a key drawn whole in the visualization; a larger
+// bad key is drawn as its witness.
+const maxVisualOps = 2000
 
-// keyOutcome is what a step-budgeted check of one key found.
-type keyOutcome int
-
-const (
-	keyLinearizable keyOutcome = iota
-	keyIllegal
-	keyUndecided // the step budget ran out
-)
-
-// checkKeySteps checks one key's operations with porcupine, allowing at
-// most limit calls of the model's step function. porcupine's search of one
-// key is sequential and deterministic, so the outcome, the steps used and
-// the longest partial linearization lin (for an illegal key) depend only
-// on part and limit. Once the budget is spent every step fails, which
-// makes the search unwind quickly; such a key is undecided.
-func checkKeySteps(part []porcupine.Operation, key string, limit int) (used int, outcome keyOutcome, lin []int) {
-	pm := porcupineModel()
-	pm.Step = func(state, input, output any) (bool, any) {
-		if used >= limit {
-			return false, state
+func quoteKeys(keys []string) string {
+	q := make([]string, 0, min(len(keys), MaxWitness))
+	for i, k := range keys {
+		if i == MaxWitness {
+			q = append(q, fmt.Sprintf("and %d more", len(keys)-MaxWitness))
+			break
 		}
-		used++
-		return step(state, input, output)
+		q = append(q, strconv.Quote(k))
 	}
-	r, info := porcupine.CheckOperationsVerbose(pm, part, 0)
-	switch {
-	case used >= limit && r != porcupine.Ok:
-		return used, keyUndecided, nil
-	case r == porcupine.Ok:
-		return used, keyLinearizable, nil
-	}
-	if p := info.PartialLinearizations(); len(p) > 0 {
-		lin = longestPartial(p[0])
-	}
-	return used, keyIllegal, lin
+	return strings.Join(q, ", ")
 }
 
+func fmtBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// initState is the state a key's operations start from.
+func initState(part []porcupine.Operation, opts LinearOptions) string {
+	if len(part) == 0 {
+		return absent
+	}
+	in := part[0].Input.(*linOp)
+	switch {
+	case in.set || in.mutex:
+		return absent
+	case opts.HasInitial:
+		return registerState(opts.Initial)
+	}
+	return absent
+}
+
+func toSearch(part []porcupine.Operation) []sop {
+	out := make([]sop, len(part))
+	for i, p := range part {
+		out[i] = sop{call: p.Call, ret: p.Return, in: p.Input.(*linOp)}
+	}
+	return out
+}
+
+// DefaultWitnessSteps is the default LinearOptions.WitnessSteps, shared by
+// the bad keys of one check: a second or two of search.
+const DefaultWitnessSteps = 1_000_000
+
 func validateLinear(ops []history.Op, model Model) error {
-	setKey := make(map[string]bool)
+	setKey := make(map[string]int)    // index of the key's first add
+	appendKey := make(map[string]int) // index of the key's first append
 	for i := range ops {
-		if ops[i].Kind == history.Add {
-			setKey[ops[i].Key] = true
+		switch ops[i].Kind {
+		case history.Add:
+			if _, ok := setKey[ops[i].Key]; !ok {
+				setKey[ops[i].Key] = i
+			}
+		case history.Append:
+			if _, ok := appendKey[ops[i].Key]; !ok {
+				appendKey[ops[i].Key] = i
+			}
 		}
 	}
 	for i := range ops {
@@ -259,10 +495,13 @@ func validateLinear(ops []history.Op, model Model) error {
 			return fmt.Errorf("checker: operation %d (%s): outcome %q (want ok, fail or info)", i, o, o.Outcome)
 		}
 		if !model.allows(o.Kind) {
-			return fmt.Errorf("checker: operation %d (%s): the %s model does not accept %s operations (use -model kv or cas-register)", i, o, model, o.Kind)
+			return fmt.Errorf("checker: operation %d (%s): the %s model does not accept %s operations (use -model %s)", i, o, model, o.Kind, suggest(o.Kind))
 		}
-		if setKey[o.Key] && o.Kind != history.Add && o.Kind != history.Read {
+		if _, set := setKey[o.Key]; set && o.Kind != history.Add && o.Kind != history.Read {
 			return fmt.Errorf("checker: operation %d (%s): key %q holds a set (it has add operations) and takes only adds and reads", i, o, o.Key)
+		}
+		if j, app := appendKey[o.Key]; app && o.Kind == history.CAS {
+			return fmt.Errorf("checker: operation %d (%s): key %q holds a string built by appends (operation %d) and takes no cas", i, o, o.Key, j)
 		}
 		if o.Return < o.Call {
 			return fmt.Errorf("checker: operation %d (%s): returns at %s, before its call at %s", i, o, o.Return, o.Call)
@@ -271,21 +510,23 @@ func validateLinear(ops []history.Op, model Model) error {
 	return nil
 }
 
-// linOp is an operation as porcupine sees it: its Input (Output is unused).
+// linOp is an operation as the search (and porcupine, for the
+// visualization) sees it.
 type linOp struct {
-	op   *history.Op
-	ok   bool
-	set  bool
-	want string // state a read must see, or a cas must find
-	next any    // state after a write or cas (boxed once)
-	elem string // add: the element in set encoding
+	op        *history.Op
+	ok        bool
+	set       bool   // the key holds a set
+	appendKey bool   // the key holds a string built by appends
+	mutex     bool   // the key is a lock
+	want      string // state a read must see, or a cas must find
+	next      string // state after a write or cas
+	elem      string // add: the element in set encoding
 }
 
 // States are strings: for a register "" (absent) or "\x01"+value; for a
-// set the sorted, quoted elements joined by "\x00" ("" is the empty set).
+// set the sorted, quoted elements joined by "\x00" ("" is the empty set);
+// for a lock "" (free) or "\x01" (held).
 const absent = ""
-
-var absentState any = absent
 
 func registerState(v string) string { return "\x01" + v }
 
@@ -303,18 +544,25 @@ func setAdd(state, elem string) string {
 		return elem
 	}
 	parts := strings.Split(state, "\x00")
-	i, _ := slices.BinarySearch(parts, elem)
+	i, found := slices.BinarySearch(parts, elem)
+	if found {
+		return state
+	}
 	parts = slices.Insert(parts, i, elem)
 	return strings.Join(parts, "\x00")
 }
 
 // toPorcupine converts ops to porcupine operations, dropping failed
 // operations and reads without an answer (ignored counts them).
-func toPorcupine(ops []history.Op) (pops []porcupine.Operation, ignored int) {
+func toPorcupine(ops []history.Op, model Model) (pops []porcupine.Operation, ignored int) {
 	setKey := make(map[string]bool)
+	appendKey := make(map[string]bool)
 	for i := range ops {
-		if ops[i].Kind == history.Add {
+		switch ops[i].Kind {
+		case history.Add:
 			setKey[ops[i].Key] = true
+		case history.Append:
+			appendKey[ops[i].Key] = true
 		}
 	}
 	pops = make([]porcupine.Operation, 0, len(ops))
@@ -324,12 +572,15 @@ func toPorcupine(ops []history.Op) (pops []porcupine.Operation, ignored int) {
 			ignored++
 			continue
 		}
-		in := &linOp{op: o, ok: o.Outcome == history.OK, set: setKey[o.Key]}
+		in := &linOp{op: o, ok: o.Outcome == history.OK, set: setKey[o.Key] || model == ModelSet,
+			appendKey: appendKey[o.Key], mutex: model == ModelMutex}
 		switch o.Kind {
 		case history.Read:
 			switch {
 			case in.set:
 				in.want = setState(o.Values)
+			case in.appendKey && (o.NotFound || len(o.Values) == 0):
+				in.want = registerState("")
 			case o.NotFound || len(o.Values) == 0:
 				in.want = absent
 			case len(o.Values) == 1:
@@ -385,19 +636,20 @@ func partitionByKey(pops []porcupine.Operation) [][]porcupine.Operation {
 	return out
 }
 
-func porcupineModel() porcupine.Model {
+// porcupineModel is the model for porcupine's visualization.
+func porcupineModel(opts LinearOptions) porcupine.Model {
+	init := absent
+	if opts.HasInitial {
+		init = registerState(opts.Initial)
+	}
 	return porcupine.Model{
 		Partition: partitionByKey,
-		Init:      func() any { return absentState },
-		Step:      step,
-		Equal:     func(a, b any) bool { return a.(string) == b.(string) },
-		Hash: func(s any) uint64 {
-			h := uint64(14695981039346656037)
-			for _, c := range []byte(s.(string)) {
-				h = (h ^ uint64(c)) * 1099511628211
-			}
-			return h
+		Init:      func() any { return init },
+		Step: func(state, input, _ any) (bool, any) {
+			return step(state.(string), input.(*linOp))
 		},
+		Equal:             func(a, b any) bool { return a.(string) == b.(string) },
+		Hash:              func(s any) uint64 { return hashString(s.(string)) },
 		DescribeOperation: func(input, _ any) string { return describeOp(input.(*linOp).op) },
 		DescribeState:     func(s any) string { return describeState(s.(string)) },
 		DescribeOperationMetadata: func(m any) string {
@@ -414,26 +666,47 @@ func porcupineModel() porcupine.Model {
 	}
 }
 
-func step(state, input, _ any) (bool, any) {
-	s := state.(string)
-	in := input.(*linOp)
+// step is the sequential specification: whether in can follow state, and
+// the state after it.
+func step(s string, in *linOp) (bool, string) {
 	switch in.op.Kind {
 	case history.Read:
-		return s == in.want, state
+		if in.appendKey && s == absent {
+			return in.want == registerState(""), s
+		}
+		return s == in.want, s
 	case history.Write:
 		return true, in.next
 	case history.Delete:
-		return true, absentState
+		if in.appendKey {
+			return true, registerState("")
+		}
+		return true, absent
 	case history.CAS:
 		if s == in.want {
 			return true, in.next
 		}
 		// An info cas that finds another value simply did not swap.
-		return !in.ok, state
+		return !in.ok, s
 	case history.Add:
 		return true, setAdd(s, in.elem)
+	case history.Append:
+		if s == absent {
+			return true, registerState(in.op.Value)
+		}
+		return true, s + in.op.Value
+	case history.Acquire:
+		if s == absent {
+			return true, "\x01"
+		}
+		return !in.ok, s // an info acquire of a held lock did not happen
+	case history.Release:
+		if s != absent {
+			return true, absent
+		}
+		return !in.ok, s
 	}
-	return false, state
+	return false, s
 }
 
 func describeOp(o *history.Op) string {
@@ -448,8 +721,10 @@ func describeOp(o *history.Op) string {
 		default:
 			s = fmt.Sprintf("read → %q", o.Values)
 		}
-	case history.Write, history.Add:
+	case history.Write, history.Add, history.Append:
 		s = fmt.Sprintf("%s %q", o.Kind, o.Value)
+	case history.Acquire, history.Release:
+		s = string(o.Kind)
 	case history.CAS:
 		s = fmt.Sprintf("cas %q → %q", o.Expect, o.Value)
 	case history.Delete:
@@ -469,55 +744,6 @@ func describeState(s string) string {
 		return strconv.Quote(s[1:])
 	}
 	return "{" + strings.ReplaceAll(s, "\x00", ", ") + "}"
-}
-
-// longestPartial picks, deterministically, a longest partial linearization.
-func longestPartial(partials [][]int) []int {
-	var best []int
-	for _, p := range partials {
-		if len(p) > len(best) || (len(p) == len(best) && slices.Compare(p, best) < 0) {
-			best = p
-		}
-	}
-	return best
-}
-
-// stuckAt explains why part (a non-linearizable key) fails: how far its
-// longest partial linearization lin gets, the state there, and the
-// earliest-returning operation that cannot follow it.
-func stuckAt(pm porcupine.Model, part []porcupine.Operation, lin []int) Violation {
-	key := part[0].Input.(*linOp).op.Key
-	state := pm.Init()
-	in := make([]bool, len(part))
-	for _, id := range lin {
-		if id < 0 || id >= len(part) {
-			continue
-		}
-		in[id] = true
-		_, state = pm.Step(state, part[id].Input, nil)
-	}
-	stuck := -1
-	for i := range part {
-		if in[i] {
-			continue
-		}
-		if stuck < 0 || part[i].Return < part[stuck].Return || (part[i].Return == part[stuck].Return && part[i].Call < part[stuck].Call) {
-			stuck = i
-		}
-	}
-	v := Violation{Key: key, Client: -1}
-	if stuck < 0 { // cannot happen for an illegal key; say so rather than guess
-		v.Detail = fmt.Sprintf("key %q: %d operations, not linearizable", key, len(part))
-		return v
-	}
-	o := part[stuck].Input.(*linOp).op
-	v.Value, v.Client, v.Time = o.Value, o.Client, o.Call
-	if o.Kind == history.Read && len(o.Values) > 0 {
-		v.Value = strings.Join(o.Values, ",")
-	}
-	v.Detail = fmt.Sprintf("key %q: the longest linearization found covers %d of its %d operations and leaves the state %s; the next operation to return cannot follow it: %s",
-		key, len(lin), len(part), describeState(state.(string)), o)
-	return v
 }
 
 func nemesisAnnotations(as []Annotation) []porcupine.Annotation {

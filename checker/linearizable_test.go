@@ -72,10 +72,10 @@ func TestLinearizableInvalidHistories(t *testing.T) {
 	}{
 		"stale read": {[]history.Op{
 			wr(0, "x", "a", 0, 10), wr(0, "x", "b", 20, 30), rd(1, "x", 40, 50, "a"),
-		}, `cannot follow it: c1 read "x" ok ["a"]`},
+		}, `stale read: read "a" after a later write of "b" had ended`},
 		"new then old": {[]history.Op{
 			wr(0, "x", "a", 0, 10), wr(0, "x", "b", 20, 200), rd(1, "x", 30, 40, "b"), rd(2, "x", 50, 60, "a"),
-		}, `key "x"`},
+		}, `cannot be ordered`},
 		"read of a failed write": {[]history.Op{
 			wr(0, "x", "a", 0, 10), wrFail(1, "x", "b", 20, 30), rd(0, "x", 40, 50, "b"),
 		}, `"x"`},
@@ -96,8 +96,29 @@ func TestLinearizableInvalidHistories(t *testing.T) {
 			assert.Equal(t, Invalid, res.Verdict, res.Explanation)
 			assert.Equal(t, 1, res.Count)
 			require.Len(t, res.Witness, 1)
-			assert.Contains(t, res.Explanation, tc.want)
+			assert.Contains(t, res.Witness[0].Detail, tc.want)
+			// The search alone (no pre-pass) reaches the same verdict.
+			res = linear(t, tc.ops, LinearOptions{NoPrepass: true})
+			assert.Equal(t, Invalid, res.Verdict, res.Explanation)
+			require.Len(t, res.Witness, 1)
+			assert.Contains(t, res.Witness[0].Detail, "that cannot be ordered")
 		})
+	}
+}
+
+// TestEqualTimesAreConcurrent: a write that ends at the very time a read
+// begins may still follow the read (porcupine's rule), in the pre-pass
+// and in the search.
+func TestEqualTimesAreConcurrent(t *testing.T) {
+	ops := []history.Op{wr(0, "x", "1", 0, 10), wr(1, "x", "2", 20, 30), rd(2, "x", 30, 40, "1")}
+	for _, noPrepass := range []bool{false, true} {
+		res := linear(t, ops, LinearOptions{NoPrepass: noPrepass})
+		assert.Equal(t, Valid, res.Verdict, "no pre-pass %v: %s", noPrepass, res.Explanation)
+	}
+	ops[2].Call = 31
+	for _, noPrepass := range []bool{false, true} {
+		res := linear(t, ops, LinearOptions{NoPrepass: noPrepass})
+		assert.Equal(t, Invalid, res.Verdict, "one nanosecond later it is stale (no pre-pass %v)", noPrepass)
 	}
 }
 
@@ -114,8 +135,18 @@ func TestLinearizableNamesOnlyTheBadKeys(t *testing.T) {
 	assert.Equal(t, "bad", res.Witness[0].Key)
 	assert.Equal(t, "worse", res.Witness[1].Key)
 	assert.Equal(t, sim.Time(80), res.Witness[0].Time, "the stale read's call")
-	assert.Contains(t, res.Witness[0].Detail, `covers 2 of its 3 operations and leaves the state "b"`)
+	assert.Contains(t, res.Witness[0].Detail, `stale read: read "a" after a later write of "b" had ended; a smallest set of 3 operations`)
 	assert.Contains(t, res.Explanation, `2 keys ("bad", "worse")`)
+	assert.Contains(t, res.Explanation, "2 found by the stale/future-read pre-pass")
+
+	res = linear(t, ops, LinearOptions{NoPrepass: true})
+	require.Equal(t, Invalid, res.Verdict)
+	require.Len(t, res.Witness, 1, "the search stops at the first violation")
+	assert.Contains(t, res.Explanation, `at least 1 key ("bad")`)
+	assert.Contains(t, res.Explanation, "left 2 keys undecided")
+	assert.Contains(t, res.Witness[0].Detail, `covers 2 of its 3 operations and leaves the state "b"`)
+	assert.Contains(t, res.Witness[0].Detail, `a smallest set of 3 operations that cannot be ordered`)
+	assert.NotContains(t, res.Explanation, "pre-pass")
 }
 
 func TestLinearizableModels(t *testing.T) {
@@ -180,10 +211,30 @@ func hardHistory() []history.Op {
 }
 
 func TestLinearizableUnknownOnTinyBudget(t *testing.T) {
-	res := linear(t, hardHistory(), LinearOptions{NoPatch: true, Timeout: 20 * time.Millisecond})
+	opts := LinearOptions{NoPatch: true, NoPrepass: true, Steps: 1000}
+	res := linear(t, hardHistory(), opts)
 	assert.Equal(t, Unknown, res.Verdict, "a budget that runs out is never a pass")
-	assert.Contains(t, res.Explanation, "no verdict within the 20ms budget")
+	assert.Contains(t, res.Explanation, "the search budget of 1000 model steps ran out")
+	assert.Equal(t, "steps", res.Exhausted)
 	assert.Zero(t, res.Count)
+	assert.Equal(t, res, linear(t, hardHistory(), opts), "a step budget gives the same result every time")
+
+	// The memory budget: Unknown, saying which budget ran out.
+	res = linear(t, hardHistory(), LinearOptions{NoPatch: true, NoPrepass: true, MemoryBytes: 1 << 20})
+	assert.Equal(t, Unknown, res.Verdict)
+	assert.Equal(t, "memory", res.Exhausted)
+	assert.Contains(t, res.Explanation, "the memory budget of 1 MiB ran out")
+
+	// The wall clock is only a safety net, and says so.
+	res = linear(t, hardHistory(), LinearOptions{NoPatch: true, NoPrepass: true, Timeout: time.Nanosecond})
+	assert.Equal(t, Unknown, res.Verdict)
+	assert.Equal(t, "wall-clock", res.Exhausted)
+	assert.Contains(t, res.Explanation, "wall-clock safety net of 1ns fired: this depends on the machine")
+
+	// The pre-pass decides it at once: a read of a value nobody wrote.
+	res = linear(t, hardHistory(), LinearOptions{NoPatch: true, Steps: 1000})
+	assert.Equal(t, Invalid, res.Verdict)
+	assert.Contains(t, res.Witness[0].Detail, `future read: read "never-written", which no operation wrote`)
 }
 
 func TestPatchInfo(t *testing.T) {
@@ -349,57 +400,60 @@ func badAndHard() []history.Op {
 	return append(ops, hardHistory()...)
 }
 
-// TestLinearizableExplanationIsDeterministic: the explanation and witness
-// of an Invalid verdict depend on the history (and the step budget), never
-// on the wall-clock Timeout or on how fast the machine is.
+// TestLinearizableExplanationIsDeterministic: the verdict, explanation
+// and witness depend on the history and the step budgets, never on the
+// wall-clock Timeout or on how fast the machine is.
 func TestLinearizableExplanationIsDeterministic(t *testing.T) {
-	const steps = 200_000
-	opts := LinearOptions{NoPatch: true, WitnessSteps: steps}
+	opts := LinearOptions{NoPatch: true, NoPrepass: true, Steps: 2_000_000}
 	ref := linear(t, badAndHard(), opts)
 	require.Equal(t, Invalid, ref.Verdict)
 	assert.Equal(t, 1, ref.Count)
 	assert.Contains(t, ref.Explanation, `not linearizable: at least 1 key ("a") of`)
-	assert.Contains(t, ref.Explanation, "; the witness budget of 200000 model steps ran out with 1 key left unchecked")
+	assert.Contains(t, ref.Explanation, "the search stopped at the first violation it found, which left 2 keys undecided")
 	require.Len(t, ref.Witness, 1)
 	assert.Equal(t, "a", ref.Witness[0].Key)
+	assert.Contains(t, ref.Witness[0].Detail, `already the operations invoked by 30ns cannot be ordered (nothing invoked later can change that, so the witness leaves it out); a smallest set of 1 operation that cannot be ordered: c1 read "a" ok ["2"] [20ns, 30ns]`)
 
 	again := linear(t, badAndHard(), opts)
 	assert.Equal(t, ref, again, "two runs, one result")
 
-	// Tiny overall budgets: a run may end Unknown (no verdict in time), but
-	// every run that reaches Invalid explains it exactly as above. The
-	// hard key means the old wall-clock naming ran out of time here.
-	invalid := 0
-	for _, timeout := range []time.Duration{time.Microsecond, 100 * time.Microsecond, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond} {
-		for range 3 {
-			opts.Timeout = timeout
-			res := linear(t, badAndHard(), opts)
-			if res.Verdict == Unknown {
-				continue
-			}
-			invalid++
-			assert.Equal(t, ref, res, "timeout %s", timeout)
+	// A wall-clock safety net that fires gives Unknown, and says so; one
+	// that does not fire changes nothing.
+	for _, timeout := range []time.Duration{time.Microsecond, time.Millisecond, time.Minute} {
+		opts.Timeout = timeout
+		res := linear(t, badAndHard(), opts)
+		if res.Verdict == Unknown {
+			assert.Equal(t, "wall-clock", res.Exhausted)
+			continue
 		}
+		assert.Equal(t, ref, res, "timeout %s", timeout)
 	}
-	require.Positive(t, invalid, "a tiny timeout still reaches Invalid: the bad key is found in microseconds")
+
+	// With the pre-pass, both bad keys are named without any search.
+	res := linear(t, badAndHard(), LinearOptions{NoPatch: true, Steps: 1})
+	require.Equal(t, Invalid, res.Verdict)
+	assert.Equal(t, 2, res.Count)
+	assert.Contains(t, res.Explanation, `2 keys ("a", "x")`)
 }
 
-// TestLinearizableWitnessBudgetFallback: a step budget too small to name
-// any bad key gives a stated explanation, the same every time.
+// TestLinearizableWitnessBudgetFallback: a witness budget too small to
+// shrink the witness says so, the same every time.
 func TestLinearizableWitnessBudgetFallback(t *testing.T) {
 	ops := []history.Op{
-		wr(0, "a", "1", 0, 10), wr(0, "a", "2", 20, 30), rd(1, "a", 40, 50, "1"),
+		wr(0, "a", "1", 0, 10), rd(2, "a", 12, 14, "1"), wr(0, "a", "2", 20, 30), rd(1, "a", 40, 50, "1"),
 	}
-	res := linear(t, ops, LinearOptions{WitnessSteps: 1})
+	opts := LinearOptions{NoPrepass: true, WitnessSteps: 1}
+	res := linear(t, ops, opts)
 	require.Equal(t, Invalid, res.Verdict)
 	assert.Equal(t, 1, res.Count)
-	assert.Empty(t, res.Witness)
-	assert.Equal(t, "not linearizable: 3 operations on 1 key (kv model); the witness budget of 1 model step ran out with 1 key left unchecked before the offending key could be named (raise LinearOptions.WitnessSteps)", res.Explanation)
-	assert.Equal(t, res, linear(t, ops, LinearOptions{WitnessSteps: 1}))
+	require.Len(t, res.Witness, 1)
+	assert.Contains(t, res.Witness[0].Detail, "a set (not shrunk further: the witness budget ran out; raise -witness-steps, or LinearOptions.WitnessSteps) of 4 operations")
+	assert.Equal(t, res, linear(t, ops, opts))
 
-	// with the default budget the key is named and nothing is left unchecked
-	res = linear(t, ops, LinearOptions{})
+	// with the default budget the witness is shrunk to the 3 operations
+	// that cannot be ordered: the first read goes
+	res = linear(t, ops, LinearOptions{NoPrepass: true})
 	require.Equal(t, Invalid, res.Verdict)
-	assert.Contains(t, res.Explanation, `not linearizable: 1 key ("a") of 3 operations`)
-	assert.NotContains(t, res.Explanation, "budget")
+	assert.Contains(t, res.Witness[0].Detail, "a smallest set of 3 operations that cannot be ordered")
+	assert.NotContains(t, res.Witness[0].Detail, "[12ns")
 }

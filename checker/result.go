@@ -50,6 +50,10 @@ type Result struct {
 	// convergence, ...): the check was not exercised, as opposed to a budget
 	// running out.
 	Idle bool `json:"idle,omitempty"`
+	// Exhausted names the budget that ran out, if one did: "steps",
+	// "memory" or "wall-clock" (the outer safety net, whose verdict depends
+	// on the machine).
+	Exhausted string `json:"exhausted,omitempty"`
 }
 
 // Violation is one piece of evidence against a history or snapshot.

@@ -4,166 +4,403 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// ReadEDN reads a Jepsen history with one EDN map per line, e.g.
-//
-//	{:process 0, :type :invoke, :f :write, :key "x", :value 3, :time 1200}
-//	{:process 0, :type :ok, :f :write, :key "x", :value 3, :time 5400}
-//	{:process 1, :type :ok, :f :cas, :key "x", :value [3 4]}
-//
-// :type is :invoke, :ok, :fail (did not happen) or :info (unknown outcome).
-// :f is :read or :get (read), :write or :put (write), :cas (value [old new]),
-// :append (element add) or :delete. Values may be integers, strings,
-// keywords or nil; they become strings (3 and "3" are the same value). An ok
-// read of nil is NotFound; of a vector or set, its elements. A missing :key
-// is the empty key. Lines whose :process is a keyword (Jepsen's :nemesis)
-// are skipped. :time is in nanoseconds; if no line has one, events are
-// timed by their order. Blank lines and ;-comments are skipped, tagged
-// literals (#jepsen.history.Op{...}) are read as their value, and other
-// keys (:index, :node, ...) are ignored. Errors name the line and column;
-// ReadEDN never panics.
+// ReadEDN reads a Jepsen or Knossos history in EDN and returns its client
+// events (see ReadEDNHistory for the nemesis operations and the order used).
 func ReadEDN(r io.Reader) ([]Event, error) {
-	var events []Event
-	timed := 0 // 0 unknown, 1 every line has :time, -1 none has
-	err := eachLine(r, func(lineNo int, line []byte) error {
-		if !utf8.Valid(line) {
-			return fmt.Errorf("history: line %d: not valid UTF-8", lineNo)
-		}
-		p := ednParser{src: string(line)}
-		p.skipSpace()
-		if p.pos == len(p.src) {
-			return nil
-		}
-		v, err := p.value(0)
-		if err == nil {
-			p.skipSpace()
-			if p.pos != len(p.src) {
-				err = p.errorf("unexpected %q after the map (want one map per line)", p.src[p.pos:min(p.pos+10, len(p.src))])
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("history: line %d, %w", lineNo, err)
-		}
-		e, skip, err := ednEvent(v)
-		if err != nil {
-			return fmt.Errorf("history: line %d: %w", lineNo, err)
-		}
-		if skip {
-			return nil
-		}
-		hasTime := e.Time >= 0
-		switch {
-		case timed == 0 && hasTime:
-			timed = 1
-		case timed == 0:
-			timed = -1
-		case timed == 1 && !hasTime:
-			return fmt.Errorf("history: line %d: no :time, but earlier lines have one (give every line a :time or none)", lineNo)
-		case timed == -1 && hasTime:
-			return fmt.Errorf("history: line %d: has a :time, but earlier lines have none (give every line a :time or none)", lineNo)
-		}
-		e.Index = len(events)
-		if !hasTime {
-			e.Time = sim.Time(e.Index)
-		}
-		if n := len(events); n > 0 && e.Time < events[n-1].Time {
-			return fmt.Errorf("history: line %d: :time %d goes backwards (previous event at %d)", lineNo, e.Time, events[n-1].Time)
-		}
-		if err := e.check(); err != nil {
-			return fmt.Errorf("history: line %d: %w", lineNo, err)
-		}
-		events = append(events, e)
-		return nil
-	})
-	return events, err
+	p, err := ReadEDNHistory(r)
+	if err != nil {
+		return nil, err
+	}
+	return p.Events, nil
 }
 
-// ednEvent converts one parsed line to an Event. Time is -1 when the line
-// has no :time. skip reports a nemesis line.
-func ednEvent(v ednValue) (e Event, skip bool, err error) {
-	if v.kind != ednMap {
-		return e, false, fmt.Errorf("want a map {:process .., :type .., :f ..}, got %s", v.kind)
-	}
-	fields := map[string]ednValue{}
-	for i := 0; i+1 < len(v.items); i += 2 {
-		k := v.items[i]
-		if k.kind == ednKeyword {
-			fields[k.s] = v.items[i+1]
+// ReadEDNHistory reads a Jepsen or Knossos history in EDN as these tools
+// write it: either one operation after another (one map per line, as
+// Jepsen's history.edn) or a whole file that is one vector or list of
+// operations (as Knossos's data set), maps spread over any number of
+// lines, ; comments anywhere. An operation is a map
+//
+//	{:process 0, :type :invoke, :f :write, :key "x", :value 3, :time 1200}
+//
+// or the old tuple [process :type :f value]. :type is :invoke, :ok, :fail
+// (did not happen) or :info (unknown outcome). :f is :read or :get (read),
+// :write or :put (write), :cas (value [old new]), :append (string
+// concatenation, porcupine's kv), :add (set element), :delete, :acquire or
+// :release (mutex). Values may be integers, strings, keywords or nil; they
+// become strings (3 and "3" are the same value). An ok read of nil is
+// NotFound; of a vector or set, its elements. A missing :key is the empty
+// key, unless every operation's value is a [key value] pair
+// (jepsen.independent, Maelstrom's lin-kv): then the pair's first element is
+// the key. Operations whose :process is a keyword (Jepsen's :nemesis) are
+// returned as Nemesis, never as client events. Tagged literals
+// (#jepsen.history.Op{...}) are read as their value; other keys (:index,
+// :node, ...) are ignored. Errors name the line and column, and ReadEDN
+// never panics. The order of the events is the file's (see Parsed.Order).
+func ReadEDNHistory(r io.Reader) (*Parsed, error) {
+	s := newEDNStream(r)
+	var raws []rawOp
+	add := func(v ednValue, line int) error {
+		op, err := rawFromEDN(v)
+		if err != nil {
+			return fmt.Errorf("history: line %d: %w", line, err)
 		}
+		op.line = line
+		raws = append(raws, op)
+		return nil
 	}
-	proc, ok := fields["process"]
-	switch {
-	case !ok:
-		return e, false, fmt.Errorf("missing :process")
-	case proc.kind == ednKeyword:
-		return e, true, nil // :nemesis and other non-client processes
-	case proc.kind != ednInt:
-		return e, false, fmt.Errorf(":process must be an integer or a keyword, got %s", proc.kind)
+	// readOne reads the next top-level value (one operation).
+	readOne := func() (ednValue, int, error) {
+		s.inValue, s.valBytes = true, 0
+		line := s.line
+		v, err := s.value(0)
+		s.inValue = false
+		return v, line, err
 	}
-	client, perr := strconv.Atoi(proc.s)
-	if perr != nil || client < 0 {
-		return e, false, fmt.Errorf(":process %s is not a non-negative int", proc.s)
-	}
-	e.Client = client
+	wrap := func(err error) error { return fmt.Errorf("history: %w", err) }
 
-	typ, ok := fields["type"]
-	if !ok || typ.kind != ednKeyword {
-		return e, false, fmt.Errorf("missing or non-keyword :type (want :invoke, :ok, :fail or :info)")
+	s.skipSpace()
+	c, ok := s.peek()
+	if s.err != nil {
+		return nil, wrap(s.err)
 	}
-	e.Type = Type(typ.s)
-	if !e.Type.Valid() {
-		return e, false, fmt.Errorf(":type :%s (want :invoke, :ok, :fail or :info)", typ.s)
+	if ok && (c == '[' || c == '(') {
+		// Either a whole-file collection of operations, or a first tuple.
+		closing := byte(']')
+		kind := ednVector
+		if c == '(' {
+			closing, kind = ')', ednList
+		}
+		openLine, openCol := s.line, s.col
+		s.next()
+		first := true
+		for {
+			s.skipSpace()
+			c, ok := s.peek()
+			if s.err != nil {
+				return nil, wrap(s.err)
+			}
+			if !ok {
+				return nil, wrap(&ednError{s.line, s.col, fmt.Sprintf("unterminated %s opened at line %d, column %d (missing %q)", kind, openLine, openCol, closing)})
+			}
+			if c == closing {
+				s.next()
+				break
+			}
+			if first && c != '{' && c != '[' && c != '(' && c != '#' {
+				// A tuple [process :type :f value] at top level: read the
+				// rest of it and go on reading operations one by one.
+				s.inValue, s.valBytes = true, 0
+				v, err := s.collection(kind, closing, 0)
+				s.inValue = false
+				if err != nil {
+					return nil, wrap(err)
+				}
+				if err := add(v, openLine); err != nil {
+					return nil, err
+				}
+				if err := readRest(s, readOne, add); err != nil {
+					return nil, err
+				}
+				return fromRaw(raws, FormatEDN)
+			}
+			first = false
+			v, line, err := readOne()
+			if err != nil {
+				return nil, wrap(err)
+			}
+			if err := add(v, line); err != nil {
+				return nil, err
+			}
+		}
+		s.skipSpace()
+		if _, ok := s.peek(); ok {
+			return nil, wrap(s.errorf("unexpected input after the %s of operations that began at line %d (want one collection of operations, or one operation after another)", kind, openLine))
+		}
+		if s.err != nil {
+			return nil, wrap(s.err)
+		}
+		return fromRaw(raws, FormatEDN)
 	}
-	f, ok := fields["f"]
-	if !ok || f.kind != ednKeyword {
-		return e, false, fmt.Errorf("missing or non-keyword :f")
+	if err := readRest(s, readOne, add); err != nil {
+		return nil, err
 	}
-	switch f.s {
-	case "read", "get":
-		e.Kind = Read
-	case "write", "put":
-		e.Kind = Write
-	case "cas":
-		e.Kind = CAS
-	case "append":
-		e.Kind = Add
-	case "delete":
-		e.Kind = Delete
+	return fromRaw(raws, FormatEDN)
+}
+
+// readRest reads operations one after another to the end of the input.
+func readRest(s *ednStream, readOne func() (ednValue, int, error), add func(ednValue, int) error) error {
+	for {
+		s.skipSpace()
+		if _, ok := s.peek(); !ok {
+			break
+		}
+		v, line, err := readOne()
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		if err := add(v, line); err != nil {
+			return err
+		}
+	}
+	if s.err != nil {
+		return fmt.Errorf("history: %w", s.err)
+	}
+	return nil
+}
+
+// rawOp is one operation as read, before independent keys and the order
+// are decided.
+type rawOp struct {
+	line    int
+	nemesis string // the keyword process (e.g. "nemesis"), or ""
+	client  int
+	typ     Type
+	f       string
+	value   ednValue
+	key     *ednValue
+	time    int64 // -1: none
+	err     string
+}
+
+// rawFromEDN converts one parsed operation (a map or a tuple).
+func rawFromEDN(v ednValue) (rawOp, error) {
+	op := rawOp{time: -1}
+	var proc, typ, f ednValue
+	var hasProc, hasType, hasF bool
+	switch {
+	case v.kind == ednMap:
+		for i := 0; i+1 < len(v.items); i += 2 {
+			k, val := v.items[i], v.items[i+1]
+			if k.kind != ednKeyword {
+				continue
+			}
+			switch k.s {
+			case "process":
+				proc, hasProc = val, true
+			case "type":
+				typ, hasType = val, true
+			case "f":
+				f, hasF = val, true
+			case "value":
+				op.value = val
+			case "key":
+				kv := val
+				op.key = &kv
+			case "time":
+				if val.kind != ednInt {
+					return op, fmt.Errorf(":time must be an integer (nanoseconds), got %s", val.kind)
+				}
+				n, err := strconv.ParseInt(val.s, 10, 64)
+				if err != nil || n < 0 {
+					return op, fmt.Errorf(":time %s is not a non-negative int64", val.s)
+				}
+				op.time = n
+			case "error":
+				if val.kind != ednNil {
+					op.err = val.String()
+				}
+			}
+		}
+	case v.isSeq() && len(v.items) >= 3 && len(v.items) <= 4:
+		proc, typ, f = v.items[0], v.items[1], v.items[2]
+		hasProc, hasType, hasF = true, true, true
+		if len(v.items) == 4 {
+			op.value = v.items[3]
+		}
 	default:
-		return e, false, fmt.Errorf(":f :%s not supported (want :read, :get, :write, :put, :cas, :append or :delete)", f.s)
-	}
-	if k, ok := fields["key"]; ok {
-		if e.Key, err = k.scalar(); err != nil {
-			return e, false, fmt.Errorf(":key: %w", err)
-		}
-	}
-	e.Time = -1
-	if t, ok := fields["time"]; ok {
-		if t.kind != ednInt {
-			return e, false, fmt.Errorf(":time must be an integer (nanoseconds), got %s", t.kind)
-		}
-		n, terr := strconv.ParseInt(t.s, 10, 64)
-		if terr != nil || n < 0 {
-			return e, false, fmt.Errorf(":time %s is not a non-negative int64", t.s)
-		}
-		e.Time = sim.Time(n)
-	}
-	if x, ok := fields["error"]; ok && x.kind != ednNil {
-		e.Err = x.String()
-	}
-	val, hasVal := fields["value"]
-	if !hasVal {
-		val = ednValue{kind: ednNil}
+		return op, fmt.Errorf("want an operation: a map {:process .., :type .., :f ..} or a tuple [process :type :f value], got %s", short(v))
 	}
 	switch {
-	case e.Kind == Read:
+	case !hasProc:
+		return op, fmt.Errorf("missing :process")
+	case proc.kind == ednKeyword:
+		op.nemesis = proc.s
+	case proc.kind != ednInt:
+		return op, fmt.Errorf(":process must be an integer or a keyword, got %s", proc.kind)
+	default:
+		n, err := strconv.Atoi(proc.s)
+		if err != nil || n < 0 {
+			return op, fmt.Errorf(":process %s is not a non-negative int", proc.s)
+		}
+		op.client = n
+	}
+	if !hasType || typ.kind != ednKeyword {
+		return op, fmt.Errorf("missing or non-keyword :type (want :invoke, :ok, :fail or :info)")
+	}
+	op.typ = Type(typ.s)
+	if !op.typ.Valid() {
+		return op, fmt.Errorf(":type :%s (want :invoke, :ok, :fail or :info)", typ.s)
+	}
+	if !hasF || (f.kind != ednKeyword && f.kind != ednSymbol && f.kind != ednString) {
+		if op.nemesis != "" {
+			op.f = short(f)
+			return op, nil
+		}
+		return op, fmt.Errorf("missing or non-keyword :f")
+	}
+	op.f = f.s
+	return op, nil
+}
+
+// short renders v for an error message, cut to a readable length.
+func short(v ednValue) string {
+	s := v.String()
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return s
+}
+
+// kindOf maps a Jepsen :f to a Kind.
+func kindOf(f string) (Kind, bool) {
+	switch f {
+	case "read", "get":
+		return Read, true
+	case "write", "put":
+		return Write, true
+	case "cas":
+		return CAS, true
+	case "append":
+		return Append, true
+	case "add":
+		return Add, true
+	case "delete":
+		return Delete, true
+	case "acquire":
+		return Acquire, true
+	case "release":
+		return Release, true
+	}
+	return "", false
+}
+
+// independent reports whether every client operation's value is a
+// [key value] pair (a cas's value then being [key [old new]]).
+func independent(raws []rawOp) bool {
+	n := 0
+	for i := range raws {
+		r := &raws[i]
+		if r.nemesis != "" {
+			continue
+		}
+		if r.key != nil || !r.value.isSeq() || len(r.value.items) != 2 {
+			return false
+		}
+		if k := r.value.items[0].kind; k == ednNil || k >= ednVector {
+			return false
+		}
+		if r.f == "cas" && r.typ == Invoke {
+			if inner := r.value.items[1]; !inner.isSeq() || len(inner.items) != 2 {
+				return false
+			}
+		}
+		n++
+	}
+	return n > 0
+}
+
+// fromRaw turns raw operations into a Parsed history: it decides whether
+// keys are independent and which order to use, then converts each
+// operation.
+func fromRaw(raws []rawOp, format Format) (*Parsed, error) {
+	p := &Parsed{Format: format, Independent: independent(raws)}
+	// Order by :time if every client operation has one and it never runs
+	// backwards in file order; otherwise by position.
+	timed, prev := true, int64(-1)
+	var reason string
+	for i := range raws {
+		r := &raws[i]
+		if r.nemesis != "" {
+			continue
+		}
+		if r.time < 0 {
+			timed, reason = false, fmt.Sprintf("line %d has no :time", r.line)
+			break
+		}
+		if r.time < prev {
+			timed, reason = false, fmt.Sprintf(":time runs backwards at line %d (by %dns)", r.line, prev-r.time)
+			break
+		}
+		prev = r.time
+	}
+	if timed {
+		p.Order = OrderTime
+	} else {
+		p.Order = OrderPosition
+		p.OrderReason = reason
+	}
+	for i := range raws {
+		r := &raws[i]
+		t := sim.Time(len(p.Events))
+		if timed && r.time >= 0 {
+			t = sim.Time(r.time)
+		}
+		if r.nemesis != "" {
+			val := ""
+			if r.value.kind != ednNil {
+				val = short(r.value)
+			}
+			p.Nemesis = append(p.Nemesis, NemesisEvent{
+				Line: r.line, Process: r.nemesis, Type: r.typ, F: r.f, Value: val,
+				Time: t, After: len(p.Events),
+			})
+			continue
+		}
+		e, err := r.event(p.Independent)
+		if err != nil {
+			return nil, fmt.Errorf("history: line %d: %w", r.line, err)
+		}
+		e.Index = len(p.Events)
+		e.Time = t
+		if err := e.check(); err != nil {
+			return nil, fmt.Errorf("history: line %d: %w", r.line, err)
+		}
+		p.Events = append(p.Events, e)
+	}
+	if timed {
+		// Nemesis operations without :time sit at the time of the event
+		// before them.
+		for i := range p.Nemesis {
+			n := &p.Nemesis[i]
+			if raws := n.After; raws > 0 && n.Time < p.Events[raws-1].Time {
+				n.Time = p.Events[raws-1].Time
+			}
+		}
+	}
+	return p, nil
+}
+
+// event converts one client operation.
+func (r *rawOp) event(indep bool) (Event, error) {
+	e := Event{Type: r.typ, Client: r.client, Err: r.err}
+	kind, ok := kindOf(r.f)
+	if !ok {
+		return e, fmt.Errorf(":f :%s not supported (want :read, :get, :write, :put, :cas, :append, :add, :delete, :acquire or :release)", r.f)
+	}
+	e.Kind = kind
+	val := r.value
+	if indep {
+		k, err := val.items[0].scalar()
+		if err != nil {
+			return e, fmt.Errorf("independent key: %w", err)
+		}
+		e.Key = k
+		val = val.items[1]
+	} else if r.key != nil {
+		k, err := r.key.scalar()
+		if err != nil {
+			return e, fmt.Errorf(":key: %w", err)
+		}
+		e.Key = k
+	}
+	switch {
+	case kind == Read:
 		if e.Type != OK {
-			return e, false, nil // an invocation's or failed read's value means nothing
+			return e, nil // an invocation's or unfinished read's value means nothing
 		}
 		switch val.kind {
 		case ednNil:
@@ -173,358 +410,38 @@ func ednEvent(v ednValue) (e Event, skip bool, err error) {
 			for _, it := range val.items {
 				s, err := it.scalar()
 				if err != nil {
-					return e, false, fmt.Errorf(":value element: %w", err)
+					return e, fmt.Errorf(":value element: %w", err)
 				}
 				e.Values = append(e.Values, s)
 			}
+		case ednMap:
+			return e, fmt.Errorf(":read of a map is not supported (want a scalar, nil, or a collection of elements)")
 		default:
-			s, _ := val.scalar()
-			e.Values = []string{s}
+			e.Values = []string{val.s}
 		}
-	case e.Kind == Delete:
-	case e.Type == Invoke && e.Kind == CAS:
-		if (val.kind != ednVector && val.kind != ednList) || len(val.items) != 2 {
-			return e, false, fmt.Errorf(":cas :value must be [old new], got %s", val)
+	case kind == Delete || kind == Acquire || kind == Release:
+	case e.Type == Invoke && kind == CAS:
+		if !val.isSeq() || len(val.items) != 2 {
+			return e, fmt.Errorf(":cas :value must be [old new], got %s", short(val))
 		}
 		if val.items[0].kind == ednNil {
-			return e, false, fmt.Errorf(":cas expecting nil is not supported (compare against a written value)")
+			return e, fmt.Errorf(":cas expecting nil is not supported (compare against a written value)")
 		}
+		var err error
 		if e.Expect, err = val.items[0].scalar(); err != nil {
-			return e, false, fmt.Errorf(":cas old value: %w", err)
+			return e, fmt.Errorf(":cas old value: %w", err)
 		}
 		if e.Value, err = val.items[1].scalar(); err != nil {
-			return e, false, fmt.Errorf(":cas new value: %w", err)
+			return e, fmt.Errorf(":cas new value: %w", err)
 		}
 	case e.Type == Invoke:
 		if val.kind == ednNil {
-			return e, false, fmt.Errorf(":%s of nil (want a value)", f.s)
+			return e, fmt.Errorf(":%s of nil (want a value)", r.f)
 		}
+		var err error
 		if e.Value, err = val.scalar(); err != nil {
-			return e, false, fmt.Errorf(":value: %w", err)
+			return e, fmt.Errorf(":value: %w", err)
 		}
 	}
-	return e, false, nil
-}
-
-type ednKind int
-
-const (
-	ednNil ednKind = iota
-	ednBool
-	ednInt
-	ednFloat
-	ednString
-	ednKeyword
-	ednSymbol
-	ednChar
-	ednVector
-	ednList
-	ednSet
-	ednMap
-)
-
-func (k ednKind) String() string {
-	return [...]string{"nil", "boolean", "integer", "float", "string", "keyword", "symbol", "character", "vector", "list", "set", "map"}[k]
-}
-
-// ednValue is a parsed EDN value: s holds a scalar's text (a keyword's
-// name without the colon), items a collection's elements (a map's keys and
-// values alternating).
-type ednValue struct {
-	kind  ednKind
-	s     string
-	items []ednValue
-}
-
-// scalar returns a scalar value as a history string.
-func (v ednValue) scalar() (string, error) {
-	switch v.kind {
-	case ednNil:
-		return "", fmt.Errorf("nil where a value is needed")
-	case ednVector, ednList, ednSet, ednMap:
-		return "", fmt.Errorf("a %s where a scalar is needed", v.kind)
-	}
-	return v.s, nil
-}
-
-// String renders v back as (normalised) EDN.
-func (v ednValue) String() string {
-	var b strings.Builder
-	v.write(&b)
-	return b.String()
-}
-
-func (v ednValue) write(b *strings.Builder) {
-	open, closing := "", ""
-	switch v.kind {
-	case ednNil:
-		b.WriteString("nil")
-		return
-	case ednString:
-		b.WriteString(strconv.Quote(v.s))
-		return
-	case ednKeyword:
-		b.WriteString(":" + v.s)
-		return
-	case ednChar:
-		b.WriteString(`\` + v.s)
-		return
-	case ednVector:
-		open, closing = "[", "]"
-	case ednList:
-		open, closing = "(", ")"
-	case ednSet:
-		open, closing = "#{", "}"
-	case ednMap:
-		open, closing = "{", "}"
-	default:
-		b.WriteString(v.s)
-		return
-	}
-	b.WriteString(open)
-	for i, it := range v.items {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		it.write(b)
-	}
-	b.WriteString(closing)
-}
-
-// maxEDNDepth bounds nesting so a hostile line cannot exhaust the stack.
-const maxEDNDepth = 64
-
-// ednParser parses the EDN subset Jepsen histories use: nil, booleans,
-// integers, floats, strings, characters, keywords, symbols, vectors, lists,
-// sets, maps, tagged literals (the tag is dropped) and #_ discards.
-type ednParser struct {
-	src string
-	pos int
-}
-
-func (p *ednParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("column %d: %s", p.pos+1, fmt.Sprintf(format, args...))
-}
-
-func (p *ednParser) skipSpace() {
-	for p.pos < len(p.src) {
-		switch c := p.src[p.pos]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f':
-			p.pos++
-		case c == ';':
-			p.pos = len(p.src)
-		default:
-			return
-		}
-	}
-}
-
-func isDelimiter(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\r', ',', '\f', '(', ')', '[', ']', '{', '}', '"', ';':
-		return true
-	}
-	return false
-}
-
-// token returns the run of non-delimiter bytes at pos.
-func (p *ednParser) token() string {
-	start := p.pos
-	for p.pos < len(p.src) && !isDelimiter(p.src[p.pos]) {
-		p.pos++
-	}
-	return p.src[start:p.pos]
-}
-
-func (p *ednParser) value(depth int) (ednValue, error) {
-	if depth > maxEDNDepth {
-		return ednValue{}, p.errorf("nested deeper than %d", maxEDNDepth)
-	}
-	p.skipSpace()
-	if p.pos >= len(p.src) {
-		return ednValue{}, p.errorf("unexpected end of line")
-	}
-	switch c := p.src[p.pos]; c {
-	case '{':
-		p.pos++
-		v, err := p.collection(ednMap, '}', depth)
-		if err == nil && len(v.items)%2 != 0 {
-			err = p.errorf("map has a key without a value")
-		}
-		return v, err
-	case '[':
-		p.pos++
-		return p.collection(ednVector, ']', depth)
-	case '(':
-		p.pos++
-		return p.collection(ednList, ')', depth)
-	case ')', ']', '}':
-		return ednValue{}, p.errorf("unexpected %q", c)
-	case '"':
-		return p.str()
-	case '\\':
-		p.pos++
-		start := p.pos
-		if p.pos < len(p.src) {
-			_, size := utf8.DecodeRuneInString(p.src[p.pos:])
-			p.pos += size
-		}
-		p.token()
-		if p.pos == start {
-			return ednValue{}, p.errorf("empty character literal")
-		}
-		return ednValue{kind: ednChar, s: p.src[start:p.pos]}, nil
-	case '#':
-		p.pos++
-		if p.pos >= len(p.src) {
-			return ednValue{}, p.errorf("dangling #")
-		}
-		switch p.src[p.pos] {
-		case '{':
-			p.pos++
-			return p.collection(ednSet, '}', depth)
-		case '_':
-			p.pos++
-			if _, err := p.value(depth + 1); err != nil {
-				return ednValue{}, err
-			}
-			return p.value(depth + 1)
-		}
-		if tag := p.token(); tag == "" {
-			return ednValue{}, p.errorf("# must be followed by a tag, { or _")
-		}
-		return p.value(depth + 1)
-	case ':':
-		p.pos++
-		name := p.token()
-		if name == "" {
-			return ednValue{}, p.errorf("empty keyword")
-		}
-		return ednValue{kind: ednKeyword, s: name}, nil
-	}
-	start := p.pos
-	tok := p.token()
-	if tok == "" {
-		return ednValue{}, p.errorf("unexpected %q", p.src[p.pos])
-	}
-	switch tok {
-	case "nil":
-		return ednValue{kind: ednNil}, nil
-	case "true", "false":
-		return ednValue{kind: ednBool, s: tok}, nil
-	}
-	c := tok[0]
-	if c >= '0' && c <= '9' || (c == '-' || c == '+') && len(tok) > 1 && tok[1] >= '0' && tok[1] <= '9' {
-		return p.number(start, tok)
-	}
-	return ednValue{kind: ednSymbol, s: tok}, nil
-}
-
-func (p *ednParser) number(start int, tok string) (ednValue, error) {
-	t := strings.TrimPrefix(tok, "+")
-	if n := strings.TrimSuffix(t, "N"); n != "" {
-		if _, err := strconv.ParseInt(n, 10, 64); err == nil {
-			return ednValue{kind: ednInt, s: n}, nil
-		}
-		if isDigits(strings.TrimPrefix(n, "-")) {
-			return ednValue{kind: ednInt, s: n}, nil // a big integer, kept as text
-		}
-	}
-	if f := strings.TrimSuffix(t, "M"); f != "" {
-		if _, err := strconv.ParseFloat(f, 64); err == nil {
-			return ednValue{kind: ednFloat, s: f}, nil
-		}
-	}
-	p.pos = start
-	return ednValue{}, p.errorf("malformed number %q", tok)
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func (p *ednParser) collection(kind ednKind, closing byte, depth int) (ednValue, error) {
-	v := ednValue{kind: kind}
-	for {
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return ednValue{}, p.errorf("unterminated %s (missing %q)", kind, closing)
-		}
-		if p.src[p.pos] == closing {
-			p.pos++
-			return v, nil
-		}
-		if p.src[p.pos] == '#' && p.pos+1 < len(p.src) && p.src[p.pos+1] == '_' {
-			p.pos += 2
-			if _, err := p.value(depth + 1); err != nil {
-				return ednValue{}, err
-			}
-			continue
-		}
-		it, err := p.value(depth + 1)
-		if err != nil {
-			return ednValue{}, err
-		}
-		v.items = append(v.items, it)
-	}
-}
-
-func (p *ednParser) str() (ednValue, error) {
-	start := p.pos
-	p.pos++ // opening quote
-	var b strings.Builder
-	for p.pos < len(p.src) {
-		c := p.src[p.pos]
-		switch c {
-		case '"':
-			p.pos++
-			return ednValue{kind: ednString, s: b.String()}, nil
-		case '\\':
-			if p.pos+1 >= len(p.src) {
-				return ednValue{}, p.errorf("unterminated string")
-			}
-			esc := p.src[p.pos+1]
-			p.pos += 2
-			switch esc {
-			case '"', '\\':
-				b.WriteByte(esc)
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			case 'r':
-				b.WriteByte('\r')
-			case 'b':
-				b.WriteByte('\b')
-			case 'f':
-				b.WriteByte('\f')
-			case 'u':
-				if p.pos+4 > len(p.src) {
-					return ednValue{}, p.errorf("short \\u escape")
-				}
-				n, err := strconv.ParseUint(p.src[p.pos:p.pos+4], 16, 32)
-				if err != nil {
-					return ednValue{}, p.errorf("bad \\u escape %q", p.src[p.pos:p.pos+4])
-				}
-				b.WriteRune(rune(n))
-				p.pos += 4
-			default:
-				p.pos -= 2
-				return ednValue{}, p.errorf("unknown escape \\%c in string", esc)
-			}
-		default:
-			b.WriteByte(c)
-			p.pos++
-		}
-	}
-	p.pos = start
-	return ednValue{}, p.errorf("unterminated string")
+	return e, nil
 }

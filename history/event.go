@@ -46,14 +46,21 @@ const (
 	// CAS sets Key to Value if its current value is Expect.
 	CAS Kind = "cas"
 	// Add adds the element Value to the set stored under Key (by
-	// read-modify-write in the set workload; Jepsen's :append maps here).
+	// read-modify-write in the set workload; Jepsen's :add maps here).
 	Add Kind = "add"
+	// Append concatenates Value to the string stored under Key (porcupine's
+	// and the MIT 6.5840 lab's kv append; Jepsen's :append maps here).
+	Append Kind = "append"
+	// Acquire and Release take and give back the lock named Key (Knossos's
+	// mutex model).
+	Acquire Kind = "acquire"
+	Release Kind = "release"
 )
 
 // Valid reports whether k is one of the operation kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case Read, Write, Delete, CAS, Add:
+	case Read, Write, Delete, CAS, Add, Append, Acquire, Release:
 		return true
 	}
 	return false
@@ -139,7 +146,7 @@ func (e *Event) check() error {
 	}
 	if e.Type == Invoke || e.Kind != "" {
 		if !e.Kind.Valid() {
-			return fmt.Errorf("unknown kind %q (want read, write, delete, cas or add)", e.Kind)
+			return fmt.Errorf("unknown kind %q (want read, write, delete, cas, add, append, acquire or release)", e.Kind)
 		}
 	}
 	if e.Type == Invoke {

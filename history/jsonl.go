@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
-// MaxLineBytes bounds one line of a JSON lines or EDN history.
+// MaxLineBytes bounds one line of every history format, and one
+// operation of an EDN history.
 const MaxLineBytes = 1 << 20
 
 // WriteJSONL writes events to w as JSON lines: one object per event, fields
@@ -36,6 +38,9 @@ func ReadJSONL(r io.Reader) ([]Event, error) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			return nil
+		}
+		if !utf8.Valid(line) {
+			return fmt.Errorf("history: line %d: not valid UTF-8 (JSON text must be UTF-8; distinct keys would otherwise collapse to U+FFFD)", lineNo)
 		}
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
@@ -86,8 +91,9 @@ func eachLine(r io.Reader, fn func(lineNo int, line []byte) error) error {
 	}
 }
 
-// readLine returns the next line without its terminator, reading at most
-// MaxLineBytes+1 bytes of it (the rest of an overlong line is discarded).
+// readLine returns the next line without its terminator; of an overlong
+// line it reads a little more than MaxLineBytes and stops, so the caller
+// can refuse it without reading the rest.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var line []byte
 	for {
@@ -96,6 +102,9 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 			line = append(line, chunk...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(line) > MaxLineBytes {
+				return line, nil // overlong: stop here, the caller refuses it
+			}
 			continue
 		}
 		if n := len(line); n > 0 && line[n-1] == '\n' {

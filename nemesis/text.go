@@ -85,17 +85,42 @@ func (s Schedule) String() string {
 	return b.String()
 }
 
+// Bounds on what Parse and ParseFault read, so that no input can make them
+// slow or large: checking a target is quadratic in its node list at worst,
+// and a list is bounded by the simulator's node limit.
+const (
+	// MaxScheduleBytes bounds a schedule's text.
+	MaxScheduleBytes = 1 << 20
+	// MaxFaultLineBytes bounds one line (one fault).
+	MaxFaultLineBytes = 64 << 10
+	// MaxFaults bounds the faults of one schedule.
+	MaxFaults = 100_000
+	// MaxTargetNodes bounds a node list, each group of a partition, and a
+	// link list (the simulator runs at most 1024 nodes).
+	MaxTargetNodes = 1024
+)
+
 // Parse reads a schedule in the text form String writes. Blank lines and
 // lines starting with '#' are skipped. Every parameter of a kind must be
 // given. A malformed line, an invalid fault or a time earlier than the
-// previous fault's gives an error naming the line.
+// previous fault's gives an error naming the line, and so does input over
+// the bounds above.
 func Parse(text string) (Schedule, error) {
+	if len(text) > MaxScheduleBytes {
+		return nil, fmt.Errorf("nemesis schedule: %d bytes, more than the %d a schedule may have", len(text), MaxScheduleBytes)
+	}
 	var s Schedule
 	for i, line := range strings.Split(text, "\n") {
 		lineNo := i + 1
+		if len(line) > MaxFaultLineBytes {
+			return nil, fmt.Errorf("nemesis schedule line %d: %d bytes, more than the %d a fault may have", lineNo, len(line), MaxFaultLineBytes)
+		}
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
+		}
+		if len(s) == MaxFaults {
+			return nil, fmt.Errorf("nemesis schedule line %d: more than %d faults", lineNo, MaxFaults)
 		}
 		f, err := parseFault(line)
 		if err != nil {
@@ -111,6 +136,9 @@ func Parse(text string) (Schedule, error) {
 
 // ParseFault reads one fault in the form Fault.String writes.
 func ParseFault(line string) (Fault, error) {
+	if len(line) > MaxFaultLineBytes {
+		return Fault{}, fmt.Errorf("fault: %d bytes, more than the %d a fault may have", len(line), MaxFaultLineBytes)
+	}
 	return parseFault(strings.TrimSpace(line))
 }
 
@@ -272,6 +300,9 @@ func parseNodeList(s string) ([]sim.NodeID, error) {
 	if s == "" {
 		return nil, fmt.Errorf("empty node list")
 	}
+	if n := strings.Count(s, ",") + 1; n > MaxTargetNodes {
+		return nil, fmt.Errorf("node list of %d nodes: at most %d", n, MaxTargetNodes)
+	}
 	parts := strings.Split(s, ",")
 	out := make([]sim.NodeID, len(parts))
 	for i, p := range parts {
@@ -299,6 +330,9 @@ func ParseNodeID(s string) (sim.NodeID, error) {
 func parseLinks(s string) ([]Link, error) {
 	if s == "" {
 		return nil, fmt.Errorf("empty link list")
+	}
+	if n := strings.Count(s, ",") + 1; n > MaxTargetNodes {
+		return nil, fmt.Errorf("link list of %d links: at most %d", n, MaxTargetNodes)
 	}
 	parts := strings.Split(s, ",")
 	out := make([]Link, len(parts))

@@ -1,0 +1,361 @@
+package checker
+
+import (
+	"slices"
+	"time"
+)
+
+// This file is faultline's linearizability search: the algorithm of
+// Wing & Gong as improved by Lowe (and as porcupine implements it), written
+// so that it can be stopped at once and deterministically. It counts every
+// call of the model's step function and every byte its cache keeps, and
+// gives up (undecided) when either budget runs out; the wall clock is only
+// an outer safety net. porcupine itself cannot be stopped from outside
+// except by its own timer, and unwinding its search after a budget runs
+// out can take quadratic time on a wide history.
+
+// budget is what one Linearizable call may spend. Steps are summed over
+// every key; memory is what the searches in progress hold at once (a
+// key's is returned when it is decided); local bounds the current round
+// of the current key (see Linearizable).
+type budget struct {
+	steps, maxSteps int64
+	local, maxLocal int64
+	mem, maxMem     int64
+	deadline        time.Time // zero: none
+	exhausted       string    // "", "local", "steps", "memory" or "wall-clock"
+}
+
+// begin starts one key's search with a round limit of maxLocal steps.
+func (b *budget) begin(maxLocal int64) {
+	b.local, b.maxLocal = 0, maxLocal
+	if b.exhausted == "local" {
+		b.exhausted = ""
+	}
+	if b.exhausted == "" && !b.deadline.IsZero() && time.Now().After(b.deadline) {
+		b.exhausted = "wall-clock"
+	}
+}
+
+func (b *budget) step() bool {
+	if b.exhausted != "" {
+		return false
+	}
+	if b.steps >= b.maxSteps {
+		b.exhausted = "steps"
+		return false
+	}
+	if b.local >= b.maxLocal {
+		b.exhausted = "local"
+		return false
+	}
+	b.steps++
+	b.local++
+	if b.steps&(1<<14-1) == 0 && !b.deadline.IsZero() && time.Now().After(b.deadline) {
+		b.exhausted = "wall-clock"
+		return false
+	}
+	return true
+}
+
+func (b *budget) alloc(n int64) bool {
+	if b.exhausted != "" {
+		return false
+	}
+	b.mem += n
+	if b.mem > b.maxMem {
+		b.exhausted = "memory"
+		return false
+	}
+	return true
+}
+
+// sop is one operation of a key as the search sees it.
+type sop struct {
+	call, ret int64 // ret may be math.MaxInt64 (info)
+	in        *linOp
+}
+
+type searchOutcome int
+
+const (
+	searchOK searchOutcome = iota
+	searchIllegal
+	searchUndecided
+)
+
+// searchResult is what search found. For an illegal key, best is the
+// longest linearized prefix seen (operation indices in order) and
+// bestState the state after it.
+type searchResult struct {
+	outcome   searchOutcome
+	best      []int
+	bestState string
+}
+
+// zobrist gives operation i a fixed pseudo-random 64-bit word, so that
+// the hash of a set of linearized operations is the XOR of its words and
+// is updated in O(1).
+func zobrist(i int) uint64 {
+	z := uint64(i+1) * 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
+type cacheEntry struct {
+	bits  []uint64
+	state string
+}
+
+// search decides whether ops (one key) linearize from state init under
+// stepFn, spending from b. keepBest records the longest prefix (for the
+// explanation of an illegal key).
+func search(ops []sop, init string, stepFn func(state string, in *linOp) (bool, string), b *budget, keepBest bool) searchResult {
+	sr := newSearcher(ops, init, stepFn, keepBest)
+	r := sr.run(b)
+	sr.release(b)
+	return r
+}
+
+// sentry is one call or return entry of a searcher's doubly linked list.
+type sentry struct {
+	ret  bool
+	op   int32
+	next int32
+	prev int32
+	mate int32 // a call's return entry
+}
+
+type frame struct {
+	entry int32
+	state string
+}
+
+// searcher is one key's search, resumable: run continues where the last
+// run stopped when a round's step limit ran out, so growing limits cost
+// no repeated work. Its memory is counted in b.mem while it lives.
+type searcher struct {
+	ops      []sop
+	stepFn   func(state string, in *linOp) (bool, string)
+	keepBest bool
+	started  bool
+	es       []sentry
+	bits     []uint64
+	bitsHash uint64
+	cache    map[uint64][]cacheEntry
+	calls    []frame
+	state    string
+	cur      int32
+	mem      int64 // bytes counted against the budget
+	res      searchResult
+	done     bool
+}
+
+func newSearcher(ops []sop, init string, stepFn func(string, *linOp) (bool, string), keepBest bool) *searcher {
+	return &searcher{ops: ops, stepFn: stepFn, keepBest: keepBest, state: init}
+}
+
+// release returns the searcher's memory to the budget and drops it.
+func (s *searcher) release(b *budget) {
+	b.mem -= s.mem
+	s.mem = 0
+	s.es, s.bits, s.cache, s.calls = nil, nil, nil, nil
+}
+
+func (s *searcher) alloc(b *budget, n int64) bool {
+	if !b.alloc(n) {
+		return false
+	}
+	s.mem += n
+	return true
+}
+
+// setup builds the entry list: 2n entries sorted by time; a call before a
+// return at the same time (the operations overlap), then by operation
+// index.
+func (s *searcher) setup(b *budget) bool {
+	ops := s.ops
+	n := len(ops)
+	if !s.alloc(b, int64(2*n+1)*(20+8)+int64(n)*16) {
+		return false
+	}
+	order := make([]int32, 0, 2*n)
+	for i := range ops {
+		order = append(order, int32(2*i), int32(2*i+1))
+	}
+	key := func(x int32) (int64, bool, int32) {
+		o := &ops[x/2]
+		if x%2 == 0 {
+			return o.call, false, x / 2
+		}
+		return o.ret, true, x / 2
+	}
+	slices.SortFunc(order, func(a, c int32) int {
+		ta, ra, ia := key(a)
+		tc, rc, ic := key(c)
+		switch {
+		case ta != tc:
+			if ta < tc {
+				return -1
+			}
+			return 1
+		case ra != rc:
+			if !ra {
+				return -1
+			}
+			return 1
+		}
+		return int(ia - ic)
+	})
+	es := make([]sentry, 0, 2*n+1)
+	es = append(es, sentry{op: -1}) // 0: head sentinel
+	callAt := make([]int32, n)
+	retAt := make([]int32, n)
+	for _, x := range order {
+		_, r, i := key(x)
+		pos := int32(len(es))
+		es = append(es, sentry{ret: r, op: i})
+		if r {
+			retAt[i] = pos
+		} else {
+			callAt[i] = pos
+		}
+	}
+	for i := range es {
+		es[i].prev = int32(i - 1)
+		es[i].next = int32(i + 1)
+	}
+	es[len(es)-1].next = -1
+	for i := 0; i < n; i++ {
+		es[callAt[i]].mate = retAt[i]
+	}
+	s.es = es
+	s.bits = make([]uint64, (n+63)/64)
+	s.cache = make(map[uint64][]cacheEntry)
+	s.cur = es[0].next
+	return true
+}
+
+func (s *searcher) lift(c int32) {
+	es := s.es
+	e := &es[c]
+	es[e.prev].next = e.next
+	if e.next >= 0 {
+		es[e.next].prev = e.prev
+	}
+	r := &es[e.mate]
+	es[r.prev].next = r.next
+	if r.next >= 0 {
+		es[r.next].prev = r.prev
+	}
+}
+
+func (s *searcher) unlift(c int32) {
+	es := s.es
+	e := &es[c]
+	r := &es[e.mate]
+	es[r.prev].next = e.mate
+	if r.next >= 0 {
+		es[r.next].prev = e.mate
+	}
+	es[e.prev].next = c
+	if e.next >= 0 {
+		es[e.next].prev = c
+	}
+}
+
+// run searches until the key is decided or b stops it (outcome
+// searchUndecided; b.exhausted says why). After a "local" stop, run may be
+// called again with a larger limit and continues.
+func (s *searcher) run(b *budget) searchResult {
+	if s.done {
+		return s.res
+	}
+	if len(s.ops) == 0 {
+		s.done, s.res = true, searchResult{outcome: searchOK}
+		return s.res
+	}
+	if !s.started {
+		if !s.setup(b) {
+			return searchResult{outcome: searchUndecided}
+		}
+		s.started = true
+	}
+	undecided := searchResult{outcome: searchUndecided}
+	es, bits := s.es, s.bits
+	entryBytes := int64(len(bits)*8 + 24 + 16 + 48)
+	for es[0].next >= 0 {
+		e := &es[s.cur]
+		if !e.ret {
+			if !b.step() {
+				return undecided
+			}
+			o := e.op
+			ok, next := s.stepFn(s.state, s.ops[o].in)
+			if ok {
+				bits[o/64] |= 1 << (o % 64)
+				h := (s.bitsHash ^ zobrist(int(o))) ^ hashString(next)
+				bucket := s.cache[h]
+				seen := false
+				for _, ce := range bucket {
+					if ce.state == next && slices.Equal(ce.bits, bits) {
+						seen = true
+						break
+					}
+				}
+				if !seen {
+					if !s.alloc(b, entryBytes+int64(len(next))) {
+						bits[o/64] &^= 1 << (o % 64)
+						return undecided
+					}
+					s.cache[h] = append(bucket, cacheEntry{slices.Clone(bits), next})
+					s.calls = append(s.calls, frame{s.cur, s.state})
+					s.bitsHash ^= zobrist(int(o))
+					s.state = next
+					s.lift(s.cur)
+					s.cur = es[0].next
+					continue
+				}
+				bits[o/64] &^= 1 << (o % 64)
+			}
+			s.cur = e.next
+			continue
+		}
+		// A return entry: the operation it ends cannot be linearized next.
+		if len(s.calls) == 0 {
+			s.res.outcome = searchIllegal
+			s.done = true
+			return s.res
+		}
+		if s.keepBest && len(s.calls) > len(s.res.best) {
+			if !s.alloc(b, int64(len(s.calls)-len(s.res.best))*8) {
+				return undecided
+			}
+			s.res.best = s.res.best[:0]
+			for _, f := range s.calls {
+				s.res.best = append(s.res.best, int(es[f.entry].op))
+			}
+			s.res.bestState = s.state
+		}
+		top := s.calls[len(s.calls)-1]
+		s.calls = s.calls[:len(s.calls)-1]
+		o := es[top.entry].op
+		bits[o/64] &^= 1 << (o % 64)
+		s.bitsHash ^= zobrist(int(o))
+		s.state = top.state
+		s.unlift(top.entry)
+		s.cur = es[top.entry].next
+	}
+	s.done = true
+	s.res = searchResult{outcome: searchOK}
+	return s.res
+}
