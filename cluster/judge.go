@@ -11,8 +11,12 @@ import (
 type JudgeOptions struct {
 	// Linearizable runs porcupine (register and kv workloads).
 	Linearizable bool
-	// LinearTimeout bounds the linearizability check; running out gives
-	// Unknown, never a pass.
+	// LinearSteps bounds the linearizability search in model steps (0:
+	// checker.DefaultSteps); running out gives Unknown, never a pass, and
+	// the verdict stays a function of the history.
+	LinearSteps int64
+	// LinearTimeout is only an outer wall-clock safety net (0: none); if it
+	// fires, the Unknown says it depends on the machine.
 	LinearTimeout time.Duration
 	// Visualize receives porcupine's HTML when the history is not
 	// linearizable.
@@ -33,7 +37,7 @@ func Judge(r *Result, o JudgeOptions) ([]checker.Result, error) {
 			ann = append(ann, checker.Annotation{Start: w.Start, End: w.End, Label: w.Label})
 		}
 		res, err := checker.Linearizable(r.Ops, checker.LinearOptions{
-			Timeout: o.LinearTimeout, Visualize: o.Visualize, Annotations: ann,
+			Steps: o.LinearSteps, Timeout: o.LinearTimeout, Visualize: o.Visualize, Annotations: ann,
 		})
 		if err != nil {
 			return nil, err

@@ -97,7 +97,7 @@ func JudgeOptionsFor(cfg Config) cluster.JudgeOptions {
 	causal := cfg.BuiltIn() && cfg.KV.Resolve == kv.VectorClock
 	return cluster.JudgeOptions{
 		Linearizable:  cfg.Workload != "set" && !causal,
-		LinearTimeout: 30 * time.Second,
+		LinearTimeout: 10 * time.Minute, // a safety net: the budget is the search's steps
 		Causal:        causal,
 	}
 }

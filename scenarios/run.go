@@ -170,7 +170,9 @@ type RunOptions struct {
 	// Visualize, if set, receives porcupine's HTML visualization when the
 	// history is not linearizable.
 	Visualize io.Writer
-	// LinearTimeout, if > 0, replaces the linearizability checker's budget.
+	// LinearSteps, if > 0, replaces the linearizability search's step
+	// budget; LinearTimeout, if > 0, its wall-clock safety net.
+	LinearSteps   int64
 	LinearTimeout time.Duration
 }
 
@@ -184,6 +186,9 @@ func RunSeed(spec Spec, seed uint64, opts RunOptions) (Outcome, error) {
 		return Outcome{}, err
 	}
 	jo := spec.JudgeOptions(cfg)
+	if opts.LinearSteps > 0 {
+		jo.LinearSteps = opts.LinearSteps
+	}
 	if opts.LinearTimeout > 0 {
 		jo.LinearTimeout = opts.LinearTimeout
 	}

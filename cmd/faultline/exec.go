@@ -46,7 +46,9 @@ type execOpts struct {
 	outAll bool
 	// keepResult keeps each outcome's Result (replay prints it).
 	keepResult bool
-	// linearTimeout, if > 0, bounds each linearizability check.
+	// linearSteps, if > 0, budgets each linearizability search in steps;
+	// linearTimeout, if > 0, is its wall-clock safety net.
+	linearSteps   int64
 	linearTimeout time.Duration
 	// progress, if set, is called after each seed in completion order,
 	// from the calling goroutine.
@@ -127,7 +129,7 @@ func ran(results []seedResult) []seedResult {
 func runJob(j job, opts execOpts) (res seedResult) {
 	res.job = j
 	var vis bytes.Buffer
-	ro := scenarios.RunOptions{LinearTimeout: opts.linearTimeout}
+	ro := scenarios.RunOptions{LinearSteps: opts.linearSteps, LinearTimeout: opts.linearTimeout}
 	if opts.outDir != "" {
 		ro.Visualize = &vis
 	}
@@ -168,7 +170,7 @@ func runJob(j job, opts execOpts) (res seedResult) {
 		case len(unknown) > 0:
 			// A checker's budget ran out: never a pass (DESIGN.md §5).
 			out.Class = scenarios.ClassLiveness
-			out.Failure = "unknown (a checker's budget ran out; raise -linear-timeout): " + strings.Join(unknown, "; ")
+			out.Failure = "unknown (a checker's budget ran out; raise -linear-steps): " + strings.Join(unknown, "; ")
 		}
 	}
 	res.out = out

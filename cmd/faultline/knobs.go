@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/kv"
 	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/scenarios"
@@ -49,6 +50,7 @@ type knobs struct {
 	maxEvents                   uint64
 	horizon                     time.Duration
 	linearTimeout               time.Duration
+	linearSteps                 int64
 	set                         map[string]bool
 	parsedQuorum                kv.QuorumMode
 	parsedResolve               kv.ResolveMode
@@ -61,7 +63,7 @@ type knobs struct {
 // knobNames lists the knob flags in the order their usage shows them.
 var knobNames = []string{"nodes", "n", "w", "r", "quorum", "resolve", "read-repair", "hinted-handoff",
 	"anti-entropy", "membership", "vnodes", "sync", "nemesis", "skew", "workload", "clients", "keys", "ops",
-	"max-events", "horizon", "linear-timeout"}
+	"max-events", "horizon", "linear-steps", "linear-timeout"}
 
 // addKnobs registers the knob flags on fs.
 func addKnobs(fs *flag.FlagSet) *knobs {
@@ -87,7 +89,8 @@ func addKnobs(fs *flag.FlagSet) *knobs {
 	fs.IntVar(&k.ops, "ops", adHocOps, "operations over all clients")
 	fs.Uint64Var(&k.maxEvents, "max-events", def.Limits.MaxEvents, "most loop events a run may execute (beyond: liveness failure)")
 	fs.DurationVar(&k.horizon, "horizon", time.Duration(def.Limits.Horizon), "latest virtual time a run may reach (beyond: liveness failure)")
-	fs.DurationVar(&k.linearTimeout, "linear-timeout", 30*time.Second, "wall-clock budget of the linearizability check (beyond: unknown)")
+	fs.Int64Var(&k.linearSteps, "linear-steps", checker.DefaultSteps, "model steps the linearizability search may take (beyond: unknown); the verdict is a function of the history and this budget")
+	fs.DurationVar(&k.linearTimeout, "linear-timeout", 10*time.Minute, "wall-clock safety net of the linearizability check only: if it fires the unknown says it depends on the machine (budget the search with -linear-steps)")
 	return k
 }
 
@@ -156,13 +159,16 @@ func (k *knobs) validate() error {
 	if k.linearTimeout <= 0 {
 		return fmt.Errorf("-linear-timeout %v: must be > 0", k.linearTimeout)
 	}
+	if k.linearSteps <= 0 {
+		return fmt.Errorf("-linear-steps %d: must be > 0", k.linearSteps)
+	}
 	return nil
 }
 
 // any reports whether the user set a knob that changes the configuration.
 func (k *knobs) any() bool {
 	for _, n := range knobNames {
-		if k.set[n] && n != "linear-timeout" {
+		if k.set[n] && n != "linear-timeout" && n != "linear-steps" {
 			return true
 		}
 	}

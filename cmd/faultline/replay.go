@@ -134,7 +134,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		tracedHash = h
 	}
 	j := t.jobs([]uint64{seed})[0]
-	res := runJob(j, execOpts{outDir: *outDir, outAll: true, linearTimeout: k.linearTimeout, keepResult: true})
+	res := runJob(j, execOpts{outDir: *outDir, outAll: true, linearSteps: k.linearSteps, linearTimeout: k.linearTimeout, keepResult: true})
 	if res.err != nil {
 		return usageError(stderr, fs, "%v", res.err)
 	}

@@ -144,7 +144,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fs, "%v", err)
 	}
 	b := &batch{t: t, seeds: list, shard: sh, corpusPath: *corpusPath, suite: suite, asJSON: *asJSON, jsonOut: *jsonOut}
-	b.opts = execOpts{parallel: *parallel, outDir: *outDir, outAll: *outAll, linearTimeout: k.linearTimeout}
+	b.opts = execOpts{parallel: *parallel, outDir: *outDir, outAll: *outAll, linearSteps: k.linearSteps, linearTimeout: k.linearTimeout}
 	b.text = func(r *seedResult) { printSeed(stdout, r) }
 	if len(list) > 1 {
 		p := newProgress(stderr)

@@ -70,7 +70,7 @@ func runSwarm(args []string, stdout, stderr io.Writer) int {
 	}
 	b := &batch{t: t, seeds: seeds, shard: sh, corpusPath: *corpusPath, suite: true, asJSON: *asJSON, jsonOut: *jsonOut}
 	p := newProgress(stderr)
-	b.opts = execOpts{parallel: *parallel, outDir: *outDir, linearTimeout: k.linearTimeout, progress: p.seed}
+	b.opts = execOpts{parallel: *parallel, outDir: *outDir, linearSteps: k.linearSteps, linearTimeout: k.linearTimeout, progress: p.seed}
 	b.text = func(r *seedResult) {
 		switch {
 		case r.failing():
