@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/internal/report"
+	"github.com/faultline-sim/faultline/nemesis"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -38,7 +42,7 @@ type checkOutput struct {
 	WallNs      int64               `json:"wall_ns"`
 }
 
-const checkSynopsis = `-model MODEL [-initial V] [-steps N] [-memory SIZE] [-witness-steps N] [-timeout D] [-html FILE] [-json] FILE
+const checkSynopsis = `-model MODEL [-initial V] [-steps N] [-memory SIZE] [-witness-steps N] [-timeout D] [-html FILE] [-report FILE] [-json] FILE
 
 Judges a history for linearizability. The format is detected, no flag needed:
   - faultline's history.jsonl (JSON lines; invalid UTF-8 is refused);
@@ -226,6 +230,7 @@ func runCheckHere(args []string, stdout, stderr io.Writer) (code int) {
 	witnessSteps := fs.Int("witness-steps", checker.DefaultWitnessSteps, "model steps for shrinking an invalid verdict's witness to a smallest set (checker.LinearOptions.WitnessSteps)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "outer wall-clock safety net (0: none); when it fires the verdict is unknown and depends on the machine")
 	htmlOut := fs.String("html", "", "write porcupine's visualization (with the nemesis operations) to this file when the history is not linearizable")
+	reportOut := fs.String("report", "", "write faultline's report page to this file: the processes' timeline (zoomable), nemesis operations shaded, latency and throughput, the verdict and its witness")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	pos, done, code := parseInterleaved(fs, args, stdout, stderr)
 	if done {
@@ -360,7 +365,50 @@ func runCheckHere(args []string, stdout, stderr io.Writer) (code int) {
 	if vis != nil && vis.written {
 		fmt.Fprintf(stdout, "  visualization: %s\n", *htmlOut)
 	}
+	if *reportOut != "" {
+		if err := writeCheckReport(*reportOut, path, m, len(parsed.Events), ops, parsed.Nemesis, res, args); err != nil {
+			fmt.Fprintf(stderr, "faultline check: -report: %v\n", err)
+			return exitIOError
+		}
+		fmt.Fprintf(stdout, "  report: %s\n", *reportOut)
+	}
 	return verdictExit(res.Verdict)
+}
+
+// writeCheckReport writes the report page of a checked history
+// atomically (a temporary file renamed into place).
+func writeCheckReport(out, path string, m checker.Model, events int, ops []history.Op, ns []history.NemesisEvent, res checker.Result, args []string) error {
+	var wins []nemesis.Window
+	for _, a := range nemesisWindows(ns) {
+		wins = append(wins, nemesis.Window{Start: a.Start, End: a.End, Family: nemesis.Family(255), Label: a.Label})
+	}
+	var page bytes.Buffer
+	h := report.History{Name: path, Model: string(m), Command: "faultline check " + strings.Join(args, " "), Events: events,
+		Ops: ops, Windows: wins, Verdicts: []report.Verdict{{Result: res, AsExpected: res.Verdict == checker.Valid}}}
+	if err := report.HistoryHTML(&page, h); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".tmp-"+filepath.Base(out)+"-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(page.Bytes()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), out)
 }
 
 // nemesisWindows turns nemesis operations into visualization windows: a
