@@ -9,7 +9,7 @@ import (
 	"github.com/faultline-sim/faultline/history"
 )
 
-// Exit codes shared by the subcommands (DESIGN.md §7); exitUsage is in
+// Exit codes shared by the subcommands (docs/design.md §7); exitUsage is in
 // main.go.
 const (
 	// exitOK: every verdict as expected (ad-hoc runs: nothing Invalid).

@@ -168,7 +168,7 @@ func runJob(j job, opts execOpts) (res seedResult) {
 			out.Class = scenarios.ClassCorrectness
 			out.Failure = "invalid: " + strings.Join(bad, "; ")
 		case len(unknown) > 0:
-			// A checker's budget ran out: never a pass (DESIGN.md §5).
+			// A checker's budget ran out: never a pass (docs/design.md §5).
 			out.Class = scenarios.ClassLiveness
 			out.Failure = "unknown (a checker's budget ran out; raise -linear-steps): " + strings.Join(unknown, "; ")
 		}
