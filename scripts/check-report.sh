@@ -59,7 +59,8 @@ if [ "$code" -ne 1 ]; then
 	cat "$work/run.txt" >&2
 	exit 1
 fi
-seed="$work/out/ad-hoc/seed-3"
+# Ad-hoc runs write under ad-hoc/cfg-<configuration hash>/seed-3.
+seed=$(dirname "$(find "$work/out" -path '*/seed-3/report.html' | head -1)")
 for f in report.html history.jsonl schedule.txt linearizability.html; do
 	[ -s "$seed/$f" ] || { echo "check-report: $f missing or empty" >&2; exit 1; }
 done

@@ -24,7 +24,8 @@ const (
 	adHocFaultLength = 250 * time.Millisecond
 	adHocMaxSkew     = 2 * time.Second
 	adHocMaxDelay    = 50 * time.Millisecond
-	adHocOps         = 2000
+	adHocOps         = 10_000
+	adHocTimeLimit   = time.Second
 	adHocSpares      = 2
 	adHocNemesis     = "partition,crash"
 	maxKnobNodes     = 64
@@ -47,6 +48,7 @@ type knobs struct {
 	skew                        time.Duration
 	workload                    string
 	clients, keys, ops          int
+	timeLimit                   time.Duration
 	maxEvents                   uint64
 	horizon                     time.Duration
 	linearTimeout               time.Duration
@@ -62,7 +64,7 @@ type knobs struct {
 
 // knobNames lists the knob flags in the order their usage shows them.
 var knobNames = []string{"nodes", "n", "w", "r", "quorum", "resolve", "read-repair", "hinted-handoff",
-	"anti-entropy", "membership", "vnodes", "sync", "nemesis", "skew", "workload", "clients", "keys", "ops",
+	"anti-entropy", "membership", "vnodes", "sync", "nemesis", "skew", "workload", "clients", "keys", "ops", "time-limit",
 	"max-events", "horizon", "linear-steps", "linear-timeout"}
 
 // addKnobs registers the knob flags on fs.
@@ -86,7 +88,8 @@ func addKnobs(fs *flag.FlagSet) *knobs {
 	fs.StringVar(&k.workload, "workload", def.Workload, "register, set or kv")
 	fs.IntVar(&k.clients, "clients", def.WorkloadConfig.Clients, "closed-loop clients")
 	fs.IntVar(&k.keys, "keys", def.WorkloadConfig.Keys, "keys the workload spreads over")
-	fs.IntVar(&k.ops, "ops", adHocOps, "operations over all clients")
+	fs.IntVar(&k.ops, "ops", adHocOps, "operations over all clients, at most (the time limit usually ends the workload first)")
+	fs.DurationVar(&k.timeLimit, "time-limit", adHocTimeLimit, "clients invoke no operation from this virtual time on (Jepsen's time limit), and faults are drawn over it; 0: only -ops bounds the workload (faults then over the first second)")
 	fs.Uint64Var(&k.maxEvents, "max-events", def.Limits.MaxEvents, "most loop events a run may execute (beyond: liveness failure)")
 	fs.DurationVar(&k.horizon, "horizon", time.Duration(def.Limits.Horizon), "latest virtual time a run may reach (beyond: liveness failure)")
 	fs.Int64Var(&k.linearSteps, "linear-steps", checker.DefaultSteps, "model steps the linearizability search may take (beyond: unknown); the verdict is a function of the history and this budget")
@@ -152,6 +155,9 @@ func (k *knobs) validate() error {
 	}
 	if k.set["max-events"] && k.maxEvents == 0 {
 		return fmt.Errorf("-max-events 0: must be >= 1")
+	}
+	if k.timeLimit < 0 {
+		return fmt.Errorf("-time-limit %v: must be >= 0 (0: no time limit)", k.timeLimit)
 	}
 	if k.set["horizon"] && k.horizon <= 0 {
 		return fmt.Errorf("-horizon %v: must be > 0", k.horizon)
@@ -237,6 +243,9 @@ func (k *knobs) apply(cfg *scenarios.Config, all bool) error {
 		cfg.WorkloadConfig.Ops = k.ops
 		cfg.WorkloadConfig.OpsPerClient = 0
 	}
+	if on("time-limit") {
+		cfg.TimeLimit = k.timeLimit
+	}
 	if k.set["max-events"] {
 		cfg.Limits.MaxEvents = k.maxEvents
 	}
@@ -308,6 +317,9 @@ func (k *knobs) adHocSpec() (scenarios.Spec, error) {
 		Seeds:       1,
 	}
 	k.applyFaults(&spec.Faults, true)
+	if cfg.TimeLimit > 0 && spec.Faults.Mix != nemesis.MixNone {
+		spec.Faults.Duration = 0 // over the time limit: where the clients run
+	}
 	return spec, nil
 }
 
