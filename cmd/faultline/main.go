@@ -40,7 +40,7 @@ var commands = []command{
 	{"swarm", "random configurations and faults per seed, across cores (or -shards of a batch job); prints failing seeds", runSwarm},
 	{"merge", "join the -json output of shards into one summary and the failing seeds, fastest first", runMerge},
 	{"shrink", "shrink a failing seed to a minimal schedule and print the Go regression test", runShrink},
-	{"check", "judge an external history (JSON lines or Jepsen EDN) for linearizability", runCheck},
+	{"check", "judge an external history (faultline JSON lines, Jepsen/Knossos EDN, jepsen.log) for linearizability", runCheck},
 	{"ring", "balance of the consistent-hash ring and what moves on a join or leave", runRing},
 }
 
