@@ -93,6 +93,9 @@ func (c *Cluster) healAll() {
 		for _, o := range c.nodes {
 			if o.member {
 				c.healErr(c.SetLinkFaults(ns.id, o.id, nemesis.LinkFaults{}))
+				if c.net.Held(ns.id, o.id) {
+					c.healErr(c.ReleaseLink(ns.id, o.id))
+				}
 			}
 		}
 		ns.clock = wallClock{}

@@ -169,6 +169,18 @@ func (c *Cluster) SetLinkFaults(from, to sim.NodeID, f nemesis.LinkFaults) error
 	return c.net.SetLink(from, to, lc)
 }
 
+// HoldLink stalls one link: its messages wait until ReleaseLink.
+func (c *Cluster) HoldLink(from, to sim.NodeID) error {
+	c.traceFault(from, "hold link to %v", to)
+	return c.net.Hold(from, to)
+}
+
+// ReleaseLink ends a stall: what waited is delivered in order.
+func (c *Cluster) ReleaseLink(from, to sim.NodeID) error {
+	c.traceFault(from, "release link to %v", to)
+	return c.net.Release(from, to)
+}
+
 // Join makes a spare (or departed) node a member. Its node starts with the
 // view before the join (a newcomer, outside it), then every running node,
 // it too, gets the view with it (Member.SetView: oracle membership), and the

@@ -19,6 +19,7 @@ type fakeTarget struct {
 	paused  map[sim.NodeID]bool
 	cuts    map[Link]bool
 	links   map[Link]LinkFaults
+	held    map[Link]bool
 	offset  map[sim.NodeID]time.Duration
 	drift   map[sim.NodeID]int64
 	minMem  int
@@ -29,7 +30,7 @@ func newFake(loop *sim.Loop, members, spares []sim.NodeID) *fakeTarget {
 	f := &fakeTarget{
 		loop: loop, known: map[sim.NodeID]bool{}, member: map[sim.NodeID]bool{},
 		crashed: map[sim.NodeID]bool{}, paused: map[sim.NodeID]bool{},
-		cuts: map[Link]bool{}, links: map[Link]LinkFaults{},
+		cuts: map[Link]bool{}, links: map[Link]LinkFaults{}, held: map[Link]bool{},
 		offset: map[sim.NodeID]time.Duration{}, drift: map[sim.NodeID]int64{},
 	}
 	for _, n := range members {
@@ -264,4 +265,26 @@ func (f *fakeTarget) residue(initial []sim.NodeID) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func (f *fakeTarget) HoldLink(from, to sim.NodeID) error {
+	if err := f.call("hold %s>%s", from, to); err != nil {
+		return err
+	}
+	if err := f.need(from); err != nil {
+		return err
+	}
+	if err := f.need(to); err != nil {
+		return err
+	}
+	f.held[Link{from, to}] = true
+	return nil
+}
+
+func (f *fakeTarget) ReleaseLink(from, to sim.NodeID) error {
+	if err := f.call("release %s>%s", from, to); err != nil {
+		return err
+	}
+	delete(f.held, Link{from, to})
+	return nil
 }

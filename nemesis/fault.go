@@ -59,6 +59,11 @@ const (
 	LinkFault Kind = "link-faults"
 	// LinkClear clears the faults of each of Links.
 	LinkClear Kind = "link-clear"
+	// LinkHold stalls each of Links: its messages wait (a full TCP buffer, a
+	// stuck NIC queue) until link-release delivers them in order.
+	LinkHold Kind = "link-hold"
+	// LinkRelease ends the stall of each of Links.
+	LinkRelease Kind = "link-release"
 
 	// Join adds Nodes to the membership.
 	Join Kind = "join"
@@ -119,10 +124,12 @@ const (
 	FamilyLoss
 	// FamilyChurn: join and leave, each undone by the other.
 	FamilyChurn
+	// FamilyStall: link-hold, undone by link-release.
+	FamilyStall
 	numFamilies
 )
 
-var familyNames = [numFamilies]string{"partition", "crash", "pause", "skew", "loss", "churn"}
+var familyNames = [numFamilies]string{"partition", "crash", "pause", "skew", "loss", "churn", "stall"}
 
 // String returns the family's name as the CLI spells it.
 func (f Family) String() string {

@@ -500,6 +500,28 @@ func (p *planner) add(fam Family, start, undoAt sim.Time) bool {
 			Fault{At: undoAt, Kind: LinkClear, Links: append([]Link(nil), dedup...)})
 		return true
 
+	case FamilyStall:
+		// Stall the links from a few victims to everyone (one direction:
+		// what they send waits, what they receive flows), as a stuck send
+		// queue does.
+		m := p.members(start)
+		if len(m) < 2 {
+			return false
+		}
+		victims := p.pick(m, 1+c.Choose(minority(len(m)), "victims"), "victim")
+		var links []Link
+		for _, v := range victims {
+			for _, u := range m {
+				if u != v {
+					links = append(links, Link{v, u})
+				}
+			}
+		}
+		sortLinks(links)
+		p.emit(Fault{At: start, Kind: LinkHold, Links: links},
+			Fault{At: undoAt, Kind: LinkRelease, Links: append([]Link(nil), links...)})
+		return true
+
 	case FamilyChurn:
 		var opts []Kind
 		if len(p.spares) > 0 {

@@ -103,6 +103,14 @@ func Apply(f Fault, t Target) error {
 		for _, l := range f.Links {
 			add("link clear "+l.String(), t.SetLinkFaults(l.From, l.To, LinkFaults{}))
 		}
+	case LinkHold:
+		for _, l := range f.Links {
+			add("link hold "+l.String(), t.HoldLink(l.From, l.To))
+		}
+	case LinkRelease:
+		for _, l := range f.Links {
+			add("link release "+l.String(), t.ReleaseLink(l.From, l.To))
+		}
 	case Join:
 		for _, n := range f.Nodes {
 			add("join "+n.String(), t.Join(n))

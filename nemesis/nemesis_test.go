@@ -49,7 +49,7 @@ func TestParseMix(t *testing.T) {
 		{"all", MixAll},
 		{"partition", MixOf(FamilyPartition)},
 		{" crash , partition,crash", MixOf(FamilyPartition, FamilyCrash)},
-		{"partition,crash,pause,skew,loss,churn", MixAll},
+		{"partition,crash,pause,skew,loss,churn,stall", MixAll},
 		{"skew,loss", MixOf(FamilySkew, FamilyLoss)},
 	} {
 		got, err := ParseMix(tc.in)

@@ -113,7 +113,7 @@ func TestFaultTextRoundTrip(t *testing.T) {
 		case nemesis.PartitionRing:
 			f.Nodes = nodes
 		case nemesis.Heal:
-		case nemesis.LinkFault, nemesis.LinkClear:
+		case nemesis.LinkFault, nemesis.LinkClear, nemesis.LinkHold, nemesis.LinkRelease:
 			f.Links = []nemesis.Link{{From: nodes[0], To: nodes[1]}, {From: nodes[2], To: nodes[0]}}
 			if f.Kind == nemesis.LinkFault {
 				f.Link = nemesis.LinkFaults{Loss: prob.Draw(t, "loss"), Duplicate: prob.Draw(t, "dup"),

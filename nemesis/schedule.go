@@ -218,6 +218,10 @@ func (s Schedule) Windows() []Window {
 			start(f, fam, linkKeys(f.Links))
 		case LinkClear:
 			undo(f.At, linkKeys(f.Links))
+		case LinkHold:
+			start(f, fam, linkKeys(f.Links, "hold"))
+		case LinkRelease:
+			undo(f.At, linkKeys(f.Links, "hold"))
 		case Join, Leave:
 			// Whichever of join/leave comes first for a node opens its
 			// window; the opposite closes it.
@@ -249,10 +253,14 @@ func nodeKeys(prefix string, ns []sim.NodeID) []string {
 	return out
 }
 
-func linkKeys(ls []Link) []string {
+func linkKeys(ls []Link, prefix ...string) []string {
+	p := "link/"
+	if len(prefix) > 0 {
+		p = prefix[0] + "/"
+	}
 	out := make([]string, len(ls))
 	for i, l := range ls {
-		out[i] = "link/" + l.String()
+		out[i] = p + l.String()
 	}
 	return out
 }

@@ -47,7 +47,7 @@ var kindOrder = []Kind{
 	PartitionIsolate, PartitionHalves, PartitionOneWay, PartitionBridge, PartitionRing, Heal,
 	Crash, Restart, Pause, Resume,
 	ClockSkew, ClockBump, ClockStrobe, ClockDrift, ClockReset,
-	LinkFault, LinkClear, Join, Leave,
+	LinkFault, LinkClear, Join, Leave, LinkHold, LinkRelease,
 }
 
 var specs = map[Kind]kindSpec{
@@ -70,6 +70,8 @@ var specs = map[Kind]kindSpec{
 	LinkClear:        {family: FamilyLoss, shape: shapeLinks, undo: true},
 	Join:             {family: FamilyChurn, shape: shapeNodes},
 	Leave:            {family: FamilyChurn, shape: shapeNodes},
+	LinkHold:         {family: FamilyStall, shape: shapeLinks},
+	LinkRelease:      {family: FamilyStall, shape: shapeLinks, undo: true},
 }
 
 // MaxStrobeCycles bounds a clock-strobe's cycles (each cycle is two loop

@@ -54,6 +54,11 @@ type Target interface {
 	// SetLinkFaults sets the faults of one directed link; the zero
 	// LinkFaults clears them.
 	SetLinkFaults(from, to sim.NodeID, f LinkFaults) error
+	// HoldLink stalls one directed link: its messages wait, in order,
+	// until ReleaseLink (or the settle phase's heal) delivers them.
+	HoldLink(from, to sim.NodeID) error
+	// ReleaseLink ends a stall and delivers what waited, in order.
+	ReleaseLink(from, to sim.NodeID) error
 	// Join adds a node to the cluster's membership (the ring).
 	Join(id sim.NodeID) error
 	// Leave removes a member from the cluster's membership.

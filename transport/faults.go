@@ -136,6 +136,15 @@ func (n *Network[M]) Hold(from, to sim.NodeID) error {
 	return nil
 }
 
+// Held reports whether from->to is held (false for unknown nodes).
+func (n *Network[M]) Held(from, to sim.NodeID) bool {
+	if !n.known(from) || !n.known(to) {
+		return false
+	}
+	l := n.links[from][to]
+	return l != nil && l.held
+}
+
 // Release ends a Hold on from->to. The messages that waited are delivered at
 // the release time, in the order they reached their delivery time (their
 // latency has already elapsed), unless the link is still clogged. Cuts and
