@@ -54,6 +54,10 @@ type Config struct {
 	// write right after the local write, before syncing and before any
 	// backup acknowledged it.
 	bugAckEarly bool
+	// bugAssumeDelivered plants another: the primary counts a Replicate as
+	// acknowledged when it sends it, so what a partition drops is never
+	// resent.
+	bugAssumeDelivered bool
 }
 
 // DefaultConfig returns synchronous replication to all backups, with a
@@ -325,6 +329,9 @@ func (s *store) replicate(b sim.NodeID) {
 		s.counters[CounterDeltas]++
 	}
 	s.send(b, m)
+	if s.cfg.bugAssumeDelivered {
+		s.match[b] = s.last
+	}
 }
 
 // install applies a Replicate on a backup, syncs, and acknowledges.
