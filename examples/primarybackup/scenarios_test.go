@@ -67,6 +67,9 @@ func expect(kv ...any) map[string]scenarios.Expectation {
 
 func syncConfig() Config { return DefaultConfig() }
 
+// noBug plants nothing.
+func noBug(*Config) {}
+
 func asyncConfig() Config {
 	c := DefaultConfig()
 	c.Mode = Async
@@ -81,10 +84,12 @@ func asyncConfig() Config {
 // The workload has 3000 operations so that it outlasts the faults: clients
 // of a backup cut off from the primary burn operations fast, each refused
 // at once.
-func syncBackupFaults(t *testing.T) scenarios.Spec {
+func syncBackupFaults(t *testing.T, plant func(*Config)) scenarios.Spec {
 	f := partitions(t, backupFaults)
 	f.Duration = 800 * time.Millisecond
-	cfg := base(syncConfig(), 5)
+	pb := syncConfig()
+	plant(&pb)
+	cfg := base(pb, 5)
 	cfg.WorkloadConfig.Ops = 3000
 	return scenarios.Spec{
 		Name:        "pb-sync-backup-faults",
@@ -101,12 +106,18 @@ func syncBackupFaults(t *testing.T) scenarios.Spec {
 // losing unsynced data loses nothing a client saw: linearizable, nothing
 // acknowledged lost, durability (writes acknowledged before the last crash)
 // holds. 200 keys, so a write lost to a crash is rarely superseded by a
-// later one and the lost-writes checker would see it.
-func syncPrimaryCrash(t *testing.T) scenarios.Spec {
+// later one and the lost-writes checker would see it. One backup ack is
+// enough (Acks=1): with all of them, a seed whose partitions keep a backup
+// cut off until the last crash acknowledges no write before it, and
+// durability is not exercised (Unknown; seed 1035 did that).
+func syncPrimaryCrash(t *testing.T, plant func(*Config)) scenarios.Spec {
+	pb := syncConfig()
+	pb.Acks = 1
+	plant(&pb)
 	return scenarios.Spec{
 		Name:        "pb-sync-primary-crash",
-		Description: "synchronous replication, the primary crashing twice losing unsynced data, with partitions: linearizable, nothing acknowledged lost",
-		Base:        base(syncConfig(), 200),
+		Description: "synchronous replication to one of two backups, the primary crashing twice losing unsynced data, with partitions: linearizable, nothing acknowledged lost",
+		Base:        base(pb, 200),
 		Faults:      partitions(t, primaryCrashes),
 		Expect: expect(lin, scenarios.AlwaysValid, lost, scenarios.AlwaysValid, dur, scenarios.AlwaysValid,
 			conv, scenarios.AlwaysValid),
@@ -114,9 +125,9 @@ func syncPrimaryCrash(t *testing.T) scenarios.Spec {
 	}
 }
 
-func TestSyncBackupFaults(t *testing.T) { scenarios.Run(t, syncBackupFaults(t)) }
+func TestSyncBackupFaults(t *testing.T) { scenarios.Run(t, syncBackupFaults(t, noBug)) }
 
-func TestSyncPrimaryCrash(t *testing.T) { scenarios.Run(t, syncPrimaryCrash(t)) }
+func TestSyncPrimaryCrash(t *testing.T) { scenarios.Run(t, syncPrimaryCrash(t, noBug)) }
 
 // TestAsyncPrimaryCrash: in Async mode the primary acknowledges unsynced
 // writes (it syncs every second); its crash drops them, and after the
@@ -171,7 +182,7 @@ func TestBackupReads(t *testing.T) {
 func TestPlantedBugsAreCaught(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		spec    func(*testing.T) scenarios.Spec
+		spec    func(*testing.T, func(*Config)) scenarios.Spec
 		plant   func(*Config)
 		checker []string
 	}{
@@ -179,10 +190,7 @@ func TestPlantedBugsAreCaught(t *testing.T) {
 		{"assume-delivered", syncBackupFaults, func(c *Config) { c.bugAssumeDelivered = true }, []string{conv}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := tc.spec(t)
-			bug := syncConfig()
-			tc.plant(&bug)
-			spec.Base.Node = NewFactory(bug)
+			spec := tc.spec(t, tc.plant)
 
 			failed := 0
 			for seed := uint64(1); seed <= uint64(spec.Seeds); seed++ {
@@ -211,7 +219,7 @@ func TestPlantedBugsAreCaught(t *testing.T) {
 
 // TestDeterministic runs one seed twice: the same trace hash and verdicts.
 func TestDeterministic(t *testing.T) {
-	spec := syncPrimaryCrash(t)
+	spec := syncPrimaryCrash(t, noBug)
 	a, err := scenarios.RunSeed(spec, 7, scenarios.RunOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -257,19 +257,16 @@ func (s *store) serve(from sim.NodeID, req node.Request) {
 	s.counters[CounterWrites]++
 	s.last.Seq++
 	s.put(req.Key, Record{Version: s.last, Value: req.Value, Tombstone: req.Method == node.Delete})
-	early := s.cfg.Mode == Async || s.cfg.bugAckEarly
-	if s.cfg.Mode == Sync && !s.cfg.bugAckEarly {
-		s.sync() // durable before any read can see it
-	}
-	if early {
-		s.answer(from, node.Reply{ID: req.ID, Status: node.OK})
+	if s.cfg.Mode == Async || s.cfg.bugAckEarly {
+		s.answer(from, node.Reply{ID: req.ID, Status: node.OK}) // before any sync or backup ack
 	} else {
+		s.sync() // durable before any read can see it
 		s.waiting = append(s.waiting, waitingWrite{from: from, id: req.ID, version: s.last, deadline: s.now + s.cfg.TimeoutTicks})
 	}
 	for _, b := range s.peers {
 		s.replicate(b)
 	}
-	s.ackWaiting() // with no backups (or Acks satisfied already), at once
+	s.ackWaiting() // at once if there are no backups
 }
 
 // read answers a Get from this node's copy.
