@@ -9,10 +9,12 @@
 //
 // Node 0 is the primary, for ever: there is no failover. It coordinates
 // every request. A request submitted to a backup is forwarded to the
-// primary, and the primary's answer is relayed back; if the backup has not
-// heard from the primary for Config.SuspectTicks it refuses the request at
-// once with node.Fail (it certainly took effect nowhere, since it was never
-// forwarded). A forwarded request that gets no answer in
+// primary, and the primary's answer is relayed back. A backup that has not
+// heard from the primary for Config.SuspectTicks holds requests back: it
+// forwards them when it hears from the primary again, and refuses them
+// with node.Fail after Config.TimeoutTicks (they certainly took effect
+// nowhere, since they were never forwarded). A forwarded request that gets
+// no answer in
 // Config.TimeoutTicks ends Info for a write (it may have been applied) and
 // Fail for a read.
 //

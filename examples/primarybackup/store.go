@@ -41,7 +41,9 @@ type Config struct {
 	// has not acknowledged yet (an empty delta is a heartbeat).
 	HeartbeatTicks int
 	// SuspectTicks is how long a backup waits without hearing from the
-	// primary before it refuses requests (Fail) instead of forwarding them.
+	// primary before it holds requests back instead of forwarding them; a
+	// held request is forwarded when the primary is heard from again, or
+	// refused (Fail) after TimeoutTicks.
 	SuspectTicks int
 	// SyncEveryTicks is how often the primary syncs its disk in Async mode;
 	// 0 means never.
@@ -98,7 +100,7 @@ const (
 	CounterWrites    = "writes"     // writes the primary applied
 	CounterReads     = "reads"      // reads served
 	CounterForwarded = "forwarded"  // requests a backup forwarded
-	CounterRefused   = "refused"    // requests a backup refused (primary suspected)
+	CounterRefused   = "refused"    // requests a backup held back, then refused (primary suspected)
 	CounterTimeouts  = "timeouts"   // requests that ended Info or Fail on a timeout
 	CounterDeltas    = "deltas"     // delta Replicate messages sent
 	CounterFull      = "full_syncs" // full-state Replicate messages sent
@@ -138,6 +140,7 @@ type store struct {
 	seen      uint64  // newest primary epoch heard of
 	heard     int     // tick the primary was last heard from
 	forwarded map[uint64]forward
+	held      []heldRequest // requests not forwarded while the primary is suspected
 
 	out      []node.Envelope
 	replies  []node.Reply
@@ -149,6 +152,13 @@ type waitingWrite struct {
 	from     sim.NodeID // the client's node: the primary or a forwarding backup
 	id       uint64
 	version  Version
+	deadline int
+}
+
+// heldRequest is a request a backup holds back while it suspects the
+// primary.
+type heldRequest struct {
+	req      node.Request
 	deadline int
 }
 
@@ -228,8 +238,10 @@ func (s *store) Step(from sim.NodeID, payload []byte) error {
 }
 
 // Submit handles a client request: the primary serves it, a backup serves
-// reads itself (ReadFromBackups), forwards the rest, or refuses them while
-// it suspects the primary.
+// reads itself (ReadFromBackups), forwards the rest, or holds them back
+// while it suspects the primary. (Refusing at once would send the client
+// straight back with its next request: the simulator's clients back off
+// only from a node that is down.)
 func (s *store) Submit(req node.Request) {
 	switch {
 	case s.id == Primary:
@@ -237,14 +249,17 @@ func (s *store) Submit(req node.Request) {
 	case req.Method == node.Get && s.cfg.ReadFromBackups:
 		s.replies = append(s.replies, s.read(req))
 	case s.now-s.heard > s.cfg.SuspectTicks:
-		s.counters[CounterRefused]++
-		s.replies = append(s.replies, node.Reply{ID: req.ID, Status: node.Fail,
-			Err: fmt.Sprintf("primary %v unreachable for %d ticks: not forwarded", Primary, s.now-s.heard)})
+		s.held = append(s.held, heldRequest{req: req, deadline: s.now + s.cfg.TimeoutTicks})
 	default:
-		s.counters[CounterForwarded]++
-		s.forwarded[req.ID] = forward{write: req.Method != node.Get, deadline: s.now + s.cfg.TimeoutTicks}
-		s.send(Primary, &Message{Kind: KindForward, Request: req})
+		s.forward(req)
 	}
+}
+
+// forward sends a client request to the primary.
+func (s *store) forward(req node.Request) {
+	s.counters[CounterForwarded]++
+	s.forwarded[req.ID] = forward{write: req.Method != node.Get, deadline: s.now + s.cfg.TimeoutTicks}
+	s.send(Primary, &Message{Kind: KindForward, Request: req})
 }
 
 // serve runs a request on the primary and answers the node it came from
@@ -337,6 +352,10 @@ func (s *store) install(m *Message) {
 		return // from a primary incarnation that has since restarted
 	}
 	s.seen, s.heard = m.Epoch, s.now
+	for _, h := range s.held {
+		s.forward(h.req)
+	}
+	s.held = s.held[:0]
 	switch {
 	case m.Full && !m.Upto.Less(s.applied):
 		// The primary's whole state replaces ours.
@@ -439,6 +458,15 @@ func (s *store) Tick() {
 			s.replies = append(s.replies, rep)
 		}
 	}
+	s.held = slices.DeleteFunc(s.held, func(h heldRequest) bool {
+		if s.now < h.deadline {
+			return false
+		}
+		s.counters[CounterRefused]++
+		s.replies = append(s.replies, node.Reply{ID: h.req.ID, Status: node.Fail,
+			Err: fmt.Sprintf("primary %v unreachable for %d ticks: not forwarded", Primary, s.now-s.heard)})
+		return true
+	})
 }
 
 // Ready returns and clears what the node produced.
