@@ -220,7 +220,7 @@ func (s *store) Step(from sim.NodeID, payload []byte) error {
 		}
 		s.ackWaiting()
 	case s.id == Primary && m.Kind == KindForward:
-		if !s.served[m.Request.ID] { // a duplicated message must not write twice
+		if !s.served[m.Request.ID] { // a duplicated message must not write twice (in one incarnation)
 			s.served[m.Request.ID] = true
 			s.serve(from, m.Request)
 		}
