@@ -60,19 +60,22 @@
 //
 // The tests in this package run faultline scenarios against the store:
 //
-//   - Sync under partitions and backup crashes: linearizable, no
-//     acknowledged write lost, replicas converge. The primary orders and
-//     serves everything, so partitions and backup crashes only cost
-//     availability (writes time out to Info while a backup is out of reach),
-//     never safety; convergence shows that state transfer repairs every
+//   - Sync under partitions and backup crashes, ending with a backup cut
+//     off for the rest of the workload: linearizable, no acknowledged
+//     write lost, replicas converge. The primary orders and serves
+//     everything, so partitions and backup crashes only cost availability
+//     (writes end Info while too few backups are reachable), never safety;
+//     convergence shows that retransmission and state transfer repair every
 //     backup after the heal.
 //   - Sync with crashes of the primary losing unsynced data: still
 //     linearizable, nothing acknowledged lost (durability), because nothing
 //     is visible or acknowledged before the primary's disk holds it. The
 //     primary's crash only makes the store unavailable.
-//   - The same with a planted bug (acknowledge before syncing and before
-//     the backups ack): lost-writes and durability turn Invalid, so that
-//     scenario can fail.
+//   - The same two with a planted bug: acknowledging before syncing and
+//     before the backups ack turns lost-writes and durability Invalid;
+//     counting a Replicate as acknowledged when it is sent (so what a
+//     partition drops is never resent) turns convergence Invalid, and
+//     nothing else, since no client reads a backup. Both scenarios can fail.
 //   - Async with crashes of the primary losing unsynced data: acknowledged
 //     writes are lost (lost-writes and durability Invalid) and reads that
 //     saw them are contradicted (not linearizable), yet the replicas still

@@ -254,4 +254,5 @@ func TestDeterministic(t *testing.T) {
 	if c.TraceHash == a.TraceHash {
 		t.Fatalf("seeds 7 and 8 have the same trace hash %x", a.TraceHash)
 	}
+	t.Logf("seed 7: trace %x (%d events, %s); seed 8: trace %x", a.TraceHash, a.Events, a.VerdictSummary(), c.TraceHash)
 }
