@@ -72,7 +72,8 @@ type Request struct {
 	Context []byte
 	// ReadAll asks a Get to read every replica of the key, so it sees what
 	// any holds; the simulator sets it on the final reads after the
-	// settle phase.
+	// settle phase. A store with one authoritative copy (a primary) may
+	// ignore it: reading its backups would hide what the primary lost.
 	ReadAll bool
 }
 

@@ -104,7 +104,8 @@ type Snapshot struct {
 	// Keys are the keys the node holds as a replica, sorted by Key.
 	Keys []KeyState
 	// Pending counts work the node still owes others, e.g. hints not yet
-	// handed off to their home replicas.
+	// handed off to their home replicas. It is informational (reports);
+	// the settle phase waits on node.Settler, not on it.
 	Pending int
 }
 

@@ -99,24 +99,33 @@ type Message struct {
 	Reply node.Reply
 }
 
-// Describe formats the message on one line for a trace.
-func (m *Message) Describe() string {
+// Describe describes the message for a trace: its kind, the keys it
+// concerns and the rest on one line. A forwarded request and its reply
+// carry the client request's id as their operation (the reply answers the
+// backup's request), so a trace can follow one client operation.
+func (m *Message) Describe() node.Description {
+	d := node.Description{Kind: m.Kind.String()}
 	var b strings.Builder
-	b.WriteString(m.Kind.String())
 	switch m.Kind {
 	case KindReplicate:
 		if m.Full {
-			b.WriteString(" full")
+			b.WriteString("full")
 		} else {
-			fmt.Fprintf(&b, " base=%v", m.Base)
+			fmt.Fprintf(&b, "base=%v", m.Base)
 		}
 		fmt.Fprintf(&b, " upto=%v entries=%d", m.Upto, len(m.Entries))
+		for _, e := range m.Entries {
+			d.Keys = append(d.Keys, e.Key)
+		}
 	case KindAck:
-		fmt.Fprintf(&b, " upto=%v", m.Upto)
+		fmt.Fprintf(&b, "upto=%v", m.Upto)
 	case KindForward:
-		fmt.Fprintf(&b, " %v key=%q id=%d", m.Request.Method, m.Request.Key, m.Request.ID)
+		d.Keys, d.Op = []string{m.Request.Key}, m.Request.ID
+		fmt.Fprintf(&b, "%v key=%q id=%d", m.Request.Method, m.Request.Key, m.Request.ID)
 	case KindReply:
-		fmt.Fprintf(&b, " %v id=%d", m.Reply.Status, m.Reply.ID)
+		d.Op, d.Reply = m.Reply.ID, true
+		fmt.Fprintf(&b, "%v id=%d", m.Reply.Status, m.Reply.ID)
 	}
-	return b.String()
+	d.Text = b.String()
+	return d
 }

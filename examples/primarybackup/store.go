@@ -503,10 +503,10 @@ func (s *store) Counters() []node.Counter {
 }
 
 // Describe formats an encoded message for a trace.
-func (s *store) Describe(payload []byte) string {
+func (s *store) Describe(payload []byte) node.Description {
 	var m Message
 	if err := node.NewCodec[Message]().Decode(payload, &m); err != nil {
-		return fmt.Sprintf("undecodable message (%d bytes): %v", len(payload), err)
+		return node.Description{Kind: "undecodable", Text: fmt.Sprintf("%d bytes: %v", len(payload), err)}
 	}
 	return m.Describe()
 }
