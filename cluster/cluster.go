@@ -110,9 +110,10 @@ type Cluster struct {
 	// Tracing only: which client operation (its invocation's history
 	// index) each node-level operation and request belongs to, and the
 	// operation whose input a node is handling now (-1: none).
-	opOf    map[opRef]int
-	reqOp   map[uint64]int
-	current int
+	opOf        map[opRef]int
+	reqOp       map[uint64]int
+	current     int
+	currentKeys []string
 }
 
 // New builds the cluster for seed without running it.
@@ -213,6 +214,9 @@ func (c *Cluster) startNode(ns *nodeState, v node.View) error {
 	ns.counted, _ = n.(node.Counted)
 	ns.describer, _ = n.(node.Describer)
 	ns.settler, _ = n.(node.Settler)
+	if c.tracer != nil {
+		c.traceNode(ns)
+	}
 	return nil
 }
 
@@ -310,7 +314,7 @@ func (c *Cluster) step(ns *nodeState, from sim.NodeID, payload []byte) {
 	defer c.recoverNode(ns, "Step")
 	c.traceMsg(ns, from, payload)
 	if c.tracer != nil {
-		defer func() { c.current = -1 }()
+		defer func() { c.current, c.currentKeys = -1, nil }()
 	}
 	if err := ns.node.Step(from, payload); err != nil {
 		c.fail(c.nodeError(ns, "Step", err, false))

@@ -20,7 +20,8 @@ type TraceLine struct {
 	// message, the sender of a sent one, the coordinator of a client
 	// event, the victim of a fault).
 	Node sim.NodeID
-	// Kind is "send", "recv", "drop", "dup", "client", "fault" or "phase".
+	// Kind is "send", "recv", "drop", "dup", "client", "fault", "phase",
+	// or "node" (a node explaining itself, e.g. why it ignored a message).
 	Kind string
 	// Keys are the keys the line concerns (from the node's Describer for
 	// messages; the operation's key for client events).
@@ -54,6 +55,21 @@ func (c *Cluster) SetTrace(fn func(TraceLine)) {
 	c.reqOp = map[uint64]int{}
 	c.current = -1
 	c.net.SetObserver(c.traceNet)
+	for _, ns := range c.nodes {
+		c.traceNode(ns)
+	}
+}
+
+// traceNode gives a running node that can explain itself (node.Traced)
+// the trace: its lines are about the input it is handling.
+func (c *Cluster) traceNode(ns *nodeState) {
+	t, ok := ns.node.(node.Traced)
+	if !ok || c.tracer == nil {
+		return
+	}
+	t.SetTracer(func(line string) {
+		c.emit(TraceLine{Node: ns.id, Kind: "node", Keys: c.currentKeys, Op: c.current, Event: line})
+	})
 }
 
 // opRef names an operation at the node that runs it.
@@ -149,7 +165,7 @@ func (c *Cluster) traceMsg(ns *nodeState, from sim.NodeID, payload []byte) {
 	}
 	d, ok := c.describe(ns.id, payload)
 	op := c.opFor(from, ns.id, d, false)
-	c.current = op
+	c.current, c.currentKeys = op, d.Keys
 	c.emit(TraceLine{Node: ns.id, Kind: "recv", Keys: d.Keys, Op: op, Event: line("recv", "recv", d, ok, len(payload), "from "+from.String())})
 }
 

@@ -216,6 +216,7 @@ func (h *harness) run(cmd string) {
 		id := h.node(pos[0])
 		n, err := NewNode(id, h.cfg, h.ring, h.stores[id], h.clock(id), sim.NewRNG(7).Fork(id.String()))
 		require.NoError(h.t, err)
+		n.SetTracer(h.traceLine)
 		h.nodes[id] = n
 		h.printf("%v restarted (incarnation %d)", id, n.Incarnation())
 	case "skew":
@@ -375,6 +376,7 @@ func (h *harness) cluster(kv map[string]string) {
 		h.stores[id] = NewMemStore()
 		n, err := NewNode(id, c, r, h.stores[id], h.clock(id), sim.NewRNG(7).Fork(id.String()))
 		require.NoError(h.t, err)
+		n.SetTracer(h.traceLine)
 		h.nodes[id] = n
 	}
 	h.printf("%d nodes, N=%d W=%d R=%d, %v quorum, %v, read repair %v, hinted handoff %v, sync before ack %v",
@@ -393,6 +395,7 @@ func (h *harness) join(id sim.NodeID) {
 	h.stores[id] = NewMemStore()
 	n, err := NewNode(id, h.cfg, h.ring, h.stores[id], h.clock(id), sim.NewRNG(7).Fork(id.String()))
 	require.NoError(h.t, err)
+	n.SetTracer(h.traceLine)
 	h.nodes[id] = n
 	h.ids = append(h.ids, id)
 	if h.cfg.Membership == MembershipGossip {
@@ -685,6 +688,9 @@ func (h *harness) take(kv map[string]string, limit int) []flight {
 
 // deliver delivers matching in-flight messages. "deliver all" repeats
 // until the network is empty (bounded).
+// traceLine prints why a node ignored a message, under the delivery.
+func (h *harness) traceLine(l string) { h.printf("  %s", l) }
+
 func (h *harness) deliver(pos []string, kv map[string]string) {
 	all := slices.Contains(pos, "all")
 	for round := 0; ; round++ {

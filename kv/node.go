@@ -88,6 +88,14 @@ type Node struct {
 
 	stats   Stats
 	ignored [numIgnoreReasons]uint64
+
+	// tracer, if set, hears why messages are ignored; input is the message
+	// being stepped (for those lines).
+	tracer func(string)
+	input  struct {
+		from sim.NodeID
+		typ  MsgType
+	}
 }
 
 // peer is the node's local failure suspicion about one other node.

@@ -11,6 +11,7 @@ import (
 // reason in Stats; Step never panics on network input.
 func (n *Node) Step(from sim.NodeID, m Message) {
 	n.stats.MessagesReceived++
+	n.input.from, n.input.typ = from, m.Type
 	if reason := n.checkMessage(m); reason != ignoreNone {
 		n.ignore(reason)
 		return

@@ -111,6 +111,7 @@ var (
 	_ node.Counted     = (*server)(nil)
 	_ node.Describer   = (*server)(nil)
 	_ node.Settler     = (*server)(nil)
+	_ node.Traced      = (*server)(nil)
 )
 
 func newServer(cfg Config, env node.Env) (*server, error) {
@@ -381,6 +382,9 @@ func Unwrap(n node.Node) (*Node, bool) {
 	}
 	return s.n, true
 }
+
+// SetTracer forwards the node's reasons to the trace (see Node.SetTracer).
+func (s *server) SetTracer(fn func(string)) { s.n.SetTracer(fn) }
 
 // Healed starts the node's post-heal bookkeeping (see Node.Healed).
 func (s *server) Healed() { s.n.Healed() }

@@ -1,6 +1,8 @@
 package kv
 
 import (
+	"fmt"
+
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -59,7 +61,32 @@ var ignoreNames = [numIgnoreReasons]string{
 	ignoreGossipBadEntry:    "gossip-bad-entry",
 }
 
-func (n *Node) ignore(r ignoreReason) { n.ignored[r]++ }
+func (n *Node) ignore(r ignoreReason) {
+	n.ignored[r]++
+	if n.tracer != nil {
+		n.tracer(fmt.Sprintf("ignored %v from %v: %s: %s", n.input.typ, n.input.from, ignoreNames[r], ignoreWhy[r]))
+	}
+}
+
+// ignoreWhy says in words why a message was ignored, for traces.
+var ignoreWhy = [numIgnoreReasons]string{
+	ignoreUnknownType:       "a message type this node does not know",
+	ignoreMalformed:         "a required field is missing or out of bounds",
+	ignoreUnknownOp:         "a reply to an operation no longer active here: its deadline passed, or it is from before a restart",
+	ignoreUnexpected:        "a reply from a node the operation did not ask, or a duplicate",
+	ignoreDisabled:          "the mechanism is turned off on this node",
+	ignoreUnknownRange:      "a Merkle request for a range this node keeps no tree for",
+	ignoreNotOwner:          "keys this node does not replicate in its own ring",
+	ignoreGossipBadSender:   "gossip from a sender that is not who it claims",
+	ignoreGossipMalformed:   "a malformed gossip message",
+	ignoreGossipUnknownPeer: "gossip from an unknown peer that does not announce itself",
+	ignoreGossipStale:       "a gossip entry of an older incarnation",
+	ignoreGossipBadEntry:    "an invalid gossip entry",
+}
+
+// SetTracer makes the node describe, through fn, why it ignores a message
+// (nil: off). Tracing does not change what the node does.
+func (n *Node) SetTracer(fn func(string)) { n.tracer = fn }
 
 // IgnoredCount is how many messages a node ignored for one reason.
 type IgnoredCount struct {

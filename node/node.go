@@ -170,6 +170,16 @@ type Description struct {
 	Text string
 }
 
+// Traced is implemented by nodes that can say, in a readable trace, why
+// they did what they did (e.g. why a message was ignored). The simulator
+// sets the function only while tracing; it must not change what the node
+// does.
+type Traced interface {
+	// SetTracer gives the node fn to describe its decisions with (nil:
+	// off).
+	SetTracer(fn func(line string))
+}
+
 // Settler is implemented by nodes with background repair work (handing
 // off hints, pulling ranges, anti-entropy sweeps). After the workload the
 // simulator heals every fault, calls Healed, and waits until every node
