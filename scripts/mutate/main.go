@@ -334,7 +334,7 @@ func prepare(o options, files []string, m Mutation, baseline bool) (dir, bin str
 		}
 	}
 	bin = filepath.Join(dir, ".mutant-faultline")
-	out, err := goCmd(context.Background(), dir, "build", "-o", bin, "./cmd/faultline").CombinedOutput()
+	out, err := goCmd(context.Background(), dir, "build", "-trimpath", "-o", bin, "./cmd/faultline").CombinedOutput()
 	if err != nil {
 		return dir, "", fail(Broken, "go build: %s", firstLines(string(out), 3))
 	}
