@@ -199,6 +199,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// shorten cuts s to at most n bytes (the -json file keeps it whole).
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
 func firstNonEmpty(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {
@@ -517,7 +525,7 @@ func report(w io.Writer, results []Result, wall time.Duration) int {
 		default:
 			invalid++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", r.Name, r.Mechanism, r.Status, r.Seconds, firstNonEmpty(r.By, r.Detail, "-"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\n", r.Name, r.Mechanism, r.Status, r.Seconds, shorten(firstNonEmpty(r.By, r.Detail, "-"), 140))
 	}
 	tw.Flush()
 	tried := caught + missed
