@@ -102,6 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	list := fs.Bool("list", false, "list the catalogue and exit")
 	check := fs.Bool("check", false, "only check that every snippet applies and every mutant compiles")
+	prep := fs.Bool("prepare", false, "only build each selected mutant in a kept temporary copy and print its path (to investigate a miss)")
 	only := fs.String("only", "", "run only these mutations (comma-separated names)")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.repo, "repo", "", "repository root (default: the git top level of the current directory)")
@@ -151,6 +152,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	if *check {
 		return checkAll(o, files, muts, stdout, stderr)
+	}
+	if *prep {
+		return prepareAll(o, files, muts, stdout)
 	}
 	if o.baseline {
 		fmt.Fprintf(stderr, "baseline: the suite on the unmutated copy...\n")
@@ -386,6 +390,22 @@ func checkAll(o options, files []string, muts []Mutation, stdout, stderr io.Writ
 		return 1
 	}
 	return 0
+}
+
+// prepareAll builds each mutant in a temporary copy it keeps, and prints
+// the copy and its binary.
+func prepareAll(o options, files []string, muts []Mutation, stdout io.Writer) int {
+	code := 0
+	for _, m := range muts {
+		dir, bin, res := prepare(o, files, m, false)
+		if res != nil {
+			code = 1
+			fmt.Fprintf(stdout, "%s: %s: %s\n", m.Name, res.Status, res.Detail)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %s (binary %s)\n", m.Name, dir, bin)
+	}
+	return code
 }
 
 // suiteLine is the part of the suite's -json summary object mutate reads.
