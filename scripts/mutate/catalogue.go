@@ -157,6 +157,19 @@ var catalogue = []Mutation{
 		Bug:         "a read's context omits the dots of the versions read, so the next write supersedes only their ancestors",
 	},
 
+	{
+		Name: "context-of-other-key-accepted", Mechanism: "context checks", File: "kv/version.go",
+		Original:    "if got := string(r[:klen]); got != key {",
+		Replacement: "if got := string(r[:klen]); false && got != key {",
+		Bug:         "a causal context obtained from a Get of another key is accepted",
+	},
+	{
+		Name: "context-checksum-ignored", Mechanism: "context checks", File: "kv/version.go",
+		Original:    "if crc32.ChecksumIEEE(body) != sum {",
+		Replacement: "if false && crc32.ChecksumIEEE(body) != sum {",
+		Bug:         "an altered causal context is not detected (checksum not verified)",
+	},
+
 	// Last-write-wins.
 	{
 		Name: "lww-no-tiebreak", Mechanism: "LWW tie-break", File: "kv/version.go",
