@@ -87,6 +87,7 @@ type options struct {
 	suiteParallel int
 	scenarios     string
 	goTest        bool
+	testPkgs      string
 	timeout       time.Duration
 	keep          bool
 	baseline      bool
@@ -110,6 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.suiteParallel, "suite-parallel", 2, "seeds the suite of each mutant runs at once")
 	fs.StringVar(&o.scenarios, "scenario", "", "run only these scenarios of the suite (default: the whole default suite)")
 	fs.BoolVar(&o.goTest, "go-test", false, "also run go test ./... on each mutant (a failing test catches it too)")
+	fs.StringVar(&o.testPkgs, "test-pkgs", "./...", "with -go-test: the packages tested (space-separated patterns)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "wall-clock limit of one mutant's suite (beyond: timeout, counted as caught)")
 	fs.BoolVar(&o.keep, "keep", false, "keep each mutant's temporary copy (its path is printed)")
 	fs.BoolVar(&o.baseline, "baseline", true, "first run the suite on the unmutated copy; abort if it fails")
@@ -468,7 +470,7 @@ func runOne(o options, files []string, m Mutation, baseline bool) Result {
 		by = append(by, caughtBy(stdout.Bytes(), r.SuiteExit))
 	}
 	if r.Status == "" && o.goTest {
-		out, _ := goCmd(ctx, dir, "test", "-count=1", "./...").CombinedOutput()
+		out, _ := goCmd(ctx, dir, append([]string{"test", "-count=1"}, strings.Fields(o.testPkgs)...)...).CombinedOutput()
 		for _, line := range strings.Split(string(out), "\n") {
 			if f := strings.Fields(line); len(f) >= 2 && f[0] == "FAIL" && strings.Contains(f[1], "/") {
 				r.TestsFailed = append(r.TestsFailed, strings.TrimPrefix(f[1], "github.com/faultline-sim/faultline/"))
