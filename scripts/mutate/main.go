@@ -74,6 +74,9 @@ type Result struct {
 	By string `json:"by,omitempty"`
 	// SuiteExit is the suite's exit status (-1 when it did not run).
 	SuiteExit int `json:"suite_exit"`
+	// SuiteCaught reports whether the suite alone caught it (-go-test
+	// can catch what the suite misses).
+	SuiteCaught bool `json:"suite_caught"`
 	// TestsFailed lists failing packages under -go-test.
 	TestsFailed []string `json:"tests_failed,omitempty"`
 	// Detail is a diagnostic for stale, broken and errored mutants.
@@ -467,7 +470,11 @@ func runOne(o options, files []string, m Mutation, baseline bool) Result {
 			r.Status, r.Detail = Errored, "suite usage error: "+firstLines(stderr.String(), 2)
 			break
 		}
+		r.SuiteCaught = true
 		by = append(by, caughtBy(stdout.Bytes(), r.SuiteExit))
+	}
+	if r.Status == Timeout {
+		r.SuiteCaught = true
 	}
 	if r.Status == "" && o.goTest {
 		out, _ := goCmd(ctx, dir, append([]string{"test", "-count=1"}, strings.Fields(o.testPkgs)...)...).CombinedOutput()
@@ -537,8 +544,14 @@ func caughtBy(out []byte, exit int) string {
 func report(w io.Writer, results []Result, wall time.Duration) int {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MUTATION\tMECHANISM\tRESULT\tSECONDS\tBY / DETAIL")
-	caught, missed, invalid := 0, 0, 0
+	caught, missed, invalid, bySuite, tested := 0, 0, 0, 0, false
 	for _, r := range results {
+		if r.SuiteCaught {
+			bySuite++
+		}
+		if len(r.TestsFailed) > 0 {
+			tested = true
+		}
 		switch r.Status {
 		case Caught, Timeout:
 			caught++
@@ -554,6 +567,9 @@ func report(w io.Writer, results []Result, wall time.Duration) int {
 	fmt.Fprintf(w, "\nscore: %d/%d caught", caught, tried)
 	if tried > 0 {
 		fmt.Fprintf(w, " (%.0f%%)", 100*float64(caught)/float64(tried))
+	}
+	if tested {
+		fmt.Fprintf(w, "; by the suite alone %d/%d", bySuite, tried)
 	}
 	fmt.Fprintf(w, "; %d not counted (stale, broken or errored); wall %s\n", invalid, wall.Round(time.Second))
 	if missed > 0 {
