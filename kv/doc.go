@@ -26,7 +26,8 @@
 // carries its write event (a dot) and the causal context its client had
 // seen, and a version supersedes exactly the versions whose dots its
 // context covers. Writes are coordinated by a replica of the key (a
-// non-replica forwards them), which folds its own versions of the key into
+// non-replica forwards them, and a forwarded request the network duplicates
+// is coordinated once), which folds its own versions of the key into
 // every write it sends, so any replica that learns a dot also learns the
 // coordinator's earlier dots for the key; clock actors are (node,
 // incarnation) pairs, and a node that forgets dots it issued (restart,

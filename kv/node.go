@@ -81,6 +81,9 @@ type Node struct {
 	out     []Envelope
 	replies []Reply
 
+	fwdSeen  map[fwdKey]int64 // forwarded requests taken, by arrival tick; lookup only
+	fwdOrder []fwdEntry       // the same, in arrival order, for expiry
+
 	tombs  []tombEntry      // tombstones in the order they were stored
 	tombAt map[string]int64 // tick the key's current tombstone was stored; lookup only
 
@@ -104,6 +107,60 @@ type peer struct {
 	// was last heard from; -1 when none is waiting.
 	waitingSince int64
 	suspected    bool
+}
+
+// fwdKey names a forwarded request: the node that forwarded it and the
+// id of its forwarding op there (unique per node across restarts).
+type fwdKey struct {
+	origin sim.NodeID
+	op     uint64
+}
+
+type fwdEntry struct {
+	key fwdKey
+	at  int64
+}
+
+// forwardMemory bounds how many forwarded requests a node remembers to
+// recognise network duplicates; the oldest is forgotten first.
+const forwardMemory = 4096
+
+// forwardMemoryTicks is how long a forwarded request is remembered: the
+// forwarding node waits 2*RequestTimeoutTicks for it, and a duplicate copy
+// is in flight no longer than the original plus its own latency.
+func (n *Node) forwardMemoryTicks() int64 { return 4 * int64(n.cfg.RequestTimeoutTicks) }
+
+// rememberForward records a forwarded request and reports whether it is
+// new; false means a copy of it was already taken (a duplicated message).
+// The memory is not durable: a duplicate that arrives after this node
+// restarted is coordinated again.
+func (n *Node) rememberForward(origin sim.NodeID, op uint64) bool {
+	k := fwdKey{origin: origin, op: op}
+	if _, ok := n.fwdSeen[k]; ok {
+		return false
+	}
+	if len(n.fwdOrder) >= forwardMemory {
+		delete(n.fwdSeen, n.fwdOrder[0].key)
+		n.fwdOrder = n.fwdOrder[1:]
+	}
+	n.fwdSeen[k] = n.now
+	n.fwdOrder = append(n.fwdOrder, fwdEntry{key: k, at: n.now})
+	return true
+}
+
+// expireForwards forgets forwarded requests older than forwardMemoryTicks.
+func (n *Node) expireForwards() {
+	drop := 0
+	for _, e := range n.fwdOrder {
+		if n.now-e.at < n.forwardMemoryTicks() {
+			break
+		}
+		delete(n.fwdSeen, e.key)
+		drop++
+	}
+	if drop > 0 {
+		n.fwdOrder = append(n.fwdOrder[:0], n.fwdOrder[drop:]...)
+	}
 }
 
 type tombEntry struct {
@@ -148,6 +205,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		opIdx:       map[uint64]*op{},
 		peers:       map[sim.NodeID]*peer{},
 		tombAt:      map[string]int64{},
+		fwdSeen:     map[fwdKey]int64{},
 	}
 	n.ringCfg = r.Config()
 	if r.Contains(id) {
@@ -299,7 +357,7 @@ func (n *Node) heard(id sim.NodeID) {
 
 // Tick advances the node's timers by one tick: failure suspicion, request
 // deadlines, probes of suspected peers, hint replay, the periodic sync,
-// tombstone purging, a gossip round, handoff streams, the leave check and
+// tombstone purging, forgetting old forwarded requests, a gossip round, handoff streams, the leave check and
 // anti-entropy, in that order.
 func (n *Node) Tick() {
 	n.now++
@@ -341,6 +399,7 @@ func (n *Node) Tick() {
 		n.sync()
 	}
 	n.purgeTombstones()
+	n.expireForwards()
 	n.tickGossip()
 	if n.cfg.RangeHandoff {
 		n.tickHandoff()

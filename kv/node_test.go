@@ -521,3 +521,45 @@ func TestStaleHandoffAckKeepsTheHint(t *testing.T) {
 	assert.Equal(t, "b", string(hs[0].Versions[0].Value))
 	assert.Equal(t, uint64(1), n.Stats().HandoffAcksStale)
 }
+
+// A forwarded request that the network delivers twice is coordinated once:
+// coordinating the copy too would issue a second dot for the same client
+// write, and under vector clocks both survive as siblings holding one value
+// twice (found by vclock-register -w 1 -r 3 -quorum sloppy -nemesis
+// partition,loss,pause -seed 2).
+func TestDuplicatedForwardIsCoordinatedOnce(t *testing.T) {
+	cfg := testConfig(VectorClock)
+	cfg.W, cfg.R = 1, 3
+	c := newSimCluster(t, cfg, 4, 1)
+	key := ""
+	for i := 0; key == ""; i++ {
+		k := fmt.Sprintf("k%d", i)
+		pref, err := c.ring.PreferenceList(k, cfg.N, nil)
+		require.NoError(t, err)
+		if !containsID(pref, 4) {
+			key = k
+		}
+	}
+	c.submit(4, Request{ID: 1, Op: Put, Key: key, Value: []byte("v")})
+	require.Len(t, c.net, 1)
+	fwd := c.net[0]
+	require.Equal(t, MsgForward, fwd.msg.Type)
+	c.net = append(c.net, fwd) // the network duplicates it
+	coord := c.node(fwd.to)
+	c.settle()
+	r, ok := c.takeReply(1)
+	require.True(t, ok)
+	require.Equal(t, OK, r.Status)
+	for _, n := range c.running() {
+		vs, _ := n.store.Get(key)
+		if len(vs) > 0 {
+			assert.Len(t, vs, 1, "%v holds one version of the one write: %s", n.ID(), fmtVersions(vs))
+		}
+	}
+	assert.Equal(t, uint64(1), coord.Stats().CoordinatedForOthers)
+	for _, ic := range coord.Stats().Ignored {
+		if ic.Reason == "duplicate-forward" {
+			assert.Equal(t, uint64(1), ic.Count, "the copy is counted as ignored")
+		}
+	}
+}

@@ -58,6 +58,12 @@ func (n *Node) Step(from sim.NodeID, m Message) {
 		}
 		n.onReadReply(o, i, m.Versions)
 	case MsgForward:
+		if !n.rememberForward(from, m.Op) {
+			// Coordinating a copy again would issue a second dot for the
+			// same client write: two versions of one value.
+			n.ignore(ignoreDuplicateForward)
+			return
+		}
 		if err := n.validateRequest(m.Req); err != nil {
 			n.send(from, Message{Type: MsgForwardReply, Op: m.Op,
 				Reply: Reply{ID: m.Req.ID, Status: Fail, Err: err.Error(), Coordinator: n.id}})

@@ -31,6 +31,9 @@ const (
 	// ignoreNotOwner: a handoff stream or anti-entropy repair carrying a
 	// key the node does not replicate in its own ring.
 	ignoreNotOwner
+	// ignoreDuplicateForward: a second copy of a forwarded request this
+	// node already coordinates (the network duplicated it).
+	ignoreDuplicateForward
 	// Gossip input the membership table rejected (see membership.Stats):
 	// a bad sender, a malformed message, an unknown peer that does not
 	// announce itself; and entries skipped: stale incarnations and
@@ -54,6 +57,7 @@ var ignoreNames = [numIgnoreReasons]string{
 	ignoreDisabled:          "disabled",
 	ignoreUnknownRange:      "unknown-range",
 	ignoreNotOwner:          "not-owner",
+	ignoreDuplicateForward:  "duplicate-forward",
 	ignoreGossipBadSender:   "gossip-bad-sender",
 	ignoreGossipMalformed:   "gossip-malformed",
 	ignoreGossipUnknownPeer: "gossip-unknown-peer",
@@ -95,7 +99,8 @@ type IgnoredCount struct {
 	// (a reply from a node not asked, or a duplicate), "disabled" (input
 	// for a mechanism turned off), "unknown-range" (a Merkle request for a
 	// range not held), "not-owner" (streamed or repaired keys the node
-	// does not replicate), or a "gossip-" reason: "bad-sender",
+	// does not replicate), "duplicate-forward" (a copy of a forwarded
+	// request already coordinated), or a "gossip-" reason: "bad-sender",
 	// "malformed", "unknown-peer" (messages), "stale" (entries with an
 	// older incarnation) and "bad-entry" (invalid entries skipped).
 	Reason string

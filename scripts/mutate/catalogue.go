@@ -1,0 +1,274 @@
+package main
+
+// catalogue is the list of planted bugs, one mechanism each. Snippets are
+// exact (tabs are written \t); each must occur exactly once in its file.
+var catalogue = []Mutation{
+	// Quorum counting.
+	{
+		Name: "write-quorum-off-by-one", Mechanism: "quorum (W)", File: "kv/coordinator.go",
+		Original:    "case o.acks >= o.w:",
+		Replacement: "case o.acks >= o.w-1:",
+		Bug:         "a write is acknowledged to the client after W-1 replica acks",
+	},
+	{
+		Name: "read-quorum-off-by-one", Mechanism: "quorum (R)", File: "kv/coordinator.go",
+		Original:    "if o.replies < o.r {",
+		Replacement: "if o.replies < o.r-1 {",
+		Bug:         "a read reconciles and answers after R-1 replies",
+	},
+	{
+		Name: "duplicate-ack-counted", Mechanism: "quorum (duplicate acks)", File: "kv/replica.go",
+		Original:    "if o.targets[i].state != tPending {",
+		Replacement: "if o.targets[i].state == tRefused {",
+		Bug:         "a write ack the network duplicated is counted twice towards W",
+	},
+	{
+		Name: "timeout-reported-as-fail", Mechanism: "outcomes (info vs fail)", File: "kv/coordinator.go",
+		Original:    "n.reply(o, Reply{Status: Timeout, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
+		Replacement: "n.reply(o, Reply{Status: Fail, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
+		Bug:         "a write that timed out (maybe applied) is reported as failed (certainly not applied)",
+	},
+
+	// Sloppy quorums and fallbacks.
+	{
+		Name: "strict-uses-fallbacks", Mechanism: "sloppy fallbacks", File: "kv/coordinator.go",
+		Original:    "if n.cfg.Quorum == Strict {",
+		Replacement: "if n.cfg.Quorum == Strict && false {",
+		Bug:         "a strict quorum silently substitutes fallbacks for suspected home replicas",
+	},
+	{
+		Name: "fallback-write-not-hinted", Mechanism: "sloppy fallbacks", File: "kv/coordinator.go",
+		Original:    "ts = append(ts, target{node: fb[fi], hinted: true, hintFor: p})",
+		Replacement: "ts = append(ts, target{node: fb[fi]})",
+		Bug:         "a fallback is sent a plain write, not a hint for the home replica it stands in for",
+	},
+
+	// Hinted handoff.
+	{
+		Name: "hint-deleted-before-ack", Mechanism: "hinted handoff (delete)", File: "kv/replica.go",
+		Original:    "n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})",
+		Replacement: "n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})\n\t\tn.store.DeleteHint(h.Owner, h.Key)",
+		Bug:         "a fallback deletes its hint when it sends it, before the owner acknowledges it",
+	},
+	{
+		Name: "hints-never-replayed", Mechanism: "hinted handoff (replay)", File: "kv/node.go",
+		Original:    "n.replayHints()",
+		Replacement: "_ = n.cfg.HintReplayBatch // hints are never replayed",
+		Bug:         "hints are stored but the replay timer never sends them",
+	},
+	{
+		Name: "stale-handoff-ack-deletes", Mechanism: "hinted handoff (delete)", File: "kv/replica.go",
+		Original:    "case ok && h.ID == m.HintID && h.Seq == m.HintSeq:",
+		Replacement: "case ok && h.ID == m.HintID:",
+		Bug:         "a handoff ack for an older copy of a hint deletes the hint a newer write merged into",
+	},
+	{
+		Name: "no-coordinator-hints", Mechanism: "hinted handoff (store)", File: "kv/coordinator.go",
+		Original:    "if n.cfg.Quorum == Strict && n.cfg.HintedHandoff {",
+		Replacement: "if false && n.cfg.Quorum == Strict && n.cfg.HintedHandoff {",
+		Bug:         "a strict-quorum coordinator keeps no hint for home replicas that never acknowledged",
+	},
+
+	// Read repair.
+	{
+		Name: "async-repair-skipped", Mechanism: "read repair (async)", File: "kv/coordinator.go",
+		Original:    "if n.cfg.ReadRepair == RepairAsync && o.replies > 0 {",
+		Replacement: "if false && n.cfg.ReadRepair == RepairAsync && o.replies > 0 {",
+		Bug:         "asynchronous read repair never writes anything back",
+	},
+	{
+		Name: "async-repair-wrong-target", Mechanism: "read repair (async)", File: "kv/coordinator.go",
+		Original:    "t.state == tReplied && !covers(n.cfg.Resolve, t.vs, all) {",
+		Replacement: "t.state == tReplied && covers(n.cfg.Resolve, t.vs, all) {",
+		Bug:         "asynchronous read repair writes to the replicas that were already current, not the stale ones",
+	},
+	{
+		Name: "blocking-repair-no-writeback", Mechanism: "read repair (blocking)", File: "kv/coordinator.go",
+		Original:    "if u.state == tReplied && covers(n.cfg.Resolve, u.vs, o.result) {",
+		Replacement: "if u.state == tReplied {",
+		Bug:         "a blocking read counts every replica that answered as holding the result, so it never writes back",
+	},
+	{
+		Name: "blocking-repair-one-holder", Mechanism: "read repair (blocking)", File: "kv/coordinator.go",
+		Original:    "if o.holders >= o.w {",
+		Replacement: "if o.holders >= 1 {",
+		Bug:         "a blocking read returns once one replica holds the result, not W",
+	},
+
+	// Durability.
+	{
+		Name: "ack-before-sync", Mechanism: "sync before ack", File: "kv/replica.go",
+		Original:    "if n.cfg.SyncBeforeAck {",
+		Replacement: "if false && n.cfg.SyncBeforeAck {",
+		Bug:         "a replica acknowledges a write before syncing it (only the periodic sync makes it durable)",
+	},
+
+	// Crashes and incarnations.
+	{
+		Name: "restart-keeps-incarnation", Mechanism: "crash/incarnation", File: "kv/node.go",
+		Original:    "inc++",
+		Replacement: "inc = max(inc, 1)",
+		Bug:         "a restarted node keeps its previous incarnation and reissues dots and op ids it already used",
+	},
+	{
+		Name: "forget-keeps-incarnation", Mechanism: "crash/incarnation", File: "kv/node.go",
+		Original:    "if v.Dot.Node == n.id && epoch(v.Dot.Counter) == n.incarnation {",
+		Replacement: "if false && v.Dot.Node == n.id && epoch(v.Dot.Counter) == n.incarnation {",
+		Bug:         "deleting its own dots (handed-off or evicted hint, purged tombstone) does not start a new incarnation",
+	},
+
+	// Vector clocks (dotted version vectors).
+	{
+		Name: "vclock-across-incarnations", Mechanism: "vector clocks (compare)", File: "kv/version.go",
+		Original:    "func (v VClock) CoversDot(d Dot) bool { return v.get(d.Node, epoch(d.Counter)) >= d.Counter }",
+		Replacement: "func (v VClock) CoversDot(d Dot) bool {\n\tfor _, e := range v {\n\t\tif e.Node == d.Node && e.Counter&seqMask >= d.Counter&seqMask {\n\t\t\treturn true\n\t\t}\n\t}\n\treturn false\n}",
+		Bug:         "a clock entry is compared with a dot of another incarnation of the same node (sequence numbers only)",
+	},
+	{
+		Name: "vclock-merge-min", Mechanism: "vector clocks (merge)", File: "kv/version.go",
+		Original:    "Counter: max(v[i].Counter, o[j].Counter)",
+		Replacement: "Counter: min(v[i].Counter, o[j].Counter)",
+		Bug:         "merging two clocks keeps the smaller counter of a shared actor",
+	},
+	{
+		Name: "dominance-reversed", Mechanism: "vector clocks (dominance)", File: "kv/version.go",
+		Original:    "if i != j && w.Context.CoversDot(v.Dot) && !v.Context.CoversDot(w.Dot) {",
+		Replacement: "if i != j && v.Context.CoversDot(w.Dot) && !w.Context.CoversDot(v.Dot) {",
+		Bug:         "sibling reconciliation drops the newer version instead of the one it supersedes",
+	},
+	{
+		Name: "coordinator-drops-own-versions", Mechanism: "vector clocks (DVV invariant)", File: "kv/coordinator.go",
+		Original:    "o.versions = reconcile(VectorClock, n.localVersions(o.key), []Version{v})",
+		Replacement: "o.versions = []Version{v}",
+		Bug:         "a vector-clock coordinator sends only the new version, not its own earlier versions of the key",
+	},
+
+	// Causal contexts.
+	{
+		Name: "write-ignores-context", Mechanism: "contexts", File: "kv/coordinator.go",
+		Original:    "v.Context = ctx",
+		Replacement: "v.Context, _ = nil, ctx",
+		Bug:         "the coordinator ignores the client's causal context, so every write is concurrent with what it read",
+	},
+	{
+		Name: "read-context-without-dots", Mechanism: "contexts", File: "kv/version.go",
+		Original:    "c = c.Merge(v.Clock())",
+		Replacement: "c = c.Merge(v.Context)",
+		Bug:         "a read's context omits the dots of the versions read, so the next write supersedes only their ancestors",
+	},
+
+	{
+		Name: "context-of-other-key-accepted", Mechanism: "context checks", File: "kv/version.go",
+		Original:    "if got := string(r[:klen]); got != key {",
+		Replacement: "if got := string(r[:klen]); false && got != key {",
+		Bug:         "a causal context obtained from a Get of another key is accepted",
+	},
+	{
+		Name: "context-checksum-ignored", Mechanism: "context checks", File: "kv/version.go",
+		Original:    "if crc32.ChecksumIEEE(body) != sum {",
+		Replacement: "if false && crc32.ChecksumIEEE(body) != sum {",
+		Bug:         "an altered causal context is not detected (checksum not verified)",
+	},
+
+	// Last-write-wins.
+	{
+		Name: "lww-no-tiebreak", Mechanism: "LWW tie-break", File: "kv/version.go",
+		Original:    "return cmpDot(a.Dot, b.Dot)",
+		Replacement: "return 0",
+		Bug:         "equal LWW timestamps are not broken by dot, so each replica keeps whichever version it saw first",
+	},
+
+	// Tombstones.
+	{
+		Name: "tombstone-purged-early", Mechanism: "tombstones (purge)", File: "kv/replica.go",
+		Original:    "if n.now-e.at < grace {",
+		Replacement: "if n.now-e.at < grace/8 {",
+		Bug:         "tombstones are purged after an eighth of the grace period",
+	},
+	{
+		Name: "tombstone-stale-schedule", Mechanism: "tombstones (purge)", File: "kv/replica.go",
+		Original:    "if at, ok := n.tombAt[e.key]; !ok || at != e.at {",
+		Replacement: "if _, ok := n.tombAt[e.key]; !ok {",
+		Bug:         "a key deleted again is purged on its older tombstone's schedule",
+	},
+
+	// Anti-entropy.
+	{
+		Name: "merkle-skips-last-child", Mechanism: "anti-entropy (Merkle diff)", File: "kv/merkle/session.go",
+		Original:    "for c := range f {",
+		Replacement: "for c := range f - 1 {",
+		Bug:         "the Merkle descent never compares a node's last child, skipping that subtree",
+	},
+	{
+		Name: "merkle-tree-not-updated", Mechanism: "anti-entropy (trees)", File: "kv/replica.go",
+		Original:    "n.treeSet(key, merged)",
+		Replacement: "_ = merged // the Merkle tree is not updated",
+		Bug:         "a write merged into a replica's data does not update its Merkle tree",
+	},
+	{
+		Name: "repair-one-direction", Mechanism: "anti-entropy (repair)", File: "kv/antientropy.go",
+		Original:    "if len(back) > 0 {",
+		Replacement: "if false && len(back) > 0 {",
+		Bug:         "an exchange pushes the initiator's versions but never sends the peer's newer ones back",
+	},
+
+	// Gossip membership and failure detection.
+	{
+		Name: "suspicion-never-refuted", Mechanism: "gossip (refutation)", File: "kv/membership/gossip.go",
+		Original:    "case e.Incarnation > s.Incarnation || (e.Incarnation == s.Incarnation && e.Status != Alive && e.Heartbeat >= s.Heartbeat) ||",
+		Replacement: "case e.Incarnation > s.Incarnation ||",
+		Bug:         "a node told it is suspect or dead at its own incarnation never refutes",
+	},
+	{
+		Name: "verdict-beats-heartbeat", Mechanism: "gossip (precedence)", File: "kv/membership/entry.go",
+		Original:    "cmp.Compare(a.Heartbeat, b.Heartbeat),\n\t\tcmp.Compare(a.Status, b.Status),",
+		Replacement: "cmp.Compare(a.Status, b.Status),\n\t\tcmp.Compare(a.Heartbeat, b.Heartbeat),",
+		Bug:         "SWIM precedence: a suspect/dead verdict beats any later heartbeat of the same incarnation",
+	},
+	{
+		Name: "suspicion-sticky", Mechanism: "failure detection (local)", File: "kv/node.go",
+		Original:    "p.suspected = false",
+		Replacement: "_ = p.suspected // suspicion is never cleared",
+		Bug:         "a locally suspected peer stays suspected after it answers again",
+	},
+
+	// Range handoff.
+	{
+		Name: "serve-before-received", Mechanism: "range handoff (serve)", File: "kv/replica.go",
+		Original:    "case read && !n.fullReplica(key):",
+		Replacement: "case read && false && !n.fullReplica(key):",
+		Bug:         "a node answers reads of a range it gained before the range was streamed to it",
+	},
+	{
+		Name: "stream-while-replicating", Mechanism: "range handoff (stream)", File: "kv/handoff.go",
+		Original:    "if (!m.Force && n.replicatesArc(a)) || n.lacksArc(a) || len(n.serving) >= maxServing {",
+		Replacement: "if n.lacksArc(a) || len(n.serving) >= maxServing {",
+		Bug:         "a previous replica streams an arc it still takes writes for; later acknowledged writes miss the stream",
+	},
+	{
+		Name: "first-batch-completes-range", Mechanism: "range handoff (receive)", File: "kv/handoff.go",
+		Original:    "if m.Last {",
+		Replacement: "if true {",
+		Bug:         "a gained range counts as received after its first batch",
+	},
+	{
+		Name: "leave-done-too-early", Mechanism: "range handoff (leave)", File: "kv/handoff.go",
+		Original:    "settled = settled && len(n.serving) == 0 && n.allServed()",
+		Replacement: "settled = settled && len(n.serving) == 0",
+		Bug:         "a leaving node reports LeaveDone before every arc it owed was pulled from it",
+	},
+
+	// Forwarding.
+	{
+		Name: "vclock-write-not-forwarded", Mechanism: "forwarding", File: "kv/coordinator.go",
+		Original:    "if n.cfg.Resolve == VectorClock && req.Op != Get {",
+		Replacement: "if false && n.cfg.Resolve == VectorClock && req.Op != Get {",
+		Bug:         "a node that is not a replica coordinates vector-clock writes itself",
+	},
+	{
+		Name: "duplicate-forward-coordinated", Mechanism: "forwarding", File: "kv/replica.go",
+		Original:    "if !n.rememberForward(from, m.Op) {",
+		Replacement: "if false && !n.rememberForward(from, m.Op) {",
+		Bug:         "a forwarded request the network duplicated is coordinated twice, under two dots",
+	},
+}

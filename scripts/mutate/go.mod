@@ -1,0 +1,3 @@
+module github.com/faultline-sim/faultline/scripts/mutate
+
+go 1.26.8
