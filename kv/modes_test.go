@@ -34,3 +34,11 @@ func TestModesReadAndWriteTheirNames(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"M":"gossip"}`), &back))
 	require.Equal(t, MembershipGossip, back.M)
 }
+
+// TestEveryIgnoreReasonIsExplained: a trace never prints an empty reason.
+func TestEveryIgnoreReasonIsExplained(t *testing.T) {
+	for r := ignoreNone + 1; r < numIgnoreReasons; r++ {
+		require.NotEmpty(t, ignoreNames[r], "reason %d", r)
+		require.NotEmpty(t, ignoreWhy[r], "reason %s", ignoreNames[r])
+	}
+}

@@ -81,6 +81,7 @@ var ignoreWhy = [numIgnoreReasons]string{
 	ignoreDisabled:          "the mechanism is turned off on this node",
 	ignoreUnknownRange:      "a Merkle request for a range this node keeps no tree for",
 	ignoreNotOwner:          "keys this node does not replicate in its own ring",
+	ignoreDuplicateForward:  "a second copy of a forwarded request this node already coordinates (the network duplicated it)",
 	ignoreGossipBadSender:   "gossip from a sender that is not who it claims",
 	ignoreGossipMalformed:   "a malformed gossip message",
 	ignoreGossipUnknownPeer: "gossip from an unknown peer that does not announce itself",

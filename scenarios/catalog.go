@@ -358,6 +358,19 @@ func builtin() []Spec {
 			Seeds:  20,
 		},
 		{
+			Name:        "vclock-sloppy-dup",
+			Description: "vector clocks with W=1 R=3 under a sloppy quorum, lossy and duplicating links, partitions and pauses: a duplicated forwarded write must be coordinated once (two dots for one write are two siblings of one value), no acknowledged write is lost",
+			Truth:       "a request the network duplicates takes effect once: siblings are exactly the unsuperseded writes",
+			Base: with(vclockRegisterConfig(), func(c *Config) {
+				c.Spares = 0
+				c.KV.W, c.KV.R, c.KV.Quorum = 1, 3, kv.Sloppy
+			}),
+			Faults: drawn("partition,loss,pause", time.Second),
+			Expect: expect(lost, AlwaysValid, sib, AlwaysValid),
+			Marks:  []Mark{duplicatesMark},
+			Seeds:  20,
+		},
+		{
 			Name:        "gossip-churn",
 			Description: "gossip membership with pauses, crashes and nodes leaving and rejoining (range handoff on): views converge, no acknowledged write is lost, and writes stay available outside partitions",
 			Truth:       "gossip membership with range handoff loses nothing through churn, pauses and crashes",
