@@ -79,8 +79,9 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	switch req.Method {
 	case workloads.Get:
 		nreq.Method = node.Get
-		// Final reads ask every replica, so they see what any holds.
-		nreq.ReadAll = cl.final
+		// Final reads ask every replica, so they see what any holds; in
+		// liveness mode the core must answer with the store's own quorums.
+		nreq.ReadAll = cl.final && !c.cfg.LivenessCore
 	case workloads.Put:
 		nreq.Method = node.Put
 	case workloads.Delete:

@@ -292,3 +292,40 @@ func TestSettleWaitsForQuiescence(t *testing.T) {
 	require.Contains(t, le.Error(), "did not quiesce within 2s (Config.SettleLimit): n0: 3 hints to hand off; n1: 3 hints")
 	require.Equal(t, sim.Never, r.QuiescentAt)
 }
+
+// TestLivenessModeHealsOnlyTheCore: with LivenessCore the settle phase
+// restarts a crashed core member but leaves a crashed non-core member down,
+// and the final reads go to core coordinators only; without it, both
+// restart.
+func TestLivenessModeHealsOnlyTheCore(t *testing.T) {
+	for _, core := range []bool{false, true} {
+		starts := map[sim.NodeID]int{}
+		cfg := fakeConfig(fakeBugs{})
+		good := cfg.Node
+		cfg.Node = func(env node.Env) (node.Node, error) { starts[env.ID]++; return good(env) }
+		cfg.LivenessCore = core
+		s, err := nemesis.Parse("10ms crash n1 lose-unsynced=false\n10ms crash n4 lose-unsynced=false\n")
+		require.NoError(t, err)
+		cfg.Nemesis = s
+		c, err := New(cfg, 1)
+		require.NoError(t, err)
+		r, err := c.Run()
+		require.NoError(t, err, "core=%v", core)
+		require.Equal(t, 2, starts[1], "core=%v: n1 (in the core n0,n1,n2) restarts", core)
+		if core {
+			require.Equal(t, 1, starts[4], "n4 is outside the core: it stays crashed")
+			for _, op := range r.Ops {
+				if op.Final {
+					require.Less(t, int(op.Node), 3, "final reads use core coordinators: %v", op)
+				}
+			}
+			for _, k := range r.Replicas.Keys {
+				for _, rep := range k.Replicas {
+					require.Less(t, int(rep.Node), 3, "only the core's replicas are judged")
+				}
+			}
+		} else {
+			require.Equal(t, 2, starts[4], "a full heal restarts every member")
+		}
+	}
+}

@@ -68,6 +68,12 @@ type Config struct {
 	// SettleLimit bounds the settle phase: a cluster not quiescent by then
 	// is a liveness failure. 0 means max(10×SettleTime, 10 s).
 	SettleLimit time.Duration
+	// LivenessCore selects TigerBeetle's liveness mode: the settle phase
+	// heals only a core, the lowest-id majority of the members, and leaves
+	// every fault of the other members in place (crashed, paused, cut off,
+	// lossy, skewed); the core must then quiesce, its replicas converge and
+	// it must answer every final read with the store's own quorums.
+	LivenessCore bool
 	// FinalReadAttempts is how many times a final read is tried before the
 	// run is declared a liveness failure.
 	FinalReadAttempts int

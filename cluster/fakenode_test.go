@@ -132,7 +132,7 @@ type settlingNode struct {
 
 func (s *settlingNode) Tick() { s.fakeNode.Tick(); s.since++ }
 
-func (s *settlingNode) Healed() { s.healed, s.since = true, 0 }
+func (s *settlingNode) Healed([]sim.NodeID) { s.healed, s.since = true, 0 }
 
 func (s *settlingNode) Quiescent() (bool, string) {
 	if !s.healed || s.busyTicks < 0 || s.since < s.busyTicks {

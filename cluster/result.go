@@ -210,6 +210,9 @@ func (c *Cluster) replicaSnapshot() checker.Snapshot {
 		}
 		kr := checker.KeyReplicas{Key: key}
 		for _, id := range pref {
+			if c.cfg.LivenessCore && !slices.Contains(c.core, id) {
+				continue // liveness mode judges the core's replicas only
+			}
 			st := checker.ReplicaState{Node: id}
 			vs, ok := byNode[id][key]
 			if !ok {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,8 +33,14 @@ func (c *Cluster) beginSettle() {
 		c.settleAt = c.loop.Now()
 		c.tracePhase(0, "settle: every client is done; healing everything, then at least %v until the nodes are quiescent (at most %v)", c.cfg.SettleTime, c.settleLimit())
 		c.healAll()
+		var excluded []sim.NodeID // the members left faulty (liveness mode)
+		for _, id := range c.memberIDs() {
+			if c.cfg.LivenessCore && !slices.Contains(c.core, id) {
+				excluded = append(excluded, id)
+			}
+		}
 		for _, ns := range c.nodes {
-			if ns.node != nil && ns.settler != nil && !c.guard(ns, "Healed", func() error { ns.settler.Healed(); return nil }) {
+			if ns.node != nil && ns.settler != nil && !c.guard(ns, "Healed", func() error { ns.settler.Healed(excluded); return nil }) {
 				return
 			}
 		}
@@ -58,7 +65,7 @@ func (c *Cluster) settleCheck() {
 	}
 	var owed []string
 	for _, ns := range c.nodes {
-		if ns.node == nil || ns.settler == nil {
+		if ns.node == nil || ns.settler == nil || (c.cfg.LivenessCore && !slices.Contains(c.core, ns.id)) {
 			continue
 		}
 		var ok bool
@@ -84,14 +91,32 @@ func (c *Cluster) settleCheck() {
 }
 
 // healAll undoes every fault: cuts, link faults, clocks, pauses, crashes.
+// In liveness mode (Config.LivenessCore) it undoes only the faults within
+// the core: links between core members, and the core members' clocks,
+// pauses and crashes; every other fault stays.
 func (c *Cluster) healAll() {
-	c.net.Heal()
+	inCore := func(sim.NodeID) bool { return true }
+	if c.cfg.LivenessCore {
+		members := c.memberIDs()
+		c.core = members[:len(members)/2+1]
+		inCore = func(id sim.NodeID) bool { return slices.Contains(c.core, id) }
+		for _, a := range c.core {
+			for _, b := range c.core {
+				if a != b {
+					c.healErr(c.net.HealLink(a, b))
+				}
+			}
+		}
+		c.tracePhase(0, "liveness mode: healing the core %v only; the faults of the other members stay", c.core)
+	} else {
+		c.net.Heal()
+	}
 	for _, ns := range c.nodes {
-		if !ns.member {
+		if !ns.member || !inCore(ns.id) {
 			continue
 		}
 		for _, o := range c.nodes {
-			if o.member {
+			if o.member && inCore(o.id) {
 				c.healErr(c.SetLinkFaults(ns.id, o.id, nemesis.LinkFaults{}))
 				if c.net.Held(ns.id, o.id) {
 					c.healErr(c.ReleaseLink(ns.id, o.id))
@@ -140,7 +165,7 @@ func (c *Cluster) beginFinalReads() {
 	for i, k := range keys {
 		queues[i%readers] = append(queues[i%readers], k)
 	}
-	members := c.memberIDs()
+	members := c.readers()
 	for r := 0; r < readers; r++ {
 		cl := &client{id: c.wl.Clients() + r, node: members[r%len(members)], final: true}
 		c.clients = append(c.clients, cl)
@@ -178,11 +203,11 @@ func (c *Cluster) finalDone(cl *client, ok bool) {
 	if !ok {
 		if cl.tries >= c.cfg.FinalReadAttempts {
 			c.fail(&LivenessError{Seed: c.seed, Phase: "final-reads",
-				Reason: fmt.Sprintf("the final read of key %q failed %d times after the cluster was healed", cl.key, cl.tries)})
+				Reason: fmt.Sprintf("the final read of key %q failed %d times after the %s was healed", cl.key, cl.tries, c.healedWhat())})
 			return
 		}
 		// Rotate to the next member: the coordinator may be the problem.
-		members := c.memberIDs()
+		members := c.readers()
 		cl.node = members[(indexOf(members, cl.node)+1)%len(members)]
 		c.loop.After(50*time.Millisecond, func() { c.finalRead(cl) })
 		return
@@ -200,6 +225,23 @@ func (c *Cluster) finalDone(cl *client, ok bool) {
 
 func (c *Cluster) finish() {
 	c.phase = phaseDone
+}
+
+// healedWhat says what the settle phase healed: the cluster, or its core.
+func (c *Cluster) healedWhat() string {
+	if c.cfg.LivenessCore {
+		return fmt.Sprintf("core %v", c.core)
+	}
+	return "cluster"
+}
+
+// readers are the members final reads may use as coordinators: the core
+// in liveness mode, else every member.
+func (c *Cluster) readers() []sim.NodeID {
+	if c.cfg.LivenessCore {
+		return c.core
+	}
+	return c.memberIDs()
 }
 
 func (c *Cluster) memberIDs() []sim.NodeID {

@@ -387,7 +387,7 @@ func Unwrap(n node.Node) (*Node, bool) {
 func (s *server) SetTracer(fn func(string)) { s.n.SetTracer(fn) }
 
 // Healed starts the node's post-heal bookkeeping (see Node.Healed).
-func (s *server) Healed() { s.n.Healed() }
+func (s *server) Healed(excluded []sim.NodeID) { s.n.Healed(excluded) }
 
 // Quiescent reports whether the node owes background work (see
 // Node.Quiescent).

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/faultline-sim/faultline/sim"
@@ -15,7 +16,8 @@ import (
 // the heal (each pair's repair runs both ways). The exchange schedule
 // visits pairs the sweep still needs first (tickAntiEntropy).
 type sweep struct {
-	healed bool
+	healed   bool
+	excluded []sim.NodeID // members left faulty by a liveness-mode settle
 	todo   map[sweepPair]bool // pairs not compared yet (looked up, counted)
 	doneAt int64              // tick the sweep was done; repairs it sent may still be in flight
 	done   bool
@@ -29,8 +31,8 @@ type sweepPair struct {
 // Healed starts a new anti-entropy sweep: quiescence from now on requires
 // every range to have been compared with every other replica since the
 // heal.
-func (n *Node) Healed() {
-	n.sweep = sweep{healed: true}
+func (n *Node) Healed(excluded []sim.NodeID) {
+	n.sweep = sweep{healed: true, excluded: slices.Clone(excluded)}
 	n.resetSweep()
 }
 
@@ -43,10 +45,13 @@ func (n *Node) resetSweep() {
 	n.sweep.done = false
 	for _, o := range n.ae.owned {
 		for _, p := range o.replicas {
-			if p != n.id {
+			if p != n.id && !slices.Contains(n.sweep.excluded, p) {
 				n.sweep.todo[sweepPair{o.r.End, p}] = true
 			}
 		}
+	}
+	if len(n.sweep.todo) == 0 {
+		n.sweep.done, n.sweep.doneAt = true, n.now // nothing to compare with
 	}
 }
 
@@ -89,7 +94,7 @@ func (n *Node) Quiescent() (bool, string) {
 	if n.cfg.HintedHandoff {
 		hints := 0
 		for _, h := range n.store.Hints() {
-			if n.ring.Contains(h.Owner) {
+			if n.ring.Contains(h.Owner) && !slices.Contains(n.sweep.excluded, h.Owner) {
 				hints++
 			}
 		}

@@ -188,10 +188,12 @@ type Traced interface {
 // quiesce in time is a liveness failure naming what it still owes.
 // Without Settler the settle phase lasts exactly SettleTime.
 type Settler interface {
-	// Healed tells the node that every fault is undone: what it reports
+	// Healed tells the node that the faults are undone: what it reports
 	// from now on must cover work done after this moment (e.g. a full
-	// anti-entropy sweep since the heal).
-	Healed()
+	// anti-entropy sweep since the heal). excluded are the members left
+	// faulty (liveness mode; nil after a full heal): work owed to them does
+	// not count.
+	Healed(excluded []sim.NodeID)
 	// Quiescent reports whether the node's background work is done and,
 	// if not, what is outstanding, e.g. "3 hints to hand off".
 	Quiescent() (bool, string)

@@ -371,6 +371,27 @@ func builtin() []Spec {
 			Seeds:  20,
 		},
 		{
+			Name:        "liveness-core",
+			Description: "TigerBeetle's liveness mode: sloppy quorum with hinted handoff and anti-entropy under partitions, crashes and pauses; the settle phase heals only the core (n0,n1,n2) and the other members keep their faults: the core must quiesce (an anti-entropy sweep among its replicas), converge and answer every final read",
+			Truth:       "a sloppy quorum with hinted handoff stays live on any majority core: it converges and serves without the faulty minority",
+			Base: with(base(2000), func(c *Config) {
+				c.KV.Quorum = kv.Sloppy
+				c.KV.AntiEntropyIntervalTicks = 10 // what repairs the core once the others are gone
+				c.KV.VNodes = 4
+				c.LivenessCore = true
+				c.WorkloadConfig.Keys = 50
+			}),
+			Faults: func() Faults {
+				f := drawn("partition,crash,pause", 700*time.Millisecond)
+				// Faults the settle phase leaves in place: n4 crashed, n3 cut off.
+				f.Schedule = fixed("800ms crash n4 lose-unsynced=true\n850ms partition-isolate n3|n0,n1,n2,n4\n")
+				return f
+			}(),
+			Expect: expect(conv, AlwaysValid),
+			Marks:  []Mark{CounterMark("hints-stored", kv.CounterHintsStored), CounterMark("anti-entropy-repairs", kv.CounterAntiEntropyKeysRepaired)},
+			Seeds:  20,
+		},
+		{
 			Name:        "gossip-churn",
 			Description: "gossip membership with pauses, crashes and nodes leaving and rejoining (range handoff on): views converge, no acknowledged write is lost, and writes stay available outside partitions",
 			Truth:       "gossip membership with range handoff loses nothing through churn, pauses and crashes",
