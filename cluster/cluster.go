@@ -102,7 +102,7 @@ type Cluster struct {
 	snapshot     []node.Snapshot
 	retired      map[string]uint64 // counters of stopped node incarnations (looked up, sorted on output)
 	settleAt     sim.Time          // when the settle phase began; sim.Never until it does
-	core         []sim.NodeID // liveness mode: the members the settle phase heals
+	core         []sim.NodeID      // liveness mode: the members the settle phase heals
 	quiescentAt  sim.Time          // when every node was quiescent; sim.Never until then
 	failure      error
 	latencies    []time.Duration

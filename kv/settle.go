@@ -17,10 +17,10 @@ import (
 // visits pairs the sweep still needs first (tickAntiEntropy).
 type sweep struct {
 	healed   bool
-	excluded []sim.NodeID // members left faulty by a liveness-mode settle
-	todo   map[sweepPair]bool // pairs not compared yet (looked up, counted)
-	doneAt int64              // tick the sweep was done; repairs it sent may still be in flight
-	done   bool
+	excluded []sim.NodeID       // members left faulty by a liveness-mode settle
+	todo     map[sweepPair]bool // pairs not compared yet (looked up, counted)
+	doneAt   int64              // tick the sweep was done; repairs it sent may still be in flight
+	done     bool
 }
 
 type sweepPair struct {
