@@ -399,7 +399,7 @@ func builtin() []Spec {
 				c.KV.Membership = kv.MembershipGossip
 				c.TimeLimit = 600 * time.Millisecond
 			}),
-			Faults: every(drawn("churn,pause,crash", time.Second), 150*time.Millisecond),
+			Faults: every(drawn("churn,pause,crash", 0), 150*time.Millisecond), // over the 600 ms time limit
 			Expect: expect(lost, AlwaysValid),
 			Marks:  []Mark{CounterMark("gossip-rounds", kv.CounterGossipRounds), CounterMark("suspicions", kv.CounterSuspicions), CounterMark("handoff-keys", kv.CounterHandoffKeysSent)},
 			Seeds:  20,
@@ -582,7 +582,7 @@ func varySafe(rng *sim.RNG, cfg *Config) {
 	cfg.KV.AntiEntropyIntervalTicks = []int{0, 10, 50}[rng.IntN(3)]
 	cfg.WorkloadConfig.Clients = 2 + rng.IntN(9)
 	cfg.WorkloadConfig.Keys = 1 + rng.IntN(8)
-	cfg.WorkloadConfig.Ops = 3 * (300 + rng.IntN(1701))
+	cfg.WorkloadConfig.Ops = 6 * (300 + rng.IntN(1701)) // a cap: the time limit ends the workload
 	cfg.TimeLimit = time.Duration(300+rng.IntN(701)) * time.Millisecond
 }
 
