@@ -155,7 +155,7 @@ type Config struct {
 	ForwardToPreferred bool
 	// RequestTimeoutTicks is how long a coordinator waits for W acks or R
 	// replies (and a forwarder for the forwarded reply) before answering
-	// Timeout.
+	// Info.
 	RequestTimeoutTicks int
 	// SuspectAfterTicks is how long a request to a peer may stay unanswered,
 	// with nothing heard from that peer, before the node suspects it.

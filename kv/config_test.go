@@ -72,7 +72,7 @@ func TestModeStrings(t *testing.T) {
 	assert.Equal(t, "evict-oldest", HintEvictOldest.String())
 	assert.Equal(t, "QuorumMode(0)", QuorumMode(0).String())
 	assert.Equal(t, "delete", Delete.String())
-	assert.Equal(t, "timeout", Timeout.String())
+	assert.Equal(t, "info", Info.String())
 	assert.Equal(t, "handoff-ack", MsgHandoffAck.String())
 	assert.Equal(t, "MsgType(99)", MsgType(99).String())
 	assert.Equal(t, "gossip", MembershipGossip.String())

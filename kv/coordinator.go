@@ -369,7 +369,7 @@ func (n *Node) onWriteResult(o *op, i int, err error) {
 		case o.acks+pending < o.w && pending == 0 && o.acks == 0:
 			n.reply(o, Reply{Status: Fail, Err: "every replica refused the write: " + o.refusals()})
 		case o.acks+pending < o.w && o.acks > 0:
-			n.reply(o, Reply{Status: Timeout, Err: fmt.Sprintf("only %d of W=%d replicas acknowledged (refused: %s); the write may survive on those %d",
+			n.reply(o, Reply{Status: Info, Err: fmt.Sprintf("only %d of W=%d replicas acknowledged (refused: %s); the write may survive on those %d",
 				o.acks, o.w, o.refusals(), o.acks)})
 		}
 	}
@@ -581,14 +581,14 @@ func (n *Node) emit(rep Reply) {
 		n.stats.RepliesOK++
 	case Fail:
 		n.stats.RepliesFail++
-	case Timeout:
-		n.stats.RepliesTimeout++
+	case Info:
+		n.stats.RepliesInfo++
 	}
 	n.replies = append(n.replies, rep)
 }
 
 // finish ends an op: at its deadline or once nothing more can arrive. An
-// unanswered op answers Timeout; an async read repairs stale replicas; a
+// unanswered op answers Info; an async read repairs stale replicas; a
 // strict-quorum write with hinted handoff keeps hints for home replicas
 // that did not acknowledge.
 func (n *Node) finish(o *op) {
@@ -598,7 +598,7 @@ func (n *Node) finish(o *op) {
 	switch o.kind {
 	case opWrite:
 		if !o.replied {
-			n.reply(o, Reply{Status: Timeout, Err: fmt.Sprintf("deadline after %d ticks: %d of W=%d acks, %d refused, %d unanswered; the write may have been applied",
+			n.reply(o, Reply{Status: Info, Err: fmt.Sprintf("deadline after %d ticks: %d of W=%d acks, %d refused, %d unanswered; the write may have been applied",
 				n.cfg.RequestTimeoutTicks, o.acks, o.w, o.refused, o.pending())})
 		}
 		if n.cfg.Quorum == Strict && n.cfg.HintedHandoff {
@@ -614,7 +614,7 @@ func (n *Node) finish(o *op) {
 			if o.phase == phaseWriteBack {
 				msg = fmt.Sprintf("deadline after %d ticks: the write-back reached %d of W=%d replicas", n.cfg.RequestTimeoutTicks, o.holders, o.w)
 			}
-			n.reply(o, Reply{Status: Timeout, Err: msg})
+			n.reply(o, Reply{Status: Info, Err: msg})
 		}
 		if n.cfg.ReadRepair == RepairAsync && o.replies > 0 {
 			var all []Version
@@ -631,7 +631,7 @@ func (n *Node) finish(o *op) {
 		}
 	case opForward:
 		if !o.replied {
-			n.reply(o, Reply{Status: Timeout, Coordinator: n.id, Err: fmt.Sprintf("no reply from %v, which coordinates the request, within %d ticks",
+			n.reply(o, Reply{Status: Info, Coordinator: n.id, Err: fmt.Sprintf("no reply from %v, which coordinates the request, within %d ticks",
 				o.forwardTo, 2*n.cfg.RequestTimeoutTicks)})
 		}
 	}

@@ -20,7 +20,7 @@
 // Outcomes follow docs/design.md §5: Fail only when the operation certainly took
 // effect nowhere (rejected before any replica was asked, or refused by
 // every replica); a write acknowledged by some replicas but fewer than W,
-// and any deadline, is Timeout (unknown outcome).
+// and any deadline, is Info (unknown outcome: the history's info).
 //
 // Vector clocks are dotted version vectors, as in Riak 2: every version
 // carries its write event (a dot) and the causal context its client had

@@ -800,7 +800,7 @@ func (h *harness) stats(id sim.NodeID, fields []string) {
 	}
 	st := n.Stats()
 	vals := map[string]uint64{
-		"ok": st.RepliesOK, "fail": st.RepliesFail, "timeout": st.RepliesTimeout,
+		"ok": st.RepliesOK, "fail": st.RepliesFail, "timeout": st.RepliesInfo,
 		"hints-stored": st.HintsStored, "hints-replayed": st.HintsReplayed, "hints-delivered": st.HintsDelivered,
 		"hints-evicted": st.HintsEvicted, "hints-rejected": st.HintsRejected, "coordinator-hints": st.CoordinatorHints,
 		"read-repairs": st.ReadRepairs, "purged": st.TombstonesPurged, "ignored": st.IgnoredTotal(),

@@ -45,20 +45,21 @@ const (
 	// Fail: the operation certainly took effect nowhere — it was rejected
 	// before any replica was asked, or every replica refused it.
 	Fail
-	// Timeout: the outcome is unknown. The write may have reached some
-	// replicas (fewer than W acknowledged, or the deadline passed).
-	Timeout
+	// Info: the outcome is unknown (the history's info). The write may
+	// have reached some replicas (fewer than W acknowledged, or the
+	// deadline passed).
+	Info
 )
 
-// String returns "ok", "fail" or "timeout".
+// String returns "ok", "fail" or "info".
 func (s Status) String() string {
 	switch s {
 	case OK:
 		return "ok"
 	case Fail:
 		return "fail"
-	case Timeout:
-		return "timeout"
+	case Info:
+		return "info"
 	}
 	return fmt.Sprintf("Status(%d)", uint8(s))
 }
@@ -85,7 +86,7 @@ type Request struct {
 type Reply struct {
 	// ID is the Request.ID this answers.
 	ID uint64
-	// Status is OK, Fail or Timeout.
+	// Status is OK, Fail or Info.
 	Status Status
 	// Values are the live values of a Get, in a deterministic order; more
 	// than one means concurrent siblings (vector-clock mode).
@@ -95,7 +96,7 @@ type Reply struct {
 	// Context is the causal context to pass to a later Put or Delete of
 	// the same key (vector-clock mode; nil under LWW).
 	Context []byte
-	// Err explains a Fail or Timeout.
+	// Err explains a Fail or Info.
 	Err string
 	// Coordinator is the node that coordinated the request (after any
 	// forwarding).

@@ -239,7 +239,7 @@ func TestWriteRefusedByEveryReplicaFails(t *testing.T) {
 	}
 	rd = n.Ready()
 	require.Len(t, rd.Replies, 1)
-	assert.Equal(t, Timeout, rd.Replies[0].Status)
+	assert.Equal(t, Info, rd.Replies[0].Status)
 	assert.Contains(t, rd.Replies[0].Err, "only 1 of W=2")
 
 	// Duplicate acknowledgements are ignored and counted.
@@ -272,7 +272,7 @@ func TestMessagesRoundTripThroughMsgpack(t *testing.T) {
 			Context: VClock{{Node: 1, Counter: 2}, {Node: 4, Counter: 9}}}},
 		Hinted: true, HintFor: 4, Repair: true, Refused: true, Err: "e", HintID: 3, HintSeq: 4,
 		Req:   Request{ID: 9, Op: Put, Key: "k", Value: []byte("x"), Context: []byte{1, 2}, N: 3, W: 2, R: 1},
-		Reply: Reply{ID: 9, Status: Timeout, Values: [][]byte{[]byte("a"), []byte("b")}, Found: true, Context: []byte{3}, Err: "x", Coordinator: 2},
+		Reply: Reply{ID: 9, Status: Info, Values: [][]byte{[]byte("a"), []byte("b")}, Found: true, Context: []byte{3}, Err: "x", Coordinator: 2},
 		Tree:  &merkle.Request{ID: 4, Range: merkle.Range{Start: 1, End: 1 << 63}, Depth: 3, Fanout: 16, Kind: merkle.KindHashes, Level: 1, Root: 77, Indexes: []uint32{0, 5}},
 		TreeReply: &merkle.Response{ID: 4, Range: merkle.Range{Start: 1, End: 9}, Kind: merkle.KindLeaves, Level: 3, Hashes: []uint64{1, 2},
 			Entries: []merkle.Entry{{Key: "k", Version: 1 << 60}}, Equal: true, Refused: true},

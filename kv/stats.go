@@ -112,8 +112,8 @@ type IgnoredCount struct {
 // Stats are a node's counters since it was built.
 type Stats struct {
 	// Submitted counts client requests; RepliesOK, RepliesFail and
-	// RepliesTimeout count the replies this node gave its clients.
-	Submitted, RepliesOK, RepliesFail, RepliesTimeout uint64
+	// RepliesInfo count the replies this node gave its clients.
+	Submitted, RepliesOK, RepliesFail, RepliesInfo uint64
 	// Forwarded counts requests sent to another coordinator;
 	// CoordinatedForOthers counts forwarded requests this node ran.
 	Forwarded, CoordinatedForOthers uint64

@@ -24,7 +24,7 @@ var catalogue = []Mutation{
 	},
 	{
 		Name: "timeout-reported-as-fail", Mechanism: "outcomes (info vs fail)", File: "kv/coordinator.go",
-		Original:    "n.reply(o, Reply{Status: Timeout, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
+		Original:    "n.reply(o, Reply{Status: Info, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
 		Replacement: "n.reply(o, Reply{Status: Fail, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
 		Bug:         "a write that timed out (maybe applied) is reported as failed (certainly not applied)",
 	},
