@@ -51,16 +51,6 @@ func (e *LimitError) Error() string {
 // ErrStopped is returned by Run when Stop was called.
 var ErrStopped = errors.New("sim: stopped")
 
-type event struct {
-	at  Time
-	seq uint64
-	fn  func()
-}
-
-func (a *event) before(b *event) bool {
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
-}
-
 // Loop is the single-threaded discrete-event loop of a simulated run. Events
 // run in (virtual time, insertion sequence) order, so events scheduled for
 // the same time run first-in first-out. Nothing else decides order.
@@ -69,7 +59,7 @@ type Loop struct {
 	seq     uint64
 	events  uint64
 	limits  Limits
-	heap    []event
+	queue   Queue[func()]
 	stopped bool
 	trace   Hash
 }
@@ -79,7 +69,7 @@ func NewLoop(lim Limits) (*Loop, error) {
 	if err := lim.Validate(); err != nil {
 		return nil, err
 	}
-	return &Loop{limits: lim, heap: make([]event, 0, 1024), trace: NewHash()}, nil
+	return &Loop{limits: lim, queue: NewQueue[func()](1024), trace: NewHash()}, nil
 }
 
 // Now returns the current virtual time.
@@ -89,7 +79,7 @@ func (l *Loop) Now() Time { return l.now }
 func (l *Loop) Events() uint64 { return l.events }
 
 // Pending returns how many events are queued.
-func (l *Loop) Pending() int { return len(l.heap) }
+func (l *Loop) Pending() int { return l.queue.Len() }
 
 // Limits returns the loop's limits.
 func (l *Loop) Limits() Limits { return l.limits }
@@ -104,8 +94,7 @@ func (l *Loop) At(t Time, fn func()) {
 		t = l.now
 	}
 	l.seq++
-	l.heap = append(l.heap, event{at: t, seq: l.seq, fn: fn})
-	l.up(len(l.heap) - 1)
+	l.queue.Push(t, l.seq, fn)
 }
 
 // After schedules fn to run d after Now; a negative d counts as 0.
@@ -122,13 +111,13 @@ func (l *Loop) Stop() { l.stopped = true }
 // Step runs the next event, if any, and reports whether one ran. It ignores
 // the limits; Run and RunUntil enforce them.
 func (l *Loop) Step() bool {
-	if len(l.heap) == 0 {
+	if l.queue.Len() == 0 {
 		return false
 	}
-	ev := l.pop()
-	l.now = ev.at
+	at, fn := l.queue.Pop()
+	l.now = at
 	l.events++
-	ev.fn()
+	fn()
 	return true
 }
 
@@ -154,11 +143,11 @@ func (l *Loop) RunUntil(t Time) error {
 
 func (l *Loop) run(until Time) error {
 	l.stopped = false
-	for len(l.heap) > 0 {
+	for l.queue.Len() > 0 {
 		if l.stopped {
 			return ErrStopped
 		}
-		next := l.heap[0].at
+		next, _ := l.queue.Peek()
 		if next > until {
 			return nil
 		}
@@ -168,10 +157,10 @@ func (l *Loop) run(until Time) error {
 		if l.events >= l.limits.MaxEvents {
 			return l.limitErr("max-events", l.now)
 		}
-		ev := l.pop()
-		l.now = ev.at
+		at, fn := l.queue.Pop()
+		l.now = at
 		l.events++
-		ev.fn()
+		fn()
 	}
 	if l.stopped {
 		return ErrStopped
@@ -180,49 +169,5 @@ func (l *Loop) run(until Time) error {
 }
 
 func (l *Loop) limitErr(which string, at Time) error {
-	return &LimitError{Limit: which, At: at, Events: l.events, Pending: len(l.heap)}
-}
-
-func (l *Loop) up(i int) {
-	h := l.heap
-	ev := h[i]
-	for i > 0 {
-		p := (i - 1) / 2
-		if !ev.before(&h[p]) {
-			break
-		}
-		h[i] = h[p]
-		i = p
-	}
-	h[i] = ev
-}
-
-func (l *Loop) pop() event {
-	h := l.heap
-	top := h[0]
-	n := len(h) - 1
-	last := h[n]
-	h[n] = event{}
-	h = h[:n]
-	l.heap = h
-	if n == 0 {
-		return top
-	}
-	i := 0
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if c+1 < n && h[c+1].before(&h[c]) {
-			c++
-		}
-		if !h[c].before(&last) {
-			break
-		}
-		h[i] = h[c]
-		i = c
-	}
-	h[i] = last
-	return top
+	return &LimitError{Limit: which, At: at, Events: l.events, Pending: l.queue.Len()}
 }

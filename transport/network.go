@@ -29,14 +29,8 @@ func (l Link) String() string { return l.From.String() + "->" + l.To.String() }
 
 // packet is one message (or duplicate copy) in flight.
 type packet struct {
-	at       sim.Time
-	seq      uint64
 	from, to sim.NodeID
 	buf      []byte
-}
-
-func (a *packet) before(b *packet) bool {
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
 
 // link is the state of one directed link, allocated on first use.
@@ -72,7 +66,7 @@ type Network[M any] struct {
 	links   [][]*link    // [from][to], allocated on first use
 	ids     []sim.NodeID // present ids, increasing
 
-	heap []packet // in-flight packets ordered by (at, seq)
+	heap sim.Queue[packet] // in-flight packets ordered by (delivery time, seq)
 	seq  uint64
 	fire func() // n.fireNext, allocated once
 
@@ -115,7 +109,7 @@ func New[M any](loop *sim.Loop, rng *sim.RNG, cfg Config, deliver func(from, to 
 		rng:     rng,
 		deliver: deliver,
 		def:     cfg.Link,
-		heap:    make([]packet, 0, 1024),
+		heap:    sim.NewQueue[packet](1024),
 	}
 	n.fire = n.fireNext
 	n.enc = codec.NewEncoderBytes(&n.encOut, wireHandle)
@@ -355,7 +349,7 @@ func (n *Network[M]) enqueue(l *link, cfg *LinkConfig, from, to sim.NodeID, buf 
 	l.stats.InFlight++
 	n.total.InFlight++
 	n.seq++
-	n.push(packet{at: at, seq: n.seq, from: from, to: to, buf: buf})
+	n.heap.Push(at, n.seq, packet{from: from, to: to, buf: buf})
 	n.loop.At(at, n.fire)
 }
 
@@ -364,7 +358,7 @@ func (n *Network[M]) enqueue(l *link, cfg *LinkConfig, from, to sim.NodeID, buf 
 // (time, insertion) too, with one event per packet inserted at the same
 // moment, so the k-th network event is always for the heap's minimum.
 func (n *Network[M]) fireNext() {
-	p := n.pop()
+	_, p := n.heap.Pop()
 	l := n.links[p.from][p.to]
 	if l.held || l.parkedLen() > 0 || n.loop.Now() < l.clogUntil {
 		l.parked = append(l.parked, p)
@@ -464,51 +458,6 @@ func (n *Network[M]) putBuf(b []byte) {
 		return
 	}
 	n.free = append(n.free, b[:0])
-}
-
-func (n *Network[M]) push(p packet) {
-	n.heap = append(n.heap, p)
-	h := n.heap
-	i := len(h) - 1
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !p.before(&h[parent]) {
-			break
-		}
-		h[i] = h[parent]
-		i = parent
-	}
-	h[i] = p
-}
-
-func (n *Network[M]) pop() packet {
-	h := n.heap
-	top := h[0]
-	last := len(h) - 1
-	x := h[last]
-	h[last] = packet{}
-	h = h[:last]
-	n.heap = h
-	if last == 0 {
-		return top
-	}
-	i := 0
-	for {
-		c := 2*i + 1
-		if c >= last {
-			break
-		}
-		if c+1 < last && h[c+1].before(&h[c]) {
-			c++
-		}
-		if !h[c].before(&x) {
-			break
-		}
-		h[i] = h[c]
-		i = c
-	}
-	h[i] = x
-	return top
 }
 
 // Total returns the network-wide counters.
