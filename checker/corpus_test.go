@@ -59,7 +59,7 @@ func corpusDir(t testing.TB) string {
 	if os.Getenv("FAULTLINE_CORPUS_REQUIRED") != "" {
 		t.Fatalf("no corpus in %q", cands)
 	}
-	t.Skipf("the published-history corpus is not here (looked in %q); see testdata/corpus/SOURCES.md", cands)
+	t.Skipf("the published-history corpus is not here (looked in %q); see checker/testdata/corpus/SOURCES.md", cands)
 	return ""
 }
 

@@ -75,18 +75,10 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	if c.tracer != nil {
 		c.reqOp[id] = cl.invokedIdx
 	}
-	nreq := node.Request{ID: id, Key: req.Key, Value: req.Value, Context: req.Context}
-	switch req.Method {
-	case workloads.Get:
-		nreq.Method = node.Get
-		// Final reads ask every replica, so they see what any holds; in
-		// liveness mode the core must answer with the store's own quorums.
-		nreq.ReadAll = cl.final && !c.cfg.LivenessCore
-	case workloads.Put:
-		nreq.Method = node.Put
-	case workloads.Delete:
-		nreq.Method = node.Delete
-	}
+	nreq := node.Request{ID: id, Method: req.Method, Key: req.Key, Value: req.Value, Context: req.Context}
+	// Final reads ask every replica, so they see what any holds; in
+	// liveness mode the core must answer with the store's own quorums.
+	nreq.ReadAll = req.Method == node.Get && cl.final && !c.cfg.LivenessCore
 	if !c.nodes[cl.node].member {
 		// The client's node left the cluster: reconnect to the next member.
 		members := c.memberIDs()

@@ -389,12 +389,8 @@ func toResponse(r node.Reply) (workloads.Response, error) {
 		}
 	}
 	switch r.Status {
-	case node.OK:
-		resp.Status = workloads.OK
-	case node.Fail:
-		resp.Status = workloads.Fail
-	case node.Info:
-		resp.Status = workloads.Info
+	case node.OK, node.Fail, node.Info:
+		resp.Status = r.Status // workloads speak the boundary's statuses
 	default:
 		return resp, fmt.Errorf("replied to request %d with status %v: want node.OK, node.Fail or node.Info", r.ID, r.Status)
 	}

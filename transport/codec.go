@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
+
+	"github.com/faultline-sim/faultline/node"
 )
 
 // NewHandle returns a fresh msgpack handle configured as the simulated wire
@@ -17,14 +19,7 @@ import (
 // binary RPC protocol; both ends always share the Go type), the current
 // msgpack spec for strings and binary, and strings (not raw bytes) when
 // decoding into an untyped value. Use it wherever bytes must match the wire.
-func NewHandle() *codec.MsgpackHandle {
-	h := &codec.MsgpackHandle{}
-	h.Canonical = true
-	h.StructToArray = true
-	h.WriteExt = true
-	h.RawToString = true
-	return h
-}
+func NewHandle() *codec.MsgpackHandle { return node.NewMsgpackHandle() }
 
 // wireHandle is shared read-only by every Network (a codec handle is safe for
 // concurrent use once configured, and sharing it shares the type-info cache).

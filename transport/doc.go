@@ -2,8 +2,9 @@
 // fault-injecting message bus between simulated nodes, driven by a sim.Loop
 // and generic over the payload type.
 //
-// It sits in layer L2 (docs/design.md §2): it imports sim, the msgpack
-// codec (github.com/hashicorp/go-msgpack/v2) and xxhash, and nothing else of
+// It sits in layer L2 (docs/design.md §2): it imports sim, node (for the
+// wire format's msgpack handle), the msgpack codec
+// (github.com/hashicorp/go-msgpack/v2) and xxhash, and nothing else of
 // faultline; kv never imports it, cluster builds on it.
 //
 // # Messages are values

@@ -2,37 +2,24 @@ package workloads
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/node"
 )
 
-// Method is what a Request asks a coordinator to do.
-type Method uint8
+// Method is what a Request asks a coordinator to do: the node boundary's.
+type Method = node.Method
 
 // The request methods.
 const (
 	// Get reads every live version of Key.
-	Get Method = iota + 1
+	Get = node.Get
 	// Put writes Value under Key, superseding what Context saw.
-	Put
+	Put = node.Put
 	// Delete removes Key, superseding what Context saw.
-	Delete
+	Delete = node.Delete
 )
-
-// String returns "get", "put" or "delete".
-func (m Method) String() string {
-	switch m {
-	case Get:
-		return "get"
-	case Put:
-		return "put"
-	case Delete:
-		return "delete"
-	}
-	return fmt.Sprintf("method(%d)", uint8(m))
-}
 
 // Request is one client request to a coordinator.
 type Request struct {
@@ -49,34 +36,22 @@ type Request struct {
 	Context []byte
 }
 
-// Status is how a coordinator (or the client's timeout) answered a Request.
-type Status uint8
+// Status is how a coordinator (or the client's timeout) answered a
+// Request: the node boundary's, in the history's words.
+type Status = node.Status
 
 // The response statuses.
 const (
 	// OK: the request succeeded (a write was acknowledged by enough replicas).
-	OK Status = iota + 1
+	OK = node.OK
 	// Fail: the request certainly took effect nowhere, e.g. it was rejected
 	// before any replica was asked.
-	Fail
+	Fail = node.Fail
 	// Info: the outcome is unknown; the request may or may not have taken
 	// effect (a client timeout, a write acknowledged by fewer replicas than
 	// required, a coordinator crash mid-request).
-	Info
+	Info = node.Info
 )
-
-// String returns "ok", "fail" or "info", the history's words.
-func (s Status) String() string {
-	switch s {
-	case OK:
-		return "ok"
-	case Fail:
-		return "fail"
-	case Info:
-		return "info"
-	}
-	return fmt.Sprintf("status(%d)", uint8(s))
-}
 
 // Response is the answer to one Request.
 type Response struct {

@@ -9,10 +9,10 @@
 // read-modify-write with a sibling union) and kv (many keys; get, put,
 // delete).
 //
-// Workloads cannot import kv (the same layer), so they speak their own small
-// request/response vocabulary, which the cluster maps to and from its kv
-// nodes.
+// Workloads speak the node boundary's request vocabulary (node.Method,
+// node.Status: ok, fail, info), which the cluster hands to whatever nodes
+// run under it.
 //
 // Layer: workloads is at layer 2 of docs/design.md §2. It imports the standard
-// library, sim and history only.
+// library, sim, history and node only.
 package workloads
