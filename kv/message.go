@@ -5,64 +5,40 @@ import (
 
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/kv/merkle"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// OpKind is a client operation.
-type OpKind uint8
+// OpKind is a client operation: the node boundary's Method.
+type OpKind = node.Method
 
 const (
 	// Get reads a key: its live values (more than one = siblings), whether
 	// it was found and, in vector-clock mode, a causal context.
-	Get OpKind = iota + 1
+	Get = node.Get
 	// Put writes a value, superseding the versions named by its context
 	// (vector clocks) or every older timestamp (LWW).
-	Put
+	Put = node.Put
 	// Delete writes a tombstone; it is a Put of "nothing".
-	Delete
+	Delete = node.Delete
 )
 
-// String returns "get", "put" or "delete".
-func (o OpKind) String() string {
-	switch o {
-	case Get:
-		return "get"
-	case Put:
-		return "put"
-	case Delete:
-		return "delete"
-	}
-	return fmt.Sprintf("OpKind(%d)", uint8(o))
-}
-
-// Status is the outcome of a client request.
-type Status uint8
+// Status is the outcome of a client request: the node boundary's, in the
+// history's words.
+type Status = node.Status
 
 const (
 	// OK: the write reached W replicas or the read got R replies (and, with
 	// blocking read repair, its result is held by W replicas).
-	OK Status = iota + 1
+	OK = node.OK
 	// Fail: the operation certainly took effect nowhere — it was rejected
 	// before any replica was asked, or every replica refused it.
-	Fail
+	Fail = node.Fail
 	// Info: the outcome is unknown (the history's info). The write may
 	// have reached some replicas (fewer than W acknowledged, or the
 	// deadline passed).
-	Info
+	Info = node.Info
 )
-
-// String returns "ok", "fail" or "info".
-func (s Status) String() string {
-	switch s {
-	case OK:
-		return "ok"
-	case Fail:
-		return "fail"
-	case Info:
-		return "info"
-	}
-	return fmt.Sprintf("Status(%d)", uint8(s))
-}
 
 // Request is a client operation submitted to a node, which coordinates it.
 type Request struct {

@@ -148,15 +148,7 @@ func (s *server) Step(from sim.NodeID, payload []byte) error {
 
 // Submit hands the node a client request; ReadAll reads all N replicas.
 func (s *server) Submit(req node.Request) {
-	kreq := Request{ID: req.ID, Key: req.Key, Value: req.Value, Context: req.Context}
-	switch req.Method {
-	case node.Get:
-		kreq.Op = Get
-	case node.Put:
-		kreq.Op = Put
-	case node.Delete:
-		kreq.Op = Delete
-	}
+	kreq := Request{ID: req.ID, Op: req.Method, Key: req.Key, Value: req.Value, Context: req.Context}
 	if req.ReadAll {
 		kreq.R = s.cfg.N
 	}
@@ -188,16 +180,7 @@ func (s *server) Ready() node.Ready {
 		start = s.ends[i]
 	}
 	for _, r := range rd.Replies {
-		rep := node.Reply{ID: r.ID, Values: r.Values, Context: r.Context, Err: r.Err}
-		switch r.Status {
-		case OK:
-			rep.Status = node.OK
-		case Fail:
-			rep.Status = node.Fail
-		default:
-			rep.Status = node.Info
-		}
-		s.replies = append(s.replies, rep)
+		s.replies = append(s.replies, node.Reply{ID: r.ID, Status: r.Status, Values: r.Values, Context: r.Context, Err: r.Err})
 	}
 	return node.Ready{Messages: s.out, Replies: s.replies}
 }
