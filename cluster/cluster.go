@@ -182,11 +182,21 @@ func (c *Cluster) retire(ns *nodeState) {
 	}
 }
 
+// wallTime is what ns's wall clock shows now, in steps of
+// Config.ClockResolution when set.
+func (c *Cluster) wallTime(ns *nodeState) int64 {
+	t := ns.clock.at(c.loop.Now())
+	if r := int64(c.cfg.ClockResolution); r > 1 {
+		t -= ((t % r) + r) % r // floor, also for negative times
+	}
+	return t
+}
+
 // startNode starts ns's node from its disk with the given view.
 func (c *Cluster) startNode(ns *nodeState, v node.View) error {
 	env := node.Env{
 		ID: ns.id, Seed: c.seed, View: v, Disk: ns.disk,
-		WallClock: func() int64 { return ns.clock.at(c.loop.Now()) },
+		WallClock: func() int64 { return c.wallTime(ns) },
 		Rand:      c.rng.Fork("node/" + ns.id.String()),
 	}
 	var n node.Node

@@ -329,3 +329,21 @@ func TestLivenessModeHealsOnlyTheCore(t *testing.T) {
 		}
 	}
 }
+
+// TestClockResolution: a coarse wall clock shows the start of its step,
+// also when skewed before time zero; without a resolution it is exact.
+func TestClockResolution(t *testing.T) {
+	cfg := fakeConfig(fakeBugs{})
+	cfg.ClockResolution = time.Millisecond
+	c, err := New(cfg, 1)
+	require.NoError(t, err)
+	ns := c.nodes[0]
+	c.loop.At(sim.Time(2500*time.Microsecond), func() {
+		require.Equal(t, int64(2*time.Millisecond), c.wallTime(ns))
+		ns.clock.offset = -5 * time.Millisecond
+		require.Equal(t, int64(-3*time.Millisecond), c.wallTime(ns), "floor, not truncation, below zero")
+		c.cfg.ClockResolution = 0
+		require.Equal(t, int64(-2500*time.Microsecond), c.wallTime(ns))
+	})
+	require.NoError(t, c.loop.RunUntil(sim.Time(3*time.Millisecond)))
+}

@@ -39,6 +39,10 @@ type Config struct {
 	Workload string
 	// WorkloadConfig sizes the workload (clients, keys, ratios, ops).
 	WorkloadConfig workloads.Config
+	// ClockResolution, when > 0, is the step of every node's wall clock (a
+	// coarse clock, e.g. 1 ms): writes that land in the same step carry
+	// equal timestamps, so last-write-wins needs its tie-break.
+	ClockResolution time.Duration
 	// TimeLimit, when > 0, bounds the workload in virtual time as well as by
 	// its op count (Jepsen's time limit): no client invokes an operation at
 	// or after it, so faults drawn over [0, TimeLimit] meet a busy cluster.
@@ -143,6 +147,7 @@ func (c Config) Validate() error {
 		{"ClientLatency", c.ClientLatency, true}, {"SettleTime", c.SettleTime, true},
 		{"ReconnectDelay", c.ReconnectDelay, true}, {"SettleLimit", c.SettleLimit, true},
 		{"TimeLimit", c.TimeLimit, true}, {"FailBackoff", c.FailBackoff, true},
+		{"ClockResolution", c.ClockResolution, true},
 	} {
 		if d.v < 0 || (!d.zero && d.v == 0) {
 			want := "> 0"

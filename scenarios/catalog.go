@@ -392,6 +392,23 @@ func builtin() []Spec {
 			Seeds:  20,
 		},
 		{
+			Name:        "coarse-clocks",
+			Description: "strict quorum with anti-entropy, every wall clock in 1 ms steps, 2 keys written concurrently by 10 clients: LWW timestamps tie all the time, and replicas converge only because ties are broken the same way everywhere (by dot)",
+			Truth:       "last-write-wins needs a deterministic tie-break: with coarse clocks, equal timestamps are the common case",
+			Base: with(base(2000), func(c *Config) {
+				c.ClockResolution = time.Millisecond
+				c.KV.AntiEntropyIntervalTicks = 10
+				c.KV.HintedHandoff, c.KV.ReadRepair = false, kv.RepairOff
+				c.KV.VNodes = 4
+				c.WorkloadConfig.Keys = 2
+				c.WorkloadConfig.ReadRatio = 0.2
+			}),
+			Faults: drawn("partition", time.Second),
+			Expect: expect(conv, AlwaysValid),
+			Marks:  []Mark{CounterMark("anti-entropy-repairs", kv.CounterAntiEntropyKeysRepaired)},
+			Seeds:  20,
+		},
+		{
 			Name:        "gossip-churn",
 			Description: "gossip membership with pauses, crashes and nodes leaving and rejoining (range handoff on): views converge, no acknowledged write is lost, and writes stay available outside partitions",
 			Truth:       "gossip membership with range handoff loses nothing through churn, pauses and crashes",
