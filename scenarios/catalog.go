@@ -428,7 +428,7 @@ func builtin() []Spec {
 			Base:        base(2000),
 			Vary:        varySafe,
 			Faults: func() Faults {
-				f := drawn("partition,crash,pause,loss", 0) // over the seed's time limit
+				f := drawn("partition,crash,pause,loss,stall", 0) // over the seed's time limit
 				f.Swarm = true
 				return f
 			}(),
