@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/faultline-sim/faultline/history"
@@ -20,10 +21,10 @@ func union(in []span) []span {
 		}
 	}
 	slices.SortFunc(s, func(a, b span) int {
-		if a.from != b.from {
-			return int(a.from - b.from)
+		if c := cmp.Compare(a.from, b.from); c != 0 {
+			return c
 		}
-		return int(a.to - b.to)
+		return cmp.Compare(a.to, b.to)
 	})
 	var out []span
 	for _, x := range s {

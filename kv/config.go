@@ -279,8 +279,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// validateRing checks the ring shape NewFactory builds rings with.
-func (c Config) validateRing() error {
+// ValidateRing checks the ring shape (VNodes, Shards) NewFactory builds
+// rings with, saying what to change.
+func (c Config) ValidateRing() error {
 	switch {
 	case c.Shards < 0:
 		return fmt.Errorf("%w: Shards is %d: use 0 for vnode mode or a positive shard count", ErrBadConfig, c.Shards)

@@ -61,7 +61,7 @@ const (
 // ringOf builds the ring of view v: the initial members, then every
 // change in order (fixed-shard rings depend on the order).
 func ringOf(cfg Config, seed uint64, v node.View) (*ring.Ring, error) {
-	if err := cfg.validateRing(); err != nil {
+	if err := cfg.ValidateRing(); err != nil {
 		return nil, err
 	}
 	members := make([]ring.Member, len(v.Initial))

@@ -70,11 +70,8 @@ func (c Config) Validate() error {
 		if err := c.KV.Validate(c.Nodes); err != nil {
 			return fmt.Errorf("%w: %w", cluster.ErrBadConfig, err)
 		}
-		switch {
-		case c.KV.Shards < 0:
-			return fmt.Errorf("%w: KV.Shards is %d: use 0 for vnode mode or a positive shard count", cluster.ErrBadConfig, c.KV.Shards)
-		case c.KV.Shards == 0 && c.KV.VNodes < 1:
-			return fmt.Errorf("%w: KV.VNodes is %d: each node needs at least 1 token", cluster.ErrBadConfig, c.KV.VNodes)
+		if err := c.KV.ValidateRing(); err != nil {
+			return fmt.Errorf("%w: %w", cluster.ErrBadConfig, err)
 		}
 	}
 	return c.Cluster().Validate()

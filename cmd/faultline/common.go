@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // Exit codes shared by the subcommands (docs/design.md §7); exitUsage is in
@@ -82,4 +83,19 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// printChecks prints each judged checker's suite verdict on one line, e.g.
+// "  linearizable: expected always-valid, got valid over 20 seeds: met".
+func printChecks(w io.Writer, checks []scenarios.CheckSummary) {
+	for _, c := range checks {
+		if c.Expected == scenarios.Any {
+			continue
+		}
+		mark := "met"
+		if !c.Met {
+			mark = "NOT MET"
+		}
+		fmt.Fprintf(w, "  %s: expected %s, got %s over %s: %s\n", c.Checker, c.Expected, c.Got(), plural(c.Judged(), "seed"), mark)
+	}
 }

@@ -520,16 +520,7 @@ func printMerge(w io.Writer, m mergeJSON) {
 		fmt.Fprintf(w, "  seed %d  sim %s: %s\n", f.Seed, fmtDuration(time.Duration(f.SimNs)), shorten(f.Failure, 200))
 		fmt.Fprintf(w, "    replay: %s\n", f.Repro)
 	}
-	for _, c := range m.Checks {
-		if c.Expected == scenarios.Any {
-			continue
-		}
-		mark := "met"
-		if !c.Met {
-			mark = "NOT MET"
-		}
-		fmt.Fprintf(w, "  %s: expected %s, got %s over %s: %s\n", c.Checker, c.Expected, c.Got(), plural(c.Judged(), "seed"), mark)
-	}
+	printChecks(w, m.Checks)
 	for _, f := range m.Failures {
 		fmt.Fprintln(w, f)
 	}

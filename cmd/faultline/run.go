@@ -223,16 +223,7 @@ func finishRun(stdout, stderr io.Writer, ts []*target, results [][]seedResult, i
 	if !text {
 		return sum.Exit
 	}
-	for _, c := range sum.Checks {
-		if c.Expected == scenarios.Any {
-			continue
-		}
-		mark := "met"
-		if !c.Met {
-			mark = "NOT MET"
-		}
-		fmt.Fprintf(stdout, "  %s: expected %s, got %s over %s: %s\n", c.Checker, c.Expected, c.Got(), plural(c.Judged(), "seed"), mark)
-	}
+	printChecks(stdout, sum.Checks)
 	for _, f := range sum.Failures {
 		fmt.Fprintf(stdout, "%s\n", f)
 	}
