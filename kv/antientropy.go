@@ -90,9 +90,9 @@ func (n *Node) rebuildTrees() {
 	if len(ae.owned) == 0 {
 		return
 	}
-	for _, k := range n.store.Keys() {
+	for _, k := range n.state.Keys() {
 		if t, ok := f.Find(ring.HashKey(k)); ok {
-			vs, _ := n.store.Get(k)
+			vs, _ := n.state.Get(k)
 			_ = t.Set(k, fingerprint(vs)) // Find chose the tree holding k
 		}
 	}
@@ -322,7 +322,7 @@ func (n *Node) repair(peer sim.NodeID, op uint64, diffs []merkle.Diff) {
 		b := min(len(diffs), n.cfg.TransferBatchKeys)
 		items := make([]KeySnapshot, 0, b)
 		for _, d := range diffs[:b] {
-			vs, _ := n.store.Get(d.Key)
+			vs, _ := n.state.Get(d.Key)
 			items = append(items, KeySnapshot{Key: d.Key, Versions: cloneVersions(vs)})
 		}
 		diffs = diffs[b:]
@@ -356,7 +356,7 @@ func (n *Node) onRepair(from sim.NodeID, m Message) {
 		if len(it.Versions) > 0 {
 			n.repairKey(it.Key, it.Versions)
 		}
-		cur, _ := n.store.Get(it.Key)
+		cur, _ := n.state.Get(it.Key)
 		if !covers(n.cfg.Resolve, it.Versions, cur) {
 			back = append(back, KeySnapshot{Key: it.Key, Versions: cloneVersions(cur)})
 		}

@@ -201,9 +201,9 @@ func checkTrees(t require.TestingT, n *Node) {
 	for _, tr := range n.Trees() {
 		r := merkle.Range{Start: tr.Start, End: tr.End}
 		var entries []merkle.Entry
-		for _, k := range n.store.Keys() {
+		for _, k := range n.state.Keys() {
 			if r.Contains(ring.HashKey(k)) {
-				vs, _ := n.store.Get(k)
+				vs, _ := n.state.Get(k)
 				entries = append(entries, merkle.Entry{Key: k, Version: fingerprint(vs)})
 			}
 		}
@@ -281,11 +281,11 @@ func fillStores(keys int) [2]*MemStore {
 	for i := range keys {
 		k := fmt.Sprintf("key%07d", i)
 		v := Version{Value: []byte("value-" + k[3:]), Timestamp: 1_000, Dot: Dot{Node: 1, Counter: 1<<32 | uint64(i+1)}}
-		s[1].Put(k, []Version{v})
+		s[1].put(k, []Version{v})
 		if i == 42 {
 			v.Timestamp, v.Dot.Counter, v.Value = 500, 1<<32|uint64(keys+1), []byte("old")
 		}
-		s[0].Put(k, []Version{v})
+		s[0].put(k, []Version{v})
 	}
 	s[0].Sync()
 	s[1].Sync()

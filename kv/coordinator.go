@@ -338,9 +338,9 @@ func (n *Node) startWrite(o *op) {
 // localVersions returns everything this node holds for key: its data and
 // any hints for the key.
 func (n *Node) localVersions(key string) []Version {
-	vs, _ := n.store.Get(key)
+	vs, _ := n.state.Get(key)
 	for _, owner := range n.nodes {
-		if h, ok := n.store.Hint(owner, key); ok {
+		if h, ok := n.state.Hint(owner, key); ok {
 			vs = reconcile(n.cfg.Resolve, vs, h.Versions)
 		}
 	}

@@ -94,13 +94,12 @@ func (s *diskStore) Get(key string) ([]Version, bool) {
 	return vs, ok
 }
 
-// Put replaces the versions of key; an empty vs is a Delete.
-func (s *diskStore) Put(key string, vs []Version) {
+// put replaces the versions of key; an empty vs is a Delete.
+func (s *diskStore) put(key string, vs []Version) {
 	if len(vs) == 0 {
-		s.Delete(key)
+		s.delete(key)
 		return
 	}
-	vs = cloneVersions(vs)
 	s.data[key] = vs
 	ks := KeySnapshot{Key: key, Versions: vs}
 	var err error
@@ -111,8 +110,8 @@ func (s *diskStore) Put(key string, vs []Version) {
 	s.disk.Put(diskData+key, s.buf)
 }
 
-// Delete removes key.
-func (s *diskStore) Delete(key string) {
+// delete removes key.
+func (s *diskStore) delete(key string) {
 	if _, ok := s.data[key]; !ok {
 		return
 	}
@@ -130,15 +129,8 @@ func (s *diskStore) Keys() []string {
 	return keys
 }
 
-// Hint returns the hint for (owner, key), or false.
-func (s *diskStore) Hint(owner sim.NodeID, key string) (Hint, bool) {
-	h, ok := s.hints[hintKey{owner, key}]
-	return h, ok
-}
-
-// PutHint stores or replaces the hint for (h.Owner, h.Key).
-func (s *diskStore) PutHint(h Hint) {
-	h.Versions = cloneVersions(h.Versions)
+// putHint stores or replaces the hint for (h.Owner, h.Key).
+func (s *diskStore) putHint(h Hint) {
 	s.hints[hintKey{h.Owner, h.Key}] = h
 	var err error
 	s.buf, err = s.hc.Append(s.buf[:0], &h)
@@ -148,8 +140,8 @@ func (s *diskStore) PutHint(h Hint) {
 	s.disk.Put(hintDiskKey(h.Owner, h.Key), s.buf)
 }
 
-// DeleteHint removes the hint for (owner, key), if any.
-func (s *diskStore) DeleteHint(owner sim.NodeID, key string) {
+// deleteHint removes the hint for (owner, key), if any.
+func (s *diskStore) deleteHint(owner sim.NodeID, key string) {
 	hk := hintKey{owner, key}
 	if _, ok := s.hints[hk]; !ok {
 		return
@@ -168,8 +160,26 @@ func (s *diskStore) Hints() []Hint {
 	return out
 }
 
-// HintCount returns the number of hints.
-func (s *diskStore) HintCount() int { return len(s.hints) }
+// Apply applies writes in order (see Store.Apply), writing each through
+// to the disk.
+func (s *diskStore) Apply(writes []Write) {
+	for _, w := range writes {
+		switch w.Kind {
+		case WriteData:
+			s.put(w.Key, w.Versions)
+		case WriteHint:
+			if len(w.Hint.Versions) == 0 {
+				s.deleteHint(w.Hint.Owner, w.Hint.Key)
+			} else {
+				s.putHint(w.Hint)
+			}
+		case WriteMeta:
+			s.setMeta(w.Key, w.Value)
+		default:
+			panic(fmt.Sprintf("kv: diskStore.Apply: unknown write kind %d", w.Kind))
+		}
+	}
+}
 
 // Meta returns a durable counter.
 func (s *diskStore) Meta(name string) (uint64, bool) {
@@ -177,8 +187,8 @@ func (s *diskStore) Meta(name string) (uint64, bool) {
 	return v, ok
 }
 
-// SetMeta stores a counter durably at once.
-func (s *diskStore) SetMeta(name string, v uint64) {
+// setMeta stores a counter durably at once.
+func (s *diskStore) setMeta(name string, v uint64) {
 	s.meta[name] = v
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], v)

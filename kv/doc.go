@@ -4,11 +4,14 @@
 // A Node never sends, sleeps or reads a clock. It takes its inputs as method
 // calls — Step for a network message, Submit for a client request it
 // coordinates, Tick to advance its timers — and returns what it produced
-// through Ready: messages to send and replies to clients. Its wall clock
-// (used only for last-write-wins timestamps) is injected so a simulator can
-// skew it; every timeout counts ticks. Its disk is an injected Store with an
-// explicit Sync: a crash loses what was not synced, and a restart is a new
-// Node over the same Store.
+// through Ready: writes to its durable state, whether they must be synced
+// before anything else leaves (raft's MustSync), messages to send and
+// replies to clients. Its wall clock (used only for last-write-wins
+// timestamps) is injected so a simulator can skew it; every timeout counts
+// ticks. Persistence is output: the node reads its Store once, at NewNode,
+// and from then on the driver applies the writes each Ready carries
+// (Ready.Apply). A crash is the driver's operation on the Store and loses
+// what was not synced; a restart is a new Node over the same Store.
 //
 // Every policy the Dynamo family argues about is a switch in Config: strict
 // or sloppy quorums, last-write-wins or vector clocks, read repair off,

@@ -42,7 +42,7 @@ func (n *Node) initGossip(r *ring.Ring) error {
 		return fmt.Errorf("%w: node id %v: gossip membership supports ids below %d", ErrBadNode, n.id, gossipMaxNodes)
 	}
 	inc := n.incarnation
-	if reached, ok := n.store.Meta(metaMembershipIncarnation); ok && reached >= inc {
+	if reached, ok := n.state.Meta(metaMembershipIncarnation); ok && reached >= inc {
 		inc = reached + 1
 	}
 	self := membership.Self{ID: n.id, Weight: 1, Incarnation: inc}
@@ -92,8 +92,8 @@ func (n *Node) viewRing() (*ring.Ring, error) {
 // metaMembershipIncarnation).
 func (n *Node) persistMembershipIncarnation() {
 	inc := n.table.Incarnation()
-	if reached, ok := n.store.Meta(metaMembershipIncarnation); !ok || inc > reached {
-		n.store.SetMeta(metaMembershipIncarnation, inc)
+	if reached, ok := n.state.Meta(metaMembershipIncarnation); !ok || inc > reached {
+		n.state.SetMeta(metaMembershipIncarnation, inc)
 	}
 }
 

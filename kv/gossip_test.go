@@ -287,6 +287,7 @@ func TestGossipRaisedIncarnationIsPersistedForTheNextLife(t *testing.T) {
 	dead := membership.Entry{ID: 2, Incarnation: 40, Heartbeat: 3, Status: membership.Dead, Weight: 1, Epoch: 1, Claims: []uint64{claimMember}}
 	n.Step(3, Message{Type: MsgGossip, Gossip: &membership.Message{Kind: membership.Reply, From: 3, Entries: []membership.Entry{dead}}})
 	require.Equal(t, uint64(41), n.table.Incarnation(), "refuted above the verdict")
+	c.collect(2)
 	got, ok := c.stores[1].Meta(metaMembershipIncarnation)
 	require.True(t, ok)
 	assert.Equal(t, uint64(41), got, "the raised incarnation is durable")

@@ -271,7 +271,7 @@ func (n *Node) tickLeave() {
 		}
 		settled = settled && len(n.serving) == 0 && n.allServed()
 		if n.cfg.HintedHandoff {
-			settled = settled && n.store.HintCount() == 0
+			settled = settled && n.state.HintCount() == 0
 		}
 	}
 	switch {
@@ -420,7 +420,7 @@ func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 		return
 	}
 	st := &outStream{to: from, id: m.Op, a: a}
-	for _, k := range n.store.Keys() {
+	for _, k := range n.state.Keys() {
 		if a.contains(ring.HashKey(k)) {
 			st.keys = append(st.keys, k)
 		}
@@ -450,7 +450,7 @@ func (n *Node) sendBatch(st *outStream) {
 	end := min(len(st.keys), st.next+n.cfg.TransferBatchKeys)
 	var items []KeySnapshot
 	for _, k := range st.keys[st.next:end] {
-		if vs, ok := n.store.Get(k); ok {
+		if vs, ok := n.state.Get(k); ok {
 			items = append(items, KeySnapshot{Key: k, Versions: cloneVersions(vs)})
 		}
 	}

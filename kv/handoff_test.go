@@ -364,14 +364,14 @@ func TestJoinPendingRangesRefuseReads(t *testing.T) {
 	}
 	require.NotEmpty(t, mine)
 	jn.Step(1, Message{Type: MsgRead, Op: 77, Key: mine})
-	rep := jn.Ready().Messages[0].Msg
+	rep := c.ready(j).Messages[0].Msg
 	assert.True(t, rep.Refused, "a pending range is not read")
 	assert.Contains(t, rep.Err, "has not yet received the range")
 	jn.Step(1, Message{Type: MsgWrite, Op: 78, Key: mine, Versions: []Version{{Value: []byte("w"), Timestamp: 1 << 40, Dot: Dot{Node: 1, Counter: 1<<32 | 999}}}})
-	assert.False(t, jn.Ready().Messages[0].Msg.Refused, "but written")
+	assert.False(t, c.ready(j).Messages[0].Msg.Refused, "but written")
 	c.runUntil(50, "received", func() bool { return jn.HandoffPending() == 0 })
 	jn.Step(1, Message{Type: MsgRead, Op: 79, Key: mine})
-	rep = jn.Ready().Messages[0].Msg
+	rep = c.ready(j).Messages[0].Msg
 	assert.False(t, rep.Refused)
 	require.Len(t, rep.Versions, 1)
 	assert.Equal(t, "w", string(rep.Versions[0].Value), "the newer write survives the stream's merge")

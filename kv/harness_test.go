@@ -219,6 +219,7 @@ func (h *harness) run(cmd string) {
 		n.SetTracer(h.traceLine)
 		h.nodes[id] = n
 		h.printf("%v restarted (incarnation %d)", id, n.Incarnation())
+		h.collect(id, "  ")
 	case "skew":
 		id := h.node(pos[0])
 		d, err := time.ParseDuration(pos[1])
@@ -378,6 +379,7 @@ func (h *harness) cluster(kv map[string]string) {
 		require.NoError(h.t, err)
 		n.SetTracer(h.traceLine)
 		h.nodes[id] = n
+		h.ready(id) // the first incarnation: nothing to send yet
 	}
 	h.printf("%d nodes, N=%d W=%d R=%d, %v quorum, %v, read repair %v, hinted handoff %v, sync before ack %v",
 		count, c.N, c.W, c.R, c.Quorum, c.Resolve, c.ReadRepair, onOff(c.HintedHandoff), onOff(c.SyncBeforeAck))
@@ -397,6 +399,7 @@ func (h *harness) join(id sim.NodeID) {
 	require.NoError(h.t, err)
 	n.SetTracer(h.traceLine)
 	h.nodes[id] = n
+	h.ready(id) // the first incarnation: nothing to send yet
 	h.ids = append(h.ids, id)
 	if h.cfg.Membership == MembershipGossip {
 		require.NoError(h.t, n.Join())
@@ -522,13 +525,25 @@ func fmtRequest(r Request) string {
 	return s
 }
 
+// ready takes a node's Ready and applies its writes to the node's store,
+// as a driver must before it sends anything.
+func (h *harness) ready(id sim.NodeID) Ready {
+	rd := h.nodes[id].Ready()
+	rd.Apply(h.stores[id])
+	return rd
+}
+
 // collect moves a node's Ready output into the network and prints it.
 func (h *harness) collect(id sim.NodeID, indent string) {
-	n := h.nodes[id]
-	if n == nil {
+	if h.nodes[id] == nil {
 		return
 	}
-	rd := n.Ready()
+	h.emit(id, h.ready(id), indent)
+}
+
+// emit moves rd's messages into the network and prints them and its
+// replies.
+func (h *harness) emit(id sim.NodeID, rd Ready, indent string) {
 	for _, e := range rd.Messages {
 		f := flight{from: id, to: e.To, msg: e.Msg}
 		h.net = append(h.net, f)
@@ -736,9 +751,9 @@ func (h *harness) tick(pos []string, kv map[string]string) {
 		for _, id := range ids {
 			if n := h.nodes[id]; n != nil {
 				n.Tick()
-				if n.HasReady() {
+				if rd := h.ready(id); len(rd.Messages) > 0 || len(rd.Replies) > 0 {
 					h.printf("tick %d %v:", h.now, id)
-					h.collect(id, "  ")
+					h.emit(id, rd, "  ")
 				}
 			}
 		}

@@ -241,9 +241,18 @@ type Envelope struct {
 	Msg Message
 }
 
-// Ready is what a node produced since the last call to Node.Ready:
-// messages to send, in order, and replies to clients.
+// Ready is what a node produced since the last call to Node.Ready: writes
+// to its durable state, messages to send, in order, and replies to
+// clients. The driver applies Writes to the node's Store, in order, and
+// syncs the store if MustSync, before it sends Messages and Replies
+// (Ready.Apply does the first two): a reply or an acknowledgement must
+// never leave before what it promises is on disk.
 type Ready struct {
+	// Writes are the changes to the node's durable state, in order.
+	Writes []Write
+	// MustSync says the store must be synced after Writes are applied
+	// and before Messages and Replies are released.
+	MustSync bool
 	// Messages are the messages to send.
 	Messages []Envelope
 	// Replies are the client replies.

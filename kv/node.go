@@ -43,7 +43,7 @@ type Node struct {
 	cfg   Config
 	ring  *ring.Ring
 	nodes []sim.NodeID // ring.Nodes(), cached
-	store Store
+	state *state       // durable state as last written; writes leave in Ready
 	wall  func() int64
 	rng   *sim.RNG
 
@@ -168,10 +168,13 @@ type tombEntry struct {
 	at  int64
 }
 
-// NewNode returns node id of a cluster whose ring is r, over store. For a
-// restart, call store.Crash() and pass the same store: the new node starts
-// from the durable data and hints with a new incarnation, so it never
-// reissues a dot or an operation id. wallClock gives the node's (possibly
+// NewNode returns node id of a cluster whose ring is r, recovering its
+// durable state from store (read once: from then on the node's writes
+// leave in Ready, for the driver to apply). For a restart, crash the store
+// (e.g. MemStore.Crash) and pass it again: the new node starts from the
+// durable data and hints with a new incarnation, so it never reissues a
+// dot or an operation id. The new incarnation is the first Ready's first
+// write. wallClock gives the node's (possibly
 // skewed) wall-clock time in nanoseconds for LWW timestamps; rng is the
 // node's own stream (fork it by name, e.g. "node/3").
 //
@@ -193,14 +196,15 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	if err := cfg.Validate(r.Len()); err != nil {
 		return nil, err
 	}
-	inc, _ := store.Meta(metaIncarnation)
+	st := loadState(store)
+	inc, _ := st.Meta(metaIncarnation)
 	inc++
 	if inc >= 1<<32 {
 		return nil, fmt.Errorf("%w: incarnation counter exhausted", ErrBadNode)
 	}
-	store.SetMeta(metaIncarnation, inc)
+	st.SetMeta(metaIncarnation, inc)
 	n := &Node{
-		id: id, cfg: cfg, ring: r, nodes: r.Nodes(), store: store, wall: wallClock, rng: rng,
+		id: id, cfg: cfg, ring: r, nodes: r.Nodes(), state: st, wall: wallClock, rng: rng,
 		incarnation: inc,
 		opIdx:       map[uint64]*op{},
 		peers:       map[sim.NodeID]*peer{},
@@ -229,8 +233,8 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	n.nextSync = 1 + int64(rng.Fork("sync").IntN(cfg.SyncIntervalTicks))
 	// Tombstones found on disk start their grace period now: a restart
 	// can lengthen a grace period, never shorten it.
-	for _, k := range store.Keys() {
-		if vs, _ := store.Get(k); allTombstones(vs) {
+	for _, k := range st.Keys() {
+		if vs, _ := st.Get(k); allTombstones(vs) {
 			n.noteTombstone(k)
 		}
 	}
@@ -266,15 +270,20 @@ func (n *Node) SetRing(r *ring.Ring) {
 	n.changeRing(r)
 }
 
-// Ready returns and clears the messages and replies produced so far.
+// Ready returns and clears the writes, messages and replies produced so
+// far. The driver applies the writes to the node's Store (and syncs it if
+// MustSync) before it sends the messages and replies: Ready.Apply.
 func (n *Node) Ready() Ready {
-	rd := Ready{Messages: n.out, Replies: n.replies}
+	rd := Ready{Writes: n.state.writes, MustSync: n.state.mustSync, Messages: n.out, Replies: n.replies}
 	n.out, n.replies = nil, nil
+	n.state.writes, n.state.mustSync = nil, false
 	return rd
 }
 
 // HasReady reports whether Ready would return anything.
-func (n *Node) HasReady() bool { return len(n.out) > 0 || len(n.replies) > 0 }
+func (n *Node) HasReady() bool {
+	return len(n.out) > 0 || len(n.replies) > 0 || len(n.state.writes) > 0 || n.state.mustSync
+}
 
 // forget is called whenever the node deletes versions without keeping
 // anything that covers them (a handed-off or evicted hint, a purged
@@ -297,7 +306,7 @@ func (n *Node) forget(vs []Version) {
 // newIncarnation durably moves the node to its next incarnation.
 func (n *Node) newIncarnation() {
 	n.incarnation++
-	n.store.SetMeta(metaIncarnation, n.incarnation)
+	n.state.SetMeta(metaIncarnation, n.incarnation)
 	n.seq = 0
 	n.stats.Incarnations++
 }
@@ -409,7 +418,7 @@ func (n *Node) Tick() {
 }
 
 func (n *Node) sync() {
-	n.store.Sync()
+	n.state.Sync()
 	n.stats.Syncs++
 }
 

@@ -346,14 +346,14 @@ func TestSnapshotIsADeepSortedCopy(t *testing.T) {
 func TestMemStoreCrashKeepsOnlySynced(t *testing.T) {
 	s := NewMemStore()
 	v := func(x string) []Version { return []Version{{Value: []byte(x), Dot: Dot{Node: 1, Counter: 1}}} }
-	s.Put("a", v("1"))
-	s.PutHint(Hint{ID: 1, Owner: 2, Key: "a", Versions: v("1")})
+	s.put("a", v("1"))
+	s.putHint(Hint{ID: 1, Owner: 2, Key: "a", Versions: v("1")})
 	s.Sync()
-	s.Put("a", v("2"))
-	s.Put("b", v("3"))
-	s.Delete("a")
-	s.PutHint(Hint{ID: 2, Owner: 3, Key: "b", Versions: v("3")})
-	s.DeleteHint(2, "a")
+	s.put("a", v("2"))
+	s.put("b", v("3"))
+	s.delete("a")
+	s.putHint(Hint{ID: 2, Owner: 3, Key: "b", Versions: v("3")})
+	s.deleteHint(2, "a")
 	assert.Equal(t, []string{"b"}, s.Keys())
 	assert.Equal(t, 1, s.HintCount())
 	assert.Equal(t, 4, s.Unsynced())
@@ -365,17 +365,71 @@ func TestMemStoreCrashKeepsOnlySynced(t *testing.T) {
 	require.Len(t, s.Hints(), 1)
 	assert.Equal(t, sim.NodeID(2), s.Hints()[0].Owner)
 	assert.Equal(t, 1, s.HintCount())
-	s.SetMeta("m", 5)
+	s.setMeta("m", 5)
 	s.Crash()
 	m, ok := s.Meta("m")
 	assert.True(t, ok)
 	assert.Equal(t, uint64(5), m, "metadata is durable at once")
-	// Put copies its input.
+	// The node's state copies what it is given, and its writes carry the
+	// copy: a caller reusing its slice changes neither.
+	st := loadState(s)
 	in := v("9")
-	s.Put("c", in)
+	st.Put("c", in)
 	in[0].Value[0] = 'X'
-	got, _ = s.Get("c")
+	got, _ = st.Get("c")
 	assert.Equal(t, "9", string(got[0].Value))
+	require.Len(t, st.writes, 1)
+	assert.Equal(t, "9", string(st.writes[0].Versions[0].Value))
+}
+
+// A node's writes leave in Ready, in order, for the driver to apply; the
+// store holds nothing the driver did not apply, and MustSync asks for the
+// sync that SyncBeforeAck promises before the acknowledgement leaves.
+func TestReadyCarriesWritesAndTheSync(t *testing.T) {
+	cfg := testConfig(LWW)
+	cfg.SyncBeforeAck = true
+	r, err := ring.New(ring.Config{Seed: 1, VNodes: 8}, ring.Member{ID: 1, Weight: 1}, ring.Member{ID: 2, Weight: 1}, ring.Member{ID: 3, Weight: 1})
+	require.NoError(t, err)
+	store := NewMemStore()
+	n, err := NewNode(2, cfg, r, store, func() int64 { return 7 }, sim.NewRNG(1))
+	require.NoError(t, err)
+	rd := n.Ready()
+	require.Len(t, rd.Writes, 1, "the new incarnation is the first write")
+	assert.Equal(t, Write{Kind: WriteMeta, Key: metaIncarnation, Value: 1}, rd.Writes[0])
+	rd.Apply(store)
+	inc, ok := store.Meta(metaIncarnation)
+	assert.True(t, ok)
+	assert.Equal(t, uint64(1), inc)
+
+	vs := []Version{{Value: []byte("v"), Timestamp: 7, Dot: Dot{Node: 1, Counter: 1<<32 | 1}}}
+	n.Step(1, Message{Type: MsgWrite, Op: 5, Key: "k", Versions: vs})
+	_, ok = store.Get("k")
+	assert.False(t, ok, "the node never writes its store itself")
+	rd = n.Ready()
+	require.Len(t, rd.Writes, 1)
+	assert.Equal(t, WriteData, rd.Writes[0].Kind)
+	assert.Equal(t, "k", rd.Writes[0].Key)
+	assert.True(t, rd.MustSync, "SyncBeforeAck: the ack waits for the sync")
+	require.Len(t, rd.Messages, 1)
+	assert.Equal(t, MsgWriteAck, rd.Messages[0].Msg.Type)
+	rd.Apply(store)
+	assert.Equal(t, 0, store.Unsynced(), "applied and synced")
+	assert.False(t, n.HasReady())
+
+	cfg.SyncBeforeAck = false
+	n, err = NewNode(2, cfg, r, store, func() int64 { return 7 }, sim.NewRNG(1))
+	require.NoError(t, err)
+	n.Ready().Apply(store)
+	n.Step(1, Message{Type: MsgWrite, Op: 6, Key: "k2", Versions: vs})
+	rd = n.Ready()
+	assert.False(t, rd.MustSync, "without SyncBeforeAck the ack does not wait")
+	rd.Apply(store)
+	assert.Equal(t, 1, store.Unsynced())
+	store.Crash()
+	_, ok = store.Get("k2")
+	assert.False(t, ok, "an unsynced write is lost in a crash")
+	_, ok = store.Get("k")
+	assert.True(t, ok)
 }
 
 func TestSetRingRoutesNewRequests(t *testing.T) {
@@ -551,7 +605,7 @@ func TestDuplicatedForwardIsCoordinatedOnce(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, OK, r.Status)
 	for _, n := range c.running() {
-		vs, _ := n.store.Get(key)
+		vs, _ := n.state.Get(key)
 		if len(vs) > 0 {
 			assert.Len(t, vs, 1, "%v holds one version of the one write: %s", n.ID(), fmtVersions(vs))
 		}

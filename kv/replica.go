@@ -91,12 +91,12 @@ func (n *Node) Step(from sim.NodeID, m Message) {
 		}
 		n.send(from, ack)
 	case MsgHandoffAck:
-		h, ok := n.store.Hint(from, m.Key)
+		h, ok := n.state.Hint(from, m.Key)
 		switch {
 		case m.Refused:
 			n.stats.HandoffsRefused++
 		case ok && h.ID == m.HintID && h.Seq == m.HintSeq:
-			n.store.DeleteHint(from, m.Key)
+			n.state.DeleteHint(from, m.Key)
 			n.stats.HintsDelivered++
 			n.forget(h.Versions)
 		default:
@@ -250,20 +250,20 @@ func (n *Node) checkMessage(m Message) ignoreReason {
 func (n *Node) applyWrite(key string, vs []Version, hinted bool, hintFor sim.NodeID) error {
 	mode := n.cfg.Resolve
 	if hinted && hintFor != n.id {
-		h, ok := n.store.Hint(hintFor, key)
+		h, ok := n.state.Hint(hintFor, key)
 		merged := reconcile(mode, h.Versions, vs)
 		if len(merged) > n.cfg.MaxSiblings {
 			n.stats.WritesRefused++
 			return fmt.Errorf("%w: hint for %v would hold %d versions of %q (MaxSiblings=%d)", ErrTooManySiblings, hintFor, len(merged), key, n.cfg.MaxSiblings)
 		}
-		if !ok && n.store.HintCount() >= n.cfg.MaxHints {
+		if !ok && n.state.HintCount() >= n.cfg.MaxHints {
 			if n.cfg.HintPolicy == HintRejectWhenFull {
 				n.stats.HintsRejected++
 				n.stats.WritesRefused++
 				return fmt.Errorf("%w: %v holds MaxHints=%d hints", ErrHintStoreFull, n.id, n.cfg.MaxHints)
 			}
-			oldest := n.store.Hints()[0]
-			n.store.DeleteHint(oldest.Owner, oldest.Key)
+			oldest := n.state.Hints()[0]
+			n.state.DeleteHint(oldest.Owner, oldest.Key)
 			n.stats.HintsEvicted++
 			n.forget(oldest.Versions)
 		}
@@ -273,7 +273,7 @@ func (n *Node) applyWrite(key string, vs []Version, hinted bool, hintFor sim.Nod
 				id = n.next()
 				n.stats.HintsStored++
 			}
-			n.store.PutHint(Hint{ID: id, Seq: n.next(), Owner: hintFor, Key: key, Versions: merged})
+			n.state.PutHint(Hint{ID: id, Seq: n.next(), Owner: hintFor, Key: key, Versions: merged})
 		}
 	} else if _, err := n.mergeData(key, vs); err != nil {
 		n.stats.WritesRefused++
@@ -290,7 +290,7 @@ func (n *Node) applyWrite(key string, vs []Version, hinted bool, hintFor sim.Nod
 // keeping the key's Merkle tree and tombstone bookkeeping current. It
 // reports whether the store changed, or a refusal (sibling limit).
 func (n *Node) mergeData(key string, vs []Version) (bool, error) {
-	cur, _ := n.store.Get(key)
+	cur, _ := n.state.Get(key)
 	merged := reconcile(n.cfg.Resolve, cur, vs)
 	if len(merged) > n.cfg.MaxSiblings {
 		return false, fmt.Errorf("%w: %q would hold %d versions (MaxSiblings=%d); read it and write with its context to merge", ErrTooManySiblings, key, len(merged), n.cfg.MaxSiblings)
@@ -298,7 +298,7 @@ func (n *Node) mergeData(key string, vs []Version) (bool, error) {
 	if sameDots(cur, merged) {
 		return false, nil
 	}
-	n.store.Put(key, merged)
+	n.state.Put(key, merged)
 	n.treeSet(key, merged)
 	if allTombstones(merged) {
 		n.noteTombstone(key)
@@ -325,10 +325,10 @@ func sameDots(a, b []Version) bool {
 // hintFor when hinted.
 func (n *Node) readLocal(key string, hinted bool, hintFor sim.NodeID) []Version {
 	if hinted && hintFor != n.id {
-		h, _ := n.store.Hint(hintFor, key)
+		h, _ := n.state.Hint(hintFor, key)
 		return h.Versions
 	}
-	vs, _ := n.store.Get(key)
+	vs, _ := n.state.Get(key)
 	return vs
 }
 
@@ -345,14 +345,14 @@ func (n *Node) coordinatorHint(owner sim.NodeID, key string, vs []Version) {
 // not replayed.
 func (n *Node) replayHints() {
 	sent := 0
-	for _, h := range n.store.Hints() {
+	for _, h := range n.state.Hints() {
 		if sent >= n.cfg.HintReplayBatch {
 			break
 		}
 		if h.Owner == n.id {
 			// The ring now makes this node the owner: apply and drop.
 			if n.applyWrite(h.Key, h.Versions, false, 0) == nil {
-				n.store.DeleteHint(h.Owner, h.Key)
+				n.state.DeleteHint(h.Owner, h.Key)
 				n.stats.HintsDelivered++
 			}
 			continue
@@ -387,8 +387,8 @@ func (n *Node) purgeTombstones() {
 		}
 		drop++
 		delete(n.tombAt, e.key)
-		if vs, ok := n.store.Get(e.key); ok && allTombstones(vs) {
-			n.store.Delete(e.key)
+		if vs, ok := n.state.Get(e.key); ok && allTombstones(vs) {
+			n.state.Delete(e.key)
 			n.treeDelete(e.key)
 			n.stats.TombstonesPurged++
 			n.forget(vs)

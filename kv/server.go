@@ -90,18 +90,24 @@ func applyChanges(r *ring.Ring, changes []node.Change) (*ring.Ring, error) {
 	return r, nil
 }
 
-// server is a kv Node behind the node boundary.
+// server is a kv Node behind the node boundary. After every call into the
+// Node it applies the writes the Node's Ready carries to the harness's disk
+// (syncing it when the Ready says so) and encodes the messages, which wait
+// for node.Ready: what a message promises is on disk before it leaves.
 type server struct {
 	n       *Node
+	store   *diskStore
 	cfg     Config
 	seed    uint64
 	view    node.View
 	ring    *ring.Ring // the ring of view
 	codec   *node.Codec[Message]
 	arena   []byte
+	tos     []sim.NodeID
 	ends    []int
 	out     []node.Envelope
 	replies []node.Reply
+	handed  bool // out and replies were handed out: the next flush reuses them
 }
 
 var (
@@ -133,7 +139,9 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &server{n: n, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message]()}, nil
+	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message]()}
+	s.flush()
+	return s, nil
 }
 
 // Step decodes a message and steps the node with it.
@@ -143,6 +151,7 @@ func (s *server) Step(from sim.NodeID, payload []byte) error {
 		return fmt.Errorf("kv: a message from %v does not decode (%d bytes): %w", from, len(payload), err)
 	}
 	s.n.Step(from, m)
+	s.flush()
 	return nil
 }
 
@@ -153,35 +162,54 @@ func (s *server) Submit(req node.Request) {
 		kreq.R = s.cfg.N
 	}
 	s.n.Submit(kreq)
+	s.flush()
 }
 
 // Tick advances the node's timers.
-func (s *server) Tick() { s.n.Tick() }
+func (s *server) Tick() {
+	s.n.Tick()
+	s.flush()
+}
 
-// Ready encodes what the node produced. The payloads share one buffer,
-// reused by the next call.
-func (s *server) Ready() node.Ready {
+// flush takes what the node produced: it applies the writes to the disk,
+// syncs it if the node asked, and encodes the messages and replies for
+// Ready.
+func (s *server) flush() {
 	if !s.n.HasReady() {
-		return node.Ready{}
+		return
 	}
 	rd := s.n.Ready()
-	s.arena, s.ends, s.out, s.replies = s.arena[:0], s.ends[:0], s.out[:0], s.replies[:0]
+	rd.Apply(s.store)
+	if s.handed {
+		s.arena, s.tos, s.ends, s.out, s.replies = s.arena[:0], s.tos[:0], s.ends[:0], s.out[:0], s.replies[:0]
+		s.handed = false
+	}
 	for i := range rd.Messages {
 		var err error
 		s.arena, err = s.codec.Append(s.arena, &rd.Messages[i].Msg)
 		if err != nil {
 			panic(fmt.Sprintf("kv: %v cannot encode a %v message: %v", s.n.id, rd.Messages[i].Msg.Type, err))
 		}
+		s.tos = append(s.tos, rd.Messages[i].To)
 		s.ends = append(s.ends, len(s.arena))
-	}
-	start := 0
-	for i, e := range rd.Messages {
-		s.out = append(s.out, node.Envelope{To: e.To, Payload: s.arena[start:s.ends[i]:s.ends[i]]})
-		start = s.ends[i]
 	}
 	for _, r := range rd.Replies {
 		s.replies = append(s.replies, node.Reply{ID: r.ID, Status: r.Status, Values: r.Values, Context: r.Context, Err: r.Err})
 	}
+}
+
+// Ready hands out the encoded messages and replies. The payloads share one
+// buffer, reused after the next call into the node.
+func (s *server) Ready() node.Ready {
+	if s.handed || (len(s.ends) == 0 && len(s.replies) == 0) {
+		return node.Ready{}
+	}
+	start := 0
+	for i, end := range s.ends {
+		s.out = append(s.out, node.Envelope{To: s.tos[i], Payload: s.arena[start:end:end]})
+		start = end
+	}
+	s.handed = true
 	return node.Ready{Messages: s.out, Replies: s.replies}
 }
 
@@ -205,6 +233,7 @@ func (s *server) SetView(v node.View) error {
 	}
 	s.view, s.ring = v, r
 	s.n.SetRing(r)
+	s.flush()
 	return nil
 }
 
@@ -214,11 +243,17 @@ func (s *server) Join() error {
 	if s.cfg.Membership != MembershipGossip {
 		return nil
 	}
-	return s.n.Join()
+	err := s.n.Join()
+	s.flush()
+	return err
 }
 
 // Leave starts the node's departure.
-func (s *server) Leave() error { return s.n.Leave() }
+func (s *server) Leave() error {
+	err := s.n.Leave()
+	s.flush()
+	return err
+}
 
 // LeaveDone reports whether a leaving node has handed off its ranges.
 func (s *server) LeaveDone() bool { return s.n.LeaveDone() }
@@ -370,7 +405,10 @@ func Unwrap(n node.Node) (*Node, bool) {
 func (s *server) SetTracer(fn func(string)) { s.n.SetTracer(fn) }
 
 // Healed starts the node's post-heal bookkeeping (see Node.Healed).
-func (s *server) Healed(excluded []sim.NodeID) { s.n.Healed(excluded) }
+func (s *server) Healed(excluded []sim.NodeID) {
+	s.n.Healed(excluded)
+	s.flush()
+}
 
 // Quiescent reports whether the node owes background work (see
 // Node.Quiescent).

@@ -93,7 +93,7 @@ func (n *Node) Quiescent() (bool, string) {
 	var owed []string
 	if n.cfg.HintedHandoff {
 		hints := 0
-		for _, h := range n.store.Hints() {
+		for _, h := range n.state.Hints() {
 			if n.ring.Contains(h.Owner) && !slices.Contains(n.sweep.excluded, h.Owner) {
 				hints++
 			}

@@ -76,6 +76,7 @@ func (c *simCluster) start(id sim.NodeID, r *ring.Ring) *Node {
 	n, err := NewNode(id, c.cfg, r, c.stores[id-1], func() int64 { return c.now * 1_000_000 }, c.root.Fork(fmt.Sprintf("%v/%d", id, c.now)))
 	require.NoError(c.t, err)
 	c.nodes[id-1] = n
+	c.collect(id)
 	return n
 }
 
@@ -145,11 +146,19 @@ func (c *simCluster) size(m Message) int {
 	return c.buf.Len()
 }
 
+// ready takes node id's Ready and applies its writes to the node's store,
+// as a driver must before it sends anything.
+func (c *simCluster) ready(id sim.NodeID) Ready {
+	rd := c.node(id).Ready()
+	rd.Apply(c.stores[id-1])
+	return rd
+}
+
 func (c *simCluster) collect(id sim.NodeID) {
 	if c.node(id) == nil {
 		return
 	}
-	rd := c.node(id).Ready()
+	rd := c.ready(id)
 	for _, e := range rd.Messages {
 		c.net = append(c.net, flight{from: id, to: e.To, msg: c.wire(e.Msg)})
 	}
@@ -194,6 +203,7 @@ func (c *simCluster) restart(id sim.NodeID) {
 	n, err := NewNode(id, c.cfg, c.ring, c.stores[id-1], func() int64 { return c.now * 1_000_000 }, sim.NewRNG(uint64(c.now)).Fork(id.String()))
 	require.NoError(c.t, err)
 	c.nodes[id-1] = n
+	c.collect(id)
 }
 
 func (c *simCluster) tick() {

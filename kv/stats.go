@@ -228,11 +228,11 @@ type Snapshot struct {
 // Snapshot returns a deep copy of the node's data and hints.
 func (n *Node) Snapshot() Snapshot {
 	s := Snapshot{Node: n.id}
-	for _, k := range n.store.Keys() {
-		vs, _ := n.store.Get(k)
+	for _, k := range n.state.Keys() {
+		vs, _ := n.state.Get(k)
 		s.Keys = append(s.Keys, KeySnapshot{Key: k, Versions: cloneVersions(vs)})
 	}
-	for _, h := range n.store.Hints() {
+	for _, h := range n.state.Hints() {
 		h.Versions = cloneVersions(h.Versions)
 		s.Hints = append(s.Hints, h)
 	}

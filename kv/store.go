@@ -2,6 +2,7 @@ package kv
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/faultline-sim/faultline/sim"
@@ -25,36 +26,27 @@ type Hint struct {
 	Versions []Version
 }
 
-// Store is a node's disk: key versions and hints, in an unsynced layer
-// that Sync makes durable and a crash (the harness's operation, e.g.
-// MemStore.Crash or node.MemDisk.Crash) throws away. Durable state is data plus
-// hints plus metadata. Slices returned by a Store must not be modified;
-// slices passed to it may be reused by the caller after the call returns.
+// Store is a node's disk as its driver keeps it. NewNode reads it once
+// to recover the node's durable data, hints and counters; from then on
+// the node never touches it: every Ready carries the writes the node made
+// (Ready.Writes), and the driver applies them in order (Ready.Apply),
+// syncing the store when Ready.MustSync says so, before it releases that
+// Ready's messages and replies. A crash (the driver's operation, e.g.
+// MemStore.Crash or node.MemDisk.Crash) throws away what was not synced.
 // Implementations must be deterministic (no iteration order from maps).
 type Store interface {
 	// Get returns the versions of key, or false if it has none.
 	Get(key string) ([]Version, bool)
-	// Put replaces the versions of key (unsynced until Sync).
-	Put(key string, vs []Version)
-	// Delete removes key and its versions entirely (unsynced until Sync).
-	Delete(key string)
 	// Keys returns every key holding versions, sorted.
 	Keys() []string
-	// Hint returns the hint for (owner, key), or false.
-	Hint(owner sim.NodeID, key string) (Hint, bool)
-	// PutHint stores or replaces the hint for (h.Owner, h.Key).
-	PutHint(h Hint)
-	// DeleteHint removes the hint for (owner, key), if any.
-	DeleteHint(owner sim.NodeID, key string)
 	// Hints returns every hint, sorted by ID (oldest first).
 	Hints() []Hint
-	// HintCount returns the number of hints.
-	HintCount() int
 	// Meta returns a small durable counter, e.g. the node's incarnation.
 	Meta(name string) (uint64, bool)
-	// SetMeta stores a counter durably at once (a tiny separately synced
-	// file); it does not sync anything else.
-	SetMeta(name string, v uint64)
+	// Apply applies writes in order: data and hint writes unsynced until
+	// Sync, counter writes (WriteMeta) durably at once. The slices the
+	// writes carry are never modified, so the store may keep them.
+	Apply(writes []Write)
 	// Sync makes every write so far durable.
 	Sync()
 }
@@ -112,18 +104,18 @@ func (s *MemStore) Get(key string) ([]Version, bool) {
 	return vs, ok
 }
 
-// Put replaces the versions of key in the unsynced layer. An empty vs is
+// put replaces the versions of key in the unsynced layer. An empty vs is
 // a Delete.
-func (s *MemStore) Put(key string, vs []Version) {
+func (s *MemStore) put(key string, vs []Version) {
 	if len(vs) == 0 {
-		s.Delete(key)
+		s.delete(key)
 		return
 	}
-	s.dirty[key] = dirtyData{vs: cloneVersions(vs)}
+	s.dirty[key] = dirtyData{vs: vs}
 }
 
-// Delete removes key in the unsynced layer.
-func (s *MemStore) Delete(key string) {
+// delete removes key in the unsynced layer.
+func (s *MemStore) delete(key string) {
 	if _, ok := s.data[key]; ok {
 		s.dirty[key] = dirtyData{deleted: true}
 		return
@@ -158,18 +150,17 @@ func (s *MemStore) Hint(owner sim.NodeID, key string) (Hint, bool) {
 	return h, ok
 }
 
-// PutHint stores or replaces the hint for (h.Owner, h.Key) unsynced.
-func (s *MemStore) PutHint(h Hint) {
+// putHint stores or replaces the hint for (h.Owner, h.Key) unsynced.
+func (s *MemStore) putHint(h Hint) {
 	hk := hintKey{h.Owner, h.Key}
 	if _, ok := s.Hint(h.Owner, h.Key); !ok {
 		s.hintCount++
 	}
-	h.Versions = cloneVersions(h.Versions)
 	s.dirtyHint[hk] = dirtyHint{h: h}
 }
 
-// DeleteHint removes the hint for (owner, key) unsynced.
-func (s *MemStore) DeleteHint(owner sim.NodeID, key string) {
+// deleteHint removes the hint for (owner, key) unsynced.
+func (s *MemStore) deleteHint(owner sim.NodeID, key string) {
 	hk := hintKey{owner, key}
 	if _, ok := s.Hint(owner, key); !ok {
 		return
@@ -213,14 +204,34 @@ func (s *MemStore) Wipe() {
 	s.meta = meta
 }
 
+// Apply applies writes in order (see Store.Apply).
+func (s *MemStore) Apply(writes []Write) {
+	for _, w := range writes {
+		switch w.Kind {
+		case WriteData:
+			s.put(w.Key, w.Versions)
+		case WriteHint:
+			if len(w.Hint.Versions) == 0 {
+				s.deleteHint(w.Hint.Owner, w.Hint.Key)
+			} else {
+				s.putHint(w.Hint)
+			}
+		case WriteMeta:
+			s.setMeta(w.Key, w.Value)
+		default:
+			panic(fmt.Sprintf("kv: MemStore.Apply: unknown write kind %d", w.Kind))
+		}
+	}
+}
+
 // Meta returns a durable counter.
 func (s *MemStore) Meta(name string) (uint64, bool) {
 	v, ok := s.meta[name]
 	return v, ok
 }
 
-// SetMeta stores a counter durably at once.
-func (s *MemStore) SetMeta(name string, v uint64) { s.meta[name] = v }
+// setMeta stores a counter durably at once.
+func (s *MemStore) setMeta(name string, v uint64) { s.meta[name] = v }
 
 // Sync makes every unsynced write durable.
 func (s *MemStore) Sync() {

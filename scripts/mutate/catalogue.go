@@ -47,7 +47,7 @@ var catalogue = []Mutation{
 	{
 		Name: "hint-deleted-before-ack", Mechanism: "hinted handoff (delete)", File: "kv/replica.go",
 		Original:    "n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})",
-		Replacement: "n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})\n\t\tn.store.DeleteHint(h.Owner, h.Key)",
+		Replacement: "n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})\n\t\tn.state.DeleteHint(h.Owner, h.Key)",
 		Bug:         "a fallback deletes its hint when it sends it, before the owner acknowledges it",
 	},
 	{
