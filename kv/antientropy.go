@@ -3,6 +3,7 @@ package kv
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/faultline-sim/faultline/kv/merkle"
@@ -200,24 +201,33 @@ func (n *Node) tickAntiEntropy() {
 }
 
 // StartAntiEntropy starts an exchange of the range holding hash h with
-// peer now, regardless of the schedule (for tests and transcripts). It
-// reports false if anti-entropy is off, an exchange is in progress, or the
-// node keeps no tree for h or peer does not replicate that range.
+// peer now, regardless of the schedule (for tests and transcripts): it
+// steps the node with the local input MsgStartAntiEntropy. It reports
+// false if anti-entropy is off, an exchange is in progress, or the node
+// keeps no tree for h or peer does not replicate that range (Step's error
+// says which).
 func (n *Node) StartAntiEntropy(h uint64, peer sim.NodeID) bool {
-	if n.ae == nil || n.ae.sess != nil || n.ae.forest == nil {
-		return false
+	return n.Step(n.id, Message{Type: MsgStartAntiEntropy, Point: h, Peer: peer}) == nil
+}
+
+func (n *Node) startAntiEntropy(h uint64, peer sim.NodeID) error {
+	switch {
+	case n.ae == nil || n.ae.forest == nil:
+		return fmt.Errorf("%w: %v keeps no Merkle trees (anti-entropy is off)", ErrBadRequest, n.id)
+	case n.ae.sess != nil:
+		return fmt.Errorf("%w: %v has an exchange in progress", ErrBadRequest, n.id)
 	}
 	t, ok := n.ae.forest.Find(h)
 	if !ok {
-		return false
+		return fmt.Errorf("%w: %v keeps no tree for ring position %#x", ErrBadRequest, n.id, h)
 	}
 	for _, o := range n.ae.owned {
 		if o.r == t.Range() && peer != n.id && slices.Contains(o.replicas, peer) {
 			n.startExchange(t, peer)
-			return true
+			return nil
 		}
 	}
-	return false
+	return fmt.Errorf("%w: %v does not replicate the range at %#x with %v", ErrBadRequest, n.id, h, peer)
 }
 
 func (n *Node) startExchange(t *merkle.Tree, peer sim.NodeID) {

@@ -210,8 +210,10 @@ func (n *Node) HandoffPending() int { return len(n.pending) }
 // have arrived (HandoffPending). Under oracle membership a node joins by a
 // ring change instead: build it with the ring before the join, then give
 // every node, it too, the ring with it by SetRing; Join then returns an
-// error saying so.
-func (n *Node) Join() error {
+// error saying so. It steps the node with the local input MsgJoin.
+func (n *Node) Join() error { return n.Step(n.id, Message{Type: MsgJoin}) }
+
+func (n *Node) join() error {
 	if n.table == nil {
 		return fmt.Errorf("%w: %v: under oracle membership a node joins by a ring change: build it with the ring before the join and give every node, it too, the new ring with SetRing", ErrBadNode, n.id)
 	}
@@ -234,8 +236,11 @@ func (n *Node) Join() error {
 // oracle membership give it (and every other node) the ring without it
 // with SetRing. Either way it keeps running, refuses reads and writes of
 // keys it no longer replicates and streams its ranges to the nodes that
-// gained them, until LeaveDone reports true; then stop it.
-func (n *Node) Leave() error {
+// gained them, until LeaveDone reports true; then stop it. It steps the
+// node with the local input MsgLeave.
+func (n *Node) Leave() error { return n.Step(n.id, Message{Type: MsgLeave}) }
+
+func (n *Node) leave() error {
 	if n.leaving {
 		return fmt.Errorf("%w: %v is already leaving", ErrBadNode, n.id)
 	}

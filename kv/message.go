@@ -6,6 +6,7 @@ import (
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/kv/merkle"
 	"github.com/faultline-sim/faultline/node"
+	"github.com/faultline-sim/faultline/ring"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -135,8 +136,30 @@ const (
 	// MsgStreamAck acknowledges a MsgStreamData batch; the sender then
 	// sends the next one.
 	MsgStreamAck
-	msgTypeEnd
+	msgTypeEnd // the end of the types that cross the network
 )
+
+// Local inputs: the messages a node's driver steps it with, from the
+// node's own id, as raft's MsgHup. They never cross the network: a peer's
+// copy is an unknown type, ignored. Step returns an error when a local
+// input is refused.
+const (
+	// MsgJoin makes the node a member under gossip membership (see
+	// Node.Join).
+	MsgJoin MsgType = iota + 64
+	// MsgLeave starts the node's departure (see Node.Leave).
+	MsgLeave
+	// MsgRingChange gives the node Ring, the cluster's new ring under
+	// oracle membership (see Node.SetRing).
+	MsgRingChange
+	// MsgStartAntiEntropy starts an exchange of the range holding ring
+	// position Point with Peer now (see Node.StartAntiEntropy).
+	MsgStartAntiEntropy
+	msgLocalEnd
+)
+
+// local reports whether t is a local input.
+func (t MsgType) local() bool { return t >= MsgJoin && t < msgLocalEnd }
 
 // String returns the message type's name, e.g. "write".
 func (t MsgType) String() string {
@@ -177,6 +200,14 @@ func (t MsgType) String() string {
 		return "stream-data"
 	case MsgStreamAck:
 		return "stream-ack"
+	case MsgJoin:
+		return "join"
+	case MsgLeave:
+		return "leave"
+	case MsgRingChange:
+		return "ring-change"
+	case MsgStartAntiEntropy:
+		return "start-anti-entropy"
 	}
 	return fmt.Sprintf("MsgType(%d)", uint8(t))
 }
@@ -231,6 +262,13 @@ type Message struct {
 	// Force, Last and Wait qualify handoff streams (see MsgStreamRequest
 	// and MsgStreamData).
 	Force, Last, Wait bool
+	// Ring is the new ring of a MsgRingChange (a local input, never
+	// encoded).
+	Ring *ring.Ring `codec:"-"`
+	// Point and Peer name the range and the peer of a MsgStartAntiEntropy
+	// (a local input, never encoded).
+	Point uint64     `codec:"-"`
+	Peer  sim.NodeID `codec:"-"`
 }
 
 // Envelope is a message addressed to a node.

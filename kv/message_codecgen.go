@@ -4,9 +4,11 @@ package kv
 
 import (
 	"errors"
-	pkg3_membership "github.com/faultline-sim/faultline/kv/membership"
-	pkg2_merkle "github.com/faultline-sim/faultline/kv/merkle"
-	pkg1_sim "github.com/faultline-sim/faultline/sim"
+	pkg4_membership "github.com/faultline-sim/faultline/kv/membership"
+	pkg3_merkle "github.com/faultline-sim/faultline/kv/merkle"
+	pkg1_node "github.com/faultline-sim/faultline/node"
+	pkg5_ring "github.com/faultline-sim/faultline/ring"
+	pkg2_sim "github.com/faultline-sim/faultline/sim"
 	codec1978 "github.com/hashicorp/go-msgpack/v2/codec"
 	"runtime"
 	"strconv"
@@ -14,23 +16,23 @@ import (
 
 const (
 	// ----- content types ----
-	codecSelferCcUTF88449 = 1
-	codecSelferCcRAW8449  = 255
+	codecSelferCcUTF8330 = 1
+	codecSelferCcRAW330  = 255
 	// ----- value types used ----
-	codecSelferValueTypeArray8449  = 10
-	codecSelferValueTypeMap8449    = 9
-	codecSelferValueTypeString8449 = 6
-	codecSelferValueTypeInt8449    = 2
-	codecSelferValueTypeUint8449   = 3
-	codecSelferValueTypeFloat8449  = 4
-	codecSelferBitsize8449         = uint8(32 << (^uint(0) >> 63))
+	codecSelferValueTypeArray330  = 10
+	codecSelferValueTypeMap330    = 9
+	codecSelferValueTypeString330 = 6
+	codecSelferValueTypeInt330    = 2
+	codecSelferValueTypeUint330   = 3
+	codecSelferValueTypeFloat330  = 4
+	codecSelferBitsize330         = uint8(32 << (^uint(0) >> 63))
 )
 
 var (
-	errCodecSelferOnlyMapOrArrayEncodeToStruct8449 = errors.New(`only encoded map or array can be decoded into a struct`)
+	errCodecSelferOnlyMapOrArrayEncodeToStruct330 = errors.New(`only encoded map or array can be decoded into a struct`)
 )
 
-type codecSelfer8449 struct{}
+type codecSelfer330 struct{}
 
 func init() {
 	if codec1978.GenVersion != 10 {
@@ -39,15 +41,17 @@ func init() {
 	}
 	if false {
 		var _ byte = 0 // reference the types, but skip this branch at build/run time
-		var v0 pkg1_sim.NodeID
-		var v1 pkg3_membership.Message
-		var v2 pkg2_merkle.Request
-		_, _, _ = v0, v1, v2
+		var v0 pkg4_membership.Message
+		var v1 pkg3_merkle.Request
+		var v2 pkg1_node.Method
+		var v3 pkg5_ring.Ring
+		var v4 pkg2_sim.NodeID
+		_, _, _, _, _ = v0, v1, v2, v3, v4
 	}
 }
 
 func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -75,7 +79,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"ID\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `ID`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `ID`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -94,7 +98,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Op\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Op`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Op`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -109,7 +113,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Key)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Key))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Key))
 					}
 				}
 			} else {
@@ -117,7 +121,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Key\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Key`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Key`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -125,7 +129,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Key)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Key))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Key))
 					}
 				}
 			}
@@ -144,7 +148,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Value\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Value`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Value`)
 				}
 				r.WriteMapElemValue()
 				if x.Value == nil {
@@ -171,7 +175,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Context\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Context`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Context`)
 				}
 				r.WriteMapElemValue()
 				if x.Context == nil {
@@ -194,7 +198,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"N\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `N`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `N`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -213,7 +217,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"W\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `W`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `W`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -232,7 +236,7 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"R\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `R`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `R`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -250,20 +254,20 @@ func (x *Request) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *Request) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
 	} else {
 		yyct2 := r.ContainerType()
-		if yyct2 == codecSelferValueTypeMap8449 {
+		if yyct2 == codecSelferValueTypeMap330 {
 			yyl2 := r.ReadMapStart()
 			if yyl2 == 0 {
 				r.ReadMapEnd()
 			} else {
 				x.codecDecodeSelfFromMap(yyl2, d)
 			}
-		} else if yyct2 == codecSelferValueTypeArray8449 {
+		} else if yyct2 == codecSelferValueTypeArray330 {
 			yyl2 := r.ReadArrayStart()
 			if yyl2 == 0 {
 				r.ReadArrayEnd()
@@ -271,13 +275,13 @@ func (x *Request) CodecDecodeSelf(d *codec1978.Decoder) {
 				x.codecDecodeSelfFromArray(yyl2, d)
 			}
 		} else {
-			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct8449)
+			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct330)
 		}
 	}
 }
 
 func (x *Request) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyhl3 bool = l >= 0
@@ -307,7 +311,7 @@ func (x *Request) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 			} else {
 				if false {
 				} else {
-					x.Op = (OpKind)(z.C.UintV(r.DecodeUint64(), 8))
+					x.Op = (pkg1_node.Method)(z.C.UintV(r.DecodeUint64(), 8))
 				}
 			}
 		case "Key":
@@ -338,19 +342,19 @@ func (x *Request) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 			if r.TryDecodeAsNil() {
 				x.N = 0
 			} else {
-				x.N = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize8449))
+				x.N = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize330))
 			}
 		case "W":
 			if r.TryDecodeAsNil() {
 				x.W = 0
 			} else {
-				x.W = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize8449))
+				x.W = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize330))
 			}
 		case "R":
 			if r.TryDecodeAsNil() {
 				x.R = 0
 			} else {
-				x.R = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize8449))
+				x.R = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize330))
 			}
 		default:
 			z.DecStructFieldNotFound(-1, yys3)
@@ -360,7 +364,7 @@ func (x *Request) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 }
 
 func (x *Request) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyj15 int
@@ -398,7 +402,7 @@ func (x *Request) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	} else {
 		if false {
 		} else {
-			x.Op = (OpKind)(z.C.UintV(r.DecodeUint64(), 8))
+			x.Op = (pkg1_node.Method)(z.C.UintV(r.DecodeUint64(), 8))
 		}
 	}
 	yyj15++
@@ -469,7 +473,7 @@ func (x *Request) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	if r.TryDecodeAsNil() {
 		x.N = 0
 	} else {
-		x.N = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize8449))
+		x.N = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize330))
 	}
 	yyj15++
 	if yyhl15 {
@@ -485,7 +489,7 @@ func (x *Request) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	if r.TryDecodeAsNil() {
 		x.W = 0
 	} else {
-		x.W = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize8449))
+		x.W = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize330))
 	}
 	yyj15++
 	if yyhl15 {
@@ -501,7 +505,7 @@ func (x *Request) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	if r.TryDecodeAsNil() {
 		x.R = 0
 	} else {
-		x.R = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize8449))
+		x.R = (int)(z.C.IntV(r.DecodeInt64(), codecSelferBitsize330))
 	}
 	for {
 		yyj15++
@@ -520,7 +524,7 @@ func (x *Request) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 }
 
 func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -548,7 +552,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"ID\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `ID`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `ID`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -567,7 +571,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Status\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Status`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Status`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -590,7 +594,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Values\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Values`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Values`)
 				}
 				r.WriteMapElemValue()
 				if x.Values == nil {
@@ -613,7 +617,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Found\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Found`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Found`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -636,7 +640,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Context\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Context`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Context`)
 				}
 				r.WriteMapElemValue()
 				if x.Context == nil {
@@ -655,7 +659,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Err)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Err))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Err))
 					}
 				}
 			} else {
@@ -663,7 +667,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Err\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Err`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Err`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -671,7 +675,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Err)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Err))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Err))
 					}
 				}
 			}
@@ -686,7 +690,7 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Coordinator\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Coordinator`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Coordinator`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -704,20 +708,20 @@ func (x *Reply) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *Reply) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
 	} else {
 		yyct2 := r.ContainerType()
-		if yyct2 == codecSelferValueTypeMap8449 {
+		if yyct2 == codecSelferValueTypeMap330 {
 			yyl2 := r.ReadMapStart()
 			if yyl2 == 0 {
 				r.ReadMapEnd()
 			} else {
 				x.codecDecodeSelfFromMap(yyl2, d)
 			}
-		} else if yyct2 == codecSelferValueTypeArray8449 {
+		} else if yyct2 == codecSelferValueTypeArray330 {
 			yyl2 := r.ReadArrayStart()
 			if yyl2 == 0 {
 				r.ReadArrayEnd()
@@ -725,13 +729,13 @@ func (x *Reply) CodecDecodeSelf(d *codec1978.Decoder) {
 				x.codecDecodeSelfFromArray(yyl2, d)
 			}
 		} else {
-			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct8449)
+			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct330)
 		}
 	}
 }
 
 func (x *Reply) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyhl3 bool = l >= 0
@@ -761,7 +765,7 @@ func (x *Reply) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 			} else {
 				if false {
 				} else {
-					x.Status = (Status)(z.C.UintV(r.DecodeUint64(), 8))
+					x.Status = (pkg1_node.Status)(z.C.UintV(r.DecodeUint64(), 8))
 				}
 			}
 		case "Values":
@@ -800,7 +804,7 @@ func (x *Reply) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 			} else {
 				if false {
 				} else {
-					x.Coordinator = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+					x.Coordinator = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 				}
 			}
 		default:
@@ -811,7 +815,7 @@ func (x *Reply) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 }
 
 func (x *Reply) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyj15 int
@@ -849,7 +853,7 @@ func (x *Reply) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	} else {
 		if false {
 		} else {
-			x.Status = (Status)(z.C.UintV(r.DecodeUint64(), 8))
+			x.Status = (pkg1_node.Status)(z.C.UintV(r.DecodeUint64(), 8))
 		}
 	}
 	yyj15++
@@ -938,7 +942,7 @@ func (x *Reply) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	} else {
 		if false {
 		} else {
-			x.Coordinator = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+			x.Coordinator = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 		}
 	}
 	for {
@@ -958,7 +962,7 @@ func (x *Reply) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 }
 
 func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -986,7 +990,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Type\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Type`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Type`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1005,7 +1009,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Op\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Op`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Op`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1020,7 +1024,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Key)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Key))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Key))
 					}
 				}
 			} else {
@@ -1028,7 +1032,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Key\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Key`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Key`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1036,7 +1040,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Key)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Key))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Key))
 					}
 				}
 			}
@@ -1055,7 +1059,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Versions\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Versions`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Versions`)
 				}
 				r.WriteMapElemValue()
 				if x.Versions == nil {
@@ -1078,7 +1082,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Hinted\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Hinted`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Hinted`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1097,7 +1101,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"HintFor\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `HintFor`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `HintFor`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1116,7 +1120,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Repair\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Repair`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Repair`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1135,7 +1139,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Refused\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Refused`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Refused`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1150,7 +1154,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Err)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Err))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Err))
 					}
 				}
 			} else {
@@ -1158,7 +1162,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Err\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Err`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Err`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1166,7 +1170,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Err)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Err))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Err))
 					}
 				}
 			}
@@ -1181,7 +1185,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"HintID\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `HintID`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `HintID`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1200,7 +1204,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"HintSeq\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `HintSeq`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `HintSeq`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1217,7 +1221,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Req\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Req`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Req`)
 				}
 				r.WriteMapElemValue()
 				yy39 := &x.Req
@@ -1232,7 +1236,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Reply\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Reply`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Reply`)
 				}
 				r.WriteMapElemValue()
 				yy44 := &x.Reply
@@ -1264,7 +1268,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Tree\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Tree`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Tree`)
 				}
 				r.WriteMapElemValue()
 				if yyn46 {
@@ -1306,7 +1310,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"TreeReply\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `TreeReply`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `TreeReply`)
 				}
 				r.WriteMapElemValue()
 				if yyn49 {
@@ -1337,7 +1341,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Items\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Items`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Items`)
 				}
 				r.WriteMapElemValue()
 				if x.Items == nil {
@@ -1375,7 +1379,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Gossip\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Gossip`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Gossip`)
 				}
 				r.WriteMapElemValue()
 				if yyn55 {
@@ -1402,7 +1406,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"ArcStart\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `ArcStart`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `ArcStart`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1421,7 +1425,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"ArcEnd\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `ArcEnd`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `ArcEnd`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1440,7 +1444,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Force\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Force`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Force`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1459,7 +1463,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Last\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Last`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Last`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1478,7 +1482,7 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Wait\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Wait`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Wait`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -1496,20 +1500,20 @@ func (x *Message) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *Message) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
 	} else {
 		yyct2 := r.ContainerType()
-		if yyct2 == codecSelferValueTypeMap8449 {
+		if yyct2 == codecSelferValueTypeMap330 {
 			yyl2 := r.ReadMapStart()
 			if yyl2 == 0 {
 				r.ReadMapEnd()
 			} else {
 				x.codecDecodeSelfFromMap(yyl2, d)
 			}
-		} else if yyct2 == codecSelferValueTypeArray8449 {
+		} else if yyct2 == codecSelferValueTypeArray330 {
 			yyl2 := r.ReadArrayStart()
 			if yyl2 == 0 {
 				r.ReadArrayEnd()
@@ -1517,13 +1521,13 @@ func (x *Message) CodecDecodeSelf(d *codec1978.Decoder) {
 				x.codecDecodeSelfFromArray(yyl2, d)
 			}
 		} else {
-			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct8449)
+			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct330)
 		}
 	}
 }
 
 func (x *Message) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyhl3 bool = l >= 0
@@ -1583,7 +1587,7 @@ func (x *Message) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 			} else {
 				if false {
 				} else {
-					x.HintFor = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+					x.HintFor = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 				}
 			}
 		case "Repair":
@@ -1635,7 +1639,7 @@ func (x *Message) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 				}
 			} else {
 				if x.Tree == nil {
-					x.Tree = new(pkg2_merkle.Request)
+					x.Tree = new(pkg3_merkle.Request)
 				}
 
 				if false {
@@ -1650,7 +1654,7 @@ func (x *Message) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 				}
 			} else {
 				if x.TreeReply == nil {
-					x.TreeReply = new(pkg2_merkle.Response)
+					x.TreeReply = new(pkg3_merkle.Response)
 				}
 
 				if false {
@@ -1674,7 +1678,7 @@ func (x *Message) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 				}
 			} else {
 				if x.Gossip == nil {
-					x.Gossip = new(pkg3_membership.Message)
+					x.Gossip = new(pkg4_membership.Message)
 				}
 
 				if false {
@@ -1720,7 +1724,7 @@ func (x *Message) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 }
 
 func (x *Message) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyj33 int
@@ -1828,7 +1832,7 @@ func (x *Message) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	} else {
 		if false {
 		} else {
-			x.HintFor = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+			x.HintFor = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 		}
 	}
 	yyj33++
@@ -1960,7 +1964,7 @@ func (x *Message) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 		}
 	} else {
 		if x.Tree == nil {
-			x.Tree = new(pkg2_merkle.Request)
+			x.Tree = new(pkg3_merkle.Request)
 		}
 
 		if false {
@@ -1985,7 +1989,7 @@ func (x *Message) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 		}
 	} else {
 		if x.TreeReply == nil {
-			x.TreeReply = new(pkg2_merkle.Response)
+			x.TreeReply = new(pkg3_merkle.Response)
 		}
 
 		if false {
@@ -2029,7 +2033,7 @@ func (x *Message) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 		}
 	} else {
 		if x.Gossip == nil {
-			x.Gossip = new(pkg3_membership.Message)
+			x.Gossip = new(pkg4_membership.Message)
 		}
 
 		if false {
@@ -2134,7 +2138,7 @@ func (x *Message) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 }
 
 func (x *Dot) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -2162,7 +2166,7 @@ func (x *Dot) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Node\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Node`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Node`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -2181,7 +2185,7 @@ func (x *Dot) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Counter\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Counter`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Counter`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -2199,20 +2203,20 @@ func (x *Dot) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *Dot) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
 	} else {
 		yyct2 := r.ContainerType()
-		if yyct2 == codecSelferValueTypeMap8449 {
+		if yyct2 == codecSelferValueTypeMap330 {
 			yyl2 := r.ReadMapStart()
 			if yyl2 == 0 {
 				r.ReadMapEnd()
 			} else {
 				x.codecDecodeSelfFromMap(yyl2, d)
 			}
-		} else if yyct2 == codecSelferValueTypeArray8449 {
+		} else if yyct2 == codecSelferValueTypeArray330 {
 			yyl2 := r.ReadArrayStart()
 			if yyl2 == 0 {
 				r.ReadArrayEnd()
@@ -2220,13 +2224,13 @@ func (x *Dot) CodecDecodeSelf(d *codec1978.Decoder) {
 				x.codecDecodeSelfFromArray(yyl2, d)
 			}
 		} else {
-			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct8449)
+			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct330)
 		}
 	}
 }
 
 func (x *Dot) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyhl3 bool = l >= 0
@@ -2250,7 +2254,7 @@ func (x *Dot) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 			} else {
 				if false {
 				} else {
-					x.Node = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+					x.Node = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 				}
 			}
 		case "Counter":
@@ -2267,7 +2271,7 @@ func (x *Dot) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 }
 
 func (x *Dot) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyj7 int
@@ -2289,7 +2293,7 @@ func (x *Dot) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	} else {
 		if false {
 		} else {
-			x.Node = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+			x.Node = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 		}
 	}
 	yyj7++
@@ -2325,7 +2329,7 @@ func (x *Dot) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 }
 
 func (x *ClockEntry) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -2353,7 +2357,7 @@ func (x *ClockEntry) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Node\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Node`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Node`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -2372,7 +2376,7 @@ func (x *ClockEntry) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Counter\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Counter`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Counter`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -2390,20 +2394,20 @@ func (x *ClockEntry) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *ClockEntry) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
 	} else {
 		yyct2 := r.ContainerType()
-		if yyct2 == codecSelferValueTypeMap8449 {
+		if yyct2 == codecSelferValueTypeMap330 {
 			yyl2 := r.ReadMapStart()
 			if yyl2 == 0 {
 				r.ReadMapEnd()
 			} else {
 				x.codecDecodeSelfFromMap(yyl2, d)
 			}
-		} else if yyct2 == codecSelferValueTypeArray8449 {
+		} else if yyct2 == codecSelferValueTypeArray330 {
 			yyl2 := r.ReadArrayStart()
 			if yyl2 == 0 {
 				r.ReadArrayEnd()
@@ -2411,13 +2415,13 @@ func (x *ClockEntry) CodecDecodeSelf(d *codec1978.Decoder) {
 				x.codecDecodeSelfFromArray(yyl2, d)
 			}
 		} else {
-			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct8449)
+			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct330)
 		}
 	}
 }
 
 func (x *ClockEntry) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyhl3 bool = l >= 0
@@ -2441,7 +2445,7 @@ func (x *ClockEntry) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 			} else {
 				if false {
 				} else {
-					x.Node = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+					x.Node = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 				}
 			}
 		case "Counter":
@@ -2458,7 +2462,7 @@ func (x *ClockEntry) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 }
 
 func (x *ClockEntry) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyj7 int
@@ -2480,7 +2484,7 @@ func (x *ClockEntry) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	} else {
 		if false {
 		} else {
-			x.Node = (pkg1_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
+			x.Node = (pkg2_sim.NodeID)(z.C.UintV(r.DecodeUint64(), 32))
 		}
 	}
 	yyj7++
@@ -2516,7 +2520,7 @@ func (x *ClockEntry) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 }
 
 func (x VClock) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -2530,7 +2534,7 @@ func (x VClock) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *VClock) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
@@ -2540,7 +2544,7 @@ func (x *VClock) CodecDecodeSelf(d *codec1978.Decoder) {
 }
 
 func (x *Version) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -2572,7 +2576,7 @@ func (x *Version) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Value\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Value`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Value`)
 				}
 				r.WriteMapElemValue()
 				if x.Value == nil {
@@ -2595,7 +2599,7 @@ func (x *Version) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Tombstone\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Tombstone`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Tombstone`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -2614,7 +2618,7 @@ func (x *Version) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Timestamp\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Timestamp`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Timestamp`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -2631,7 +2635,7 @@ func (x *Version) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Dot\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Dot`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Dot`)
 				}
 				r.WriteMapElemValue()
 				yy15 := &x.Dot
@@ -2649,7 +2653,7 @@ func (x *Version) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Context\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Context`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Context`)
 				}
 				r.WriteMapElemValue()
 				if x.Context == nil {
@@ -2668,20 +2672,20 @@ func (x *Version) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *Version) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
 	} else {
 		yyct2 := r.ContainerType()
-		if yyct2 == codecSelferValueTypeMap8449 {
+		if yyct2 == codecSelferValueTypeMap330 {
 			yyl2 := r.ReadMapStart()
 			if yyl2 == 0 {
 				r.ReadMapEnd()
 			} else {
 				x.codecDecodeSelfFromMap(yyl2, d)
 			}
-		} else if yyct2 == codecSelferValueTypeArray8449 {
+		} else if yyct2 == codecSelferValueTypeArray330 {
 			yyl2 := r.ReadArrayStart()
 			if yyl2 == 0 {
 				r.ReadArrayEnd()
@@ -2689,13 +2693,13 @@ func (x *Version) CodecDecodeSelf(d *codec1978.Decoder) {
 				x.codecDecodeSelfFromArray(yyl2, d)
 			}
 		} else {
-			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct8449)
+			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct330)
 		}
 	}
 }
 
 func (x *Version) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyhl3 bool = l >= 0
@@ -2754,7 +2758,7 @@ func (x *Version) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 }
 
 func (x *Version) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyj10 int
@@ -2860,7 +2864,7 @@ func (x *Version) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 }
 
 func (x *KeySnapshot) CodecEncodeSelf(e *codec1978.Encoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	if x == nil {
@@ -2884,7 +2888,7 @@ func (x *KeySnapshot) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Key)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Key))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Key))
 					}
 				}
 			} else {
@@ -2892,7 +2896,7 @@ func (x *KeySnapshot) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Key\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Key`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Key`)
 				}
 				r.WriteMapElemValue()
 				if false {
@@ -2900,7 +2904,7 @@ func (x *KeySnapshot) CodecEncodeSelf(e *codec1978.Encoder) {
 					if z.EncBasicHandle().StringToRaw {
 						r.EncodeStringBytesRaw(z.BytesView(string(x.Key)))
 					} else {
-						r.EncodeStringEnc(codecSelferCcUTF88449, string(x.Key))
+						r.EncodeStringEnc(codecSelferCcUTF8330, string(x.Key))
 					}
 				}
 			}
@@ -2919,7 +2923,7 @@ func (x *KeySnapshot) CodecEncodeSelf(e *codec1978.Encoder) {
 				if z.IsJSONHandle() {
 					z.WriteStr("\"Versions\"")
 				} else {
-					r.EncodeStringEnc(codecSelferCcUTF88449, `Versions`)
+					r.EncodeStringEnc(codecSelferCcUTF8330, `Versions`)
 				}
 				r.WriteMapElemValue()
 				if x.Versions == nil {
@@ -2941,20 +2945,20 @@ func (x *KeySnapshot) CodecEncodeSelf(e *codec1978.Encoder) {
 }
 
 func (x *KeySnapshot) CodecDecodeSelf(d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	if false {
 	} else {
 		yyct2 := r.ContainerType()
-		if yyct2 == codecSelferValueTypeMap8449 {
+		if yyct2 == codecSelferValueTypeMap330 {
 			yyl2 := r.ReadMapStart()
 			if yyl2 == 0 {
 				r.ReadMapEnd()
 			} else {
 				x.codecDecodeSelfFromMap(yyl2, d)
 			}
-		} else if yyct2 == codecSelferValueTypeArray8449 {
+		} else if yyct2 == codecSelferValueTypeArray330 {
 			yyl2 := r.ReadArrayStart()
 			if yyl2 == 0 {
 				r.ReadArrayEnd()
@@ -2962,13 +2966,13 @@ func (x *KeySnapshot) CodecDecodeSelf(d *codec1978.Decoder) {
 				x.codecDecodeSelfFromArray(yyl2, d)
 			}
 		} else {
-			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct8449)
+			panic(errCodecSelferOnlyMapOrArrayEncodeToStruct330)
 		}
 	}
 }
 
 func (x *KeySnapshot) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyhl3 bool = l >= 0
@@ -3009,7 +3013,7 @@ func (x *KeySnapshot) codecDecodeSelfFromMap(l int, d *codec1978.Decoder) {
 }
 
 func (x *KeySnapshot) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
-	var h codecSelfer8449
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	var yyj7 int
@@ -3066,8 +3070,8 @@ func (x *KeySnapshot) codecDecodeSelfFromArray(l int, d *codec1978.Decoder) {
 	r.ReadArrayEnd()
 }
 
-func (x codecSelfer8449) encSliceSliceuint8(v [][]uint8, e *codec1978.Encoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) encSliceSliceuint8(v [][]uint8, e *codec1978.Encoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	r.WriteArrayStart(len(v))
@@ -3085,8 +3089,8 @@ func (x codecSelfer8449) encSliceSliceuint8(v [][]uint8, e *codec1978.Encoder) {
 	r.WriteArrayEnd()
 }
 
-func (x codecSelfer8449) decSliceSliceuint8(v *[][]uint8, d *codec1978.Decoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) decSliceSliceuint8(v *[][]uint8, d *codec1978.Decoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 
@@ -3169,22 +3173,22 @@ func (x codecSelfer8449) decSliceSliceuint8(v *[][]uint8, d *codec1978.Decoder) 
 	}
 }
 
-func (x codecSelfer8449) encSliceuint8(v []uint8, e *codec1978.Encoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) encSliceuint8(v []uint8, e *codec1978.Encoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	r.EncodeStringBytesRaw([]byte(v))
 }
 
-func (x codecSelfer8449) decSliceuint8(v *[]uint8, d *codec1978.Decoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) decSliceuint8(v *[]uint8, d *codec1978.Decoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 	*v = r.DecodeBytes(*((*[]byte)(v)), false)
 }
 
-func (x codecSelfer8449) encSliceVersion(v []Version, e *codec1978.Encoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) encSliceVersion(v []Version, e *codec1978.Encoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	r.WriteArrayStart(len(v))
@@ -3196,8 +3200,8 @@ func (x codecSelfer8449) encSliceVersion(v []Version, e *codec1978.Encoder) {
 	r.WriteArrayEnd()
 }
 
-func (x codecSelfer8449) decSliceVersion(v *[]Version, d *codec1978.Decoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) decSliceVersion(v *[]Version, d *codec1978.Decoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 
@@ -3277,8 +3281,8 @@ func (x codecSelfer8449) decSliceVersion(v *[]Version, d *codec1978.Decoder) {
 	}
 }
 
-func (x codecSelfer8449) encSliceKeySnapshot(v []KeySnapshot, e *codec1978.Encoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) encSliceKeySnapshot(v []KeySnapshot, e *codec1978.Encoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	r.WriteArrayStart(len(v))
@@ -3290,8 +3294,8 @@ func (x codecSelfer8449) encSliceKeySnapshot(v []KeySnapshot, e *codec1978.Encod
 	r.WriteArrayEnd()
 }
 
-func (x codecSelfer8449) decSliceKeySnapshot(v *[]KeySnapshot, d *codec1978.Decoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) decSliceKeySnapshot(v *[]KeySnapshot, d *codec1978.Decoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 
@@ -3371,8 +3375,8 @@ func (x codecSelfer8449) decSliceKeySnapshot(v *[]KeySnapshot, d *codec1978.Deco
 	}
 }
 
-func (x codecSelfer8449) encVClock(v VClock, e *codec1978.Encoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) encVClock(v VClock, e *codec1978.Encoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperEncoder(e)
 	_, _, _ = h, z, r
 	r.WriteArrayStart(len(v))
@@ -3384,8 +3388,8 @@ func (x codecSelfer8449) encVClock(v VClock, e *codec1978.Encoder) {
 	r.WriteArrayEnd()
 }
 
-func (x codecSelfer8449) decVClock(v *VClock, d *codec1978.Decoder) {
-	var h codecSelfer8449
+func (x codecSelfer330) decVClock(v *VClock, d *codec1978.Decoder) {
+	var h codecSelfer330
 	z, r := codec1978.GenHelperDecoder(d)
 	_, _, _ = h, z, r
 

@@ -262,12 +262,10 @@ func (n *Node) Ring() *ring.Ring { return n.ring }
 // clear error. With RangeHandoff on, the arcs the node gained become
 // pending and are pulled from their previous replicas (see Join and
 // Leave). Under gossip membership the ring follows the node's own view and
-// SetRing does nothing.
+// SetRing does nothing. It steps the node with the local input
+// MsgRingChange.
 func (n *Node) SetRing(r *ring.Ring) {
-	if n.table != nil || r == nil || r == n.ring {
-		return
-	}
-	n.changeRing(r)
+	_ = n.Step(n.id, Message{Type: MsgRingChange, Ring: r}) // never refused
 }
 
 // Ready returns and clears the writes, messages and replies produced so

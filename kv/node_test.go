@@ -12,6 +12,7 @@ import (
 
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/kv/merkle"
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/ring"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -616,4 +617,34 @@ func TestDuplicatedForwardIsCoordinatedOnce(t *testing.T) {
 			assert.Equal(t, uint64(1), ic.Count, "the copy is counted as ignored")
 		}
 	}
+}
+
+// Local inputs enter through Step from the node's own id, as raft's
+// MsgHup does; a peer's copy of one is an unknown type, ignored, and the
+// local fields never reach the wire.
+func TestLocalInputsEnterThroughStep(t *testing.T) {
+	c := newSimCluster(t, testConfig(LWW), 3, 1)
+	n := c.node(2)
+	require.NoError(t, n.Step(1, Message{Type: MsgLeave}))
+	assert.False(t, n.leaving, "a peer cannot make a node leave")
+	assert.Equal(t, uint64(1), n.ignored[ignoreUnknownType])
+	require.NoError(t, n.Step(2, Message{Type: MsgLeave}))
+	assert.True(t, n.leaving)
+	require.ErrorContains(t, n.Step(2, Message{Type: MsgLeave}), "already leaving")
+	require.ErrorContains(t, n.Step(2, Message{Type: MsgJoin}), "joins by a ring change")
+	require.ErrorContains(t, n.Step(2, Message{Type: MsgStartAntiEntropy, Point: 1, Peer: 1}), "anti-entropy is off")
+	require.NoError(t, n.Step(2, Message{Type: msgLocalEnd}))
+	assert.Equal(t, uint64(2), n.ignored[ignoreUnknownType], "a type past the local inputs is unknown")
+
+	small, err := ring.New(ring.Config{Seed: 1, VNodes: 4}, ring.Member{ID: 1, Weight: 1}, ring.Member{ID: 3, Weight: 1})
+	require.NoError(t, err)
+	require.NoError(t, n.Step(2, Message{Type: MsgRingChange, Ring: small}))
+	assert.Same(t, small, n.Ring())
+
+	wire := node.NewCodec[Message]()
+	plain, err := wire.Append(nil, &Message{Type: MsgRingChange})
+	require.NoError(t, err)
+	local, err := wire.Append(nil, &Message{Type: MsgRingChange, Ring: small, Point: 9, Peer: 3})
+	require.NoError(t, err)
+	assert.Equal(t, plain, local, "local fields are not encoded")
 }

@@ -6,12 +6,42 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// Step hands the node a message from node from. Malformed messages,
-// unknown types and replies nobody waits for are ignored and counted by
-// reason in Stats; Step never panics on network input.
-func (n *Node) Step(from sim.NodeID, m Message) {
-	n.stats.MessagesReceived++
+// Step hands the node a message from node from: a peer's message, or a
+// local input (MsgJoin, MsgLeave, MsgRingChange, MsgStartAntiEntropy) from
+// the node's own id. Malformed messages, unknown types (a local input from
+// a peer among them) and replies nobody waits for are ignored and counted
+// by reason in Stats; Step never panics on network input and returns an
+// error only when it refuses a local input.
+func (n *Node) Step(from sim.NodeID, m Message) error {
 	n.input.from, n.input.typ = from, m.Type
+	if m.Type.local() && from == n.id {
+		return n.stepLocal(m)
+	}
+	n.stepPeer(from, m)
+	return nil
+}
+
+// stepLocal takes a local input.
+func (n *Node) stepLocal(m Message) error {
+	switch m.Type {
+	case MsgJoin:
+		return n.join()
+	case MsgLeave:
+		return n.leave()
+	case MsgRingChange:
+		if n.table == nil && m.Ring != nil && m.Ring != n.ring {
+			n.changeRing(m.Ring)
+		}
+		return nil
+	case MsgStartAntiEntropy:
+		return n.startAntiEntropy(m.Point, m.Peer)
+	}
+	return fmt.Errorf("%w: %v: unknown local input %v", ErrBadNode, n.id, m.Type)
+}
+
+// stepPeer takes a message from a peer.
+func (n *Node) stepPeer(from sim.NodeID, m Message) {
+	n.stats.MessagesReceived++
 	if reason := n.checkMessage(m); reason != ignoreNone {
 		n.ignore(reason)
 		return
