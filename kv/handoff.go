@@ -276,7 +276,7 @@ func (n *Node) tickLeave() {
 		}
 		settled = settled && len(n.serving) == 0 && n.allServed()
 		if n.cfg.HintedHandoff {
-			settled = settled && n.state.HintCount() == 0
+			settled = settled && n.hints.len() == 0
 		}
 	}
 	switch {

@@ -44,6 +44,7 @@ type Node struct {
 	ring  *ring.Ring
 	nodes []sim.NodeID // ring.Nodes(), cached
 	state *state       // durable state as last written; writes leave in Ready
+	hints hints        // hinted handoff
 	wall  func() int64
 	rng   *sim.RNG
 
@@ -211,6 +212,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		tombAt:      map[string]int64{},
 		fwdSeen:     map[fwdKey]int64{},
 	}
+	n.hints = hints{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, forget: n.forget}
 	n.ringCfg = r.Config()
 	if r.Contains(id) {
 		n.lastWithSelf = r

@@ -121,19 +121,7 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		}
 		n.send(from, ack)
 	case MsgHandoffAck:
-		h, ok := n.state.Hint(from, m.Key)
-		switch {
-		case m.Refused:
-			n.stats.HandoffsRefused++
-		case ok && h.ID == m.HintID && h.Seq == m.HintSeq:
-			n.state.DeleteHint(from, m.Key)
-			n.stats.HintsDelivered++
-			n.forget(h.Versions)
-		default:
-			// The hint changed (a newer write merged into it) or is gone:
-			// keep it; the next replay sends the newer versions.
-			n.stats.HandoffAcksStale++
-		}
+		n.hints.onAck(from, m)
 	case MsgPing:
 		n.send(from, Message{Type: MsgPong})
 	case MsgPong:
@@ -278,32 +266,10 @@ func (n *Node) checkMessage(m Message) ignoreReason {
 // when hinted. It returns a refusal (sibling limit, full hint store) and
 // syncs first when SyncBeforeAck is set.
 func (n *Node) applyWrite(key string, vs []Version, hinted bool, hintFor sim.NodeID) error {
-	mode := n.cfg.Resolve
 	if hinted && hintFor != n.id {
-		h, ok := n.state.Hint(hintFor, key)
-		merged := reconcile(mode, h.Versions, vs)
-		if len(merged) > n.cfg.MaxSiblings {
+		if err := n.hints.store(hintFor, key, vs); err != nil {
 			n.stats.WritesRefused++
-			return fmt.Errorf("%w: hint for %v would hold %d versions of %q (MaxSiblings=%d)", ErrTooManySiblings, hintFor, len(merged), key, n.cfg.MaxSiblings)
-		}
-		if !ok && n.state.HintCount() >= n.cfg.MaxHints {
-			if n.cfg.HintPolicy == HintRejectWhenFull {
-				n.stats.HintsRejected++
-				n.stats.WritesRefused++
-				return fmt.Errorf("%w: %v holds MaxHints=%d hints", ErrHintStoreFull, n.id, n.cfg.MaxHints)
-			}
-			oldest := n.state.Hints()[0]
-			n.state.DeleteHint(oldest.Owner, oldest.Key)
-			n.stats.HintsEvicted++
-			n.forget(oldest.Versions)
-		}
-		if !ok || !sameDots(h.Versions, merged) {
-			id := h.ID
-			if !ok {
-				id = n.next()
-				n.stats.HintsStored++
-			}
-			n.state.PutHint(Hint{ID: id, Seq: n.next(), Owner: hintFor, Key: key, Versions: merged})
+			return err
 		}
 	} else if _, err := n.mergeData(key, vs); err != nil {
 		n.stats.WritesRefused++
@@ -355,8 +321,7 @@ func sameDots(a, b []Version) bool {
 // hintFor when hinted.
 func (n *Node) readLocal(key string, hinted bool, hintFor sim.NodeID) []Version {
 	if hinted && hintFor != n.id {
-		h, _ := n.state.Hint(hintFor, key)
-		return h.Versions
+		return n.hints.read(hintFor, key)
 	}
 	vs, _ := n.state.Get(key)
 	return vs
@@ -374,25 +339,15 @@ func (n *Node) coordinatorHint(owner sim.NodeID, key string, vs []Version) {
 // believed reachable. Hints for nodes no longer on the ring are kept and
 // not replayed.
 func (n *Node) replayHints() {
-	sent := 0
-	for _, h := range n.state.Hints() {
-		if sent >= n.cfg.HintReplayBatch {
-			break
+	send, mine := n.hints.replay(func(owner sim.NodeID) bool { return n.ring.Contains(owner) && !n.believedDown(owner) })
+	for _, h := range mine {
+		// The ring now makes this node the owner: apply and drop.
+		if n.applyWrite(h.Key, h.Versions, false, 0) == nil {
+			n.hints.delivered(h)
 		}
-		if h.Owner == n.id {
-			// The ring now makes this node the owner: apply and drop.
-			if n.applyWrite(h.Key, h.Versions, false, 0) == nil {
-				n.state.DeleteHint(h.Owner, h.Key)
-				n.stats.HintsDelivered++
-			}
-			continue
-		}
-		if !n.ring.Contains(h.Owner) || n.believedDown(h.Owner) {
-			continue
-		}
-		sent++
-		n.stats.HintsReplayed++
-		n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})
+	}
+	for _, r := range send {
+		n.send(r.to, r.msg)
 	}
 }
 

@@ -92,12 +92,9 @@ func (n *Node) sweepPeer(o ownedRange) (sim.NodeID, bool) {
 func (n *Node) Quiescent() (bool, string) {
 	var owed []string
 	if n.cfg.HintedHandoff {
-		hints := 0
-		for _, h := range n.state.Hints() {
-			if n.ring.Contains(h.Owner) && !slices.Contains(n.sweep.excluded, h.Owner) {
-				hints++
-			}
-		}
+		hints := n.hints.owed(func(owner sim.NodeID) bool {
+			return n.ring.Contains(owner) && !slices.Contains(n.sweep.excluded, owner)
+		})
 		if hints > 0 {
 			owed = append(owed, fmt.Sprintf("%d hints to hand off", hints))
 		}

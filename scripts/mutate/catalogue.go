@@ -45,9 +45,9 @@ var catalogue = []Mutation{
 
 	// Hinted handoff.
 	{
-		Name: "hint-deleted-before-ack", Mechanism: "hinted handoff (delete)", File: "kv/replica.go",
-		Original:    "n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})",
-		Replacement: "n.send(h.Owner, Message{Type: MsgHandoff, Key: h.Key, Versions: h.Versions, HintID: h.ID, HintSeq: h.Seq})\n\t\tn.state.DeleteHint(h.Owner, h.Key)",
+		Name: "hint-deleted-before-ack", Mechanism: "hinted handoff (delete)", File: "kv/hints.go",
+		Original:    "send = append(send, hintReplay{to: hint.Owner, msg: Message{Type: MsgHandoff, Key: hint.Key, Versions: hint.Versions, HintID: hint.ID, HintSeq: hint.Seq}})",
+		Replacement: "send = append(send, hintReplay{to: hint.Owner, msg: Message{Type: MsgHandoff, Key: hint.Key, Versions: hint.Versions, HintID: hint.ID, HintSeq: hint.Seq}})\n\t\th.st.DeleteHint(hint.Owner, hint.Key)",
 		Bug:         "a fallback deletes its hint when it sends it, before the owner acknowledges it",
 	},
 	{
@@ -57,9 +57,9 @@ var catalogue = []Mutation{
 		Bug:         "hints are stored but the replay timer never sends them",
 	},
 	{
-		Name: "stale-handoff-ack-deletes", Mechanism: "hinted handoff (delete)", File: "kv/replica.go",
-		Original:    "case ok && h.ID == m.HintID && h.Seq == m.HintSeq:",
-		Replacement: "case ok && h.ID == m.HintID:",
+		Name: "stale-handoff-ack-deletes", Mechanism: "hinted handoff (delete)", File: "kv/hints.go",
+		Original:    "case ok && cur.ID == m.HintID && cur.Seq == m.HintSeq:",
+		Replacement: "case ok && cur.ID == m.HintID:",
 		Bug:         "a handoff ack for an older copy of a hint deletes the hint a newer write merged into",
 	},
 	{
