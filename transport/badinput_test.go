@@ -178,7 +178,6 @@ func TestSettersRejectUnknownNodesAndBadValues(t *testing.T) {
 	assert.ErrorContains(t, n.SetDefaultLink(bad), "SetDefaultLink: link config: Capacity 0")
 	assert.ErrorContains(t, n.Clog(0, 1, -1), "must be a virtual time >= 0")
 
-
 	assert.ErrorContains(t, n.AddNode(2), "already present")
 	assert.ErrorContains(t, n.AddNode(MaxNodes), "below MaxNodes")
 
