@@ -121,6 +121,9 @@ func (c *Cluster) healAll() {
 				if c.net.Held(ns.id, o.id) {
 					c.healErr(c.ReleaseLink(ns.id, o.id))
 				}
+				if c.net.Clogged(ns.id, o.id) {
+					c.healErr(c.ClogLink(ns.id, o.id, 0))
+				}
 			}
 		}
 		ns.clock = wallClock{}

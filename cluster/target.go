@@ -12,7 +12,10 @@ import (
 
 type nemesisFault = nemesis.Fault
 
-var _ nemesis.Target = (*Cluster)(nil)
+var (
+	_ nemesis.Target      = (*Cluster)(nil)
+	_ nemesis.LinkClogger = (*Cluster)(nil)
+)
 
 func (c *Cluster) nodeOf(id sim.NodeID) (*nodeState, error) {
 	if int(id) >= len(c.nodes) {
@@ -179,6 +182,14 @@ func (c *Cluster) HoldLink(from, to sim.NodeID) error {
 func (c *Cluster) ReleaseLink(from, to sim.NodeID) error {
 	c.traceFault(from, "release link to %v", to)
 	return c.net.Release(from, to)
+}
+
+// ClogLink clogs one link until the virtual time until: what is due before
+// then waits and is delivered then, in order; an until at or before now
+// ends the clog.
+func (c *Cluster) ClogLink(from, to sim.NodeID, until sim.Time) error {
+	c.traceFault(from, "clog link to %v until %v", to, until)
+	return c.net.Clog(from, to, until)
 }
 
 // Join makes a spare (or departed) node a member. Its node starts with the

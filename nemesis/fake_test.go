@@ -20,6 +20,7 @@ type fakeTarget struct {
 	cuts    map[Link]bool
 	links   map[Link]LinkFaults
 	held    map[Link]bool
+	clogged map[Link]sim.Time // until
 	offset  map[sim.NodeID]time.Duration
 	drift   map[sim.NodeID]int64
 	minMem  int
@@ -30,7 +31,7 @@ func newFake(loop *sim.Loop, members, spares []sim.NodeID) *fakeTarget {
 	f := &fakeTarget{
 		loop: loop, known: map[sim.NodeID]bool{}, member: map[sim.NodeID]bool{},
 		crashed: map[sim.NodeID]bool{}, paused: map[sim.NodeID]bool{},
-		cuts: map[Link]bool{}, links: map[Link]LinkFaults{}, held: map[Link]bool{},
+		cuts: map[Link]bool{}, links: map[Link]LinkFaults{}, held: map[Link]bool{}, clogged: map[Link]sim.Time{},
 		offset: map[sim.NodeID]time.Duration{}, drift: map[sim.NodeID]int64{},
 	}
 	for _, n := range members {
@@ -251,6 +252,14 @@ func (f *fakeTarget) residue(initial []sim.NodeID) []string {
 	for l := range f.links {
 		out = append(out, "link "+l.String())
 	}
+	for l := range f.held {
+		out = append(out, "held "+l.String())
+	}
+	for l, until := range f.clogged {
+		if until > f.loop.Now() {
+			out = append(out, "clogged "+l.String())
+		}
+	}
 	init := map[sim.NodeID]bool{}
 	for _, n := range initial {
 		init[n] = true
@@ -286,5 +295,22 @@ func (f *fakeTarget) ReleaseLink(from, to sim.NodeID) error {
 		return err
 	}
 	delete(f.held, Link{from, to})
+	return nil
+}
+
+func (f *fakeTarget) ClogLink(from, to sim.NodeID, until sim.Time) error {
+	if err := f.call("clog %s>%s until %v", from, to, time.Duration(until)); err != nil {
+		return err
+	}
+	if err := f.need(from); err != nil {
+		return err
+	}
+	if err := f.need(to); err != nil {
+		return err
+	}
+	if until < 0 {
+		return fmt.Errorf("clog until %d: not a virtual time", int64(until))
+	}
+	f.clogged[Link{from, to}] = until
 	return nil
 }

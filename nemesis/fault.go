@@ -64,6 +64,12 @@ const (
 	LinkHold Kind = "link-hold"
 	// LinkRelease ends the stall of each of Links.
 	LinkRelease Kind = "link-release"
+	// LinkClog clogs each of Links for ClogFor (a congested link): nothing
+	// on it is delivered before At + ClogFor; what was due meanwhile is
+	// delivered then, in order. The clog ends by itself.
+	LinkClog Kind = "link-clog"
+	// LinkUnclog ends the clog of each of Links now, if one is in force.
+	LinkUnclog Kind = "link-unclog"
 
 	// Join adds Nodes to the membership.
 	Join Kind = "join"
@@ -99,6 +105,8 @@ type Fault struct {
 	PPM int64
 	// Link is link-faults' fault set.
 	Link LinkFaults
+	// ClogFor is how long link-clog clogs its links, from At.
+	ClogFor time.Duration
 }
 
 // Schedule is a list of faults sorted by At (faults with equal At apply in
@@ -126,10 +134,13 @@ const (
 	FamilyChurn
 	// FamilyStall: link-hold, undone by link-release.
 	FamilyStall
+	// FamilyClog: link-clog, which ends by itself, undone early by
+	// link-unclog. MixAll leaves it out.
+	FamilyClog
 	numFamilies
 )
 
-var familyNames = [numFamilies]string{"partition", "crash", "pause", "skew", "loss", "churn", "stall"}
+var familyNames = [numFamilies]string{"partition", "crash", "pause", "skew", "loss", "churn", "stall", "clog"}
 
 // String returns the family's name as the CLI spells it.
 func (f Family) String() string {

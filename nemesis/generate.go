@@ -51,7 +51,7 @@ func (o GenOptions) Validate() error {
 	if err := distinct(all); err != nil {
 		return fmt.Errorf("nemesis options: nodes and spares: %w", err)
 	}
-	if o.Mix&^MixAll != 0 {
+	if o.Mix&^mixKnown != 0 {
 		return fmt.Errorf("nemesis options: mix %#x has unknown family bits", uint8(o.Mix))
 	}
 	if o.Duration <= 0 {
@@ -520,6 +520,35 @@ func (p *planner) add(fam Family, start, undoAt sim.Time) bool {
 		sortLinks(links)
 		p.emit(Fault{At: start, Kind: LinkHold, Links: links},
 			Fault{At: undoAt, Kind: LinkRelease, Links: append([]Link(nil), links...)})
+		return true
+
+	case FamilyClog:
+		// Clog every link into and out of a few victims (a congested NIC):
+		// their messages wait for the clog's end, then flow in order. The
+		// clog ends by itself at undoAt; the unclog there closes the
+		// family's window like every other undo.
+		m := p.members(start)
+		if len(m) < 2 {
+			return false
+		}
+		victims := p.pick(m, 1+c.Choose(minority(len(m)), "victims"), "victim")
+		var links []Link
+		for _, v := range victims {
+			for _, u := range m {
+				if u != v {
+					links = append(links, Link{v, u}, Link{u, v})
+				}
+			}
+		}
+		sortLinks(links)
+		dedup := links[:0]
+		for i, l := range links {
+			if i == 0 || l != links[i-1] {
+				dedup = append(dedup, l)
+			}
+		}
+		p.emit(Fault{At: start, Kind: LinkClog, Links: dedup, ClogFor: undoAt.Sub(start)},
+			Fault{At: undoAt, Kind: LinkUnclog, Links: append([]Link(nil), dedup...)})
 		return true
 
 	case FamilyChurn:

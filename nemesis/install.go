@@ -15,8 +15,8 @@ import (
 // clock-strobe schedules its flips (BumpClock by +Offset, then -Offset,
 // Cycles times, one flip every Period) and mixes each into the trace.
 // Faults whose time has passed are applied at the loop's current time, in
-// order. Install returns an error, scheduling nothing, if s fails Check or
-// an argument is nil.
+// order. Install returns an error, scheduling nothing, if s fails Check, an
+// argument is nil, or s clogs links and t is not a LinkClogger.
 func (s Schedule) Install(loop *sim.Loop, t Target, onErr func(Fault, error)) error {
 	switch {
 	case loop == nil:
@@ -28,6 +28,13 @@ func (s Schedule) Install(loop *sim.Loop, t Target, onErr func(Fault, error)) er
 	}
 	if err := s.Check(); err != nil {
 		return err
+	}
+	if _, ok := t.(LinkClogger); !ok {
+		for i := range s {
+			if k := s[i].Kind; k == LinkClog || k == LinkUnclog {
+				return fmt.Errorf("nemesis schedule fault %d (%s): %w", i+1, s[i], errNoClogger(t))
+			}
+		}
 	}
 	for i := range s {
 		f := cloneFault(s[i])
@@ -111,6 +118,21 @@ func Apply(f Fault, t Target) error {
 		for _, l := range f.Links {
 			add("link release "+l.String(), t.ReleaseLink(l.From, l.To))
 		}
+	case LinkClog, LinkUnclog:
+		c, ok := t.(LinkClogger)
+		if !ok {
+			return errNoClogger(t)
+		}
+		if err := f.check(); err != nil {
+			return err
+		}
+		until, what := sim.Time(0), "link unclog "
+		if f.Kind == LinkClog {
+			until, what = f.clogEnd(), "link clog "
+		}
+		for _, l := range f.Links {
+			add(what+l.String(), c.ClogLink(l.From, l.To, until))
+		}
 	case Join:
 		for _, n := range f.Nodes {
 			add("join "+n.String(), t.Join(n))
@@ -123,6 +145,10 @@ func Apply(f Fault, t Target) error {
 		return fmt.Errorf("unknown fault kind %q (known: %s)", f.Kind, kindList())
 	}
 	return errors.Join(errs...)
+}
+
+func errNoClogger(t Target) error {
+	return fmt.Errorf("the target (%T) cannot clog links: it needs the method ClogLink(from, to sim.NodeID, until sim.Time) error (nemesis.LinkClogger)", t)
 }
 
 // scheduleStrobe schedules flips 1..2*Cycles-1 of a strobe whose first flip

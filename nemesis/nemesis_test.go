@@ -56,11 +56,25 @@ func TestParseMix(t *testing.T) {
 		require.NoError(t, err, tc.in)
 		assert.Equal(t, tc.want, got, tc.in)
 	}
-	for m := Mix(0); m <= MixAll; m++ {
+	for i := 0; i <= int(mixKnown); i++ {
+		m := Mix(i)
 		back, err := ParseMix(m.String())
 		require.NoError(t, err, m.String())
 		require.Equal(t, m, back, m.String())
 	}
+	// "all" is every family but clog, so that schedules drawn with it stay
+	// as they were; clog is named.
+	assert.False(t, MixAll.Has(FamilyClog))
+	for _, f := range Families()[:FamilyClog] {
+		assert.True(t, MixAll.Has(f), f.String())
+	}
+	m, err := ParseMix("all")
+	require.NoError(t, err)
+	assert.False(t, m.Has(FamilyClog))
+	m, err = ParseMix("clog")
+	require.NoError(t, err)
+	assert.Equal(t, MixOf(FamilyClog), m)
+	assert.Equal(t, "partition,crash,pause,skew,loss,churn,stall,clog", (MixAll | MixOf(FamilyClog)).String())
 	for _, tc := range []struct{ in, want string }{
 		{"", "empty"},
 		{"  ", "empty"},
@@ -96,7 +110,8 @@ func TestGenerateDeterministicPerSeed(t *testing.T) {
 
 func TestGeneratedSchedulesValidateAndEndHealed(t *testing.T) {
 	mixes := []Mix{MixAll, MixOf(FamilyPartition), MixOf(FamilyCrash, FamilyPause), MixOf(FamilySkew),
-		MixOf(FamilyLoss), MixOf(FamilyChurn), MixOf(FamilyCrash, FamilyChurn)}
+		MixOf(FamilyLoss), MixOf(FamilyChurn), MixOf(FamilyCrash, FamilyChurn),
+		MixOf(FamilyClog), MixOf(FamilyClog, FamilyStall, FamilyCrash)}
 	universe := ids(1, 2, 3, 4, 5, 6, 7)
 	for _, mix := range mixes {
 		for seed := uint64(0); seed < 40; seed++ {
@@ -202,7 +217,6 @@ func TestGenOptionsErrors(t *testing.T) {
 		{func(o *GenOptions) { o.MinMembers = 0 }, "min members"},
 		{func(o *GenOptions) { o.MinMembers = 6 }, "min members"},
 		{func(o *GenOptions) { o.Spares = nil; o.MinMembers = 5 }, "churn can do nothing"},
-		{func(o *GenOptions) { o.Mix = 0xff }, "unknown family"},
 	} {
 		o := baseOpts()
 		tc.mod(&o)
@@ -213,8 +227,14 @@ func TestGenOptionsErrors(t *testing.T) {
 	require.Error(t, err)
 	_, err = Plan(nil, baseOpts())
 	require.Error(t, err)
-	// Options a family does not use are not required.
+	// The eight families fill Mix's eight bits: 0xff is every family.
 	o := baseOpts()
+	o.Mix = 0xff
+	_, err = Generate(sim.NewRNG(1), o)
+	require.NoError(t, err)
+	require.Equal(t, MixAll|MixOf(FamilyClog), Mix(0xff))
+	// Options a family does not use are not required.
+	o = baseOpts()
 	o.Mix = MixOf(FamilyCrash)
 	o.MaxSkew, o.MinMembers = 0, 0
 	_, err = Generate(sim.NewRNG(1), o)

@@ -21,7 +21,8 @@ func drawOpts(t *rapid.T) nemesis.GenOptions {
 	for i := 0; i < spares; i++ {
 		o.Spares = append(o.Spares, sim.NodeID(n+i+1))
 	}
-	o.Mix = nemesis.Mix(rapid.IntRange(0, int(nemesis.MixAll)).Draw(t, "mix"))
+	allFams := nemesis.MixAll | nemesis.MixOf(nemesis.FamilyClog)
+	o.Mix = nemesis.Mix(rapid.IntRange(0, int(allFams)).Draw(t, "mix"))
 	o.Duration = time.Duration(rapid.Int64Range(int64(time.Millisecond), int64(20*time.Second)).Draw(t, "duration"))
 	o.Interval = time.Duration(rapid.Int64Range(1, int64(2*time.Second)).Draw(t, "interval"))
 	o.FaultDuration = time.Duration(rapid.Int64Range(1, int64(3*time.Second)).Draw(t, "fault duration"))
@@ -55,7 +56,7 @@ func TestDrawnSchedulesProperties(t *testing.T) {
 func TestDrawnSchedulesCoverEveryKind(t *testing.T) {
 	o := nemesis.GenOptions{
 		Nodes: []sim.NodeID{1, 2, 3, 4, 5}, Spares: []sim.NodeID{6}, MinMembers: 3,
-		Mix: nemesis.MixAll, Duration: 20 * time.Second, Interval: 300 * time.Millisecond,
+		Mix: nemesis.MixAll | nemesis.MixOf(nemesis.FamilyClog), Duration: 20 * time.Second, Interval: 300 * time.Millisecond,
 		FaultDuration: time.Second, MaxSkew: time.Second, MaxDelay: 50 * time.Millisecond,
 	}
 	seen := map[nemesis.Kind]bool{}
@@ -113,7 +114,7 @@ func TestFaultTextRoundTrip(t *testing.T) {
 		case nemesis.PartitionRing:
 			f.Nodes = nodes
 		case nemesis.Heal:
-		case nemesis.LinkFault, nemesis.LinkClear, nemesis.LinkHold, nemesis.LinkRelease:
+		case nemesis.LinkFault, nemesis.LinkClear, nemesis.LinkHold, nemesis.LinkRelease, nemesis.LinkClog, nemesis.LinkUnclog:
 			f.Links = []nemesis.Link{{From: nodes[0], To: nodes[1]}, {From: nodes[2], To: nodes[0]}}
 			if f.Kind == nemesis.LinkFault {
 				f.Link = nemesis.LinkFaults{Loss: prob.Draw(t, "loss"), Duplicate: prob.Draw(t, "dup"),
@@ -139,6 +140,8 @@ func TestFaultTextRoundTrip(t *testing.T) {
 			}
 		case nemesis.ClockDrift:
 			f.PPM = rapid.Int64Range(1, nemesis.MaxDriftPPM).Draw(t, "ppm")
+		case nemesis.LinkClog:
+			f.ClogFor = time.Duration(rapid.Int64Range(1, 1<<61).Draw(t, "for"))
 		}
 		require.NoError(t, nemesis.Schedule{f}.Check(), "drawn fault %v", f)
 		g, err := nemesis.ParseFault(f.String())

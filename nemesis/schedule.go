@@ -135,13 +135,16 @@ func sortLinks(ls []Link) {
 }
 
 // End returns the time of the schedule's last action (a strobe's last flip
-// counts), or 0 for the empty schedule.
+// and the end of a clog count), or 0 for the empty schedule.
 func (s Schedule) End() sim.Time {
 	var end sim.Time
 	for i := range s {
 		t := s[i].At
 		if s[i].Kind == ClockStrobe && s[i].Cycles >= 1 && s[i].Period > 0 {
 			t = s[i].strobeEnd()
+		}
+		if s[i].Kind == LinkClog && s[i].clogEnd() != sim.Never {
+			t = s[i].clogEnd()
 		}
 		if t > end {
 			end = t
@@ -157,9 +160,10 @@ func (s Schedule) Faults() int { return len(s.Windows()) }
 // Windows returns the span of every fault, from the fault to its undo,
 // sorted by start (then schedule order): a partition lasts until the next
 // heal; a crash, pause, clock or link fault until each of its nodes or links
-// has been undone (restart, resume, clock-reset, link-clear); a join or a
-// leave until the opposite churn of the same node. A fault never undone
-// ends at sim.Never.
+// has been undone (restart, resume, clock-reset, link-clear, link-release);
+// a clog at its own end or when each of its links is unclogged (or clogged
+// anew), if earlier; a join or a leave until the opposite churn of the same
+// node. A fault never undone ends at sim.Never.
 func (s Schedule) Windows() []Window {
 	var wins []Window
 	var partitions []int
@@ -179,7 +183,7 @@ func (s Schedule) Windows() []Window {
 		for _, k := range keys {
 			for _, w := range opened[k] {
 				pending[w]--
-				if pending[w] == 0 {
+				if pending[w] == 0 && at < wins[w].End {
 					wins[w].End = at
 				}
 			}
@@ -222,6 +226,14 @@ func (s Schedule) Windows() []Window {
 			start(f, fam, linkKeys(f.Links, "hold"))
 		case LinkRelease:
 			undo(f.At, linkKeys(f.Links, "hold"))
+		case LinkClog:
+			// A new clog replaces the time of one in force on its links.
+			keys := linkKeys(f.Links, "clog")
+			undo(f.At, keys)
+			start(f, fam, keys)
+			wins[len(wins)-1].End = f.clogEnd()
+		case LinkUnclog:
+			undo(f.At, linkKeys(f.Links, "clog"))
 		case Join, Leave:
 			// Whichever of join/leave comes first for a node opens its
 			// window; the opposite closes it.

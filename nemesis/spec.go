@@ -30,6 +30,7 @@ const (
 	pLoss         = "loss"
 	pDup          = "dup"
 	pDelay        = "delay"
+	pFor          = "for"
 )
 
 // kindSpec describes one kind: its family, its target shape, its
@@ -47,7 +48,7 @@ var kindOrder = []Kind{
 	PartitionIsolate, PartitionHalves, PartitionOneWay, PartitionBridge, PartitionRing, Heal,
 	Crash, Restart, Pause, Resume,
 	ClockSkew, ClockBump, ClockStrobe, ClockDrift, ClockReset,
-	LinkFault, LinkClear, Join, Leave, LinkHold, LinkRelease,
+	LinkFault, LinkClear, Join, Leave, LinkHold, LinkRelease, LinkClog, LinkUnclog,
 }
 
 var specs = map[Kind]kindSpec{
@@ -72,6 +73,8 @@ var specs = map[Kind]kindSpec{
 	Leave:            {family: FamilyChurn, shape: shapeNodes},
 	LinkHold:         {family: FamilyStall, shape: shapeLinks},
 	LinkRelease:      {family: FamilyStall, shape: shapeLinks, undo: true},
+	LinkClog:         {family: FamilyClog, shape: shapeLinks, params: []string{pFor}},
+	LinkUnclog:       {family: FamilyClog, shape: shapeLinks, undo: true},
 }
 
 // MaxStrobeCycles bounds a clock-strobe's cycles (each cycle is two loop
@@ -92,7 +95,8 @@ func (k Kind) Family() (Family, bool) {
 }
 
 // IsUndo reports whether k undoes faults (heal, restart, resume,
-// clock-reset, link-clear) rather than causing one. Join and leave undo
+// clock-reset, link-clear, link-release, link-unclog) rather than causing
+// one. Join and leave undo
 // each other and count as faults.
 func (k Kind) IsUndo() bool { return specs[k].undo }
 
@@ -145,6 +149,9 @@ func (f *Fault) check() error {
 	}
 	if !f.Link.IsZero() && !uses(pLoss) {
 		return fmt.Errorf("%s takes no link faults", f.Kind)
+	}
+	if f.ClogFor != 0 && !uses(pFor) {
+		return fmt.Errorf("%s takes no %s (only %s does)", f.Kind, pFor, LinkClog)
 	}
 
 	switch sp.shape {
@@ -211,8 +218,24 @@ func (f *Fault) check() error {
 		if f.Link.IsZero() {
 			return fmt.Errorf("%s with no loss, duplication or delay does nothing (use %s to clear links)", f.Kind, LinkClear)
 		}
+	case LinkClog:
+		if f.ClogFor <= 0 {
+			return fmt.Errorf("%s needs %s= a duration > 0 (got %v): a clog lasts a positive time (%s ends one early)", f.Kind, pFor, f.ClogFor, LinkUnclog)
+		}
+		if f.clogEnd() == sim.Never {
+			return fmt.Errorf("%s: %s=%v from %v overflows virtual time", f.Kind, pFor, f.ClogFor, time.Duration(f.At))
+		}
 	}
 	return nil
+}
+
+// clogEnd is the time a link-clog's clog ends (sim.Never on overflow or for
+// a clog that does not last).
+func (f *Fault) clogEnd() sim.Time {
+	if f.ClogFor <= 0 || f.ClogFor >= time.Duration(sim.Never-f.At) {
+		return sim.Never
+	}
+	return f.At.Add(f.ClogFor)
 }
 
 // strobeEnd is the time of a strobe's last flip (sim.Never on overflow).

@@ -65,6 +65,18 @@ type Target interface {
 	Leave(id sim.NodeID) error
 }
 
+// LinkClogger is a Target that can clog links (the clog family). Install
+// refuses a schedule with link-clog or link-unclog for a target that is not
+// one.
+type LinkClogger interface {
+	// ClogLink clogs one directed link until the virtual time until:
+	// nothing on it is delivered before until; what was due meanwhile is
+	// delivered then, in order. A later call replaces the time; an until
+	// at or before now ends the clog. Holds and cuts are separate: a held
+	// link stays held.
+	ClogLink(from, to sim.NodeID, until sim.Time) error
+}
+
 // LinkFaults are the faults of one directed link. The zero value is a
 // healthy link.
 type LinkFaults struct {

@@ -21,6 +21,7 @@ import (
 //	1.5s crash n3 lose-unsynced=true
 //	2s clock-strobe n1,n4 delta=-200ms period=10ms cycles=20
 //	2.5s link-faults n2>n5,n5>n2 loss=1/20 dup=0 delay=50ms
+//	3s link-clog n1>n2,n2>n1 for=200ms
 func (f Fault) String() string {
 	return time.Duration(f.At).String() + " " + f.Label()
 }
@@ -69,6 +70,8 @@ func (f Fault) Label() string {
 			b.WriteString(f.Link.Duplicate.String())
 		case pDelay:
 			b.WriteString(f.Link.Delay.String())
+		case pFor:
+			b.WriteString(f.ClogFor.String())
 		}
 	}
 	return b.String()
@@ -263,6 +266,8 @@ func (f *Fault) setParam(k, v string) error {
 		f.Link.Duplicate, err = ParseProb(v)
 	case pDelay:
 		f.Link.Delay, err = time.ParseDuration(v)
+	case pFor:
+		f.ClogFor, err = time.ParseDuration(v)
 	}
 	return err
 }

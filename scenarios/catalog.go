@@ -39,6 +39,15 @@ var (
 	crashesMark      = Mark{Name: "crashes", Count: func(r *cluster.Result) uint64 { return uint64(len(r.Crashes)) }}
 	unsyncedLostMark = Mark{Name: "unsynced-writes-lost", Count: func(r *cluster.Result) uint64 { return r.Stats.UnsyncedLost }}
 	duplicatesMark   = Mark{Name: "duplicates-delivered", Count: func(r *cluster.Result) uint64 { return r.Stats.Net.Duplicated }}
+	clogsMark        = Mark{Name: "clogs", Count: func(r *cluster.Result) uint64 {
+		n := uint64(0)
+		for _, w := range r.Windows {
+			if w.Family == nemesis.FamilyClog {
+				n++
+			}
+		}
+		return n
+	}}
 )
 
 // drawn returns faults of the given families drawn over d, about one every
@@ -344,6 +353,16 @@ func builtin() []Spec {
 			Expect: expect(lin, AlwaysValid, lost, AlwaysValid, dur, AlwaysValid),
 			Marks:  []Mark{crashesMark},
 			Seeds:  20,
+		},
+		{
+			Name:        "clogged-links",
+			Description: "strict-quorum with congested links instead of cuts: clogs hold every message into and out of a few nodes for a while, then deliver the backlog at once, in order, next to crashes: late acknowledgements and read replies of finished operations arrive in bursts and must not count: linearizable, nothing lost",
+			Truth:       "a quorum counts only replies to the operation it is running: a backlog of late replies changes no outcome",
+			Base:        base(2000),
+			Faults:      every(drawn("clog,crash", time.Second), 100*time.Millisecond),
+			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:       []Mark{clogsMark, CounterMark("ignored", kv.CounterIgnored)},
+			Seeds:       20,
 		},
 		{
 			Name:        "vclock-crash",

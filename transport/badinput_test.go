@@ -165,8 +165,6 @@ func TestSettersRejectUnknownNodesAndBadValues(t *testing.T) {
 		"Release":      n.Release(1, unknown),
 		"Clog":         n.Clog(unknown, 1, ms(5)),
 		"SetDown":      n.SetDown(unknown, true),
-		"Isolate":      n.Isolate(unknown),
-		"Partition":    n.Partition([]sim.NodeID{0}, []sim.NodeID{unknown}),
 		"LinkConfigOf": second(n.LinkConfigOf(unknown, 0)),
 		"LinkCounters": second(n.LinkCounters(0, unknown)),
 	} {
@@ -179,10 +177,6 @@ func TestSettersRejectUnknownNodesAndBadValues(t *testing.T) {
 	assert.ErrorContains(t, n.SetLink(0, 1, bad), "SetLink n0->n1: link config: Capacity 0")
 	assert.ErrorContains(t, n.SetDefaultLink(bad), "SetDefaultLink: link config: Capacity 0")
 	assert.ErrorContains(t, n.Clog(0, 1, -1), "must be a virtual time >= 0")
-
-	assert.ErrorContains(t, n.Partition([]sim.NodeID{0, 1}), "at least two groups")
-	assert.ErrorContains(t, n.Partition([]sim.NodeID{0}, nil), "group 1 is empty")
-	assert.ErrorContains(t, n.Partition([]sim.NodeID{0, 1}, []sim.NodeID{1, 2}), "node n1 is in group 0 and group 1")
 
 	assert.ErrorContains(t, n.AddNode(2), "already present")
 	assert.ErrorContains(t, n.AddNode(MaxNodes), "below MaxNodes")

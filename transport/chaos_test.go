@@ -238,7 +238,7 @@ func runChaos(t require.TestingT, seed uint64, ops []chaosOp) chaosResult {
 					m.cut[x][y], m.cut[y][x] = true, true
 				}
 			}
-			err = net.Partition(g1, g2)
+			err = cutBetween(net, g1, g2)
 		case opHeal:
 			m.cut = [chaosNodes][chaosNodes]bool{}
 			net.Heal()

@@ -34,7 +34,7 @@
 // Cuts and down nodes are checked when a message reaches delivery, as
 // TigerBeetle's packet simulator does, not when it is sent:
 //
-//   - A message in flight when a cut (Cut, Partition, Isolate) starts is
+//   - A message in flight when a cut (Cut) starts is
 //     dropped if it arrives while the cut lasts.
 //   - A message in flight when the cut heals (HealLink, Heal) gets through,
 //     even if it was sent while the link was cut.

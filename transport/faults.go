@@ -50,54 +50,6 @@ func (n *Network[M]) Heal() {
 	n.loop.Trace().Record("net.heal", uint64(n.loop.Now()))
 }
 
-// Partition cuts every link, in both directions, between nodes of different
-// groups. Links inside a group and links of nodes named in no group are left
-// as they are, and existing cuts stay: call Heal first to replace a
-// partition. The groups must be two or more non-empty, disjoint sets of
-// known nodes.
-func (n *Network[M]) Partition(groups ...[]sim.NodeID) error {
-	if len(groups) < 2 {
-		return fmt.Errorf("transport: Partition needs at least two groups, got %d", len(groups))
-	}
-	group := make([]int, len(n.present)) // node id -> group index + 1
-	for gi, g := range groups {
-		if len(g) == 0 {
-			return fmt.Errorf("transport: Partition: group %d is empty", gi)
-		}
-		for _, id := range g {
-			if err := n.checkNode("Partition", id); err != nil {
-				return err
-			}
-			if group[id] != 0 {
-				return fmt.Errorf("transport: Partition: node %v is in group %d and group %d; groups must be disjoint", id, group[id]-1, gi)
-			}
-			group[id] = gi + 1
-		}
-	}
-	for _, from := range n.ids {
-		for _, to := range n.ids {
-			if group[from] != 0 && group[to] != 0 && group[from] != group[to] {
-				n.cut(from, to)
-			}
-		}
-	}
-	return nil
-}
-
-// Isolate cuts every link into and out of id, except its link to itself.
-func (n *Network[M]) Isolate(id sim.NodeID) error {
-	if err := n.checkNode("Isolate", id); err != nil {
-		return err
-	}
-	for _, other := range n.ids {
-		if other != id {
-			n.cut(id, other)
-			n.cut(other, id)
-		}
-	}
-	return nil
-}
-
 // Connected reports whether from->to is not cut. It does not look at held,
 // clogged or down state. A pair with an unknown node is never connected.
 func (n *Network[M]) Connected(from, to sim.NodeID) bool {
@@ -159,7 +111,7 @@ func (n *Network[M]) Release(from, to sim.NodeID) error {
 	}
 	l.held = false
 	n.loop.Trace().Record("net.release", uint64(n.loop.Now()), linkKey(from, to))
-	n.scheduleFlush(l, n.loop.Now())
+	n.scheduleFlush(from, to, n.loop.Now())
 	return nil
 }
 
@@ -176,12 +128,37 @@ func (n *Network[M]) Clog(from, to sim.NodeID, until sim.Time) error {
 	l := n.link(from, to)
 	l.clogUntil = until
 	n.loop.Trace().Record("net.clog", uint64(n.loop.Now()), linkKey(from, to), uint64(until))
-	n.scheduleFlush(l, max(until, n.loop.Now()))
+	n.scheduleFlush(from, to, max(until, n.loop.Now()))
 	return nil
 }
 
-func (n *Network[M]) scheduleFlush(l *link, at sim.Time) {
-	n.loop.At(at, func() { n.flush(l) })
+// Clogged reports whether from->to is clogged now, i.e. Clog set a time
+// after Now (false for unknown nodes).
+func (n *Network[M]) Clogged(from, to sim.NodeID) bool {
+	if !n.known(from) || !n.known(to) {
+		return false
+	}
+	l := n.links[from][to]
+	return l != nil && n.loop.Now() < l.clogUntil
+}
+
+// scheduleFlush schedules a flush of from->to at at. Like packets, flushes
+// wait in a (time, seq) queue of their own, with one loop event each pushed
+// at the same moment, so the k-th flush event is always for the queue's
+// minimum and no closure is allocated per flush.
+func (n *Network[M]) scheduleFlush(from, to sim.NodeID, at sim.Time) {
+	if at < n.loop.Now() {
+		at = n.loop.Now()
+	}
+	n.seq++
+	n.flushes.Push(at, n.seq, Link{From: from, To: to})
+	n.loop.At(at, n.fireFlush)
+}
+
+// fireFlushNext runs for every flush event the network scheduled.
+func (n *Network[M]) fireFlushNext() {
+	_, lk := n.flushes.Pop()
+	n.flush(n.links[lk.From][lk.To])
 }
 
 // SetDown marks node id down (crashed) or up again. While a node is down,

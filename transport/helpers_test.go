@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"slices"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -100,3 +101,20 @@ func (r *recorder) do(t require.TestingT, at sim.Time, fn func() error) {
 }
 
 func ms(n int64) sim.Time { return sim.Time(n * int64(time.Millisecond)) }
+
+// cutBetween cuts every link, both ways, between a node of a and a node of
+// b, as a partition into the two groups does: from the lower id to the
+// higher first, in increasing (from, to) order.
+func cutBetween[M any](net *Network[M], a, b []sim.NodeID) error {
+	in := func(g []sim.NodeID, id sim.NodeID) bool { return slices.Contains(g, id) }
+	for _, from := range net.Nodes() {
+		for _, to := range net.Nodes() {
+			if (in(a, from) && in(b, to)) || (in(b, from) && in(a, to)) {
+				if err := net.Cut(from, to); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -66,9 +66,11 @@ type Network[M any] struct {
 	links   [][]*link    // [from][to], allocated on first use
 	ids     []sim.NodeID // present ids, increasing
 
-	heap sim.Queue[packet] // in-flight packets ordered by (delivery time, seq)
-	seq  uint64
-	fire func() // n.fireNext, allocated once
+	heap      sim.Queue[packet] // in-flight packets ordered by (delivery time, seq)
+	flushes   sim.Queue[Link]   // pending flushes of parked packets, by (time, seq)
+	seq       uint64
+	fire      func() // n.fireNext, allocated once
+	fireFlush func() // n.fireFlushNext, allocated once
 
 	enc    *codec.Encoder
 	dec    *codec.Decoder
@@ -112,6 +114,7 @@ func New[M any](loop *sim.Loop, rng *sim.RNG, cfg Config, deliver func(from, to 
 		heap:    sim.NewQueue[packet](1024),
 	}
 	n.fire = n.fireNext
+	n.fireFlush = n.fireFlushNext
 	n.enc = codec.NewEncoderBytes(&n.encOut, wireHandle)
 	n.dec = codec.NewDecoderBytes([]byte{0xc0}, wireHandle)
 	n.grow(int(ids[len(ids)-1]) + 1)

@@ -123,9 +123,9 @@ func TestMessageInFlightAtHealGetsThrough(t *testing.T) {
 	assert.Zero(t, r.net.Total().DroppedPartition)
 }
 
-func TestPartitionGroupsIsolateAndHeal(t *testing.T) {
+func TestCutGroupsAndHeal(t *testing.T) {
 	r := newRecorder(t, 1, Config{Nodes: 5, Link: plainLink(constant(t, time.Millisecond))})
-	require.NoError(t, r.net.Partition([]sim.NodeID{0, 1}, []sim.NodeID{2, 3}))
+	require.NoError(t, cutBetween(r.net, []sim.NodeID{0, 1}, []sim.NodeID{2, 3}))
 	for from := sim.NodeID(0); from < 5; from++ {
 		for to := sim.NodeID(0); to < 5; to++ {
 			crosses := from != to && from < 4 && to < 4 && (from < 2) != (to < 2)
@@ -147,10 +147,10 @@ func TestPartitionGroupsIsolateAndHeal(t *testing.T) {
 	}
 	assert.Equal(t, uint64(8), r.net.Total().DroppedPartition)
 
-	require.NoError(t, r.net.Isolate(4))
+	require.NoError(t, cutBetween(r.net, []sim.NodeID{4}, []sim.NodeID{0, 1, 2, 3}))
 	assert.False(t, r.net.Connected(4, 0))
 	assert.False(t, r.net.Connected(0, 4))
-	assert.True(t, r.net.Connected(4, 4), "Isolate keeps a node's link to itself")
+	assert.True(t, r.net.Connected(4, 4), "cutting a node off keeps its link to itself")
 	assert.Len(t, r.net.Cuts(), 16)
 
 	r.net.Heal()
@@ -328,6 +328,21 @@ func TestClogCanBeExtendedShortenedAndEnded(t *testing.T) {
 	require.NoError(t, r.loop.Run())
 	require.Len(t, r.log, 3)
 	assert.Equal(t, []sim.Time{ms(20), ms(22), ms(30)}, []sim.Time{r.log[0].At, r.log[1].At, r.log[2].At})
+}
+
+func TestCloggedReportsAClogInForce(t *testing.T) {
+	r := newRecorder(t, 1, Config{Nodes: 2, Link: plainLink(constant(t, time.Millisecond))})
+	assert.False(t, r.net.Clogged(0, 1), "a fresh link is not clogged")
+	require.NoError(t, r.net.Clog(0, 1, ms(10)))
+	assert.True(t, r.net.Clogged(0, 1))
+	assert.False(t, r.net.Clogged(1, 0), "a clog is one direction")
+	assert.False(t, r.net.Clogged(0, 9), "an unknown node's link is never clogged")
+	var at5, at10 bool
+	r.loop.At(ms(5), func() { at5 = r.net.Clogged(0, 1) })
+	r.loop.At(ms(10), func() { at10 = r.net.Clogged(0, 1) })
+	require.NoError(t, r.loop.Run())
+	assert.True(t, at5)
+	assert.False(t, at10, "a clog ends at its time")
 }
 
 func TestHoldAndClogTogether(t *testing.T) {

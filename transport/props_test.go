@@ -157,7 +157,7 @@ func TestPropNothingCrossesACut(t *testing.T) {
 						cut[x][y], cut[y][x] = true, true
 					}
 				}
-				r.do(t, at, func() error { return r.net.Partition(a, b) })
+				r.do(t, at, func() error { return cutBetween(r.net, a, b) })
 			case 3:
 				for i := range cut {
 					clear(cut[i])
