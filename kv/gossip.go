@@ -184,7 +184,7 @@ func (n *Node) believedDown(id sim.NodeID) bool {
 	if id == n.id {
 		return false
 	}
-	if p, ok := n.peers[id]; ok && p.suspected {
+	if n.suspicion.suspected(id) {
 		return true
 	}
 	if n.table != nil {

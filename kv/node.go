@@ -55,7 +55,7 @@ type Node struct {
 	ops   []*op          // active operations in creation order
 	opIdx map[uint64]*op // lookup only, never iterated
 
-	peers map[sim.NodeID]*peer // lookup only; iteration goes over ring.Nodes()
+	suspicion suspicion // local failure suspicion of peers
 
 	ringCfg      ring.Config  // the configuration every ring of this node uses
 	ranges       []ring.Range // ring.Ranges(replN()), cached per ring
@@ -82,8 +82,7 @@ type Node struct {
 	out     []Envelope
 	replies []Reply
 
-	fwdSeen  map[fwdKey]int64 // forwarded requests taken, by arrival tick; lookup only
-	fwdOrder []fwdEntry       // the same, in arrival order, for expiry
+	forwards forwards // forwarded requests taken, to recognise duplicates
 
 	tombs  []tombEntry      // tombstones in the order they were stored
 	tombAt map[string]int64 // tick the key's current tombstone was stored; lookup only
@@ -99,68 +98,6 @@ type Node struct {
 	input  struct {
 		from sim.NodeID
 		typ  MsgType
-	}
-}
-
-// peer is the node's local failure suspicion about one other node.
-type peer struct {
-	// waitingSince is the tick of the oldest request sent since the peer
-	// was last heard from; -1 when none is waiting.
-	waitingSince int64
-	suspected    bool
-}
-
-// fwdKey names a forwarded request: the node that forwarded it and the
-// id of its forwarding op there (unique per node across restarts).
-type fwdKey struct {
-	origin sim.NodeID
-	op     uint64
-}
-
-type fwdEntry struct {
-	key fwdKey
-	at  int64
-}
-
-// forwardMemory bounds how many forwarded requests a node remembers to
-// recognise network duplicates; the oldest is forgotten first.
-const forwardMemory = 4096
-
-// forwardMemoryTicks is how long a forwarded request is remembered: the
-// forwarding node waits 2*RequestTimeoutTicks for it, and a duplicate copy
-// is in flight no longer than the original plus its own latency.
-func (n *Node) forwardMemoryTicks() int64 { return 4 * int64(n.cfg.RequestTimeoutTicks) }
-
-// rememberForward records a forwarded request and reports whether it is
-// new; false means a copy of it was already taken (a duplicated message).
-// The memory is not durable: a duplicate that arrives after this node
-// restarted is coordinated again.
-func (n *Node) rememberForward(origin sim.NodeID, op uint64) bool {
-	k := fwdKey{origin: origin, op: op}
-	if _, ok := n.fwdSeen[k]; ok {
-		return false
-	}
-	if len(n.fwdOrder) >= forwardMemory {
-		delete(n.fwdSeen, n.fwdOrder[0].key)
-		n.fwdOrder = n.fwdOrder[1:]
-	}
-	n.fwdSeen[k] = n.now
-	n.fwdOrder = append(n.fwdOrder, fwdEntry{key: k, at: n.now})
-	return true
-}
-
-// expireForwards forgets forwarded requests older than forwardMemoryTicks.
-func (n *Node) expireForwards() {
-	drop := 0
-	for _, e := range n.fwdOrder {
-		if n.now-e.at < n.forwardMemoryTicks() {
-			break
-		}
-		delete(n.fwdSeen, e.key)
-		drop++
-	}
-	if drop > 0 {
-		n.fwdOrder = append(n.fwdOrder[:0], n.fwdOrder[drop:]...)
 	}
 }
 
@@ -208,9 +145,9 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		id: id, cfg: cfg, ring: r, nodes: r.Nodes(), state: st, wall: wallClock, rng: rng,
 		incarnation: inc,
 		opIdx:       map[uint64]*op{},
-		peers:       map[sim.NodeID]*peer{},
+		suspicion:   newSuspicion(cfg.SuspectAfterTicks),
 		tombAt:      map[string]int64{},
-		fwdSeen:     map[fwdKey]int64{},
+		forwards:    newForwards(4 * int64(cfg.RequestTimeoutTicks)),
 	}
 	n.hints = hints{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, forget: n.forget}
 	n.ringCfg = r.Config()
@@ -272,11 +209,13 @@ func (n *Node) SetRing(r *ring.Ring) {
 
 // Ready returns and clears the writes, messages and replies produced so
 // far. The driver applies the writes to the node's Store (and syncs it if
-// MustSync) before it sends the messages and replies: Ready.Apply.
+// MustSync) before it sends the messages and replies: Ready.Apply. The
+// Writes slice is the node's buffer, valid until the next call into the
+// node (what the writes point to stays valid).
 func (n *Node) Ready() Ready {
 	rd := Ready{Writes: n.state.writes, MustSync: n.state.mustSync, Messages: n.out, Replies: n.replies}
 	n.out, n.replies = nil, nil
-	n.state.writes, n.state.mustSync = nil, false
+	n.state.writes, n.state.mustSync = n.state.writes[:0], false
 	return rd
 }
 
@@ -326,22 +265,10 @@ func (n *Node) next() uint64 {
 func (n *Node) send(to sim.NodeID, m Message) {
 	switch m.Type {
 	case MsgWrite, MsgRead, MsgForward, MsgHandoff, MsgPing:
-		p := n.peer(to)
-		if p.waitingSince < 0 {
-			p.waitingSince = n.now
-		}
+		n.suspicion.sent(to, n.now)
 	}
 	n.stats.MessagesSent++
 	n.out = append(n.out, Envelope{To: to, Msg: m})
-}
-
-func (n *Node) peer(id sim.NodeID) *peer {
-	p, ok := n.peers[id]
-	if !ok {
-		p = &peer{waitingSince: -1}
-		n.peers[id] = p
-	}
-	return p
 }
 
 // Suspects returns the ring members this node believes unreachable
@@ -356,30 +283,13 @@ func (n *Node) Suspects() []sim.NodeID {
 	return out
 }
 
-// heard clears the suspicion of a peer that just sent a valid message.
-func (n *Node) heard(id sim.NodeID) {
-	if p, ok := n.peers[id]; ok {
-		p.waitingSince = -1
-		p.suspected = false
-	}
-}
-
 // Tick advances the node's timers by one tick: failure suspicion, request
 // deadlines, probes of suspected peers, hint replay, the periodic sync,
 // tombstone purging, forgetting old forwarded requests, a gossip round, handoff streams, the leave check and
 // anti-entropy, in that order.
 func (n *Node) Tick() {
 	n.now++
-	for _, id := range n.nodes {
-		if id == n.id {
-			continue
-		}
-		p, ok := n.peers[id]
-		if ok && !p.suspected && p.waitingSince >= 0 && n.now-p.waitingSince >= int64(n.cfg.SuspectAfterTicks) {
-			p.suspected = true
-			n.stats.Suspicions++
-		}
-	}
+	n.stats.Suspicions += n.suspicion.tick(n.nodes, n.id, n.now)
 	var expired []*op
 	for _, o := range n.ops {
 		if o.deadline <= n.now {
@@ -392,7 +302,7 @@ func (n *Node) Tick() {
 	if n.now >= n.nextProbe {
 		n.nextProbe = n.now + int64(n.cfg.ProbeIntervalTicks)
 		for _, id := range n.nodes {
-			if p, ok := n.peers[id]; ok && p.suspected {
+			if n.suspicion.suspected(id) {
 				n.send(id, Message{Type: MsgPing})
 			}
 		}
@@ -408,7 +318,7 @@ func (n *Node) Tick() {
 		n.sync()
 	}
 	n.purgeTombstones()
-	n.expireForwards()
+	n.forwards.expire(n.now)
 	n.tickGossip()
 	if n.cfg.RangeHandoff {
 		n.tickHandoff()

@@ -648,3 +648,42 @@ func TestLocalInputsEnterThroughStep(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, plain, local, "local fields are not encoded")
 }
+
+// The failure detector alone: a request that waits SuspectAfterTicks
+// without the peer being heard makes it suspected; any valid message from
+// it clears the suspicion and the clock.
+func TestSuspicionAlone(t *testing.T) {
+	s := newSuspicion(3)
+	members := []sim.NodeID{1, 2, 3}
+	s.sent(2, 10)
+	s.sent(2, 11) // the oldest request keeps the clock
+	assert.Equal(t, uint64(0), s.tick(members, 1, 12))
+	assert.Equal(t, uint64(1), s.tick(members, 1, 13))
+	assert.True(t, s.suspected(2))
+	assert.Equal(t, uint64(0), s.tick(members, 1, 14), "suspected once")
+	assert.False(t, s.suspected(3), "nothing was sent to n3")
+	s.heard(2)
+	assert.False(t, s.suspected(2))
+	assert.Equal(t, uint64(0), s.tick(members, 1, 20), "heard: no request waits")
+	s.sent(1, 20)
+	assert.Equal(t, uint64(0), s.tick(members, 1, 30), "a node never suspects itself")
+}
+
+// The forward memory alone: a copy of a forwarded request is recognised
+// until ttl ticks have passed; the memory is bounded in entries too.
+func TestForwardMemoryAlone(t *testing.T) {
+	f := newForwards(10)
+	assert.True(t, f.remember(2, 7, 0))
+	assert.False(t, f.remember(2, 7, 5), "a duplicate")
+	assert.True(t, f.remember(3, 7, 5), "another origin's op 7")
+	f.expire(9)
+	assert.False(t, f.remember(2, 7, 9), "remembered for ttl ticks")
+	f.expire(10)
+	assert.True(t, f.remember(2, 7, 10), "forgotten after ttl")
+	for i := range uint64(forwardMemory) {
+		f.remember(4, i, 11)
+	}
+	assert.LessOrEqual(t, len(f.order), forwardMemory)
+	assert.Len(t, f.seen, len(f.order))
+	assert.True(t, f.remember(2, 7, 11), "the oldest is forgotten first when full")
+}

@@ -46,7 +46,7 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		n.ignore(reason)
 		return
 	}
-	n.heard(from)
+	n.suspicion.heard(from)
 	switch m.Type {
 	case MsgWrite:
 		var err error
@@ -88,7 +88,7 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		}
 		n.onReadReply(o, i, m.Versions)
 	case MsgForward:
-		if !n.rememberForward(from, m.Op) {
+		if !n.forwards.remember(from, m.Op, n.now) {
 			// Coordinating a copy again would issue a second dot for the
 			// same client write: two versions of one value.
 			n.ignore(ignoreDuplicateForward)

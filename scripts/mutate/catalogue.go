@@ -226,7 +226,7 @@ var catalogue = []Mutation{
 		Bug:         "SWIM precedence: a suspect/dead verdict beats any later heartbeat of the same incarnation",
 	},
 	{
-		Name: "suspicion-sticky", Mechanism: "failure detection (local)", File: "kv/node.go",
+		Name: "suspicion-sticky", Mechanism: "failure detection (local)", File: "kv/suspicion.go",
 		Original:    "p.suspected = false",
 		Replacement: "_ = p.suspected // suspicion is never cleared",
 		Bug:         "a locally suspected peer stays suspected after it answers again",
@@ -267,8 +267,8 @@ var catalogue = []Mutation{
 	},
 	{
 		Name: "duplicate-forward-coordinated", Mechanism: "forwarding", File: "kv/replica.go",
-		Original:    "if !n.rememberForward(from, m.Op) {",
-		Replacement: "if false && !n.rememberForward(from, m.Op) {",
+		Original:    "if !n.forwards.remember(from, m.Op, n.now) {",
+		Replacement: "if false && !n.forwards.remember(from, m.Op, n.now) {",
 		Bug:         "a forwarded request the network duplicated is coordinated twice, under two dots",
 	},
 }
