@@ -78,15 +78,16 @@ type client struct {
 
 // Cluster is one simulated run. Build it with New, run it once with Run.
 type Cluster struct {
-	cfg   Config
-	seed  uint64
-	loop  *sim.Loop
-	rng   *sim.RNG
-	net   *transport.Network[[]byte]
-	view  node.View
-	nodes []*nodeState
-	wl    workloads.Workload
-	rec   history.Recorder
+	tickFn func() // c.tick, made once
+	cfg    Config
+	seed   uint64
+	loop   *sim.Loop
+	rng    *sim.RNG
+	net    *transport.Network[[]byte]
+	view   node.View
+	nodes  []*nodeState
+	wl     workloads.Workload
+	rec    history.Recorder
 
 	phase        phase
 	clients      []*client
@@ -247,7 +248,8 @@ func (c *Cluster) Run() (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	c.loop.At(0, c.tick)
+	c.tickFn = c.tick // one method value for every tick (no allocation per tick)
+	c.loop.At(0, c.tickFn)
 	for i := 0; i < c.wl.Clients(); i++ {
 		cl := &client{id: i, node: sim.NodeID(i % c.cfg.Nodes)}
 		c.clients = append(c.clients, cl)
@@ -291,7 +293,7 @@ func (c *Cluster) tick() {
 			}
 		}
 	}
-	c.loop.After(c.cfg.Tick, c.tick)
+	c.loop.After(c.cfg.Tick, c.tickFn)
 }
 
 // tickNode ticks one running node and stops it once its leave is done.

@@ -210,11 +210,11 @@ func (n *Node) SetRing(r *ring.Ring) {
 // Ready returns and clears the writes, messages and replies produced so
 // far. The driver applies the writes to the node's Store (and syncs it if
 // MustSync) before it sends the messages and replies: Ready.Apply. The
-// Writes slice is the node's buffer, valid until the next call into the
-// node (what the writes point to stays valid).
+// Writes, Messages and Replies slices are the node's buffers, valid until
+// the next call into the node (what their elements point to stays valid).
 func (n *Node) Ready() Ready {
 	rd := Ready{Writes: n.state.writes, MustSync: n.state.mustSync, Messages: n.out, Replies: n.replies}
-	n.out, n.replies = nil, nil
+	n.out, n.replies = n.out[:0], n.replies[:0]
 	n.state.writes, n.state.mustSync = n.state.writes[:0], false
 	return rd
 }

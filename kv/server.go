@@ -102,6 +102,7 @@ type server struct {
 	view    node.View
 	ring    *ring.Ring // the ring of view
 	codec   *node.Codec[Message]
+	in      Message // the message being decoded, reused
 	arena   []byte
 	tos     []sim.NodeID
 	ends    []int
@@ -146,11 +147,12 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 
 // Step decodes a message and steps the node with it.
 func (s *server) Step(from sim.NodeID, payload []byte) error {
-	var m Message
-	if err := s.codec.Decode(payload, &m); err != nil {
+	m := &s.in
+	*m = Message{} // the decoder fills fresh slices: the node may keep them
+	if err := s.codec.Decode(payload, m); err != nil {
 		return fmt.Errorf("kv: a message from %v does not decode (%d bytes): %w", from, len(payload), err)
 	}
-	s.n.Step(from, m)
+	s.n.Step(from, *m)
 	s.flush()
 	return nil
 }

@@ -249,17 +249,34 @@ func lwwMax(vs []Version) Version {
 // result is the single greatest version; under vector clocks it is the
 // dotted-version-vector sync: the union, deduplicated by dot, minus every
 // version whose dot another version's context covers, sorted by dot. The
-// inputs are not modified; the result shares their byte slices.
+// inputs are not modified; the result shares their byte slices (under LWW
+// it is a one-element, full-capacity subslice of an input: no allocation).
 func reconcile(mode ResolveMode, a, b []Version) []Version {
 	if len(a) == 0 && len(b) == 0 {
 		return nil
 	}
+	if mode == LWW {
+		// lwwMax over a then b, without building their union.
+		src, at := a, 0
+		if len(a) == 0 {
+			src = b
+		}
+		best := src[0]
+		for i, v := range a {
+			if i > 0 && lwwCompare(v, best) > 0 {
+				best, src, at = v, a, i
+			}
+		}
+		for j, v := range b {
+			if (len(a) > 0 || j > 0) && lwwCompare(v, best) > 0 {
+				best, src, at = v, b, j
+			}
+		}
+		return src[at : at+1 : at+1]
+	}
 	all := make([]Version, 0, len(a)+len(b))
 	all = append(all, a...)
 	all = append(all, b...)
-	if mode == LWW {
-		return []Version{lwwMax(all)}
-	}
 	slices.SortStableFunc(all, func(x, y Version) int { return cmpDot(x.Dot, y.Dot) })
 	all = slices.CompactFunc(all, func(x, y Version) bool { return x.Dot == y.Dot })
 	out := all[:0:0]
