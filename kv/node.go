@@ -84,8 +84,7 @@ type Node struct {
 
 	forwards forwards // forwarded requests taken, to recognise duplicates
 
-	tombs  []tombEntry      // tombstones in the order they were stored
-	tombAt map[string]int64 // tick the key's current tombstone was stored; lookup only
+	tombstones tombstones // the purge schedule of tombstones
 
 	nextProbe, nextReplay, nextSync int64
 
@@ -99,11 +98,6 @@ type Node struct {
 		from sim.NodeID
 		typ  MsgType
 	}
-}
-
-type tombEntry struct {
-	key string
-	at  int64
 }
 
 // NewNode returns node id of a cluster whose ring is r, recovering its
@@ -146,7 +140,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		incarnation: inc,
 		opIdx:       map[uint64]*op{},
 		suspicion:   newSuspicion(cfg.SuspectAfterTicks),
-		tombAt:      map[string]int64{},
+		tombstones:  newTombstones(cfg.TombstoneGraceTicks),
 		forwards:    newForwards(4 * int64(cfg.RequestTimeoutTicks)),
 	}
 	n.hints = hints{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, forget: n.forget}

@@ -687,3 +687,21 @@ func TestForwardMemoryAlone(t *testing.T) {
 	assert.Len(t, f.seen, len(f.order))
 	assert.True(t, f.remember(2, 7, 11), "the oldest is forgotten first when full")
 }
+
+// The tombstone schedule alone: a key is due once its current tombstone
+// is older than the grace period; a value written over it, or a newer
+// tombstone, takes it off the old schedule.
+func TestTombstoneScheduleAlone(t *testing.T) {
+	ts := newTombstones(10)
+	ts.note("a", 0)
+	ts.note("b", 2)
+	ts.note("c", 3)
+	ts.cleared("b") // a value replaced b's tombstone
+	ts.note("c", 5) // deleted again: the newer tombstone counts
+	assert.Empty(t, ts.due(9))
+	assert.Equal(t, []string{"a"}, ts.due(10))
+	assert.Empty(t, ts.due(14), "b was cleared, c's first schedule is stale")
+	assert.Equal(t, []string{"c"}, ts.due(15))
+	assert.Empty(t, ts.due(100))
+	assert.Empty(t, ts.order)
+}

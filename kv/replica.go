@@ -299,7 +299,7 @@ func (n *Node) mergeData(key string, vs []Version) (bool, error) {
 	if allTombstones(merged) {
 		n.noteTombstone(key)
 	} else {
-		delete(n.tombAt, key)
+		n.tombstones.cleared(key)
 	}
 	return true, nil
 }
@@ -352,34 +352,17 @@ func (n *Node) replayHints() {
 }
 
 // noteTombstone starts the grace period of key's tombstone now.
-func (n *Node) noteTombstone(key string) {
-	n.tombAt[key] = n.now
-	n.tombs = append(n.tombs, tombEntry{key: key, at: n.now})
-}
+func (n *Node) noteTombstone(key string) { n.tombstones.note(key, n.now) }
 
 // purgeTombstones deletes keys whose tombstone is older than the grace
 // period and was not superseded since.
 func (n *Node) purgeTombstones() {
-	grace := int64(n.cfg.TombstoneGraceTicks)
-	drop := 0
-	for _, e := range n.tombs {
-		if at, ok := n.tombAt[e.key]; !ok || at != e.at {
-			drop++ // superseded by a value or a newer tombstone
-			continue
-		}
-		if n.now-e.at < grace {
-			break
-		}
-		drop++
-		delete(n.tombAt, e.key)
-		if vs, ok := n.state.Get(e.key); ok && allTombstones(vs) {
-			n.state.Delete(e.key)
-			n.treeDelete(e.key)
+	for _, key := range n.tombstones.due(n.now) {
+		if vs, ok := n.state.Get(key); ok && allTombstones(vs) {
+			n.state.Delete(key)
+			n.treeDelete(key)
 			n.stats.TombstonesPurged++
 			n.forget(vs)
 		}
-	}
-	if drop > 0 {
-		n.tombs = append(n.tombs[:0], n.tombs[drop:]...)
 	}
 }

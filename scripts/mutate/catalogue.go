@@ -180,15 +180,15 @@ var catalogue = []Mutation{
 
 	// Tombstones.
 	{
-		Name: "tombstone-purged-early", Mechanism: "tombstones (purge)", File: "kv/replica.go",
-		Original:    "if n.now-e.at < grace {",
-		Replacement: "if n.now-e.at < grace/8 {",
+		Name: "tombstone-purged-early", Mechanism: "tombstones (purge)", File: "kv/tombstones.go",
+		Original:    "if now-e.at < t.grace {",
+		Replacement: "if now-e.at < t.grace/8 {",
 		Bug:         "tombstones are purged after an eighth of the grace period",
 	},
 	{
-		Name: "tombstone-stale-schedule", Mechanism: "tombstones (purge)", File: "kv/replica.go",
-		Original:    "if at, ok := n.tombAt[e.key]; !ok || at != e.at {",
-		Replacement: "if _, ok := n.tombAt[e.key]; !ok {",
+		Name: "tombstone-stale-schedule", Mechanism: "tombstones (purge)", File: "kv/tombstones.go",
+		Original:    "if at, ok := t.at[e.key]; !ok || at != e.at {",
+		Replacement: "if _, ok := t.at[e.key]; !ok {",
 		Bug:         "a key deleted again is purged on its older tombstone's schedule",
 	},
 
