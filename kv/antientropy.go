@@ -80,7 +80,7 @@ func (n *Node) rebuildTrees() {
 		if !slices.Contains(g.Replicas, n.id) {
 			continue
 		}
-		r := merkle.FromRing(g)
+		r := g.Arc
 		if _, err := f.Add(r); err != nil {
 			continue // ring ranges are disjoint; nothing to do if not
 		}

@@ -3,43 +3,24 @@ package kv
 import (
 	"math"
 	"slices"
+
+	"github.com/faultline-sim/faultline/ring"
 )
-
-// arc is a ring arc (start, end] of hash positions, wrapping past 2^64-1
-// when start > end; start == end is the whole ring (as in ring.Range).
-type arc struct {
-	start, end uint64
-}
-
-// contains reports whether hash h lies in the arc.
-func (a arc) contains(h uint64) bool {
-	switch {
-	case a.start < a.end:
-		return a.start < h && h <= a.end
-	case a.start > a.end:
-		return h > a.start || h <= a.end
-	}
-	return true
-}
-
-// overlaps reports whether two arcs share a hash: every arc contains its
-// end, and two arcs intersect exactly when one contains the other's end.
-func (a arc) overlaps(b arc) bool { return a.contains(b.end) || b.contains(a.end) }
 
 // span is a closed interval [lo, hi] of hash positions, lo <= hi.
 type span struct{ lo, hi uint64 }
 
-// spans returns the arc as one or two closed, non-wrapping intervals.
-func (a arc) spans() []span {
+// arcSpans returns arc a as one or two closed, non-wrapping intervals.
+func arcSpans(a ring.Arc) []span {
 	switch {
-	case a.start == a.end:
+	case a.Start == a.End:
 		return []span{{0, math.MaxUint64}}
-	case a.start < a.end:
-		return []span{{a.start + 1, a.end}}
-	case a.start == math.MaxUint64:
-		return []span{{0, a.end}}
+	case a.Start < a.End:
+		return []span{{a.Start + 1, a.End}}
+	case a.Start == math.MaxUint64:
+		return []span{{0, a.End}}
 	}
-	return []span{{a.start + 1, math.MaxUint64}, {0, a.end}}
+	return []span{{a.Start + 1, math.MaxUint64}, {0, a.End}}
 }
 
 // arcSet is a union of arcs kept as sorted, disjoint, non-adjacent closed
@@ -49,8 +30,8 @@ type arcSet struct {
 }
 
 // add adds an arc to the set.
-func (s *arcSet) add(a arc) {
-	for _, n := range a.spans() {
+func (s *arcSet) add(a ring.Arc) {
+	for _, n := range arcSpans(a) {
 		s.addSpan(n)
 	}
 }
@@ -81,8 +62,8 @@ func (s *arcSet) addSpan(n span) {
 }
 
 // covers reports whether every hash of the arc is in the set.
-func (s *arcSet) covers(a arc) bool {
-	for _, n := range a.spans() {
+func (s *arcSet) covers(a ring.Arc) bool {
+	for _, n := range arcSpans(a) {
 		ok := false
 		for _, x := range s.spans {
 			if x.lo <= n.lo && n.hi <= x.hi {
@@ -98,8 +79,8 @@ func (s *arcSet) covers(a arc) bool {
 }
 
 // remove takes every hash of the arc out of the set.
-func (s *arcSet) remove(a arc) {
-	for _, n := range a.spans() {
+func (s *arcSet) remove(a ring.Arc) {
+	for _, n := range arcSpans(a) {
 		out := make([]span, 0, len(s.spans)+1)
 		for _, x := range s.spans {
 			if x.hi < n.lo || n.hi < x.lo {
@@ -118,8 +99,8 @@ func (s *arcSet) remove(a arc) {
 }
 
 // overlaps reports whether some hash of the arc is in the set.
-func (s *arcSet) overlaps(a arc) bool {
-	for _, n := range a.spans() {
+func (s *arcSet) overlaps(a ring.Arc) bool {
+	for _, n := range arcSpans(a) {
 		for _, x := range s.spans {
 			if x.lo <= n.hi && n.lo <= x.hi {
 				return true

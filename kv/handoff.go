@@ -26,7 +26,7 @@ const (
 // received from a previous replica: it takes writes for the arc's keys but
 // refuses reads of them.
 type pendingArc struct {
-	a       arc
+	a       ring.Arc
 	sources []sim.NodeID // previous replicas: those that lost the arc first
 	lost    int          // sources[:lost] lost the arc (they stop taking writes)
 	attempt int          // pulls started so far
@@ -62,7 +62,7 @@ type pull struct {
 type outStream struct {
 	to       sim.NodeID
 	id       uint64 // the receiver's stream id
-	a        arc
+	a        ring.Arc
 	keys     []string
 	next     int
 	deadline int64
@@ -78,7 +78,7 @@ type servedArcs struct {
 // owedArc is an arc a leaving node must see pulled by node to.
 type owedArc struct {
 	to sim.NodeID
-	a  arc
+	a  ring.Arc
 }
 
 // replN is the replication factor the ring supports: N, or fewer nodes.
@@ -117,7 +117,7 @@ func (n *Node) fullReplica(key string) bool {
 	}
 	h := ring.HashKey(key)
 	for _, p := range n.pending {
-		if p.a.contains(h) {
+		if p.a.Contains(h) {
 			return false
 		}
 	}
@@ -126,9 +126,9 @@ func (n *Node) fullReplica(key string) bool {
 
 // replicatesArc reports whether the node replicates any part of arc a in
 // its ring (whether it may still take writes for keys of a).
-func (n *Node) replicatesArc(a arc) bool {
+func (n *Node) replicatesArc(a ring.Arc) bool {
 	for _, g := range n.ranges {
-		if slices.Contains(g.Replicas, n.id) && a.overlaps(arc{g.Start, g.End}) {
+		if slices.Contains(g.Replicas, n.id) && a.Overlaps(g.Arc) {
 			return true
 		}
 	}
@@ -195,7 +195,7 @@ func (n *Node) planPulls(old, new *ring.Ring) {
 			continue
 		}
 		n.stats.RangesGained++
-		n.pending = append(n.pending, &pendingArc{a: arc{c.Start, c.End}, sources: sources, lost: lost, since: n.now, deadline: n.now})
+		n.pending = append(n.pending, &pendingArc{a: c.Arc, sources: sources, lost: lost, since: n.now, deadline: n.now})
 	}
 }
 
@@ -308,7 +308,7 @@ func (n *Node) owedArcs() []owedArc {
 			continue
 		}
 		for _, g := range c.Gained() {
-			out = append(out, owedArc{to: g, a: arc{c.Start, c.End}})
+			out = append(out, owedArc{to: g, a: c.Arc})
 		}
 	}
 	return out
@@ -403,7 +403,7 @@ func (n *Node) startPull(p *pendingArc) {
 	p.pulls = append(p.pulls, q)
 	p.active = true
 	p.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
-	n.send(q.from, Message{Type: MsgStreamRequest, Op: q.id, ArcStart: p.a.start, ArcEnd: p.a.end, Force: force})
+	n.send(q.from, Message{Type: MsgStreamRequest, Op: q.id, ArcStart: p.a.Start, ArcEnd: p.a.End, Force: force})
 }
 
 // onStreamRequest serves a pull: unless forced, a node that still
@@ -417,8 +417,8 @@ func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 		n.ignore(ignoreDisabled)
 		return
 	}
-	a := arc{m.ArcStart, m.ArcEnd}
-	wait := Message{Type: MsgStreamData, Op: m.Op, ArcStart: a.start, ArcEnd: a.end, Wait: true}
+	a := ring.Arc{Start: m.ArcStart, End: m.ArcEnd}
+	wait := Message{Type: MsgStreamData, Op: m.Op, ArcStart: a.Start, ArcEnd: a.End, Wait: true}
 	n.serving = slices.DeleteFunc(n.serving, func(st *outStream) bool { return st.to == from && st.id == m.Op })
 	if (!m.Force && n.replicatesArc(a)) || n.lacksArc(a) || len(n.serving) >= maxServing {
 		n.send(from, wait)
@@ -426,7 +426,7 @@ func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 	}
 	st := &outStream{to: from, id: m.Op, a: a}
 	for _, k := range n.state.Keys() {
-		if a.contains(ring.HashKey(k)) {
+		if a.Contains(ring.HashKey(k)) {
 			st.keys = append(st.keys, k)
 		}
 	}
@@ -438,12 +438,12 @@ func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 // not received: still pending, or dropped from pending by a later ring
 // change (or given up) before it arrived. Then its copy of a may miss
 // acknowledged writes and it is no source for anyone.
-func (n *Node) lacksArc(a arc) bool {
+func (n *Node) lacksArc(a ring.Arc) bool {
 	if n.unreceived.overlaps(a) {
 		return true
 	}
 	for _, p := range n.pending {
-		if p.a.overlaps(a) {
+		if p.a.Overlaps(a) {
 			return true
 		}
 	}
@@ -462,7 +462,7 @@ func (n *Node) sendBatch(st *outStream) {
 	st.next = end
 	st.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
 	n.stats.HandoffKeysSent += uint64(len(items))
-	n.send(st.to, Message{Type: MsgStreamData, Op: st.id, ArcStart: st.a.start, ArcEnd: st.a.end, Items: items, Last: end == len(st.keys)})
+	n.send(st.to, Message{Type: MsgStreamData, Op: st.id, ArcStart: st.a.Start, ArcEnd: st.a.End, Items: items, Last: end == len(st.keys)})
 }
 
 // onStreamAck sends the next batch, or ends the stream after the last.
@@ -501,9 +501,9 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 		n.ignore(ignoreDisabled)
 		return
 	}
-	a := arc{m.ArcStart, m.ArcEnd}
+	a := ring.Arc{Start: m.ArcStart, End: m.ArcEnd}
 	for _, it := range m.Items {
-		if !a.contains(ring.HashKey(it.Key)) || !n.replicates(it.Key) {
+		if !a.Contains(ring.HashKey(it.Key)) || !n.replicates(it.Key) {
 			n.ignore(ignoreNotOwner)
 			return
 		}
@@ -563,7 +563,7 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 	if latest {
 		p.deadline = n.now + int64(n.cfg.HandoffTimeoutTicks)
 	}
-	n.send(from, Message{Type: MsgStreamAck, Op: m.Op, ArcStart: a.start, ArcEnd: a.end})
+	n.send(from, Message{Type: MsgStreamAck, Op: m.Op, ArcStart: a.Start, ArcEnd: a.End})
 	if m.Last {
 		n.pending = slices.Delete(n.pending, i, i+1)
 		n.unreceived.remove(a)

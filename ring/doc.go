@@ -17,6 +17,10 @@
 //     loaded, so exactly the shards that must move do move. The assignment
 //     depends on the order of joins and leaves.
 //
+// Arc, a wrapping arc (Start, End] of hashes, is the one range type: a
+// Range and a RangeChange embed it, and kv and kv/merkle use it for
+// handoff arcs and Merkle tree ranges.
+//
 // Rings are immutable values: Add, Remove and SetWeight return a new ring,
 // so readers never lock.
 //

@@ -373,7 +373,7 @@ func TestPropDiffListsExactlyTheChangedArcs(t *testing.T) {
 					require.NoError(t, err)
 					var hit []RangeChange
 					for _, ch := range changes {
-						if arcContains(ch.Start, ch.End, h) {
+						if ch.Contains(h) {
 							hit = append(hit, ch)
 						}
 					}

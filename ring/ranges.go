@@ -7,30 +7,15 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// Range is the arc of the ring one token owns: the hashes in (Start, End],
-// wrapping past 2^64-1 when Start >= End. End is the token itself; a ring
-// with a single token has one range with Start == End covering every hash.
-// Replicas is the range's preference list, Owner first.
+// Range is the arc of the ring one token owns (its embedded Arc): the
+// hashes in (Start, End], wrapping past 2^64-1 when Start >= End. End is the
+// token itself; a ring with a single token has one range with Start == End
+// covering every hash. Replicas is the range's preference list, Owner first.
 type Range struct {
-	Start, End uint64
-	Token      uint64
-	Owner      sim.NodeID
-	Replicas   []sim.NodeID
-}
-
-// Contains reports whether hash h lies in the range.
-func (g Range) Contains(h uint64) bool { return arcContains(g.Start, g.End, h) }
-
-// arcContains reports whether h lies in (start, end], wrapping; start ==
-// end is the whole ring.
-func arcContains(start, end, h uint64) bool {
-	switch {
-	case start < end:
-		return start < h && h <= end
-	case start > end:
-		return h > start || h <= end
-	}
-	return true
+	Arc
+	Token    uint64
+	Owner    sim.NodeID
+	Replicas []sim.NodeID
 }
 
 // Ranges lists the ring's ranges in token order, each with the preference
@@ -50,7 +35,7 @@ func (r *Ring) Ranges(n int) ([]Range, error) {
 		if i > 0 {
 			start = t[i-1]
 		}
-		out[i] = Range{Start: start, End: t[i], Token: t[i], Owner: r.owners[i], Replicas: reps[len(reps)-n : len(reps) : len(reps)]}
+		out[i] = Range{Arc: Arc{Start: start, End: t[i]}, Token: t[i], Owner: r.owners[i], Replicas: reps[len(reps)-n : len(reps) : len(reps)]}
 	}
 	return out, nil
 }
@@ -96,11 +81,11 @@ func (r *Ring) RangeIndex(h uint64) int {
 	return r.search(h)
 }
 
-// RangeChange is an arc (Start, End] (wrapping when Start >= End) whose
+// RangeChange is an arc (Start, End] (its embedded Arc) whose
 // owner or replica set differs between two rings: what a join, leave or
 // reweighting must stream. Replica lists are in preference order.
 type RangeChange struct {
-	Start, End               uint64
+	Arc
 	OldOwner, NewOwner       sim.NodeID
 	OldReplicas, NewReplicas []sim.NodeID
 }
@@ -163,7 +148,7 @@ func Diff(old, new *Ring, n int) ([]RangeChange, error) {
 			continue
 		}
 		out = append(out, RangeChange{
-			Start: start, End: end,
+			Arc:      Arc{Start: start, End: end},
 			OldOwner: oa[0], NewOwner: na[0],
 			OldReplicas: slices.Clone(oa), NewReplicas: slices.Clone(na),
 		})

@@ -30,6 +30,7 @@
 // rejected, counted and leaves the session unchanged.
 //
 // Layer L2 (docs/design.md §2), inside kv: merkle imports only the standard
-// library and ring (for HashKey and ring ranges). It has no clock, no
-// randomness, no goroutines and no map iteration that reaches its output.
+// library and ring (for HashKey, and ring.Arc, which Range is). It has no
+// clock, no randomness, no goroutines and no map iteration that reaches its
+// output.
 package merkle

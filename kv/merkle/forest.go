@@ -33,7 +33,7 @@ func (f *Forest) Config() Config { return f.cfg }
 // range the forest already holds.
 func (f *Forest) Add(r Range) (*Tree, error) {
 	for _, t := range f.trees {
-		if t.rng.overlaps(r) {
+		if t.rng.Overlaps(r) {
 			return nil, fmt.Errorf("%w: %v overlaps %v; remove that range first", ErrOverlap, r, t.rng)
 		}
 	}

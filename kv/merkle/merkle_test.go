@@ -105,16 +105,17 @@ func TestRangeContainsAndBuckets(t *testing.T) {
 	assert.False(t, wrap.Contains(^uint64(0)-5))
 	assert.True(t, full.Contains(12345))
 	assert.True(t, full.Full())
-	assert.Equal(t, Range{Start: 3, End: 9}, FromRing(ring.Range{Start: 3, End: 9, Owner: 1}))
+	g := ring.Range{Arc: Range{Start: 3, End: 9}, Owner: 1}
+	assert.Equal(t, "(0x3,0x9]", g.Arc.String(), "a ring range's Arc is the Range of its tree")
 
 	// Buckets cut a range into equal sub-arcs in hash order.
-	assert.Equal(t, 0, plain.bucket(11, 10))
-	assert.Equal(t, 9, plain.bucket(20, 10))
-	assert.Equal(t, 4, plain.bucket(15, 10))
-	assert.Equal(t, 0, wrap.bucket(^uint64(0)-4, 10))
-	assert.Equal(t, 9, wrap.bucket(4, 10))
-	assert.Equal(t, 0, full.bucket(1, 16))
-	assert.Equal(t, 15, full.bucket(0, 16))
+	assert.Equal(t, 0, bucket(plain, 11, 10))
+	assert.Equal(t, 9, bucket(plain, 20, 10))
+	assert.Equal(t, 4, bucket(plain, 15, 10))
+	assert.Equal(t, 0, bucket(wrap, ^uint64(0)-4, 10))
+	assert.Equal(t, 9, bucket(wrap, 4, 10))
+	assert.Equal(t, 0, bucket(full, 1, 16))
+	assert.Equal(t, 15, bucket(full, 0, 16))
 	rapid.Check(t, func(rt *rapid.T) {
 		r := Range{Start: rapid.Uint64().Draw(rt, "start"), End: rapid.Uint64().Draw(rt, "end")}
 		n := rapid.IntRange(1, MaxLeaves).Draw(rt, "n")
@@ -122,7 +123,7 @@ func TestRangeContainsAndBuckets(t *testing.T) {
 		if !r.Contains(h1) || !r.Contains(h2) {
 			return
 		}
-		b1, b2 := r.bucket(h1, n), r.bucket(h2, n)
+		b1, b2 := bucket(r, h1, n), bucket(r, h2, n)
 		require.GreaterOrEqual(rt, b1, 0)
 		require.Less(rt, b1, n)
 		// Monotone in the offset from Start (the first hash after Start
@@ -450,7 +451,7 @@ func TestMerkleSessionRejectsBadResponses(t *testing.T) {
 	// Entries from a leaf that was not requested, out of order, or
 	// duplicated are rejected.
 	other := Entry{Key: "zz-not-requested", Version: 1}
-	for ring.HashKey(other.Key) != 0 && slices.Contains(q.Indexes, uint32(full.bucket(ring.HashKey(other.Key), 16))) {
+	for ring.HashKey(other.Key) != 0 && slices.Contains(q.Indexes, uint32(bucket(full, ring.HashKey(other.Key), 16))) {
 		other.Key += "x"
 	}
 	badEntries := [][]Entry{
@@ -563,7 +564,7 @@ func testForest(t *testing.T, rc ring.Config) {
 		if i == 3 {
 			continue // the forest does not hold range 3
 		}
-		_, err := f.Add(FromRing(ranges[i]))
+		_, err := f.Add(ranges[i].Arc)
 		require.NoError(t, err)
 	}
 	_, err = f.Add(full)
@@ -579,7 +580,7 @@ func testForest(t *testing.T, rc ring.Config) {
 		return 1
 	}))
 
-	hole := FromRing(ranges[3])
+	hole := ranges[3].Arc
 	held, missed := 0, 0
 	for i := range 2000 {
 		k := fmt.Sprint("key", i)
@@ -593,7 +594,7 @@ func testForest(t *testing.T, rc ring.Config) {
 		}
 		require.True(t, ok)
 		require.True(t, tr.Range().Contains(h))
-		require.Equal(t, FromRing(ranges[rg.RangeIndex(h)]), tr.Range(), "the forest agrees with the ring")
+		require.Equal(t, ranges[rg.RangeIndex(h)].Arc, tr.Range(), "the forest agrees with the ring")
 		require.NoError(t, f.Set(k, uint64(i)))
 		v, ok := tr.Get(k)
 		require.True(t, ok)

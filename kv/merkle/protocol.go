@@ -79,7 +79,7 @@ type Response struct {
 func (q Request) Size() int {
 	n := mapHdr(8)
 	n += 1 + uintSize(q.ID)
-	n += 1 + q.Range.size()
+	n += 1 + rangeSize(q.Range)
 	n += 1 + uintSize(uint64(q.Depth))
 	n += 1 + uintSize(uint64(q.Fanout))
 	n += 1 + uintSize(uint64(q.Kind))
@@ -97,7 +97,7 @@ func (q Request) Size() int {
 func (p Response) Size() int {
 	n := mapHdr(8)
 	n += 1 + uintSize(p.ID)
-	n += 1 + p.Range.size()
+	n += 1 + rangeSize(p.Range)
 	n += 1 + uintSize(uint64(p.Kind))
 	n += 1 + uintSize(uint64(p.Level))
 	n += 1 + 1 // bool
@@ -113,7 +113,7 @@ func (p Response) Size() int {
 	return n + 8
 }
 
-func (r Range) size() int { return mapHdr(2) + 2*(1+1) + uintSize(r.Start) + uintSize(r.End) }
+func rangeSize(r Range) int { return mapHdr(2) + 2*(1+1) + uintSize(r.Start) + uintSize(r.End) }
 
 func (e Entry) size() int {
 	return mapHdr(2) + 2*(1+1) + strHdr(len(e.Key)) + len(e.Key) + uintSize(e.Version)

@@ -218,7 +218,7 @@ func (s *Session) check(p Response) error {
 			if !s.t.rng.Contains(h) {
 				return bad("entry %q hashes outside the range", e.Key)
 			}
-			b := s.t.rng.bucket(h, nl)
+			b := bucket(s.t.rng, h, nl)
 			for j < len(q.Indexes) && int(q.Indexes[j]) < b {
 				j++
 			}
@@ -258,7 +258,7 @@ func (s *Session) compareLeaves(leaves []uint32, remote []Entry) {
 	for _, b := range leaves {
 		s.stats.LeavesFetched++
 		end := k
-		for end < len(remote) && uint32(s.t.rng.bucket(ring.HashKey(remote[end].Key), nl)) == b {
+		for end < len(remote) && uint32(bucket(s.t.rng, ring.HashKey(remote[end].Key), nl)) == b {
 			end++
 		}
 		rs := remote[k:end]

@@ -124,41 +124,13 @@ func (c Config) leafBatch() int {
 }
 
 // Range is the ring arc a tree covers: hashes in (Start, End], wrapping
-// past 2^64-1 when Start > End; Start == End is the whole ring. It has the
-// meaning of ring.Range's Start and End.
-type Range struct {
-	Start uint64 `codec:"s"`
-	End   uint64 `codec:"e"`
-}
-
-// FromRing returns the Range of a ring range.
-func FromRing(g ring.Range) Range { return Range{Start: g.Start, End: g.End} }
-
-// Contains reports whether hash h lies in the arc.
-func (r Range) Contains(h uint64) bool {
-	switch {
-	case r.Start < r.End:
-		return r.Start < h && h <= r.End
-	case r.Start > r.End:
-		return h > r.Start || h <= r.End
-	}
-	return true
-}
-
-// Full reports whether the arc is the whole ring.
-func (r Range) Full() bool { return r.Start == r.End }
-
-// String formats the arc as "(start,end]" in hex.
-func (r Range) String() string { return fmt.Sprintf("(%#x,%#x]", r.Start, r.End) }
-
-// overlaps reports whether two arcs share a hash. Every non-empty arc
-// contains its End, and two arcs intersect exactly when one contains the
-// other's End.
-func (r Range) overlaps(o Range) bool { return r.Contains(o.End) || o.Contains(r.End) }
+// past 2^64-1 when Start > End; Start == End is the whole ring. It is
+// ring.Arc, so a ring.Range's Arc is the Range of its tree.
+type Range = ring.Arc
 
 // bucket returns the leaf of hash h (which must lie in r) among n leaves:
 // floor(offset·n / width) with offset = h-Start-1 in [0, width).
-func (r Range) bucket(h uint64, n int) int {
+func bucket(r Range, h uint64, n int) int {
 	off := h - r.Start - 1
 	hi, lo := bits.Mul64(off, uint64(n))
 	if r.Full() {
@@ -214,7 +186,7 @@ func Build(cfg Config, r Range, entries []Entry) (*Tree, error) {
 		if !r.Contains(h) {
 			return nil, fmt.Errorf("%w: key %q hashes to %#x, outside %v", ErrOutOfRange, e.Key, h, r)
 		}
-		b := r.bucket(h, len(t.leaves))
+		b := bucket(r, h, len(t.leaves))
 		if t.leaves[b] == nil {
 			t.leaves[b] = map[string]uint64{}
 		}
@@ -272,7 +244,7 @@ func (t *Tree) Get(key string) (uint64, bool) {
 	if !t.rng.Contains(h) {
 		return 0, false
 	}
-	v, ok := t.leaves[t.rng.bucket(h, len(t.leaves))][key]
+	v, ok := t.leaves[bucket(t.rng, h, len(t.leaves))][key]
 	return v, ok
 }
 
@@ -284,7 +256,7 @@ func (t *Tree) Set(key string, version uint64) error {
 	if !t.rng.Contains(h) {
 		return fmt.Errorf("%w: key %q hashes to %#x, outside %v", ErrOutOfRange, key, h, t.rng)
 	}
-	b := t.rng.bucket(h, len(t.leaves))
+	b := bucket(t.rng, h, len(t.leaves))
 	m := t.leaves[b]
 	if m == nil {
 		m = map[string]uint64{}
@@ -313,7 +285,7 @@ func (t *Tree) Delete(key string) bool {
 	if !t.rng.Contains(h) {
 		return false
 	}
-	b := t.rng.bucket(h, len(t.leaves))
+	b := bucket(t.rng, h, len(t.leaves))
 	old, had := t.leaves[b][key]
 	if !had {
 		return false
