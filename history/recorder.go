@@ -1,15 +1,24 @@
 package history
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/faultline-sim/faultline/sim"
+)
 
 // Recorder builds a history as a simulation runs: Invoke when a client
 // sends an operation, Complete when it learns the outcome. It numbers the
 // events, copies their slices, and keeps per-client state in a slice
-// indexed by client, so recording is deterministic. The zero value is ready
-// to use.
+// indexed by client, so recording is deterministic. It keeps one Op per
+// operation (the invocation paired with its completion as it arrives), not
+// the events, so a run's history costs one record per operation; Events
+// lays them out as events again. The zero value is ready to use.
 type Recorder struct {
-	events []Event
-	open   []int // client -> index of its open invocation in events, or -1
+	ops  []Op
+	n    int   // events recorded
+	last Event // the event recorded last
+	open []int // client -> index of its open operation in ops, or -1
 }
 
 // Invoke records an invocation and returns its index. e supplies Client,
@@ -19,7 +28,7 @@ type Recorder struct {
 // malformed.
 func (r *Recorder) Invoke(e Event) (int, error) {
 	e.Type = Invoke
-	e.Index = len(r.events)
+	e.Index = r.n
 	if err := r.admit(&e); err != nil {
 		return -1, err
 	}
@@ -27,18 +36,26 @@ func (r *Recorder) Invoke(e Event) (int, error) {
 		r.open = append(r.open, -1)
 	}
 	if j := r.open[e.Client]; j >= 0 {
-		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.events[j].Kind, j)
+		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.ops[j].Kind, r.ops[j].Invoked)
 	}
 	e.Context = cloneStrings(e.Context)
-	r.open[e.Client] = e.Index
-	r.events = append(r.events, e)
+	r.open[e.Client] = len(r.ops)
+	r.ops = append(r.ops, Op{
+		Invoked: e.Index, Completed: -1, Client: e.Client, Node: e.Node,
+		Kind: e.Kind, Key: e.Key, Value: e.Value, Expect: e.Expect,
+		Context: e.Context, Final: e.Final, Outcome: Info,
+		Call: e.Time, Return: sim.Never, End: sim.Never,
+	})
+	r.n++
+	r.last = e
 	return e.Index, nil
 }
 
 // Complete records the completion of e.Client's open operation and returns
 // its index. e supplies Client, Type (OK, Fail or Info), Time and, for an
 // ok read, Values or NotFound, and Err; Kind, Key and Node are copied from
-// the invocation. It returns an error (recording nothing) if the client has
+// the invocation (a completion's Value, Expect, Context and Final are not
+// kept). It returns an error (recording nothing) if the client has
 // no open operation, the type is not a completion, time went backwards, or
 // a read result is attached to something other than an ok read.
 func (r *Recorder) Complete(e Event) (int, error) {
@@ -48,9 +65,9 @@ func (r *Recorder) Complete(e Event) (int, error) {
 	if e.Client < 0 || e.Client >= len(r.open) || r.open[e.Client] < 0 {
 		return -1, fmt.Errorf("history: %s completion at %s for client %d without an open invocation", e.Type, e.Time, e.Client)
 	}
-	inv := &r.events[r.open[e.Client]]
-	e.Index = len(r.events)
-	e.Kind, e.Key, e.Node = inv.Kind, inv.Key, inv.Node
+	o := &r.ops[r.open[e.Client]]
+	e.Index = r.n
+	e.Kind, e.Key, e.Node = o.Kind, o.Key, o.Node
 	if err := r.admit(&e); err != nil {
 		return -1, err
 	}
@@ -58,9 +75,19 @@ func (r *Recorder) Complete(e Event) (int, error) {
 		return -1, fmt.Errorf("history: client %d: %s completion carries a read result", e.Client, e.Kind)
 	}
 	e.Values = cloneStrings(e.Values)
-	e.Context = nil
+	e.Context, e.Value, e.Expect, e.Final = nil, "", "", false
+	o.Completed = e.Index
+	o.Outcome = e.Type
+	o.Values = e.Values
+	o.NotFound = e.NotFound
+	o.Err = e.Err
+	o.End = e.Time
+	if e.Type != Info {
+		o.Return = e.Time
+	}
 	r.open[e.Client] = -1
-	r.events = append(r.events, e)
+	r.n++
+	r.last = e
 	return e.Index, nil
 }
 
@@ -68,8 +95,8 @@ func (r *Recorder) admit(e *Event) error {
 	if err := e.check(); err != nil {
 		return fmt.Errorf("history: client %d: %w", e.Client, err)
 	}
-	if n := len(r.events); n > 0 && e.Time < r.events[n-1].Time {
-		return fmt.Errorf("history: client %d: time %s before the previous event's %s", e.Client, e.Time, r.events[n-1].Time)
+	if r.n > 0 && e.Time < r.last.Time {
+		return fmt.Errorf("history: client %d: time %s before the previous event's %s", e.Client, e.Time, r.last.Time)
 	}
 	return nil
 }
@@ -80,15 +107,29 @@ func (r *Recorder) Open(client int) bool {
 }
 
 // Len returns the number of events recorded so far.
-func (r *Recorder) Len() int { return len(r.events) }
+func (r *Recorder) Len() int { return r.n }
 
-// Events returns the recorded events. The slice is the recorder's own:
-// callers must not modify it.
-func (r *Recorder) Events() []Event { return r.events }
+// Last returns the event recorded last, as recorded (index and copied
+// fields filled in); the zero Event before the first.
+func (r *Recorder) Last() Event { return r.last }
 
-// Ops pairs the recorded events into operations (see Pair); operations
-// still open become Info with Return sim.Never.
-func (r *Recorder) Ops() ([]Op, error) { return Pair(r.events) }
+// Events returns the recorded events, built afresh from the operations
+// (one allocation per call, O(events)).
+func (r *Recorder) Events() []Event {
+	events, err := Unpair(r.ops)
+	if err != nil {
+		panic("history: a recorder's operations do not unpair: " + err.Error()) // cannot happen: the recorder numbers the events densely
+	}
+	return events
+}
+
+// Operations returns the recorded operations in invocation order, those
+// still open as Info with Return sim.Never. The slice is the recorder's
+// own: callers must not modify it.
+func (r *Recorder) Operations() []Op { return r.ops }
+
+// Ops returns a copy of the recorded operations (see Operations).
+func (r *Recorder) Ops() ([]Op, error) { return slices.Clone(r.ops), nil }
 
 func cloneStrings(s []string) []string {
 	if len(s) == 0 {
