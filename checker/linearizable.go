@@ -254,7 +254,9 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	var pending []int // indices into parts still to search
 	for i, kp := range parts {
 		if !opts.NoPrepass {
-			if v := prepassPtrs(kp.raw, model, opts); v != nil {
+			v := prepassPtrs(kp.raw, model, opts)
+			parts[i].raw = nil // the search needs only its own operations
+			if v != nil {
 				bad = append(bad, badKey{key: kp.key, part: kp.ops, witness: v.ops, detail: v.detail, minimal: true})
 				byPrepass++
 				continue
@@ -289,6 +291,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 			sr := searchers[i]
 			if sr == nil {
 				sr = newSearcher(part, initState(part, opts), step, true)
+				sr.reserve = true
 				searchers[i] = sr
 			}
 			if len(pending) == 1 {

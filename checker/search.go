@@ -162,6 +162,7 @@ type searcher struct {
 	ops      []sop
 	stepFn   func(state string, in *linOp) (bool, string)
 	keepBest bool
+	reserve  bool // reserve entries and the path for n operations at setup
 	started  bool
 	es       []sentry
 	bits     []uint64
@@ -320,6 +321,13 @@ func (s *searcher) setup(b *budget) bool {
 	s.es = es
 	s.bits = make([]uint64, (n+63)/64)
 	s.cache = make(map[uint64]int32)
+	if s.reserve {
+		// A decided linearizable key lifts every operation at least once,
+		// and the path is at most n deep: reserve that much rather than
+		// grow (it is counted as it is used, entry by entry).
+		s.entries = make([]cacheEntry, 0, n)
+		s.calls = make([]frame, 0, n)
+	}
 	s.cur = es[0].next
 	return true
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -334,4 +335,29 @@ func TestRecorderKeepsOperationsNotEvents(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRecorderAcrossChunks records more operations than a chunk holds,
+// joining the chunks in the middle of the run, and finds every operation
+// where it belongs.
+func TestRecorderAcrossChunks(t *testing.T) {
+	var r Recorder
+	const n = 3*chunkOps + 17
+	for i := 0; i < n; i++ {
+		_, err := r.Invoke(Event{Client: i % 3, Kind: Write, Key: "k", Value: fmt.Sprint(i), Time: sim.Time(i)})
+		require.NoError(t, err)
+		if i == chunkOps+5 {
+			require.Len(t, r.Operations(), i+1)
+		}
+		_, err = r.Complete(Event{Client: i % 3, Type: OK, Time: sim.Time(i)})
+		require.NoError(t, err)
+	}
+	ops := r.Operations()
+	require.Len(t, ops, n)
+	for i, o := range ops {
+		require.Equal(t, fmt.Sprint(i), o.Value)
+		require.Equal(t, 2*i, o.Invoked)
+		require.Equal(t, 2*i+1, o.Completed)
+	}
+	require.Len(t, r.Events(), 2*n)
 }

@@ -15,10 +15,51 @@ import (
 // the events, so a run's history costs one record per operation; Events
 // lays them out as events again. The zero value is ready to use.
 type Recorder struct {
-	ops  []Op
-	n    int   // events recorded
-	last Event // the event recorded last
-	open []int // client -> index of its open operation in ops, or -1
+	// The operations, in invocation order: flat, then the chunks (each of
+	// chunkOps operations, the last one filling), so a long run never
+	// copies its whole history to grow it; Operations joins them.
+	flat   []Op
+	chunks [][]Op
+	count  int   // operations recorded
+	n      int   // events recorded
+	last   Event // the event recorded last
+	open   []int // client -> index of its open operation, or -1
+}
+
+// chunkOps is the size of a Recorder's chunks (about 1.7 MB of Ops).
+const chunkOps = 8192
+
+// op returns operation i.
+func (r *Recorder) op(i int) *Op {
+	if i < len(r.flat) {
+		return &r.flat[i]
+	}
+	i -= len(r.flat)
+	return &r.chunks[i/chunkOps][i%chunkOps]
+}
+
+// Reserve makes room for n operations in one allocation (a simulator that
+// knows its run's operation count avoids both growing and joining chunks).
+// It has no effect once operations have been recorded.
+func (r *Recorder) Reserve(n int) {
+	if r.count == 0 && n > 0 {
+		r.flat = make([]Op, 0, n)
+	}
+}
+
+// add appends o.
+func (r *Recorder) add(o Op) {
+	if len(r.chunks) == 0 && len(r.flat) < cap(r.flat) {
+		r.flat = append(r.flat, o)
+		r.count++
+		return
+	}
+	if n := len(r.chunks); n == 0 || len(r.chunks[n-1]) == chunkOps {
+		r.chunks = append(r.chunks, make([]Op, 0, chunkOps))
+	}
+	last := &r.chunks[len(r.chunks)-1]
+	*last = append(*last, o)
+	r.count++
 }
 
 // Invoke records an invocation and returns its index. e supplies Client,
@@ -36,11 +77,11 @@ func (r *Recorder) Invoke(e Event) (int, error) {
 		r.open = append(r.open, -1)
 	}
 	if j := r.open[e.Client]; j >= 0 {
-		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.ops[j].Kind, r.ops[j].Invoked)
+		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.op(j).Kind, r.op(j).Invoked)
 	}
 	e.Context = cloneStrings(e.Context)
-	r.open[e.Client] = len(r.ops)
-	r.ops = append(r.ops, Op{
+	r.open[e.Client] = r.count
+	r.add(Op{
 		Invoked: e.Index, Completed: -1, Client: e.Client, Node: e.Node,
 		Kind: e.Kind, Key: e.Key, Value: e.Value, Expect: e.Expect,
 		Context: e.Context, Final: e.Final, Outcome: Info,
@@ -65,7 +106,7 @@ func (r *Recorder) Complete(e Event) (int, error) {
 	if e.Client < 0 || e.Client >= len(r.open) || r.open[e.Client] < 0 {
 		return -1, fmt.Errorf("history: %s completion at %s for client %d without an open invocation", e.Type, e.Time, e.Client)
 	}
-	o := &r.ops[r.open[e.Client]]
+	o := r.op(r.open[e.Client])
 	e.Index = r.n
 	e.Kind, e.Key, e.Node = o.Kind, o.Key, o.Node
 	if err := r.admit(&e); err != nil {
@@ -116,7 +157,7 @@ func (r *Recorder) Last() Event { return r.last }
 // Events returns the recorded events, built afresh from the operations
 // (one allocation per call, O(events)).
 func (r *Recorder) Events() []Event {
-	events, err := Unpair(r.ops)
+	events, err := Unpair(r.Operations())
 	if err != nil {
 		panic("history: a recorder's operations do not unpair: " + err.Error()) // cannot happen: the recorder numbers the events densely
 	}
@@ -125,11 +166,25 @@ func (r *Recorder) Events() []Event {
 
 // Operations returns the recorded operations in invocation order, those
 // still open as Info with Return sim.Never. The slice is the recorder's
-// own: callers must not modify it.
-func (r *Recorder) Operations() []Op { return r.ops }
+// own: callers must not modify it. Joining the chunks releases each as it
+// is copied, so the history is never held twice.
+func (r *Recorder) Operations() []Op {
+	if len(r.chunks) == 0 {
+		return r.flat
+	}
+	flat := make([]Op, r.count)
+	n := copy(flat, r.flat)
+	r.flat = nil
+	for i, c := range r.chunks {
+		n += copy(flat[n:], c)
+		r.chunks[i] = nil
+	}
+	r.flat, r.chunks = flat, nil
+	return r.flat
+}
 
 // Ops returns a copy of the recorded operations (see Operations).
-func (r *Recorder) Ops() ([]Op, error) { return slices.Clone(r.ops), nil }
+func (r *Recorder) Ops() ([]Op, error) { return slices.Clone(r.Operations()), nil }
 
 func cloneStrings(s []string) []string {
 	if len(s) == 0 {
