@@ -25,3 +25,26 @@ func BenchmarkLinearizableLong(b *testing.B) {
 		})
 	}
 }
+
+// TestLongKeyWindowedCache: on one key with thousands of operations (so a
+// linearized set spans many bitset words and the cache stores windows of
+// it), a linearizable history is Valid and the same history with one stale
+// read is Invalid, named by the search (the pre-pass off) with a witness.
+func TestLongKeyWindowedCache(t *testing.T) {
+	ops := generate(genConfig{ops: 2000, clients: 10, keys: 1, infoWrites: 0.05, slow: 0.03, seed: 7})
+	res, err := Linearizable(ops, LinearOptions{NoPrepass: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != Valid {
+		t.Fatalf("linearizable history: %s: %s", res.Verdict, res.Explanation)
+	}
+	injectStaleRead(ops)
+	res, err = Linearizable(ops, LinearOptions{NoPrepass: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != Invalid || len(res.Witness) != 1 || res.Witness[0].Key != "k0" {
+		t.Fatalf("stale read: %s (%d witnesses): %s", res.Verdict, len(res.Witness), res.Explanation)
+	}
+}
