@@ -48,3 +48,21 @@ func TestLongKeyWindowedCache(t *testing.T) {
 		t.Fatalf("stale read: %s (%d witnesses): %s", res.Verdict, len(res.Witness), res.Explanation)
 	}
 }
+
+// TestLongKeyFitsSmallMemoryBudget: a 40 000-operation key with 10
+// concurrent clients (about 400 000 cache entries, 38 MB counted) is
+// decided within a 64 MiB memory budget. With a full bitset copied into
+// every cache entry (5 KB each) it came back Unknown.
+func TestLongKeyFitsSmallMemoryBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 40 000-operation history")
+	}
+	ops := generate(genConfig{ops: 40000, clients: 10, keys: 1, infoWrites: 0.05, seed: 3})
+	res, err := Linearizable(ops, LinearOptions{MemoryBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != Valid {
+		t.Fatalf("%s: %s", res.Verdict, res.Explanation)
+	}
+}
