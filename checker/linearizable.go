@@ -528,14 +528,6 @@ func toSearchKey(raw []*history.Op, ret []sim.Time, drop []bool, model Model) (o
 	return out, ignored
 }
 
-func toSearch(part []porcupine.Operation) []sop {
-	out := make([]sop, len(part))
-	for i, p := range part {
-		out[i] = sop{call: p.Call, ret: p.Return, in: p.Input.(*linOp)}
-	}
-	return out
-}
-
 // DefaultWitnessSteps is the default LinearOptions.WitnessSteps, shared by
 // the bad keys of one check: a second or two of search.
 const DefaultWitnessSteps = 1_000_000

@@ -67,15 +67,6 @@ func Explain(o Outcome) ([]Why, error) {
 	return out, nil
 }
 
-// explain builds one witness's explanation from a whole trace.
-func explain(res checker.Result, w checker.Violation, r *cluster.Result, lines []cluster.TraceLine) string {
-	p := planWhy(res, w, r)
-	for _, l := range lines {
-		p.add(l)
-	}
-	return p.b.String()
-}
-
 // whyPlan is one witness's explanation being written: its header, then the
 // trace lines it follows as they come, at most maxWhyLines.
 type whyPlan struct {
