@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -175,27 +176,52 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	if opts.Timeout > 0 {
 		b.deadline = time.Now().Add(opts.Timeout)
 	}
-	in := ops
+	// Group the operations by key (indices, not copies), keys in sorted
+	// order; each key is patched, pre-passed and prepared for the search
+	// on its own, pointing at the caller's operations.
 	nilReads := 0
-	if opts.HasInitial {
-		in = make([]history.Op, 0, len(ops))
-		for _, o := range ops {
-			if o.Kind == history.Read && o.Outcome == history.OK && o.NotFound {
-				nilReads++
-				continue
-			}
-			in = append(in, o)
+	byKey := map[string][]int32{}
+	for i := range ops {
+		o := &ops[i]
+		if opts.HasInitial && o.Kind == history.Read && o.Outcome == history.OK && o.NotFound {
+			nilReads++
+			continue
 		}
+		byKey[o.Key] = append(byKey[o.Key], int32(i))
 	}
-	raw := in
-	dropped, capped := 0, 0
-	if !opts.NoPatch {
-		in, dropped, capped = patchInfo(in)
+	keys := slices.Sorted(maps.Keys(byKey))
+	type keyPart struct {
+		key string
+		raw []*history.Op // the key's operations, unpatched, in history order
+		ops []sop         // what the search sees
 	}
-	pops, ignored := toPorcupine(in, model)
-	parts := partitionByKey(pops)
+	var parts []keyPart
+	dropped, capped, ignored, searched := 0, 0, 0, 0
+	for _, key := range keys {
+		idx := byKey[key]
+		delete(byKey, key)
+		raw := make([]*history.Op, len(idx))
+		for j, i := range idx {
+			raw[j] = &ops[i]
+		}
+		var ret []sim.Time
+		var drop []bool
+		if !opts.NoPatch {
+			var d, c int
+			ret, drop, d, c = patchPlan(raw)
+			dropped += d
+			capped += c
+		}
+		sops, ign := toSearchKey(raw, ret, drop, model)
+		ignored += ign
+		if len(sops) == 0 {
+			continue
+		}
+		searched += len(sops)
+		parts = append(parts, keyPart{key: key, raw: raw, ops: sops})
+	}
 
-	summary := fmt.Sprintf("%s on %s (%s model", plural(len(pops), "operation"), plural(len(parts), "key"), model)
+	summary := fmt.Sprintf("%s on %s (%s model", plural(searched, "operation"), plural(len(parts), "key"), model)
 	if opts.HasInitial {
 		summary += fmt.Sprintf("; initial value %q", opts.Initial)
 	}
@@ -214,14 +240,10 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		summary += "; " + strings.Join(notes, "; ")
 	}
 
-	rawByKey := map[string][]history.Op{}
-	for _, o := range raw {
-		rawByKey[o.Key] = append(rawByKey[o.Key], o)
-	}
 	res := Result{Checker: NameLinearizable}
 	type badKey struct {
 		key     string
-		part    []porcupine.Operation
+		part    []sop
 		witness []*history.Op
 		detail  string
 		minimal bool
@@ -230,11 +252,12 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	undecided := map[string]string{} // key -> the budget that stopped it
 	byPrepass := 0
 	var pending []int // indices into parts still to search
-	for i, part := range parts {
-		key := part[0].Input.(*linOp).op.Key
+	for i, kp := range parts {
 		if !opts.NoPrepass {
-			if v := prepass(rawByKey[key], model, opts); v != nil {
-				bad = append(bad, badKey{key: key, part: part, witness: v.ops, detail: v.detail, minimal: true})
+			v := prepassPtrs(kp.raw, model, opts)
+			parts[i].raw = nil // the search needs only its own operations
+			if v != nil {
+				bad = append(bad, badKey{key: kp.key, part: kp.ops, witness: v.ops, detail: v.detail, minimal: true})
 				byPrepass++
 				continue
 			}
@@ -254,8 +277,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	for limit := int64(firstRoundSteps); len(pending) > 0; limit *= 4 {
 		var next []int
 		for _, i := range pending {
-			part := parts[i]
-			key := part[0].Input.(*linOp).op.Key
+			part, key := parts[i].ops, parts[i].key
 			if len(found) > 0 {
 				// The verdict is Invalid: like porcupine, stop at the first
 				// violation the search finds.
@@ -268,7 +290,8 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 			}
 			sr := searchers[i]
 			if sr == nil {
-				sr = newSearcher(toSearch(part), initState(part, opts), step, true)
+				sr = newSearcher(part, initState(part, opts), step, true)
+				sr.reserve = true
 				searchers[i] = sr
 			}
 			if len(pending) == 1 {
@@ -307,7 +330,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 			// The verdict is Invalid: do not spend further rounds on keys
 			// that are merely hard.
 			for _, i := range pending {
-				undecided[parts[i][0].Input.(*linOp).op.Key] = "stopped"
+				undecided[parts[i].key] = "stopped"
 			}
 			break
 		}
@@ -320,10 +343,9 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	}
 	slices.SortStableFunc(bad, func(x, y badKey) int { return strings.Compare(x.key, y.key) })
 	var undecidedKeys []string
-	for _, part := range parts {
-		key := part[0].Input.(*linOp).op.Key
-		if _, ok := undecided[key]; ok {
-			undecidedKeys = append(undecidedKeys, key)
+	for _, kp := range parts {
+		if _, ok := undecided[kp.key]; ok {
+			undecidedKeys = append(undecidedKeys, kp.key)
 		}
 	}
 	if memoryOut && b.exhausted == "" {
@@ -351,15 +373,15 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	}
 	res.Verdict = Invalid
 	res.Count = len(bad)
-	keys := make([]string, 0, len(bad))
+	badKeys := make([]string, 0, len(bad))
 	for _, bk := range bad {
-		keys = append(keys, bk.key)
+		badKeys = append(badKeys, bk.key)
 	}
 	count := plural(len(bad), "key")
 	if len(undecidedKeys) > 0 {
 		count = "at least " + count
 	}
-	res.Explanation = fmt.Sprintf("not linearizable: %s (%s) of %s", count, quoteKeys(keys), summary)
+	res.Explanation = fmt.Sprintf("not linearizable: %s (%s) of %s", count, quoteKeys(badKeys), summary)
 	if byPrepass > 0 {
 		res.Explanation += fmt.Sprintf("; %d found by the stale/future-read pre-pass", byPrepass)
 	}
@@ -396,12 +418,13 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		pm := porcupineModel(opts)
 		var badOps []porcupine.Operation
 		for _, bk := range bad {
-			if len(bk.part) <= maxVisualOps {
-				badOps = append(badOps, bk.part...)
+			part := toPorcupineOps(bk.part)
+			if len(part) <= maxVisualOps {
+				badOps = append(badOps, part...)
 				continue
 			}
 			for _, o := range bk.witness {
-				for _, p := range bk.part {
+				for _, p := range part {
 					if p.Metadata.(*history.Op) == o {
 						badOps = append(badOps, p)
 					}
@@ -446,11 +469,11 @@ func fmtBytes(n int64) string {
 }
 
 // initState is the state a key's operations start from.
-func initState(part []porcupine.Operation, opts LinearOptions) string {
+func initState(part []sop, opts LinearOptions) string {
 	if len(part) == 0 {
 		return absent
 	}
-	in := part[0].Input.(*linOp)
+	in := part[0].in
 	switch {
 	case in.set || in.mutex:
 		return absent
@@ -460,12 +483,49 @@ func initState(part []porcupine.Operation, opts LinearOptions) string {
 	return absent
 }
 
-func toSearch(part []porcupine.Operation) []sop {
-	out := make([]sop, len(part))
+// toPorcupineOps is a key's search operations as porcupine operations
+// (for the visualization), metadata the caller's operations.
+func toPorcupineOps(part []sop) []porcupine.Operation {
+	out := make([]porcupine.Operation, len(part))
 	for i, p := range part {
-		out[i] = sop{call: p.Call, ret: p.Return, in: p.Input.(*linOp)}
+		out[i] = porcupine.Operation{ClientId: p.in.op.Client, Input: p.in, Call: p.call, Return: p.ret, Metadata: p.in.op}
 	}
 	return out
+}
+
+// toSearchKey converts one key's operations (in history order) to the
+// search's, dropping failed operations and reads without an answer
+// (ignored counts them) and the info writes the patch plan drops; ret,
+// when not nil, is each operation's patched return time.
+func toSearchKey(raw []*history.Op, ret []sim.Time, drop []bool, model Model) (out []sop, ignored int) {
+	setKey, appendKey := model == ModelSet, false
+	for i, o := range raw {
+		if drop != nil && drop[i] {
+			continue
+		}
+		switch o.Kind {
+		case history.Add:
+			setKey = true
+		case history.Append:
+			appendKey = true
+		}
+	}
+	out = make([]sop, 0, len(raw))
+	for i, o := range raw {
+		if drop != nil && drop[i] {
+			continue
+		}
+		if o.Outcome == history.Fail || (o.Kind == history.Read && o.Outcome != history.OK) {
+			ignored++
+			continue
+		}
+		r := o.Return
+		if ret != nil {
+			r = ret[i]
+		}
+		out = append(out, sop{call: int64(o.Call), ret: int64(r), in: newLinOp(o, setKey, appendKey, model == ModelMutex)})
+	}
+	return out, ignored
 }
 
 // DefaultWitnessSteps is the default LinearOptions.WitnessSteps, shared by
@@ -572,30 +632,7 @@ func toPorcupine(ops []history.Op, model Model) (pops []porcupine.Operation, ign
 			ignored++
 			continue
 		}
-		in := &linOp{op: o, ok: o.Outcome == history.OK, set: setKey[o.Key] || model == ModelSet,
-			appendKey: appendKey[o.Key], mutex: model == ModelMutex}
-		switch o.Kind {
-		case history.Read:
-			switch {
-			case in.set:
-				in.want = setState(o.Values)
-			case in.appendKey && (o.NotFound || len(o.Values) == 0):
-				in.want = registerState("")
-			case o.NotFound || len(o.Values) == 0:
-				in.want = absent
-			case len(o.Values) == 1:
-				in.want = registerState(o.Values[0])
-			default:
-				in.want = "\x02siblings" // matches no register state
-			}
-		case history.Write:
-			in.next = registerState(o.Value)
-		case history.CAS:
-			in.want = registerState(o.Expect)
-			in.next = registerState(o.Value)
-		case history.Add:
-			in.elem = strconv.Quote(o.Value)
-		}
+		in := newLinOp(o, setKey[o.Key] || model == ModelSet, appendKey[o.Key], model == ModelMutex)
 		pops = append(pops, porcupine.Operation{
 			ClientId: o.Client,
 			Input:    in,
@@ -605,6 +642,35 @@ func toPorcupine(ops []history.Op, model Model) (pops []porcupine.Operation, ign
 		})
 	}
 	return pops, ignored
+}
+
+// newLinOp is o as the search sees it, on a key that holds a set, a
+// string built by appends, or a lock.
+func newLinOp(o *history.Op, set, appendKey, mutex bool) *linOp {
+	in := &linOp{op: o, ok: o.Outcome == history.OK, set: set, appendKey: appendKey, mutex: mutex}
+	switch o.Kind {
+	case history.Read:
+		switch {
+		case in.set:
+			in.want = setState(o.Values)
+		case in.appendKey && (o.NotFound || len(o.Values) == 0):
+			in.want = registerState("")
+		case o.NotFound || len(o.Values) == 0:
+			in.want = absent
+		case len(o.Values) == 1:
+			in.want = registerState(o.Values[0])
+		default:
+			in.want = "\x02siblings" // matches no register state
+		}
+	case history.Write:
+		in.next = registerState(o.Value)
+	case history.CAS:
+		in.want = registerState(o.Expect)
+		in.next = registerState(o.Value)
+	case history.Add:
+		in.elem = strconv.Quote(o.Value)
+	}
+	return in
 }
 
 // partitionByKey groups operations by key, keys in sorted order, each

@@ -49,11 +49,29 @@ type keyValue struct{ key, value string }
 // patchInfo implements PatchInfo and also reports how many info writes it
 // dropped and how many it bounded.
 func patchInfo(ops []history.Op) (out []history.Op, dropped, bounded int) {
+	ptrs := make([]*history.Op, len(ops))
+	for i := range ops {
+		ptrs[i] = &ops[i]
+	}
+	ret, drop, dropped, bounded := patchPlan(ptrs)
+	out = make([]history.Op, 0, len(ops))
+	for i, o := range ops {
+		if drop[i] {
+			continue
+		}
+		o.Return = ret[i]
+		out = append(out, o)
+	}
+	return out, dropped, bounded
+}
+
+// patchPlan is PatchInfo without the copy: each operation's patched
+// return time, and which operations the patch drops.
+func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded int) {
 	producers := make(map[keyValue]int)
 	earliest := make(map[keyValue]sim.Time) // observed with a return time
 	expected := make(map[keyValue]bool)     // expected by some cas
-	for i := range ops {
-		o := &ops[i]
+	for _, o := range ops {
 		switch o.Kind {
 		case history.Write, history.Add:
 			producers[keyValue{o.Key, o.Value}]++
@@ -72,25 +90,26 @@ func patchInfo(ops []history.Op) (out []history.Op, dropped, bounded int) {
 			}
 		}
 	}
-	out = make([]history.Op, 0, len(ops))
-	for _, o := range ops {
+	ret = make([]sim.Time, len(ops))
+	drop = make([]bool, len(ops))
+	for i, o := range ops {
+		ret[i] = o.Return
 		if o.Outcome == history.Info && (o.Kind == history.Write || o.Kind == history.Add) {
 			kv := keyValue{o.Key, o.Value}
 			if producers[kv] == 1 {
 				r, seen := earliest[kv]
 				switch {
 				case seen:
-					o.Return = max(r, o.Call)
+					ret[i] = max(r, o.Call)
 					bounded++
 				case !expected[kv]:
 					dropped++
-					continue
+					drop[i] = true
 				}
 			}
 		}
-		out = append(out, o)
 	}
-	return out, dropped, bounded
+	return ret, drop, dropped, bounded
 }
 
 func observe(earliest map[keyValue]sim.Time, kv keyValue, t sim.Time) {

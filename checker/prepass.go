@@ -31,6 +31,15 @@ type prepassViolation struct {
 // invoked); keys with deletes, appends, adds or locks are left to the
 // search.
 func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolation {
+	ptrs := make([]*history.Op, len(ops))
+	for i := range ops {
+		ptrs[i] = &ops[i]
+	}
+	return prepassPtrs(ptrs, model, opts)
+}
+
+// prepassPtrs is prepass over the key's operations by pointer (no copies).
+func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassViolation {
 	if model == ModelSet || model == ModelMutex {
 		return nil
 	}
@@ -49,8 +58,7 @@ func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolatio
 	earliest := map[string]sim.Time{initial: minT} // earliest call of a writer of each value
 	unique := true
 	var oks []*writer // definitely-effective writers other than the initial state
-	for i := range ops {
-		o := &ops[i]
+	for _, o := range ops {
 		if o.Outcome == history.Fail {
 			continue
 		}
@@ -98,8 +106,7 @@ func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolatio
 			sufMin[i] = j
 		}
 	}
-	for i := range ops {
-		o := &ops[i]
+	for _, o := range ops {
 		if o.Outcome != history.OK {
 			continue
 		}

@@ -111,9 +111,19 @@ func hashString(s string) uint64 {
 	return h
 }
 
+// cacheEntry is one visited configuration: the state and the set of
+// linearized operations. The set is kept compact: every word of the
+// bitset before lo is full (all its operations linearized) and every word
+// from lo+len(window) on is empty, so only the window is stored (in the
+// searcher's arena, at off). A key's linearized set is nearly always a
+// prefix plus the few operations concurrent with its end, so an entry
+// costs O(concurrency) bits instead of O(operations): a key's cache grows
+// linearly with its history, not quadratically. next chains the entries
+// of one hash bucket (-1 ends it).
 type cacheEntry struct {
-	bits  []uint64
-	state string
+	lo, off, n int32
+	next       int32
+	state      string
 }
 
 // search decides whether ops (one key) linearize from state init under
@@ -135,6 +145,11 @@ type sentry struct {
 	mate int32 // a call's return entry
 }
 
+// entryBytes is what one cache entry costs besides its window and state:
+// the entry (32 bytes), the map slot (about 16) and the call frame the
+// step pushes (24).
+const entryBytes = 32 + 16 + 24
+
 type frame struct {
 	entry int32
 	state string
@@ -147,11 +162,16 @@ type searcher struct {
 	ops      []sop
 	stepFn   func(state string, in *linOp) (bool, string)
 	keepBest bool
+	reserve  bool // reserve entries and the path for n operations at setup
 	started  bool
 	es       []sentry
 	bits     []uint64
 	bitsHash uint64
-	cache    map[uint64][]cacheEntry
+	full     int32            // bits[:full] are all ones
+	top      int32            // bits[top:] are all zero
+	cache    map[uint64]int32 // hash -> the bucket's first entry in entries
+	entries  []cacheEntry
+	arena    []uint64 // the entries' windows
 	calls    []frame
 	state    string
 	cur      int32
@@ -168,7 +188,67 @@ func newSearcher(ops []sop, init string, stepFn func(string, *linOp) (bool, stri
 func (s *searcher) release(b *budget) {
 	b.mem -= s.mem
 	s.mem = 0
-	s.es, s.bits, s.cache, s.calls = nil, nil, nil, nil
+	s.es, s.bits, s.cache, s.calls, s.entries, s.arena = nil, nil, nil, nil, nil, nil
+}
+
+// set adds operation o to the linearized set.
+func (s *searcher) set(o int32) {
+	w := o / 64
+	s.bits[w] |= 1 << (o % 64)
+	s.top = max(s.top, w+1)
+	for s.full < int32(len(s.bits)) && s.bits[s.full] == ^uint64(0) {
+		s.full++
+	}
+}
+
+// clear removes operation o from the linearized set.
+func (s *searcher) clear(o int32) {
+	w := o / 64
+	s.bits[w] &^= 1 << (o % 64)
+	s.full = min(s.full, w)
+	for s.top > 0 && s.bits[s.top-1] == 0 {
+		s.top--
+	}
+}
+
+// window is the part of the bitset an entry stores: from the first word
+// that is not full to the last that is not empty.
+func (s *searcher) window() (lo int32, w []uint64) {
+	lo = s.full
+	if s.top <= lo {
+		return lo, nil
+	}
+	return lo, s.bits[lo:s.top]
+}
+
+// seen reports whether the current linearized set with state next is
+// in the cache under hash h.
+func (s *searcher) seen(h uint64, next string) bool {
+	i, ok := s.cache[h]
+	if !ok {
+		return false
+	}
+	lo, w := s.window()
+	for ; i >= 0; i = s.entries[i].next {
+		ce := &s.entries[i]
+		if ce.lo == lo && ce.state == next && slices.Equal(s.arena[ce.off:ce.off+ce.n], w) {
+			return true
+		}
+	}
+	return false
+}
+
+// remember adds the current linearized set with state next to the cache
+// under hash h.
+func (s *searcher) remember(h uint64, next string) {
+	lo, w := s.window()
+	chain, ok := s.cache[h]
+	if !ok {
+		chain = -1
+	}
+	s.cache[h] = int32(len(s.entries))
+	s.entries = append(s.entries, cacheEntry{lo: lo, off: int32(len(s.arena)), n: int32(len(w)), next: chain, state: next})
+	s.arena = append(s.arena, w...)
 }
 
 func (s *searcher) alloc(b *budget, n int64) bool {
@@ -240,7 +320,14 @@ func (s *searcher) setup(b *budget) bool {
 	}
 	s.es = es
 	s.bits = make([]uint64, (n+63)/64)
-	s.cache = make(map[uint64][]cacheEntry)
+	s.cache = make(map[uint64]int32)
+	if s.reserve {
+		// A decided linearizable key lifts every operation at least once,
+		// and the path is at most n deep: reserve that much rather than
+		// grow (it is counted as it is used, entry by entry).
+		s.entries = make([]cacheEntry, 0, n)
+		s.calls = make([]frame, 0, n)
+	}
 	s.cur = es[0].next
 	return true
 }
@@ -291,8 +378,7 @@ func (s *searcher) run(b *budget) searchResult {
 		s.started = true
 	}
 	undecided := searchResult{outcome: searchUndecided}
-	es, bits := s.es, s.bits
-	entryBytes := int64(len(bits)*8 + 24 + 16 + 48)
+	es := s.es
 	for es[0].next >= 0 {
 		e := &es[s.cur]
 		if !e.ret {
@@ -302,22 +388,17 @@ func (s *searcher) run(b *budget) searchResult {
 			o := e.op
 			ok, next := s.stepFn(s.state, s.ops[o].in)
 			if ok {
-				bits[o/64] |= 1 << (o % 64)
+				s.set(o)
 				h := (s.bitsHash ^ zobrist(int(o))) ^ hashString(next)
-				bucket := s.cache[h]
-				seen := false
-				for _, ce := range bucket {
-					if ce.state == next && slices.Equal(ce.bits, bits) {
-						seen = true
-						break
-					}
-				}
-				if !seen {
-					if !s.alloc(b, entryBytes+int64(len(next))) {
-						bits[o/64] &^= 1 << (o % 64)
+				if !s.seen(h, next) {
+					// Counted: the entry, its window, the map slot and
+					// the state's bytes.
+					_, w := s.window()
+					if !s.alloc(b, entryBytes+int64(len(w))*8+int64(len(next))) {
+						s.clear(o)
 						return undecided
 					}
-					s.cache[h] = append(bucket, cacheEntry{slices.Clone(bits), next})
+					s.remember(h, next)
 					s.calls = append(s.calls, frame{s.cur, s.state})
 					s.bitsHash ^= zobrist(int(o))
 					s.state = next
@@ -325,7 +406,7 @@ func (s *searcher) run(b *budget) searchResult {
 					s.cur = es[0].next
 					continue
 				}
-				bits[o/64] &^= 1 << (o % 64)
+				s.clear(o)
 			}
 			s.cur = e.next
 			continue
@@ -349,7 +430,7 @@ func (s *searcher) run(b *budget) searchResult {
 		top := s.calls[len(s.calls)-1]
 		s.calls = s.calls[:len(s.calls)-1]
 		o := es[top.entry].op
-		bits[o/64] &^= 1 << (o % 64)
+		s.clear(o)
 		s.bitsHash ^= zobrist(int(o))
 		s.state = top.state
 		s.unlift(top.entry)

@@ -4,8 +4,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/anishathalye/porcupine"
-
 	"github.com/faultline-sim/faultline/history"
 )
 
@@ -20,8 +18,8 @@ import (
 // removable operation can go. minimal is false if limit steps ran out
 // first (the witness is then larger than it could be). b is shared by
 // the bad keys of one check.
-func shrink(part []porcupine.Operation, init string, b *budget) (witness []*history.Op, minimal bool, cut int64, wasCut bool) {
-	ops := toSearch(part)
+func shrink(part []sop, init string, b *budget) (witness []*history.Op, minimal bool, cut int64, wasCut bool) {
+	ops := slices.Clone(part)
 	limit := b.maxSteps
 	b.begin(limit)
 	all := len(ops)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline-sim/faultline/checker"
 	"github.com/faultline-sim/faultline/cluster"
 	"github.com/faultline-sim/faultline/scenarios"
 )
@@ -46,4 +47,41 @@ func BenchmarkScenario(b *testing.B) {
 			b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "sim/wall")
 		})
 	}
+}
+
+// BenchmarkStandardSplit runs the standard seed (5 nodes, N=3 W=2 R=2,
+// 2000-op register workload, partitions and crashes) and times the
+// simulation, the whole judge and the linearizability check alone
+// separately: run-ns, judge-ns and linear-ns per seed, and linear-% (the
+// linearizability check's share of run plus judge).
+func BenchmarkStandardSplit(b *testing.B) {
+	var runNs, judgeNs, linNs int64
+	seeds := 0
+	for b.Loop() {
+		seeds++
+		seed := uint64(seeds)
+		cfg := scenarios.DefaultConfig()
+		cfg.WorkloadConfig.Ops = 2000
+		cfg = withFaults(b, cfg, seed, "partition,crash", 2*time.Second)
+		t0 := time.Now()
+		c, err := cluster.New(cfg.Cluster(), seed)
+		require.NoError(b, err)
+		r, err := c.Run()
+		require.NoError(b, err)
+		t1 := time.Now()
+		_, err = cluster.Judge(r, scenarios.JudgeOptionsFor(cfg))
+		require.NoError(b, err)
+		t2 := time.Now()
+		_, err = checker.Linearizable(r.Ops, checker.LinearOptions{})
+		require.NoError(b, err)
+		t3 := time.Now()
+		runNs += t1.Sub(t0).Nanoseconds()
+		judgeNs += t2.Sub(t1).Nanoseconds()
+		linNs += t3.Sub(t2).Nanoseconds()
+	}
+	n := float64(seeds)
+	b.ReportMetric(float64(runNs)/n, "run-ns/seed")
+	b.ReportMetric(float64(judgeNs)/n, "judge-ns/seed")
+	b.ReportMetric(float64(linNs)/n, "linear-ns/seed")
+	b.ReportMetric(100*float64(linNs)/float64(runNs+judgeNs), "linear-%")
 }

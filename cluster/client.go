@@ -57,7 +57,7 @@ func (c *Cluster) invoke(cl *client, op *workloads.Op) {
 		c.fail(fmt.Errorf("cluster: recording an invocation: %w", err))
 		return
 	}
-	ev = c.rec.Events()[idx] // as recorded: index and fields filled in
+	ev = c.rec.Last() // as recorded: index and fields filled in
 	cl.invoked = ev.Time
 	cl.invokedIdx = idx
 	c.traceEvent(ev)
@@ -141,12 +141,12 @@ func (c *Cluster) reply(id uint64, resp workloads.Response) {
 	ev := cl.op.Completion()
 	ev.Time = c.loop.Now()
 	ev.Node = cl.node
-	idx, err := c.rec.Complete(ev)
+	_, err := c.rec.Complete(ev)
 	if err != nil {
 		c.fail(fmt.Errorf("cluster: recording a completion: %w", err))
 		return
 	}
-	ev = c.rec.Events()[idx]
+	ev = c.rec.Last()
 	c.traceEvent(ev)
 	c.traceClient(ev, cl.invokedIdx)
 	if ev.Type == history.OK {

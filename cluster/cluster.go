@@ -155,6 +155,12 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: workload: %w", ErrBadConfig, err)
 	}
+	if wc := cfg.WorkloadConfig; cfg.TimeLimit == 0 && wc.Ops > 0 {
+		// Only the op count ends the workload: the history will hold about
+		// that many operations (plus a final read or so per key), so
+		// reserve them at once rather than grow and join chunks.
+		c.rec.Reserve(wc.Ops + 2*wc.Keys)
+	}
 	return c, nil
 }
 

@@ -136,7 +136,7 @@ func TestDeterminismCluster(t *testing.T) {
 			r, err := c.Run()
 			require.NoError(t, err)
 			hashes = append(hashes, r.TraceHash)
-			hists = append(hists, fmt.Sprint(r.History))
+			hists = append(hists, fmt.Sprint(r.History()))
 		}
 		assert.Equal(t, hashes[0], hashes[1], "seed %d: GOMAXPROCS changed the trace", seed)
 		assert.Equal(t, hashes[1], hashes[2], "seed %d: two runs differ", seed)

@@ -35,9 +35,9 @@ func (e *LivenessError) Error() string {
 type Result struct {
 	// Seed is the run's seed.
 	Seed uint64
-	// History is every client event, in order (final reads included).
-	History []history.Event
-	// Ops pairs the history's invocations and completions.
+	// Ops are the run's client operations (final reads included), in
+	// invocation order: the history's invocations paired with their
+	// completions. History lays them out as events.
 	Ops []history.Op
 	// Replicas is the state of every replica of every written key after the
 	// settle phase, before the final reads (for the convergence checker).
@@ -65,6 +65,16 @@ type Result struct {
 	FaultCoverage float64
 	// Stats are the run's counters.
 	Stats Stats
+}
+
+// History is every client event of the run, in order (final reads
+// included), built afresh from Ops.
+func (r *Result) History() []history.Event {
+	events, err := history.Unpair(r.Ops)
+	if err != nil {
+		panic("cluster: " + err.Error()) // cannot happen for a Result Run returned, whose events are numbered densely
+	}
+	return events
 }
 
 // Stats are a run's counters.
@@ -100,7 +110,6 @@ func (s Stats) Counter(name string) uint64 {
 func (c *Cluster) result() *Result {
 	r := &Result{
 		Seed:         c.seed,
-		History:      append([]history.Event(nil), c.rec.Events()...),
 		Nodes:        c.snapshot,
 		Crashes:      append([]sim.Time(nil), c.crashes...),
 		Windows:      c.cfg.Nemesis.Windows(),
@@ -109,10 +118,9 @@ func (c *Cluster) result() *Result {
 		QuiescentAt:  c.quiescentAt,
 		TraceHash:    c.loop.Trace().Sum64(),
 	}
-	ops, err := history.Pair(r.History)
-	if err != nil && c.failure == nil {
-		c.failure = fmt.Errorf("cluster: the recorded history does not pair: %w", err)
-	}
+	// The recorder's own operations: the run is over, nothing records
+	// into them again.
+	ops := c.rec.Operations()
 	r.Ops = ops
 	end := c.settleAt
 	if end == sim.Never {

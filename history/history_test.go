@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -279,4 +280,84 @@ func TestReadJSONLOverlongLine(t *testing.T) {
 	in := `{"index":0,"type":"invoke","kind":"write","value":"` + strings.Repeat("x", MaxLineBytes) + "\"}\n"
 	_, err := ReadJSONL(strings.NewReader(in))
 	require.ErrorContains(t, err, "line 1: longer than")
+}
+
+// TestRecorderKeepsOperationsNotEvents: the recorder keeps one Op per
+// operation, yet Events gives back exactly the events it recorded (each as
+// Last returned it), Operations is what Pair makes of them, and Unpair
+// refuses operations whose indices are not dense.
+func TestRecorderKeepsOperationsNotEvents(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var r Recorder
+		var want []Event
+		now := sim.Time(0)
+		str := rapid.StringMatching(`[a-z0-9]{0,3}`)
+		n := rapid.IntRange(0, 40).Draw(t, "n")
+		for i := 0; i < n; i++ {
+			now += sim.Time(rapid.Int64Range(0, 10).Draw(t, "dt"))
+			c := rapid.IntRange(0, 3).Draw(t, "client")
+			if r.Open(c) {
+				typ := rapid.SampledFrom([]Type{OK, Fail, Info}).Draw(t, "type")
+				e := Event{Client: c, Type: typ, Time: now, Err: str.Draw(t, "err")}
+				if typ == OK && r.Operations()[len(r.Operations())-1].Client == c && r.Operations()[len(r.Operations())-1].Kind == Read {
+					e.Values = rapid.SliceOfN(str, 0, 2).Draw(t, "values")
+				}
+				if _, err := r.Complete(e); err != nil {
+					continue // a read result on a non-read: refused, nothing recorded
+				}
+			} else {
+				k := rapid.SampledFrom([]Kind{Read, Write, CAS}).Draw(t, "kind")
+				e := Event{Client: c, Kind: k, Key: str.Draw(t, "key"), Time: now, Value: str.Draw(t, "value"), Context: rapid.SliceOfN(str, 0, 2).Draw(t, "ctx")}
+				if _, err := r.Invoke(e); err != nil {
+					t.Fatalf("invoke: %v", err)
+				}
+			}
+			want = append(want, r.Last())
+		}
+		if len(want) == 0 {
+			want = []Event{}
+		}
+		if !assert.Equal(t, want, r.Events()) {
+			t.Fatalf("events differ")
+		}
+		ops, err := Pair(want)
+		if err != nil {
+			t.Fatalf("pair: %v", err)
+		}
+		if len(ops)+len(r.Operations()) > 0 && !assert.Equal(t, ops, r.Operations()) {
+			t.Fatalf("operations differ from Pair's")
+		}
+		if len(ops) > 0 {
+			bad := append([]Op(nil), ops...)
+			bad[0].Invoked = len(want) + 5
+			if _, err := Unpair(bad); err == nil {
+				t.Fatalf("Unpair accepted a non-dense index")
+			}
+		}
+	})
+}
+
+// TestRecorderAcrossChunks records more operations than a chunk holds,
+// joining the chunks in the middle of the run, and finds every operation
+// where it belongs.
+func TestRecorderAcrossChunks(t *testing.T) {
+	var r Recorder
+	const n = 3*chunkOps + 17
+	for i := 0; i < n; i++ {
+		_, err := r.Invoke(Event{Client: i % 3, Kind: Write, Key: "k", Value: fmt.Sprint(i), Time: sim.Time(i)})
+		require.NoError(t, err)
+		if i == chunkOps+5 {
+			require.Len(t, r.Operations(), i+1)
+		}
+		_, err = r.Complete(Event{Client: i % 3, Type: OK, Time: sim.Time(i)})
+		require.NoError(t, err)
+	}
+	ops := r.Operations()
+	require.Len(t, ops, n)
+	for i, o := range ops {
+		require.Equal(t, fmt.Sprint(i), o.Value)
+		require.Equal(t, 2*i, o.Invoked)
+		require.Equal(t, 2*i+1, o.Completed)
+	}
+	require.Len(t, r.Events(), 2*n)
 }

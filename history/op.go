@@ -132,3 +132,44 @@ func Pair(events []Event) ([]Op, error) {
 	}
 	return ops, nil
 }
+
+// Unpair lays ops out as the events Pair made them from: each operation's
+// invocation at its Invoked index and, if it completed, its completion at
+// Completed (Type its Outcome, Time its End; Kind, Key and Node repeated
+// from the invocation, as a Recorder records them). The indices must
+// number the events densely from 0; Unpair returns an error naming the
+// operation otherwise.
+func Unpair(ops []Op) ([]Event, error) {
+	n := 0
+	for i := range ops {
+		n++
+		if ops[i].Completed >= 0 {
+			n++
+		}
+	}
+	events := make([]Event, n)
+	filled := 0
+	put := func(i, at int, e Event) error {
+		if at < 0 || at >= n || events[at].Type != "" {
+			return fmt.Errorf("history: operation %d (%s): event index %d is not one of a dense 0..%d", i, ops[i], at, n-1)
+		}
+		e.Index = at
+		events[at] = e
+		filled++
+		return nil
+	}
+	for i := range ops {
+		o := &ops[i]
+		if err := put(i, o.Invoked, Event{Type: Invoke, Client: o.Client, Kind: o.Kind, Key: o.Key, Value: o.Value, Expect: o.Expect,
+			Context: o.Context, Final: o.Final, Time: o.Call, Node: o.Node}); err != nil {
+			return nil, err
+		}
+		if o.Completed >= 0 {
+			if err := put(i, o.Completed, Event{Type: o.Outcome, Client: o.Client, Kind: o.Kind, Key: o.Key, Values: o.Values,
+				NotFound: o.NotFound, Time: o.End, Node: o.Node, Err: o.Err}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return events, nil
+}

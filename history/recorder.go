@@ -1,15 +1,65 @@
 package history
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/faultline-sim/faultline/sim"
+)
 
 // Recorder builds a history as a simulation runs: Invoke when a client
 // sends an operation, Complete when it learns the outcome. It numbers the
 // events, copies their slices, and keeps per-client state in a slice
-// indexed by client, so recording is deterministic. The zero value is ready
-// to use.
+// indexed by client, so recording is deterministic. It keeps one Op per
+// operation (the invocation paired with its completion as it arrives), not
+// the events, so a run's history costs one record per operation; Events
+// lays them out as events again. The zero value is ready to use.
 type Recorder struct {
-	events []Event
-	open   []int // client -> index of its open invocation in events, or -1
+	// The operations, in invocation order: flat, then the chunks (each of
+	// chunkOps operations, the last one filling), so a long run never
+	// copies its whole history to grow it; Operations joins them.
+	flat   []Op
+	chunks [][]Op
+	count  int   // operations recorded
+	n      int   // events recorded
+	last   Event // the event recorded last
+	open   []int // client -> index of its open operation, or -1
+}
+
+// chunkOps is the size of a Recorder's chunks (about 1.7 MB of Ops).
+const chunkOps = 8192
+
+// op returns operation i.
+func (r *Recorder) op(i int) *Op {
+	if i < len(r.flat) {
+		return &r.flat[i]
+	}
+	i -= len(r.flat)
+	return &r.chunks[i/chunkOps][i%chunkOps]
+}
+
+// Reserve makes room for n operations in one allocation (a simulator that
+// knows its run's operation count avoids both growing and joining chunks).
+// It has no effect once operations have been recorded.
+func (r *Recorder) Reserve(n int) {
+	if r.count == 0 && n > 0 {
+		r.flat = make([]Op, 0, n)
+	}
+}
+
+// add appends o.
+func (r *Recorder) add(o Op) {
+	if len(r.chunks) == 0 && len(r.flat) < cap(r.flat) {
+		r.flat = append(r.flat, o)
+		r.count++
+		return
+	}
+	if n := len(r.chunks); n == 0 || len(r.chunks[n-1]) == chunkOps {
+		r.chunks = append(r.chunks, make([]Op, 0, chunkOps))
+	}
+	last := &r.chunks[len(r.chunks)-1]
+	*last = append(*last, o)
+	r.count++
 }
 
 // Invoke records an invocation and returns its index. e supplies Client,
@@ -19,7 +69,7 @@ type Recorder struct {
 // malformed.
 func (r *Recorder) Invoke(e Event) (int, error) {
 	e.Type = Invoke
-	e.Index = len(r.events)
+	e.Index = r.n
 	if err := r.admit(&e); err != nil {
 		return -1, err
 	}
@@ -27,18 +77,26 @@ func (r *Recorder) Invoke(e Event) (int, error) {
 		r.open = append(r.open, -1)
 	}
 	if j := r.open[e.Client]; j >= 0 {
-		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.events[j].Kind, j)
+		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.op(j).Kind, r.op(j).Invoked)
 	}
 	e.Context = cloneStrings(e.Context)
-	r.open[e.Client] = e.Index
-	r.events = append(r.events, e)
+	r.open[e.Client] = r.count
+	r.add(Op{
+		Invoked: e.Index, Completed: -1, Client: e.Client, Node: e.Node,
+		Kind: e.Kind, Key: e.Key, Value: e.Value, Expect: e.Expect,
+		Context: e.Context, Final: e.Final, Outcome: Info,
+		Call: e.Time, Return: sim.Never, End: sim.Never,
+	})
+	r.n++
+	r.last = e
 	return e.Index, nil
 }
 
 // Complete records the completion of e.Client's open operation and returns
 // its index. e supplies Client, Type (OK, Fail or Info), Time and, for an
 // ok read, Values or NotFound, and Err; Kind, Key and Node are copied from
-// the invocation. It returns an error (recording nothing) if the client has
+// the invocation (a completion's Value, Expect, Context and Final are not
+// kept). It returns an error (recording nothing) if the client has
 // no open operation, the type is not a completion, time went backwards, or
 // a read result is attached to something other than an ok read.
 func (r *Recorder) Complete(e Event) (int, error) {
@@ -48,9 +106,9 @@ func (r *Recorder) Complete(e Event) (int, error) {
 	if e.Client < 0 || e.Client >= len(r.open) || r.open[e.Client] < 0 {
 		return -1, fmt.Errorf("history: %s completion at %s for client %d without an open invocation", e.Type, e.Time, e.Client)
 	}
-	inv := &r.events[r.open[e.Client]]
-	e.Index = len(r.events)
-	e.Kind, e.Key, e.Node = inv.Kind, inv.Key, inv.Node
+	o := r.op(r.open[e.Client])
+	e.Index = r.n
+	e.Kind, e.Key, e.Node = o.Kind, o.Key, o.Node
 	if err := r.admit(&e); err != nil {
 		return -1, err
 	}
@@ -58,9 +116,19 @@ func (r *Recorder) Complete(e Event) (int, error) {
 		return -1, fmt.Errorf("history: client %d: %s completion carries a read result", e.Client, e.Kind)
 	}
 	e.Values = cloneStrings(e.Values)
-	e.Context = nil
+	e.Context, e.Value, e.Expect, e.Final = nil, "", "", false
+	o.Completed = e.Index
+	o.Outcome = e.Type
+	o.Values = e.Values
+	o.NotFound = e.NotFound
+	o.Err = e.Err
+	o.End = e.Time
+	if e.Type != Info {
+		o.Return = e.Time
+	}
 	r.open[e.Client] = -1
-	r.events = append(r.events, e)
+	r.n++
+	r.last = e
 	return e.Index, nil
 }
 
@@ -68,8 +136,8 @@ func (r *Recorder) admit(e *Event) error {
 	if err := e.check(); err != nil {
 		return fmt.Errorf("history: client %d: %w", e.Client, err)
 	}
-	if n := len(r.events); n > 0 && e.Time < r.events[n-1].Time {
-		return fmt.Errorf("history: client %d: time %s before the previous event's %s", e.Client, e.Time, r.events[n-1].Time)
+	if r.n > 0 && e.Time < r.last.Time {
+		return fmt.Errorf("history: client %d: time %s before the previous event's %s", e.Client, e.Time, r.last.Time)
 	}
 	return nil
 }
@@ -80,15 +148,43 @@ func (r *Recorder) Open(client int) bool {
 }
 
 // Len returns the number of events recorded so far.
-func (r *Recorder) Len() int { return len(r.events) }
+func (r *Recorder) Len() int { return r.n }
 
-// Events returns the recorded events. The slice is the recorder's own:
-// callers must not modify it.
-func (r *Recorder) Events() []Event { return r.events }
+// Last returns the event recorded last, as recorded (index and copied
+// fields filled in); the zero Event before the first.
+func (r *Recorder) Last() Event { return r.last }
 
-// Ops pairs the recorded events into operations (see Pair); operations
-// still open become Info with Return sim.Never.
-func (r *Recorder) Ops() ([]Op, error) { return Pair(r.events) }
+// Events returns the recorded events, built afresh from the operations
+// (one allocation per call, O(events)).
+func (r *Recorder) Events() []Event {
+	events, err := Unpair(r.Operations())
+	if err != nil {
+		panic("history: a recorder's operations do not unpair: " + err.Error()) // cannot happen: the recorder numbers the events densely
+	}
+	return events
+}
+
+// Operations returns the recorded operations in invocation order, those
+// still open as Info with Return sim.Never. The slice is the recorder's
+// own: callers must not modify it. Joining the chunks releases each as it
+// is copied, so the history is never held twice.
+func (r *Recorder) Operations() []Op {
+	if len(r.chunks) == 0 {
+		return r.flat
+	}
+	flat := make([]Op, r.count)
+	n := copy(flat, r.flat)
+	r.flat = nil
+	for i, c := range r.chunks {
+		n += copy(flat[n:], c)
+		r.chunks[i] = nil
+	}
+	r.flat, r.chunks = flat, nil
+	return r.flat
+}
+
+// Ops returns a copy of the recorded operations (see Operations).
+func (r *Recorder) Ops() ([]Op, error) { return slices.Clone(r.Operations()), nil }
 
 func cloneStrings(s []string) []string {
 	if len(s) == 0 {

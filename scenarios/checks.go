@@ -282,12 +282,13 @@ func quiescentTraffic(cfg Config, r *cluster.Result) (trafficCounts, error) {
 		return trafficCounts{}, fmt.Errorf("replay up to the settle phase: %w", err)
 	}
 	n := 0
-	for n < len(r.History) && r.History[n].Time < r.SettleAt {
+	full, prefix := r.History(), p.History()
+	for n < len(full) && full[n].Time < r.SettleAt {
 		n++
 	}
-	if len(p.History) != n || !reflect.DeepEqual(p.History, r.History[:n]) {
+	if len(prefix) != n || !reflect.DeepEqual(prefix, full[:n]) {
 		return trafficCounts{}, fmt.Errorf("the replay up to the settle phase at %v diverged from the run (%d events, the run had %d by then): the run is not a function of its configuration and seed",
-			r.SettleAt, len(p.History), n)
+			r.SettleAt, len(prefix), n)
 	}
 	a, b := r.Stats, p.Stats
 	return trafficCounts{settled: true, exchanges: a.Counter(kv.CounterAntiEntropyExchanges) - b.Counter(kv.CounterAntiEntropyExchanges),

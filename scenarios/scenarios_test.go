@@ -161,7 +161,7 @@ func TestDeterminism(t *testing.T) {
 			require.Equal(t, a.Seed, b.Seed)
 			assert.Equal(t, a.TraceHash, b.TraceHash, "%s seed %d", specs[i].Name, a.Seed)
 			assert.Equal(t, a.VerdictSummary(), b.VerdictSummary())
-			assert.Equal(t, fmt.Sprint(a.Result.History), fmt.Sprint(b.Result.History))
+			assert.Equal(t, fmt.Sprint(a.Result.History()), fmt.Sprint(b.Result.History()))
 			assert.Equal(t, a.Ops, b.Ops)
 			hashes[a.TraceHash] = true
 		}

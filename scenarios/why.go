@@ -38,8 +38,20 @@ func Explain(o Outcome) ([]Why, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lines []cluster.TraceLine
-	c.SetTrace(func(l cluster.TraceLine) { lines = append(lines, l) })
+	// Each witness's explanation is planned from the run's result before
+	// the replay and fed the trace as it streams, so what is kept is
+	// bounded by maxWhyLines per witness, never the whole trace.
+	var plans []*whyPlan
+	for _, v := range o.Verdicts {
+		for _, w := range v.Witness {
+			plans = append(plans, planWhy(v.Result, w, o.Result))
+		}
+	}
+	c.SetTrace(func(l cluster.TraceLine) {
+		for _, p := range plans {
+			p.add(l)
+		}
+	})
 	r, _ := c.Run()
 	if r == nil || r.TraceHash != o.Result.TraceHash {
 		return nil, fmt.Errorf("scenarios: the traced replay of %s seed %d diverged from the run", o.Scenario, o.Seed)
@@ -47,16 +59,51 @@ func Explain(o Outcome) ([]Why, error) {
 	var out []Why
 	n := 0
 	for _, v := range o.Verdicts {
-		for _, w := range v.Witness {
+		for range v.Witness {
+			out = append(out, Why{Checker: v.Checker, Witness: n + 1, Text: plans[n].b.String()})
 			n++
-			out = append(out, Why{Checker: v.Checker, Witness: n, Text: explain(v.Result, w, r, lines)})
 		}
 	}
 	return out, nil
 }
 
-// explain builds one witness's explanation.
-func explain(res checker.Result, w checker.Violation, r *cluster.Result, lines []cluster.TraceLine) string {
+// whyPlan is one witness's explanation being written: its header, then the
+// trace lines it follows as they come, at most maxWhyLines.
+type whyPlan struct {
+	b    strings.Builder
+	ops  map[int]string // invocation index -> why it is followed
+	key  string
+	n    int
+	done bool
+}
+
+// add appends l if the explanation follows it.
+func (p *whyPlan) add(l cluster.TraceLine) {
+	if p.done {
+		return
+	}
+	keep := false
+	switch {
+	case len(p.ops) == 0:
+		keep = l.Concerns(p.key)
+	case l.Op >= 0:
+		_, keep = p.ops[l.Op]
+	}
+	if !keep {
+		return
+	}
+	if p.n++; p.n > maxWhyLines {
+		fmt.Fprintf(&p.b, "# ... cut at %d lines\n", maxWhyLines)
+		p.done = true
+		return
+	}
+	p.b.WriteString(l.String())
+	p.b.WriteByte('\n')
+}
+
+// planWhy writes the header of w's explanation (what it follows, the
+// faults active meanwhile) from the run's result.
+func planWhy(res checker.Result, w checker.Violation, r *cluster.Result) *whyPlan {
 	ops := map[int]string{} // invocation index -> why it is followed
 	var from, to sim.Time = sim.Never, 0
 	follow := func(op history.Op, why string) {
@@ -135,24 +182,7 @@ func explain(res checker.Result, w checker.Violation, r *cluster.Result, lines [
 	if !active {
 		b.WriteString("# no fault was active meanwhile\n")
 	}
-	n := 0
-	for _, l := range lines {
-		keep := false
-		switch {
-		case len(ops) == 0:
-			keep = l.Concerns(w.Key)
-		case l.Op >= 0:
-			_, keep = ops[l.Op]
-		}
-		if !keep {
-			continue
-		}
-		if n++; n > maxWhyLines {
-			fmt.Fprintf(&b, "# ... cut at %d lines\n", maxWhyLines)
-			break
-		}
-		b.WriteString(l.String())
-		b.WriteByte('\n')
-	}
-	return b.String()
+	p := &whyPlan{ops: ops, key: w.Key}
+	p.b.WriteString(b.String())
+	return p
 }

@@ -148,8 +148,10 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "crash: the traced run's trace hash %016x differs from the untraced run's %016x\n", tracedHash, o.TraceHash)
 			return exitCrash
 		}
-		if *opFlag >= 0 && o.Result != nil && *opFlag >= len(o.Result.History) {
-			return usageError(stderr, fs, "-op %d: this run's history has events #0..#%d", *opFlag, len(o.Result.History)-1)
+		if *opFlag >= 0 && o.Result != nil {
+			if n := o.Result.History(); *opFlag >= len(n) {
+				return usageError(stderr, fs, "-op %d: this run's history has events #0..#%d", *opFlag, len(n)-1)
+			}
 		}
 		return classExit(o.Class)
 	}
@@ -193,11 +195,12 @@ func tracedRun(cfg scenarios.Config, seed uint64, filter traceFilter, w io.Write
 	if r == nil {
 		return 0, "the run returned no result"
 	}
-	fromHistory := clientLines == len(r.History)
+	events := r.History()
+	fromHistory := clientLines == len(events)
 	k := 0
 	for _, l := range lines {
 		if fromHistory && l.Kind == "client" {
-			l.Event = fmt.Sprintf("#%d %s", l.Op, eventText(r.History[k]))
+			l.Event = fmt.Sprintf("#%d %s", l.Op, eventText(events[k]))
 			k++
 		}
 		if filter.keepLine(l) {
@@ -229,7 +232,8 @@ type timelineLine struct {
 // pass a -node filter.
 func printTimeline(w io.Writer, r *cluster.Result, cfg scenarios.Config, filter traceFilter) {
 	var lines []timelineLine
-	opID := make([]int, len(r.History)) // event index -> its operation's invocation index
+	events := r.History()
+	opID := make([]int, len(events)) // event index -> its operation's invocation index
 	for i := range opID {
 		opID[i] = i
 	}
@@ -238,7 +242,7 @@ func printTimeline(w io.Writer, r *cluster.Result, cfg scenarios.Config, filter 
 			opID[op.Completed] = op.Invoked
 		}
 	}
-	for i, e := range r.History {
+	for i, e := range events {
 		if filter.key != "" && e.Key != filter.key {
 			continue
 		}

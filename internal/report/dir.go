@@ -39,7 +39,7 @@ func WriteDir(dir string, r Run, visualization []byte) ([]string, error) {
 	r.Files = nil
 	if r.Result != nil {
 		var h bytes.Buffer
-		if err := history.WriteJSONL(&h, r.Result.History); err != nil {
+		if err := history.WriteJSONL(&h, r.Result.History()); err != nil {
 			return written, fmt.Errorf("report: writing the history: %w", err)
 		}
 		if err := write(FileHistory, h.Bytes()); err != nil {

@@ -225,7 +225,7 @@ func TestWriteDir(t *testing.T) {
 	events, err := history.ReadJSONL(f)
 	f.Close()
 	require.NoError(t, err)
-	assert.Equal(t, run.Result.History, events, "the history round-trips")
+	assert.Equal(t, run.Result.History(), events, "the history round-trips")
 
 	text, err := os.ReadFile(filepath.Join(dir, FileSchedule))
 	require.NoError(t, err)
