@@ -98,19 +98,124 @@ func (o *op) target(from sim.NodeID) int {
 	return -1
 }
 
-// Submit hands the node a client request to coordinate. Invalid requests
-// are answered at once with a Fail reply whose Err says what to change.
-func (n *Node) Submit(req Request) {
-	n.stats.Submitted++
-	if err := n.validateRequest(req); err != nil {
-		n.emit(Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: n.id})
+// coordinator is the coordination of operations as a state machine of its
+// own: the operations a node has in flight (its clients', those forwarded
+// to it, and those it forwarded on), their quorum counting, read repair
+// and blocking write-back, and their deadlines. Its inputs are method
+// calls: a request to coordinate (submit, onForward), a replica's write
+// ack (onWriteAck), read reply (onReadReply), the reply to a forwarded
+// request (onForwardReply), and a tick (tick). Its outputs are the
+// messages and client replies it appends to out and replies, in the order
+// it made them (the node takes them with take and sends them), the ignore
+// reasons it returns for replies nobody waits for, and the local applies
+// it asks of its host. It knows its node only through host (coordHost):
+// the ring's preference lists and fallbacks, failure beliefs, the local
+// replica, the wall clock and the node's counter.
+type coordinator struct {
+	self  sim.NodeID
+	cfg   *Config
+	stats *Stats
+	host  coordHost
+	now   int64 // the node's tick count, as of the last tick
+
+	ops   []*op          // active operations in creation order
+	opIdx map[uint64]*op // lookup only, never iterated
+
+	out     []Envelope // messages to send, in order
+	replies []Reply    // client replies, in order
+}
+
+// coordHost is what a coordinator needs of its node.
+type coordHost interface {
+	// preferenceList returns key's n home replicas, coordinator first.
+	preferenceList(key string, n int) ([]sim.NodeID, error)
+	// fallbacks returns the ring's other nodes after key's n home
+	// replicas, in preference order.
+	fallbacks(key string, n int) []sim.NodeID
+	// ringLen returns the number of ring members.
+	ringLen() int
+	// believedDown reports whether a node is believed unreachable.
+	believedDown(id sim.NodeID) bool
+	// applyWrite merges vs into the local replica (or a local hint for
+	// hintFor when hinted) and returns a refusal.
+	applyWrite(key string, vs []Version, hinted bool, hintFor sim.NodeID) error
+	// checkReplica returns why the local replica must refuse key.
+	checkReplica(key string, read bool) error
+	// readLocal returns the local replica's versions of key (or of the
+	// local hint for hintFor when hinted).
+	readLocal(key string, hinted bool, hintFor sim.NodeID) []Version
+	// localVersions returns everything the node holds for key.
+	localVersions(key string) []Version
+	// wall returns the node's wall clock, for LWW timestamps.
+	wall() int64
+	// next returns a fresh counter (op ids, dots).
+	next() uint64
+	// forget reports versions the node no longer keeps.
+	forget(vs []Version)
+}
+
+// newCoordinator returns a coordinator with no operations.
+func newCoordinator(self sim.NodeID, cfg *Config, stats *Stats, host coordHost) coordinator {
+	return coordinator{self: self, cfg: cfg, stats: stats, host: host, opIdx: map[uint64]*op{}}
+}
+
+// take returns and clears the messages and client replies made so far;
+// the slices are the coordinator's buffers, valid until its next input.
+func (c *coordinator) take() ([]Envelope, []Reply) {
+	out, replies := c.out, c.replies
+	c.out, c.replies = c.out[:0], c.replies[:0]
+	return out, replies
+}
+
+// send queues a message.
+func (c *coordinator) send(to sim.NodeID, m Message) {
+	c.out = append(c.out, Envelope{To: to, Msg: m})
+}
+
+// pending returns the number of active operations.
+func (c *coordinator) pending() int { return len(c.ops) }
+
+// tick advances the coordinator's clock to now and finishes the
+// operations whose deadline has come, in creation order.
+func (c *coordinator) tick(now int64) {
+	c.now = now
+	var expired []*op
+	for _, o := range c.ops {
+		if o.deadline <= c.now {
+			expired = append(expired, o)
+		}
+	}
+	for _, o := range expired {
+		c.finish(o)
+	}
+}
+
+// submit takes a client request: an invalid one is answered at once with
+// a Fail reply whose Err says what to change; a valid one is coordinated.
+func (c *coordinator) submit(req Request) {
+	if err := c.validateRequest(req); err != nil {
+		c.emit(Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: c.self})
 		return
 	}
-	n.coordinate(req, false, 0, 0)
+	c.coordinate(req, false, 0, 0)
+}
+
+// stepForward takes a request node from forwarded here (m.Req, its op
+// m.Op there), which the node has checked is not a duplicate: an invalid
+// one is answered with a Fail MsgForwardReply, a valid one coordinated
+// and never forwarded again.
+func (c *coordinator) stepForward(from sim.NodeID, m Message) {
+	if err := c.validateRequest(m.Req); err != nil {
+		c.send(from, Message{Type: MsgForwardReply, Op: m.Op,
+			Reply: Reply{ID: m.Req.ID, Status: Fail, Err: err.Error(), Coordinator: c.self}})
+		return
+	}
+	c.stats.CoordinatedForOthers++
+	c.coordinate(m.Req, true, from, m.Op)
 }
 
 // validateRequest checks a request before anything is sent.
-func (n *Node) validateRequest(req Request) error {
+func (c *coordinator) validateRequest(req Request) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrBadRequest}, args...)...)
 	}
@@ -122,11 +227,11 @@ func (n *Node) validateRequest(req Request) error {
 	if req.Key == "" {
 		return bad("empty key")
 	}
-	if len(req.Key) > n.cfg.MaxKeyBytes {
-		return bad("key of %d bytes exceeds MaxKeyBytes=%d", len(req.Key), n.cfg.MaxKeyBytes)
+	if len(req.Key) > c.cfg.MaxKeyBytes {
+		return bad("key of %d bytes exceeds MaxKeyBytes=%d", len(req.Key), c.cfg.MaxKeyBytes)
 	}
-	if len(req.Value) > n.cfg.MaxValueBytes {
-		return bad("value of %d bytes exceeds MaxValueBytes=%d", len(req.Value), n.cfg.MaxValueBytes)
+	if len(req.Value) > c.cfg.MaxValueBytes {
+		return bad("value of %d bytes exceeds MaxValueBytes=%d", len(req.Value), c.cfg.MaxValueBytes)
 	}
 	if req.Op != Put && len(req.Value) > 0 {
 		return bad("a %v carries no value (got %d bytes)", req.Op, len(req.Value))
@@ -137,8 +242,8 @@ func (n *Node) validateRequest(req Request) error {
 	if req.N < 0 || req.W < 0 || req.R < 0 {
 		return bad("negative N/W/R override (N=%d W=%d R=%d); use 0 for the cluster default", req.N, req.W, req.R)
 	}
-	nn, w, r := n.quorum(req)
-	if err := checkNWR(nn, w, r, n.ring.Len()); err != nil {
+	nn, w, r := c.quorum(req)
+	if err := checkNWR(nn, w, r, c.host.ringLen()); err != nil {
 		return bad("%v", err)
 	}
 	if _, err := DecodeContext(req.Key, req.Context); err != nil {
@@ -148,8 +253,8 @@ func (n *Node) validateRequest(req Request) error {
 }
 
 // quorum returns the request's N, W, R with cluster defaults filled in.
-func (n *Node) quorum(req Request) (int, int, int) {
-	nn, w, r := n.cfg.N, n.cfg.W, n.cfg.R
+func (c *coordinator) quorum(req Request) (int, int, int) {
+	nn, w, r := c.cfg.N, c.cfg.W, c.cfg.R
 	if req.N != 0 {
 		nn = req.N
 	}
@@ -162,53 +267,53 @@ func (n *Node) quorum(req Request) (int, int, int) {
 	return nn, w, r
 }
 
-func (n *Node) newOp(kind opKind, req Request) *op {
-	nn, w, r := n.quorum(req)
+func (c *coordinator) newOp(kind opKind, req Request) *op {
+	nn, w, r := c.quorum(req)
 	o := &op{
-		id: n.next(), kind: kind, req: req, key: req.Key, n: nn, w: w, r: r,
-		deadline: n.now + int64(n.cfg.RequestTimeoutTicks),
+		id: c.host.next(), kind: kind, req: req, key: req.Key, n: nn, w: w, r: r,
+		deadline: c.now + int64(c.cfg.RequestTimeoutTicks),
 	}
-	n.ops = append(n.ops, o)
-	n.opIdx[o.id] = o
+	c.ops = append(c.ops, o)
+	c.opIdx[o.id] = o
 	return o
 }
 
 // coordinate starts a validated request. forwarded is true when another
 // node (origin, its op originOp) forwarded it here; such a request is
 // never forwarded again.
-func (n *Node) coordinate(req Request, forwarded bool, origin sim.NodeID, originOp uint64) {
-	nn, w, r := n.quorum(req)
+func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID, originOp uint64) {
+	nn, w, r := c.quorum(req)
 	fail := func(err error) {
-		n.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: n.id})
+		c.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: c.self})
 	}
-	pref, err := n.ring.PreferenceList(req.Key, nn, make([]sim.NodeID, 0, nn))
+	pref, err := c.host.preferenceList(req.Key, nn)
 	if err != nil {
 		fail(fmt.Errorf("%w: no preference list for N=%d: %v", ErrUnavailable, nn, err))
 		return
 	}
-	targets := n.chooseTargets(req.Key, pref, nn)
+	targets := c.chooseTargets(req.Key, pref, nn)
 	need, what := w, "W"
 	if req.Op == Get {
 		need, what = r, "R"
 	}
 	reachable := 0
 	for _, t := range targets {
-		if !n.believedDown(t.node) {
+		if !c.host.believedDown(t.node) {
 			reachable++
 		}
 	}
 	if reachable < need {
 		fail(fmt.Errorf("%w: %d of %d replicas of %q believed reachable (%v quorum), need %s=%d; nothing was sent",
-			ErrUnavailable, reachable, nn, req.Key, n.cfg.Quorum, what, need))
+			ErrUnavailable, reachable, nn, req.Key, c.cfg.Quorum, what, need))
 		return
 	}
 	if !forwarded {
-		if to, ok := n.forwardTarget(req, pref, targets); ok {
-			o := n.newOp(opForward, req)
+		if to, ok := c.forwardTarget(req, pref, targets); ok {
+			o := c.newOp(opForward, req)
 			o.forwardTo = to
-			o.deadline = n.now + 2*int64(n.cfg.RequestTimeoutTicks)
-			n.stats.Forwarded++
-			n.send(to, Message{Type: MsgForward, Op: o.id, Key: req.Key, Req: req})
+			o.deadline = c.now + 2*int64(c.cfg.RequestTimeoutTicks)
+			c.stats.Forwarded++
+			c.send(to, Message{Type: MsgForward, Op: o.id, Key: req.Key, Req: req})
 			return
 		}
 	}
@@ -216,13 +321,13 @@ func (n *Node) coordinate(req Request, forwarded bool, origin sim.NodeID, origin
 	if req.Op == Get {
 		kind = opRead
 	}
-	o := n.newOp(kind, req)
+	o := c.newOp(kind, req)
 	o.forwarded, o.origin, o.originOp = forwarded, origin, originOp
 	o.targets = targets
 	if kind == opRead {
-		n.startRead(o)
+		c.startRead(o)
 	} else {
-		n.startWrite(o)
+		c.startWrite(o)
 	}
 }
 
@@ -230,9 +335,9 @@ func (n *Node) coordinate(req Request, forwarded bool, origin sim.NodeID, origin
 // home replicas. Sloppy: each home replica believed reachable, and for each
 // suspected one the next fallback believed reachable (or the suspected home
 // replica itself when the ring has no fallback left).
-func (n *Node) chooseTargets(key string, pref []sim.NodeID, nn int) []target {
+func (c *coordinator) chooseTargets(key string, pref []sim.NodeID, nn int) []target {
 	ts := make([]target, 0, len(pref))
-	if n.cfg.Quorum == Strict {
+	if c.cfg.Quorum == Strict {
 		for _, p := range pref {
 			ts = append(ts, target{node: p})
 		}
@@ -241,15 +346,15 @@ func (n *Node) chooseTargets(key string, pref []sim.NodeID, nn int) []target {
 	var fb []sim.NodeID
 	fetched, fi := false, 0
 	for _, p := range pref {
-		if !n.believedDown(p) {
+		if !c.host.believedDown(p) {
 			ts = append(ts, target{node: p})
 			continue
 		}
 		if !fetched {
 			fetched = true
-			fb, _ = n.ring.Fallbacks(key, nn, n.ring.Len()-nn, nil)
+			fb = c.host.fallbacks(key, nn)
 		}
-		for fi < len(fb) && n.believedDown(fb[fi]) {
+		for fi < len(fb) && c.host.believedDown(fb[fi]) {
 			fi++
 		}
 		if fi < len(fb) {
@@ -266,23 +371,23 @@ func (n *Node) chooseTargets(key string, pref []sim.NodeID, nn int) []target {
 // writes go to a replica (the first target believed reachable) unless this
 // node is one; with ForwardToPreferred, requests go to the first home
 // replica believed reachable unless this node is a home replica.
-func (n *Node) forwardTarget(req Request, pref []sim.NodeID, targets []target) (sim.NodeID, bool) {
-	if n.cfg.Resolve == VectorClock && req.Op != Get {
+func (c *coordinator) forwardTarget(req Request, pref []sim.NodeID, targets []target) (sim.NodeID, bool) {
+	if c.cfg.Resolve == VectorClock && req.Op != Get {
 		for _, t := range targets {
-			if t.node == n.id {
+			if t.node == c.self {
 				return 0, false
 			}
 		}
 		for _, t := range targets {
-			if !n.believedDown(t.node) {
+			if !c.host.believedDown(t.node) {
 				return t.node, true
 			}
 		}
 		return 0, false
 	}
-	if n.cfg.ForwardToPreferred && !slices.Contains(pref, n.id) {
+	if c.cfg.ForwardToPreferred && !slices.Contains(pref, c.self) {
 		for _, p := range pref {
-			if !n.believedDown(p) {
+			if !c.host.believedDown(p) {
 				return p, true
 			}
 		}
@@ -291,27 +396,27 @@ func (n *Node) forwardTarget(req Request, pref []sim.NodeID, targets []target) (
 }
 
 // startWrite builds the new version and sends it to every target.
-func (n *Node) startWrite(o *op) {
+func (c *coordinator) startWrite(o *op) {
 	ctx, _ := DecodeContext(o.key, o.req.Context) // validated already
 	v := Version{
 		Value:     o.req.Value,
 		Tombstone: o.req.Op == Delete,
-		Timestamp: n.wall(),
-		Dot:       Dot{Node: n.id, Counter: n.next()},
+		Timestamp: c.host.wall(),
+		Dot:       Dot{Node: c.self, Counter: c.host.next()},
 	}
 	if v.Tombstone {
 		v.Value = nil
 	}
-	if n.cfg.Resolve == VectorClock {
+	if c.cfg.Resolve == VectorClock {
 		v.Context = ctx
 		// The coordinator is a replica: its local versions travel with the
 		// new one, so every replica that learns this dot also learns the
 		// earlier dots of this node for the key (the DVV invariant).
-		o.versions = reconcile(VectorClock, n.localVersions(o.key), []Version{v})
-		if len(o.versions) > n.cfg.MaxSiblings {
-			n.reply(o, Reply{Status: Fail, Err: fmt.Sprintf("%v: the write would leave %d versions of %q (MaxSiblings=%d); read it and write with its context to merge",
-				ErrTooManySiblings, len(o.versions), o.key, n.cfg.MaxSiblings)})
-			n.remove(o)
+		o.versions = reconcile(VectorClock, c.host.localVersions(o.key), []Version{v})
+		if len(o.versions) > c.cfg.MaxSiblings {
+			c.reply(o, Reply{Status: Fail, Err: fmt.Sprintf("%v: the write would leave %d versions of %q (MaxSiblings=%d); read it and write with its context to merge",
+				ErrTooManySiblings, len(o.versions), o.key, c.cfg.MaxSiblings)})
+			c.remove(o)
 			return
 		}
 	} else {
@@ -320,31 +425,19 @@ func (n *Node) startWrite(o *op) {
 	keptLocally := false
 	for i := range o.targets {
 		t := &o.targets[i]
-		if t.node == n.id {
-			err := n.applyWrite(o.key, o.versions, t.hinted, t.hintFor)
+		if t.node == c.self {
+			err := c.host.applyWrite(o.key, o.versions, t.hinted, t.hintFor)
 			keptLocally = err == nil
-			n.onWriteResult(o, i, err)
+			c.onWriteResult(o, i, err)
 			continue
 		}
-		n.send(t.node, Message{Type: MsgWrite, Op: o.id, Key: o.key, Versions: o.versions, Hinted: t.hinted, HintFor: t.hintFor})
+		c.send(t.node, Message{Type: MsgWrite, Op: o.id, Key: o.key, Versions: o.versions, Hinted: t.hinted, HintFor: t.hintFor})
 	}
 	if !keptLocally {
 		// A coordinator that does not keep its own new dot (it is not a
 		// replica in its own view, or its copy was refused) has forgotten it.
-		n.forget(o.versions)
+		c.host.forget(o.versions)
 	}
-}
-
-// localVersions returns everything this node holds for key: its data and
-// any hints for the key.
-func (n *Node) localVersions(key string) []Version {
-	vs, _ := n.state.Get(key)
-	for _, owner := range n.nodes {
-		if h, ok := n.state.Hint(owner, key); ok {
-			vs = reconcile(n.cfg.Resolve, vs, h.Versions)
-		}
-	}
-	return vs
 }
 
 // done reports whether the op was removed.
@@ -352,7 +445,7 @@ func (o *op) done() bool { return o.deadline < 0 }
 
 // onWriteResult records a target's acknowledgement (err == nil) or
 // refusal and answers the client once the outcome is decided.
-func (n *Node) onWriteResult(o *op, i int, err error) {
+func (c *coordinator) onWriteResult(o *op, i int, err error) {
 	t := &o.targets[i]
 	if err == nil {
 		t.state = tAcked
@@ -365,26 +458,26 @@ func (n *Node) onWriteResult(o *op, i int, err error) {
 	if !o.replied {
 		switch {
 		case o.acks >= o.w:
-			n.reply(o, Reply{Status: OK})
+			c.reply(o, Reply{Status: OK})
 		case o.acks+pending < o.w && pending == 0 && o.acks == 0:
-			n.reply(o, Reply{Status: Fail, Err: "every replica refused the write: " + o.refusals()})
+			c.reply(o, Reply{Status: Fail, Err: "every replica refused the write: " + o.refusals()})
 		case o.acks+pending < o.w && o.acks > 0:
-			n.reply(o, Reply{Status: Info, Err: fmt.Sprintf("only %d of W=%d replicas acknowledged (refused: %s); the write may survive on those %d",
+			c.reply(o, Reply{Status: Info, Err: fmt.Sprintf("only %d of W=%d replicas acknowledged (refused: %s); the write may survive on those %d",
 				o.acks, o.w, o.refusals(), o.acks)})
 		}
 	}
-	n.maybeFinish(o)
+	c.maybeFinish(o)
 }
 
 // maybeFinish ends an op once nothing more it waits for can arrive.
-func (n *Node) maybeFinish(o *op) {
+func (c *coordinator) maybeFinish(o *op) {
 	if o.done() || o.pending() > 0 {
 		return
 	}
 	if o.kind == opRead && (o.phase == phaseWriteBack || o.writeBacksPending()) {
 		return
 	}
-	n.finish(o)
+	c.finish(o)
 }
 
 func (o *op) refusals() string {
@@ -401,32 +494,32 @@ func (o *op) refusals() string {
 }
 
 // startRead asks every target for its versions.
-func (n *Node) startRead(o *op) {
+func (c *coordinator) startRead(o *op) {
 	for i := range o.targets {
 		t := &o.targets[i]
-		if t.node == n.id {
-			if !t.hinted || t.hintFor == n.id {
-				if err := n.checkReplica(o.key, true); err != nil {
-					n.onReadRefused(o, i, err.Error())
+		if t.node == c.self {
+			if !t.hinted || t.hintFor == c.self {
+				if err := c.host.checkReplica(o.key, true); err != nil {
+					c.onReadRefused(o, i, err.Error())
 					if o.done() {
 						return
 					}
 					continue
 				}
 			}
-			n.onReadReply(o, i, n.readLocal(o.key, t.hinted, t.hintFor))
+			c.onReadReply(o, i, c.host.readLocal(o.key, t.hinted, t.hintFor))
 			if o.done() {
 				return
 			}
 			continue
 		}
-		n.send(t.node, Message{Type: MsgRead, Op: o.id, Key: o.key, Hinted: t.hinted, HintFor: t.hintFor})
+		c.send(t.node, Message{Type: MsgRead, Op: o.id, Key: o.key, Hinted: t.hinted, HintFor: t.hintFor})
 	}
 }
 
 // onReadReply records a target's versions and drives the read: reconcile
 // after R replies, then reply (off, async) or write back (blocking).
-func (n *Node) onReadReply(o *op, i int, vs []Version) {
+func (c *coordinator) onReadReply(o *op, i int, vs []Version) {
 	t := &o.targets[i]
 	t.state, t.vs = tReplied, vs
 	o.replies++
@@ -437,26 +530,26 @@ func (n *Node) onReadReply(o *op, i int, vs []Version) {
 		}
 		for _, u := range o.targets {
 			if u.state == tReplied {
-				o.result = reconcile(n.cfg.Resolve, o.result, u.vs)
+				o.result = reconcile(c.cfg.Resolve, o.result, u.vs)
 			}
 		}
 		// Nothing found needs no write-back: every replica "holds" it.
-		if n.cfg.ReadRepair != RepairBlocking || len(o.result) == 0 {
+		if c.cfg.ReadRepair != RepairBlocking || len(o.result) == 0 {
 			o.phase = phaseDone
-			n.reply(o, n.readResult(o.key, o.result))
+			c.reply(o, c.readResult(o.key, o.result))
 			break
 		}
 		o.phase = phaseWriteBack
 		for j := range o.targets {
 			u := &o.targets[j]
-			if u.state == tReplied && covers(n.cfg.Resolve, u.vs, o.result) {
+			if u.state == tReplied && covers(c.cfg.Resolve, u.vs, o.result) {
 				u.holds = true
 				o.holders++
 			}
 		}
 		if o.holders >= o.w {
 			o.phase = phaseDone
-			n.reply(o, n.readResult(o.key, o.result))
+			c.reply(o, c.readResult(o.key, o.result))
 			break
 		}
 		// Mark every write-back before sending any, so a local write-back
@@ -466,39 +559,39 @@ func (n *Node) onReadReply(o *op, i int, vs []Version) {
 		}
 		for j := range o.targets {
 			if o.targets[j].wbSent {
-				n.sendRepair(o, j, o.result, o.id)
+				c.sendRepair(o, j, o.result, o.id)
 			}
 		}
 	case phaseWriteBack:
-		if !t.holds && covers(n.cfg.Resolve, vs, o.result) {
+		if !t.holds && covers(c.cfg.Resolve, vs, o.result) {
 			t.holds = true
-			n.onHolder(o)
+			c.onHolder(o)
 		}
 	}
-	n.maybeFinish(o)
+	c.maybeFinish(o)
 }
 
 // onReadRefused records a target that refused a read (it is not a full
 // replica of the key in its own ring). A read that can no longer collect R
 // replies fails: a read has no effect, so nothing is unknown.
-func (n *Node) onReadRefused(o *op, i int, reason string) {
+func (c *coordinator) onReadRefused(o *op, i int, reason string) {
 	t := &o.targets[i]
 	t.state, t.err = tRefused, reason
 	o.refused++
 	if o.phase == phaseCollect && !o.replied && o.replies+o.pending() < o.r {
-		n.reply(o, Reply{Status: Fail, Err: fmt.Sprintf("only %d of R=%d replicas can answer (refused: %s)", o.replies+o.pending(), o.r, o.refusals())})
+		c.reply(o, Reply{Status: Fail, Err: fmt.Sprintf("only %d of R=%d replicas can answer (refused: %s)", o.replies+o.pending(), o.r, o.refusals())})
 	}
-	n.maybeFinish(o)
+	c.maybeFinish(o)
 }
 
 // onHolder counts one more replica known to hold a blocking read's result.
-func (n *Node) onHolder(o *op) {
+func (c *coordinator) onHolder(o *op) {
 	o.holders++
 	if o.phase == phaseWriteBack && o.holders >= o.w {
 		o.phase = phaseDone
-		n.reply(o, n.readResult(o.key, o.result))
+		c.reply(o, c.readResult(o.key, o.result))
 	}
-	n.maybeFinish(o)
+	c.maybeFinish(o)
 }
 
 func (o *op) writeBacksPending() bool {
@@ -512,33 +605,33 @@ func (o *op) writeBacksPending() bool {
 
 // sendRepair writes vs to target j (a write-back for a blocking read when
 // opID is the read's id, a fire-and-forget read repair when opID is 0).
-func (n *Node) sendRepair(o *op, j int, vs []Version, opID uint64) {
+func (c *coordinator) sendRepair(o *op, j int, vs []Version, opID uint64) {
 	t := &o.targets[j]
 	t.wbSent = true
-	n.stats.ReadRepairs++
-	if t.node == n.id {
-		err := n.applyWrite(o.key, vs, t.hinted, t.hintFor)
+	c.stats.ReadRepairs++
+	if t.node == c.self {
+		err := c.host.applyWrite(o.key, vs, t.hinted, t.hintFor)
 		if opID != 0 && err == nil && !t.holds {
 			t.holds = true
-			n.onHolder(o)
+			c.onHolder(o)
 		}
 		return
 	}
-	n.send(t.node, Message{Type: MsgWrite, Op: opID, Key: o.key, Versions: vs, Hinted: t.hinted, HintFor: t.hintFor, Repair: true})
+	c.send(t.node, Message{Type: MsgWrite, Op: opID, Key: o.key, Versions: vs, Hinted: t.hinted, HintFor: t.hintFor, Repair: true})
 }
 
 // onWriteBackAck records the acknowledgement of a blocking write-back.
-func (n *Node) onWriteBackAck(o *op, i int, refused bool) {
+func (c *coordinator) onWriteBackAck(o *op, i int, refused bool) {
 	t := &o.targets[i]
 	if refused || t.holds {
 		return
 	}
 	t.holds = true
-	n.onHolder(o)
+	c.onHolder(o)
 }
 
 // readResult turns reconciled versions into a client reply.
-func (n *Node) readResult(key string, vs []Version) Reply {
+func (c *coordinator) readResult(key string, vs []Version) Reply {
 	rep := Reply{Status: OK}
 	for _, v := range vs {
 		if !v.Tombstone {
@@ -546,107 +639,180 @@ func (n *Node) readResult(key string, vs []Version) Reply {
 		}
 	}
 	rep.Found = len(rep.Values) > 0
-	if n.cfg.Resolve == VectorClock && len(vs) > 0 {
+	if c.cfg.Resolve == VectorClock && len(vs) > 0 {
 		rep.Context = EncodeContext(key, joinClocks(vs))
 	}
 	return rep
 }
 
 // reply answers the op's client (or forwarding node) once.
-func (n *Node) reply(o *op, rep Reply) {
+func (c *coordinator) reply(o *op, rep Reply) {
 	if o.replied {
 		return
 	}
 	o.replied = true
 	rep.ID = o.req.ID
 	if o.kind != opForward {
-		rep.Coordinator = n.id
+		rep.Coordinator = c.self
 	}
-	n.emitTo(o.forwarded, o.origin, o.originOp, rep)
+	c.emitTo(o.forwarded, o.origin, o.originOp, rep)
 }
 
 // emitTo sends a reply to the client, or back to the node that forwarded
 // the request.
-func (n *Node) emitTo(forwarded bool, origin sim.NodeID, originOp uint64, rep Reply) {
+func (c *coordinator) emitTo(forwarded bool, origin sim.NodeID, originOp uint64, rep Reply) {
 	if forwarded {
-		n.send(origin, Message{Type: MsgForwardReply, Op: originOp, Reply: rep})
+		c.send(origin, Message{Type: MsgForwardReply, Op: originOp, Reply: rep})
 		return
 	}
-	n.emit(rep)
+	c.emit(rep)
 }
 
-func (n *Node) emit(rep Reply) {
+func (c *coordinator) emit(rep Reply) {
 	switch rep.Status {
 	case OK:
-		n.stats.RepliesOK++
+		c.stats.RepliesOK++
 	case Fail:
-		n.stats.RepliesFail++
+		c.stats.RepliesFail++
 	case Info:
-		n.stats.RepliesInfo++
+		c.stats.RepliesInfo++
 	}
-	n.replies = append(n.replies, rep)
+	c.replies = append(c.replies, rep)
 }
 
 // finish ends an op: at its deadline or once nothing more can arrive. An
 // unanswered op answers Info; an async read repairs stale replicas; a
 // strict-quorum write with hinted handoff keeps hints for home replicas
 // that did not acknowledge.
-func (n *Node) finish(o *op) {
+func (c *coordinator) finish(o *op) {
 	if o.done() {
 		return
 	}
 	switch o.kind {
 	case opWrite:
 		if !o.replied {
-			n.reply(o, Reply{Status: Info, Err: fmt.Sprintf("deadline after %d ticks: %d of W=%d acks, %d refused, %d unanswered; the write may have been applied",
-				n.cfg.RequestTimeoutTicks, o.acks, o.w, o.refused, o.pending())})
+			c.reply(o, Reply{Status: Info, Err: fmt.Sprintf("deadline after %d ticks: %d of W=%d acks, %d refused, %d unanswered; the write may have been applied",
+				c.cfg.RequestTimeoutTicks, o.acks, o.w, o.refused, o.pending())})
 		}
-		if n.cfg.Quorum == Strict && n.cfg.HintedHandoff {
+		if c.cfg.Quorum == Strict && c.cfg.HintedHandoff {
 			for _, t := range o.targets {
-				if t.state == tPending && t.node != n.id {
-					n.coordinatorHint(t.node, o.key, o.versions)
+				if t.state == tPending && t.node != c.self {
+					c.coordinatorHint(t.node, o.key, o.versions)
 				}
 			}
 		}
 	case opRead:
 		if !o.replied {
-			msg := fmt.Sprintf("deadline after %d ticks: %d of R=%d replies", n.cfg.RequestTimeoutTicks, o.replies, o.r)
+			msg := fmt.Sprintf("deadline after %d ticks: %d of R=%d replies", c.cfg.RequestTimeoutTicks, o.replies, o.r)
 			if o.phase == phaseWriteBack {
-				msg = fmt.Sprintf("deadline after %d ticks: the write-back reached %d of W=%d replicas", n.cfg.RequestTimeoutTicks, o.holders, o.w)
+				msg = fmt.Sprintf("deadline after %d ticks: the write-back reached %d of W=%d replicas", c.cfg.RequestTimeoutTicks, o.holders, o.w)
 			}
-			n.reply(o, Reply{Status: Info, Err: msg})
+			c.reply(o, Reply{Status: Info, Err: msg})
 		}
-		if n.cfg.ReadRepair == RepairAsync && o.replies > 0 {
+		if c.cfg.ReadRepair == RepairAsync && o.replies > 0 {
 			var all []Version
 			for _, t := range o.targets {
 				if t.state == tReplied {
-					all = reconcile(n.cfg.Resolve, all, t.vs)
+					all = reconcile(c.cfg.Resolve, all, t.vs)
 				}
 			}
 			for j := range o.targets {
-				if t := o.targets[j]; t.state == tReplied && !covers(n.cfg.Resolve, t.vs, all) {
-					n.sendRepair(o, j, all, 0)
+				if t := o.targets[j]; t.state == tReplied && !covers(c.cfg.Resolve, t.vs, all) {
+					c.sendRepair(o, j, all, 0)
 				}
 			}
 		}
 	case opForward:
 		if !o.replied {
-			n.reply(o, Reply{Status: Info, Coordinator: n.id, Err: fmt.Sprintf("no reply from %v, which coordinates the request, within %d ticks",
-				o.forwardTo, 2*n.cfg.RequestTimeoutTicks)})
+			c.reply(o, Reply{Status: Info, Coordinator: c.self, Err: fmt.Sprintf("no reply from %v, which coordinates the request, within %d ticks",
+				o.forwardTo, 2*c.cfg.RequestTimeoutTicks)})
 		}
 	}
-	n.remove(o)
+	c.remove(o)
 }
 
 // remove drops a finished op.
-func (n *Node) remove(o *op) {
+func (c *coordinator) remove(o *op) {
 	o.deadline = -1
-	delete(n.opIdx, o.id)
-	if i := slices.Index(n.ops, o); i >= 0 {
-		n.ops = slices.Delete(n.ops, i, i+1)
+	delete(c.opIdx, o.id)
+	if i := slices.Index(c.ops, o); i >= 0 {
+		c.ops = slices.Delete(c.ops, i, i+1)
 	}
 }
 
-// Pending returns the number of operations this node is coordinating or
-// waiting on.
-func (n *Node) Pending() int { return len(n.ops) }
+// stepWriteAck routes a write acknowledgement (or refusal) to the op
+// waiting for it: a write's ack, or a blocking read's write-back ack. It
+// returns why the ack is ignored, or ignoreNone.
+func (c *coordinator) stepWriteAck(from sim.NodeID, m Message) ignoreReason {
+	if m.Op == 0 {
+		return ignoreNone // an asynchronous read repair: nobody waits for it
+	}
+	o := c.opIdx[m.Op]
+	if o == nil || o.kind == opForward {
+		return ignoreUnknownOp
+	}
+	i := o.target(from)
+	if i < 0 {
+		return ignoreUnexpected
+	}
+	switch o.kind {
+	case opWrite:
+		if o.targets[i].state != tPending {
+			return ignoreUnexpected
+		}
+		var err error
+		if m.Refused {
+			err = fmt.Errorf("%s", m.Err)
+		}
+		c.onWriteResult(o, i, err)
+	case opRead:
+		if !o.targets[i].wbSent {
+			return ignoreUnexpected
+		}
+		c.onWriteBackAck(o, i, m.Refused)
+	}
+	return ignoreNone
+}
+
+// stepReadReply routes a read reply (or refusal) to the read waiting for
+// it. It returns why the reply is ignored, or ignoreNone.
+func (c *coordinator) stepReadReply(from sim.NodeID, m Message) ignoreReason {
+	o := c.opIdx[m.Op]
+	if o == nil || o.kind != opRead {
+		return ignoreUnknownOp
+	}
+	i := o.target(from)
+	if i < 0 || o.targets[i].state != tPending {
+		return ignoreUnexpected
+	}
+	if m.Refused {
+		c.onReadRefused(o, i, m.Err)
+		return ignoreNone
+	}
+	c.onReadReply(o, i, m.Versions)
+	return ignoreNone
+}
+
+// stepForwardReply takes the reply of the node a request was forwarded
+// to, answers the client with it and ends the forwarding op. It returns
+// why the reply is ignored, or ignoreNone.
+func (c *coordinator) stepForwardReply(from sim.NodeID, m Message) ignoreReason {
+	o := c.opIdx[m.Op]
+	if o == nil || o.kind != opForward {
+		return ignoreUnknownOp
+	}
+	if o.forwardTo != from {
+		return ignoreUnexpected
+	}
+	c.reply(o, m.Reply)
+	c.finish(o)
+	return ignoreNone
+}
+
+// coordinatorHint keeps a hint for a home replica that did not
+// acknowledge a strict-quorum write (HintedHandoff on).
+func (c *coordinator) coordinatorHint(owner sim.NodeID, key string, vs []Version) {
+	if err := c.host.applyWrite(key, vs, true, owner); err == nil {
+		c.stats.CoordinatorHints++
+	}
+}

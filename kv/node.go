@@ -52,8 +52,7 @@ type Node struct {
 	incarnation uint64 // durable, bumped at every NewNode
 	seq         uint64 // dots, op ids and hint ids within the incarnation
 
-	ops   []*op          // active operations in creation order
-	opIdx map[uint64]*op // lookup only, never iterated
+	coord coordinator // the operations this node coordinates
 
 	suspicion suspicion // local failure suspicion of peers
 
@@ -138,12 +137,12 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	n := &Node{
 		id: id, cfg: cfg, ring: r, nodes: r.Nodes(), state: st, wall: wallClock, rng: rng,
 		incarnation: inc,
-		opIdx:       map[uint64]*op{},
 		suspicion:   newSuspicion(cfg.SuspectAfterTicks),
 		tombstones:  newTombstones(cfg.TombstoneGraceTicks),
 		forwards:    newForwards(4 * int64(cfg.RequestTimeoutTicks)),
 	}
 	n.hints = hints{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, forget: n.forget}
+	n.coord = newCoordinator(id, &n.cfg, &n.stats, nodeHost{n})
 	n.ringCfg = r.Config()
 	if r.Contains(id) {
 		n.lastWithSelf = r
@@ -284,15 +283,8 @@ func (n *Node) Suspects() []sim.NodeID {
 func (n *Node) Tick() {
 	n.now++
 	n.stats.Suspicions += n.suspicion.tick(n.nodes, n.id, n.now)
-	var expired []*op
-	for _, o := range n.ops {
-		if o.deadline <= n.now {
-			expired = append(expired, o)
-		}
-	}
-	for _, o := range expired {
-		n.finish(o)
-	}
+	n.coord.tick(n.now)
+	n.deliver()
 	if n.now >= n.nextProbe {
 		n.nextProbe = n.now + int64(n.cfg.ProbeIntervalTicks)
 		for _, id := range n.nodes {

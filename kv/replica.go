@@ -61,7 +61,7 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		}
 		n.send(from, ack)
 	case MsgWriteAck:
-		n.onWriteAck(from, m)
+		n.coordinated(n.coord.stepWriteAck(from, m))
 	case MsgRead:
 		if !m.Hinted || m.HintFor == n.id {
 			if err := n.checkReplica(m.Key, true); err != nil {
@@ -72,21 +72,7 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		n.stats.ReadsServed++
 		n.send(from, Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Versions: n.readLocal(m.Key, m.Hinted, m.HintFor)})
 	case MsgReadReply:
-		o := n.opIdx[m.Op]
-		if o == nil || o.kind != opRead {
-			n.ignore(ignoreUnknownOp)
-			return
-		}
-		i := o.target(from)
-		if i < 0 || o.targets[i].state != tPending {
-			n.ignore(ignoreUnexpected)
-			return
-		}
-		if m.Refused {
-			n.onReadRefused(o, i, m.Err)
-			return
-		}
-		n.onReadReply(o, i, m.Versions)
+		n.coordinated(n.coord.stepReadReply(from, m))
 	case MsgForward:
 		if !n.forwards.remember(from, m.Op, n.now) {
 			// Coordinating a copy again would issue a second dot for the
@@ -94,25 +80,10 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 			n.ignore(ignoreDuplicateForward)
 			return
 		}
-		if err := n.validateRequest(m.Req); err != nil {
-			n.send(from, Message{Type: MsgForwardReply, Op: m.Op,
-				Reply: Reply{ID: m.Req.ID, Status: Fail, Err: err.Error(), Coordinator: n.id}})
-			return
-		}
-		n.stats.CoordinatedForOthers++
-		n.coordinate(m.Req, true, from, m.Op)
+		n.coord.stepForward(from, m)
+		n.deliver()
 	case MsgForwardReply:
-		o := n.opIdx[m.Op]
-		if o == nil || o.kind != opForward {
-			n.ignore(ignoreUnknownOp)
-			return
-		}
-		if o.forwardTo != from {
-			n.ignore(ignoreUnexpected)
-			return
-		}
-		n.reply(o, m.Reply)
-		n.finish(o)
+		n.coordinated(n.coord.stepForwardReply(from, m))
 	case MsgHandoff:
 		err := n.applyWrite(m.Key, m.Versions, false, 0)
 		ack := Message{Type: MsgHandoffAck, Key: m.Key, HintID: m.HintID, HintSeq: m.HintSeq}
@@ -162,41 +133,6 @@ func (n *Node) checkReplica(key string, read bool) error {
 		return fmt.Errorf("%v has not yet received the range of %q from its previous replicas", n.id, key)
 	}
 	return nil
-}
-
-// onWriteAck routes a write acknowledgement to the op waiting for it.
-func (n *Node) onWriteAck(from sim.NodeID, m Message) {
-	if m.Op == 0 {
-		return // an asynchronous read repair: nobody waits for it
-	}
-	o := n.opIdx[m.Op]
-	if o == nil || o.kind == opForward {
-		n.ignore(ignoreUnknownOp)
-		return
-	}
-	i := o.target(from)
-	if i < 0 {
-		n.ignore(ignoreUnexpected)
-		return
-	}
-	switch o.kind {
-	case opWrite:
-		if o.targets[i].state != tPending {
-			n.ignore(ignoreUnexpected)
-			return
-		}
-		var err error
-		if m.Refused {
-			err = fmt.Errorf("%s", m.Err)
-		}
-		n.onWriteResult(o, i, err)
-	case opRead:
-		if !o.targets[i].wbSent {
-			n.ignore(ignoreUnexpected)
-			return
-		}
-		n.onWriteBackAck(o, i, m.Refused)
-	}
 }
 
 // checkMessage returns why m must be ignored, or ignoreNone.
@@ -325,14 +261,6 @@ func (n *Node) readLocal(key string, hinted bool, hintFor sim.NodeID) []Version 
 	}
 	vs, _ := n.state.Get(key)
 	return vs
-}
-
-// coordinatorHint keeps a hint for a home replica that did not
-// acknowledge a strict-quorum write (HintedHandoff on).
-func (n *Node) coordinatorHint(owner sim.NodeID, key string, vs []Version) {
-	if err := n.applyWrite(key, vs, true, owner); err == nil {
-		n.stats.CoordinatorHints++
-	}
 }
 
 // replayHints sends up to HintReplayBatch hints, oldest first, to owners
