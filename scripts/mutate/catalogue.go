@@ -17,23 +17,23 @@ var catalogue = []Mutation{
 		Bug:         "a read reconciles and answers after R-1 replies",
 	},
 	{
-		Name: "duplicate-ack-counted", Mechanism: "quorum (duplicate acks)", File: "kv/replica.go",
+		Name: "duplicate-ack-counted", Mechanism: "quorum (duplicate acks)", File: "kv/coordinator.go",
 		Original:    "if o.targets[i].state != tPending {",
 		Replacement: "if o.targets[i].state == tRefused {",
 		Bug:         "a write ack the network duplicated is counted twice towards W",
 	},
 	{
 		Name: "timeout-reported-as-fail", Mechanism: "outcomes (info vs fail)", File: "kv/coordinator.go",
-		Original:    "n.reply(o, Reply{Status: Info, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
-		Replacement: "n.reply(o, Reply{Status: Fail, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
+		Original:    "c.reply(o, Reply{Status: Info, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
+		Replacement: "c.reply(o, Reply{Status: Fail, Err: fmt.Sprintf(\"deadline after %d ticks: %d of W=%d acks",
 		Bug:         "a write that timed out (maybe applied) is reported as failed (certainly not applied)",
 	},
 
 	// Sloppy quorums and fallbacks.
 	{
 		Name: "strict-uses-fallbacks", Mechanism: "sloppy fallbacks", File: "kv/coordinator.go",
-		Original:    "if n.cfg.Quorum == Strict {",
-		Replacement: "if n.cfg.Quorum == Strict && false {",
+		Original:    "if c.cfg.Quorum == Strict {",
+		Replacement: "if c.cfg.Quorum == Strict && false {",
 		Bug:         "a strict quorum silently substitutes fallbacks for suspected home replicas",
 	},
 	{
@@ -64,27 +64,27 @@ var catalogue = []Mutation{
 	},
 	{
 		Name: "no-coordinator-hints", Mechanism: "hinted handoff (store)", File: "kv/coordinator.go",
-		Original:    "if n.cfg.Quorum == Strict && n.cfg.HintedHandoff {",
-		Replacement: "if false && n.cfg.Quorum == Strict && n.cfg.HintedHandoff {",
+		Original:    "if c.cfg.Quorum == Strict && c.cfg.HintedHandoff {",
+		Replacement: "if false && c.cfg.Quorum == Strict && c.cfg.HintedHandoff {",
 		Bug:         "a strict-quorum coordinator keeps no hint for home replicas that never acknowledged",
 	},
 
 	// Read repair.
 	{
 		Name: "async-repair-skipped", Mechanism: "read repair (async)", File: "kv/coordinator.go",
-		Original:    "if n.cfg.ReadRepair == RepairAsync && o.replies > 0 {",
-		Replacement: "if false && n.cfg.ReadRepair == RepairAsync && o.replies > 0 {",
+		Original:    "if c.cfg.ReadRepair == RepairAsync && o.replies > 0 {",
+		Replacement: "if false && c.cfg.ReadRepair == RepairAsync && o.replies > 0 {",
 		Bug:         "asynchronous read repair never writes anything back",
 	},
 	{
 		Name: "async-repair-wrong-target", Mechanism: "read repair (async)", File: "kv/coordinator.go",
-		Original:    "t.state == tReplied && !covers(n.cfg.Resolve, t.vs, all) {",
-		Replacement: "t.state == tReplied && covers(n.cfg.Resolve, t.vs, all) {",
+		Original:    "t.state == tReplied && !covers(c.cfg.Resolve, t.vs, all) {",
+		Replacement: "t.state == tReplied && covers(c.cfg.Resolve, t.vs, all) {",
 		Bug:         "asynchronous read repair writes to the replicas that were already current, not the stale ones",
 	},
 	{
 		Name: "blocking-repair-no-writeback", Mechanism: "read repair (blocking)", File: "kv/coordinator.go",
-		Original:    "if u.state == tReplied && covers(n.cfg.Resolve, u.vs, o.result) {",
+		Original:    "if u.state == tReplied && covers(c.cfg.Resolve, u.vs, o.result) {",
 		Replacement: "if u.state == tReplied {",
 		Bug:         "a blocking read counts every replica that answered as holding the result, so it never writes back",
 	},
@@ -138,7 +138,7 @@ var catalogue = []Mutation{
 	},
 	{
 		Name: "coordinator-drops-own-versions", Mechanism: "vector clocks (DVV invariant)", File: "kv/coordinator.go",
-		Original:    "o.versions = reconcile(VectorClock, n.localVersions(o.key), []Version{v})",
+		Original:    "o.versions = reconcile(VectorClock, c.host.localVersions(o.key), []Version{v})",
 		Replacement: "o.versions = []Version{v}",
 		Bug:         "a vector-clock coordinator sends only the new version, not its own earlier versions of the key",
 	},
@@ -261,8 +261,8 @@ var catalogue = []Mutation{
 	// Forwarding.
 	{
 		Name: "vclock-write-not-forwarded", Mechanism: "forwarding", File: "kv/coordinator.go",
-		Original:    "if n.cfg.Resolve == VectorClock && req.Op != Get {",
-		Replacement: "if false && n.cfg.Resolve == VectorClock && req.Op != Get {",
+		Original:    "if c.cfg.Resolve == VectorClock && req.Op != Get {",
+		Replacement: "if false && c.cfg.Resolve == VectorClock && req.Op != Get {",
 		Bug:         "a node that is not a replica coordinates vector-clock writes itself",
 	},
 	{
