@@ -8,96 +8,6 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
-type opKind uint8
-
-const (
-	opWrite opKind = iota + 1
-	opRead
-	opForward
-)
-
-type targetState uint8
-
-const (
-	tPending targetState = iota
-	tAcked               // write acknowledged
-	tRefused             // write explicitly refused
-	tReplied             // read answered
-)
-
-// target is one replica an operation talks to: a home replica, or a
-// fallback standing in for home replica hintFor.
-type target struct {
-	node    sim.NodeID
-	hinted  bool
-	hintFor sim.NodeID
-	state   targetState
-	err     string
-	vs      []Version // a read's reply
-	holds   bool      // a blocking read knows it holds the result
-	wbSent  bool      // a write-back or repair was sent
-}
-
-// readPhase is where a read is.
-type readPhase uint8
-
-const (
-	phaseCollect   readPhase = iota // waiting for R replies
-	phaseWriteBack                  // blocking repair: waiting for W holders
-	phaseDone                       // replied; collecting late replies for async repair
-)
-
-// op is one operation this node coordinates (or forwarded).
-type op struct {
-	id       uint64
-	kind     opKind
-	req      Request
-	key      string
-	n, w, r  int
-	deadline int64
-	replied  bool
-
-	// origin is set when another node forwarded the request here: the
-	// reply goes back to it as a MsgForwardReply for its op originOp.
-	origin    sim.NodeID
-	originOp  uint64
-	forwarded bool
-
-	forwardTo sim.NodeID // opForward: the node coordinating it
-
-	targets []target
-
-	// writes
-	versions []Version
-	acks     int
-	refused  int
-
-	// reads
-	phase   readPhase
-	replies int
-	result  []Version
-	holders int
-}
-
-func (o *op) pending() int {
-	c := 0
-	for _, t := range o.targets {
-		if t.state == tPending {
-			c++
-		}
-	}
-	return c
-}
-
-func (o *op) target(from sim.NodeID) int {
-	for i := range o.targets {
-		if o.targets[i].node == from {
-			return i
-		}
-	}
-	return -1
-}
-
 // coordinator is the coordination of operations as a state machine of its
 // own: the operations a node has in flight (its clients', those forwarded
 // to it, and those it forwarded on), their quorum counting, read repair
@@ -190,6 +100,100 @@ func (c *coordinator) tick(now int64) {
 	}
 }
 
+// opKind is what an operation does.
+type opKind uint8
+
+const (
+	opWrite opKind = iota + 1
+	opRead
+	opForward
+)
+
+// targetState is where one target of an operation is.
+type targetState uint8
+
+const (
+	tPending targetState = iota
+	tAcked               // write acknowledged
+	tRefused             // write explicitly refused
+	tReplied             // read answered
+)
+
+// target is one replica an operation talks to: a home replica, or a
+// fallback standing in for home replica hintFor.
+type target struct {
+	node    sim.NodeID
+	hinted  bool
+	hintFor sim.NodeID
+	state   targetState
+	err     string
+	vs      []Version // a read's reply
+	holds   bool      // a blocking read knows it holds the result
+	wbSent  bool      // a write-back or repair was sent
+}
+
+// readPhase is where a read is.
+type readPhase uint8
+
+const (
+	phaseCollect   readPhase = iota // waiting for R replies
+	phaseWriteBack                  // blocking repair: waiting for W holders
+	phaseDone                       // replied; collecting late replies for async repair
+)
+
+// op is one operation this node coordinates (or forwarded).
+type op struct {
+	id       uint64
+	kind     opKind
+	req      Request
+	key      string
+	n, w, r  int
+	deadline int64
+	replied  bool
+
+	// origin is set when another node forwarded the request here: the
+	// reply goes back to it as a MsgForwardReply for its op originOp.
+	origin    sim.NodeID
+	originOp  uint64
+	forwarded bool
+
+	forwardTo sim.NodeID // opForward: the node coordinating it
+
+	targets []target
+
+	// writes
+	versions []Version
+	acks     int
+	refused  int
+
+	// reads
+	phase   readPhase
+	replies int
+	result  []Version
+	holders int
+}
+
+// pending counts the targets that have not answered.
+func (o *op) pending() int {
+	c := 0
+	for _, t := range o.targets {
+		if t.state == tPending {
+			c++
+		}
+	}
+	return c
+}
+
+// target returns the index of from among the targets, or -1.
+func (o *op) target(from sim.NodeID) int {
+	for i := range o.targets {
+		if o.targets[i].node == from {
+			return i
+		}
+	}
+	return -1
+}
+
 // submit takes a client request: an invalid one is answered at once with
 // a Fail reply whose Err says what to change; a valid one is coordinated.
 func (c *coordinator) submit(req Request) {
@@ -267,6 +271,7 @@ func (c *coordinator) quorum(req Request) (int, int, int) {
 	return nn, w, r
 }
 
+// newOp registers a new operation, with a fresh id and its deadline.
 func (c *coordinator) newOp(kind opKind, req Request) *op {
 	nn, w, r := c.quorum(req)
 	o := &op{
@@ -480,6 +485,7 @@ func (c *coordinator) maybeFinish(o *op) {
 	c.finish(o)
 }
 
+// refusals lists the targets that refused, with their reasons.
 func (o *op) refusals() string {
 	var parts []string
 	for _, t := range o.targets {
@@ -594,6 +600,7 @@ func (c *coordinator) onHolder(o *op) {
 	c.maybeFinish(o)
 }
 
+// writeBacksPending reports whether a write-back awaits its ack.
 func (o *op) writeBacksPending() bool {
 	for _, t := range o.targets {
 		if t.wbSent && !t.holds {
