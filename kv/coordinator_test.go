@@ -23,7 +23,8 @@ import (
 //	coordinator ring=n1,n2,n3,n4 n=3 w=2 r=2 quorum=strict|sloppy resolve=lww|vclock
 //	            repair=off|async|blocking timeout=4 handoff=on|off siblings=3
 //	down n3 / up n3                          what n1 believes of a peer
-//	put key=a v=x [wall=100]                 a client request (get, delete too)
+//	put key=a v=x [wall=100] [ctx=#2]        a client request (get, delete too);
+//	                                         ctx: the context of reply #2
 //	local key=a v=x dot=n2:1 ts=5            n1's own replica holds this version
 //	ack from=n2 op=2 [refused=why]           a replica's MsgWriteAck for op 2
 //	reply from=n2 op=2 [v=x dot=n2:1 ts=5] [refused=why]   a replica's MsgReadReply
@@ -50,7 +51,8 @@ func TestCoordinatorTranscript(t *testing.T) {
 			require.NotNil(t, cm, "%s:%d: start with a coordinator command", path, b.line)
 			out = cm.run(t, fields[0], pos, args)
 		}
-		got := strings.Join(out, "\n")
+		// Counters in incarnation 1 print as n1:5, not n1:1.5.
+		got := strings.ReplaceAll(strings.Join(out, "\n"), ":1.", ":")
 		if *rewrite {
 			for _, c := range b.comments {
 				rewritten.WriteString(c + "\n")
@@ -115,7 +117,7 @@ func newCoordMachine(t *testing.T, args map[string]string) *coordMachine {
 		cfg.HintedHandoff = v == "on"
 	}
 	m := &coordMachine{cfg: cfg, down: map[sim.NodeID]bool{}, data: map[string][]Version{}, hints: map[hintKey][]Version{},
-		fmt: &harness{t: t, isGet: map[uint64]bool{}, keys: map[uint64]string{}}}
+		fmt: &harness{t: t, isGet: map[uint64]bool{}, keys: map[uint64]string{}, ctxs: map[uint64][]byte{}}}
 	for _, s := range strings.Split(args["ring"], ",") {
 		m.ring = append(m.ring, nodeArg(t, s))
 	}
@@ -155,7 +157,7 @@ func (m *coordMachine) applyWrite(key string, vs []Version, hinted bool, hintFor
 	merged := reconcile(m.cfg.Resolve, cur, vs)
 	if len(merged) > m.cfg.MaxSiblings {
 		err := fmt.Errorf("%w: %d versions", ErrTooManySiblings, len(merged))
-		m.log = append(m.log, fmt.Sprintf("n1 applies %s %s to its %s: refused: %v", key, fmtShort(vs), where, err))
+		m.log = append(m.log, fmt.Sprintf("n1 applies %s %s to its %s: refused: %v", key, fmtVersions(vs), where, err))
 		return err
 	}
 	if hinted && hintFor != 1 {
@@ -163,7 +165,7 @@ func (m *coordMachine) applyWrite(key string, vs []Version, hinted bool, hintFor
 	} else {
 		m.data[key] = merged
 	}
-	m.log = append(m.log, fmt.Sprintf("n1 applies %s %s to its %s: now %s", key, fmtShort(vs), where, fmtShort(merged)))
+	m.log = append(m.log, fmt.Sprintf("n1 applies %s %s to its %s: now %s", key, fmtVersions(vs), where, fmtVersions(merged)))
 	return nil
 }
 
@@ -174,7 +176,7 @@ func (m *coordMachine) readLocal(key string, hinted bool, hintFor sim.NodeID) []
 	if hinted && hintFor != 1 {
 		vs = m.hints[hintKey{hintFor, key}]
 	}
-	m.log = append(m.log, fmt.Sprintf("n1 reads %s locally: %s", key, fmtShort(vs)))
+	m.log = append(m.log, fmt.Sprintf("n1 reads %s locally: %s", key, fmtVersions(vs)))
 	return vs
 }
 
@@ -191,11 +193,8 @@ func (m *coordMachine) wall() int64 { return m.wallT }
 func (m *coordMachine) next() uint64 { m.seq++; return 1<<32 | m.seq }
 
 func (m *coordMachine) forget(vs []Version) {
-	m.log = append(m.log, "n1 forgets "+fmtShort(vs))
+	m.log = append(m.log, "n1 forgets "+fmtVersions(vs))
 }
-
-// fmtShort is fmtVersions without the incarnation of dot counters.
-func fmtShort(vs []Version) string { return strings.ReplaceAll(fmtVersions(vs), ":1.", ":") }
 
 // version parses v=x dot=nX:C ts=T (an empty reply without v=).
 func versionArg(t *testing.T, args map[string]string) []Version {
@@ -250,6 +249,11 @@ func (m *coordMachine) run(t *testing.T, cmd string, pos []string, args map[stri
 		switch cmd {
 		case "put":
 			req.Op, req.Value = Put, []byte(args["v"])
+			if v, ok := args["ctx"]; ok {
+				id, err := strconv.ParseUint(strings.TrimPrefix(v, "#"), 10, 64)
+				require.NoError(t, err, "ctx=#N: the context of reply #N")
+				req.Context = m.fmt.ctxs[id]
+			}
 		case "get":
 			req.Op = Get
 			m.fmt.isGet[req.ID] = true
@@ -261,7 +265,7 @@ func (m *coordMachine) run(t *testing.T, cmd string, pos []string, args map[stri
 		m.c.submit(req)
 	case "local":
 		m.data[args["key"]] = reconcile(m.cfg.Resolve, m.data[args["key"]], versionArg(t, args))
-		return []string{fmt.Sprintf("n1 holds %s %s", args["key"], fmtShort(m.data[args["key"]]))}
+		return []string{fmt.Sprintf("n1 holds %s %s", args["key"], fmtVersions(m.data[args["key"]]))}
 	case "ack":
 		msg := Message{Type: MsgWriteAck, Op: opArg(t, args), Key: args["key"]}
 		if why, ok := args["refused"]; ok {
@@ -322,9 +326,12 @@ func (m *coordMachine) output(ignored ignoreReason) []string {
 		if e.Msg.Op != 0 {
 			s += fmt.Sprintf(" op=%d", e.Msg.Op&seqMask)
 		}
-		out = append(out, "  "+strings.ReplaceAll(s, ":1.", ":"))
+		out = append(out, "  "+s)
 	}
 	for _, r := range replies {
+		if len(r.Context) > 0 {
+			m.fmt.ctxs[r.ID] = r.Context
+		}
 		out = append(out, fmt.Sprintf("  reply #%d: %s", r.ID, m.fmt.fmtReply(r)))
 	}
 	for _, l := range m.log {
