@@ -116,6 +116,9 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 		submit()
 	})
 	c.loop.After(c.cfg.ClientTimeout, func() {
+		if _, waiting := c.reqClient[id]; !waiting {
+			return // answered: the timeout is moot (and its message never built)
+		}
 		c.reply(id, workloads.Response{Status: workloads.Info, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
 	})
 }

@@ -33,6 +33,7 @@ type diskStore struct {
 	kc    *node.Codec[KeySnapshot]
 	hc    *node.Codec[Hint]
 	buf   []byte
+	ks    KeySnapshot // the snapshot being encoded, reused
 }
 
 var _ Store = (*diskStore)(nil)
@@ -101,9 +102,10 @@ func (s *diskStore) put(key string, vs []Version) {
 		return
 	}
 	s.data[key] = vs
-	ks := KeySnapshot{Key: key, Versions: vs}
+	s.ks = KeySnapshot{Key: key, Versions: vs}
 	var err error
-	s.buf, err = s.kc.Append(s.buf[:0], &ks)
+	s.buf, err = s.kc.Append(s.buf[:0], &s.ks)
+	s.ks = KeySnapshot{}
 	if err != nil {
 		panic(fmt.Sprintf("kv: encoding versions of %q for the disk: %v", key, err)) // a bug in the generated codec
 	}

@@ -68,15 +68,7 @@ type Node struct {
 	ringVer    uint64            // table.RingVersion the ring was built at
 	nextGossip int64
 
-	pending     []*pendingArc // gained arcs not yet received
-	unreceived  arcSet        // gained arcs dropped or given up before they arrived
-	serving     []*outStream  // handoff streams this node serves
-	served      []servedArcs  // arcs fully streamed to each node after losing them
-	leaving     bool
-	leaveDone   bool
-	leaveAt     int64
-	leaveRounds uint64    // GossipRounds when Leave was called
-	owed        []owedArc // what a leaving node must see pulled (nil until known)
+	transfer rangeTransfer // range handoff: pulls, streams served, the leave
 
 	out     []Envelope
 	replies []Reply
@@ -142,6 +134,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		forwards:    newForwards(4 * int64(cfg.RequestTimeoutTicks)),
 	}
 	n.hints = hints{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, forget: n.forget}
+	n.transfer = rangeTransfer{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, down: n.believedDown}
 	n.coord = newCoordinator(id, &n.cfg, &n.stats, nodeHost{n})
 	n.ringCfg = r.Config()
 	if r.Contains(id) {

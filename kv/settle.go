@@ -99,15 +99,7 @@ func (n *Node) Quiescent() (bool, string) {
 			owed = append(owed, fmt.Sprintf("%d hints to hand off", hints))
 		}
 	}
-	if len(n.pending) > 0 {
-		owed = append(owed, fmt.Sprintf("%d ranges to pull", len(n.pending)))
-	}
-	if len(n.serving) > 0 {
-		owed = append(owed, fmt.Sprintf("%d handoff streams to serve", len(n.serving)))
-	}
-	if n.leaving && !n.leaveDone {
-		owed = append(owed, "a leave to finish")
-	}
+	owed = append(owed, n.transfer.outstanding()...)
 	if n.ae != nil && len(n.ae.owned) > 0 {
 		switch {
 		case !n.sweep.healed:

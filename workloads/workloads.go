@@ -88,7 +88,7 @@ func (c Config) validate(name string) error {
 // to write with, and the values that context had seen.
 type keyState struct {
 	ctx  []byte
-	seen []string
+	seen []string // never modified once set: the ops of the key share it
 }
 
 // client is one closed-loop client's state.
@@ -224,8 +224,8 @@ func (e *engine) nextRegister(c int) (*Op, error) {
 	case u < e.cfg.ReadRatio+e.cfg.DeleteRatio:
 		e.written[k] = true
 		op.prog = progDelete
-		op.seen = cloneStrings(st.seen)
-		op.inv = history.Event{Client: c, Kind: history.Delete, Key: key, Context: cloneStrings(st.seen)}
+		op.seen = st.seen // never modified: shared, and cloned by the accessors
+		op.inv = history.Event{Client: c, Kind: history.Delete, Key: key, Context: st.seen}
 		op.first = Request{Method: Delete, Key: key, Context: cloneBytes(st.ctx)}
 		op.finish = func(o *Op, r Response) {
 			if r.Status == OK && r.Context != nil {
@@ -236,8 +236,8 @@ func (e *engine) nextRegister(c int) (*Op, error) {
 		e.written[k] = true
 		v := cl.value(c)
 		op.prog = progWrite
-		op.seen = cloneStrings(st.seen)
-		op.inv = history.Event{Client: c, Kind: history.Write, Key: key, Value: v, Context: cloneStrings(st.seen)}
+		op.seen = st.seen // never modified: shared, and cloned by the accessors
+		op.inv = history.Event{Client: c, Kind: history.Write, Key: key, Value: v, Context: st.seen}
 		op.first = Request{Method: Put, Key: key, Value: []byte(v), Context: cloneBytes(st.ctx)}
 		op.finish = func(o *Op, r Response) {
 			if r.Status == OK && r.Context != nil {

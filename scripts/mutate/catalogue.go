@@ -240,21 +240,21 @@ var catalogue = []Mutation{
 		Bug:         "a node answers reads of a range it gained before the range was streamed to it",
 	},
 	{
-		Name: "stream-while-replicating", Mechanism: "range handoff (stream)", File: "kv/handoff.go",
-		Original:    "if (!m.Force && n.replicatesArc(a)) || n.lacksArc(a) || len(n.serving) >= maxServing {",
-		Replacement: "if n.lacksArc(a) || len(n.serving) >= maxServing {",
+		Name: "stream-while-replicating", Mechanism: "range handoff (stream)", File: "kv/transfer.go",
+		Original:    "if (!m.Force && replicatesArc(ranges, t.self, a)) || t.lacksArc(a) || len(t.serving) >= maxServing {",
+		Replacement: "if t.lacksArc(a) || len(t.serving) >= maxServing {",
 		Bug:         "a previous replica streams an arc it still takes writes for; later acknowledged writes miss the stream",
 	},
 	{
-		Name: "first-batch-completes-range", Mechanism: "range handoff (receive)", File: "kv/handoff.go",
+		Name: "first-batch-completes-range", Mechanism: "range handoff (receive)", File: "kv/transfer.go",
 		Original:    "if m.Last {",
 		Replacement: "if true {",
 		Bug:         "a gained range counts as received after its first batch",
 	},
 	{
-		Name: "leave-done-too-early", Mechanism: "range handoff (leave)", File: "kv/handoff.go",
-		Original:    "settled = settled && len(n.serving) == 0 && n.allServed()",
-		Replacement: "settled = settled && len(n.serving) == 0",
+		Name: "leave-done-too-early", Mechanism: "range handoff (leave)", File: "kv/transfer.go",
+		Original:    "settled = settled && len(t.serving) == 0 && t.allServed()",
+		Replacement: "settled = settled && len(t.serving) == 0",
 		Bug:         "a leaving node reports LeaveDone before every arc it owed was pulled from it",
 	},
 

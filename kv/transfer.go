@@ -1,0 +1,575 @@
+package kv
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/faultline-sim/faultline/ring"
+	"github.com/faultline-sim/faultline/sim"
+)
+
+// Bounds on handoff work in flight.
+const (
+	// maxPulls bounds the streams a node pulls at once.
+	maxPulls = 8
+	// maxServing bounds the streams a node serves at once; a request
+	// beyond it is told to wait.
+	maxServing = 64
+	// pullRounds is how many times a receiver goes round a range's
+	// sources before it gives the range up.
+	pullRounds = 3
+)
+
+// rangeTransfer is range handoff as a state machine of its own: the arcs a
+// node gained in ring changes and pulls from their previous replicas, the
+// streams it serves to the nodes that gained its arcs, and its leave (done
+// once every node that gained one of its arcs has pulled it, or after a
+// timeout). Its inputs are method calls (a ring change as the node's new
+// ranges and the arcs it gained, a tick, stream requests, data and acks, a
+// leave, the leave check); its outputs are the messages it queues (take),
+// the key batches it returns for the node to merge, the reasons it gives
+// for ignoring a message and its decisions (HandoffPending, LeaveDone). It
+// reads the node's keys (st) but never writes them, and knows nothing of
+// rings beyond the ranges it is given: whether a key is replicated and
+// whether a peer is believed down are the caller's to say. Its counter
+// (next) is the node's, so that stream ids never repeat across
+// incarnations.
+type rangeTransfer struct {
+	self  sim.NodeID
+	cfg   *Config
+	st    *state // read only: the keys a stream serves
+	stats *Stats
+	next  func() uint64
+	down  func(sim.NodeID) bool // whether the node believes a peer down
+
+	pending     []*pendingArc // gained arcs not yet received
+	unreceived  arcSet        // gained arcs dropped or given up before they arrived
+	serving     []*outStream  // handoff streams this node serves
+	served      []servedArcs  // arcs fully streamed to each node after losing them
+	leaving     bool
+	leaveDone   bool
+	leaveAt     int64
+	leaveRounds uint64    // GossipRounds when Leave was called
+	owed        []owedArc // what a leaving node must see pulled (nil until known)
+
+	out []Envelope // messages queued for the node to send (take)
+}
+
+// pendingArc is an arc this node gained in a ring change and has not yet
+// received from a previous replica: it takes writes for the arc's keys but
+// refuses reads of them.
+type pendingArc struct {
+	a       ring.Arc
+	sources []sim.NodeID // previous replicas: those that lost the arc first
+	lost    int          // sources[:lost] lost the arc (they stop taking writes)
+	attempt int          // pulls started so far
+	// excused counts the pulls a source declined because it had not
+	// received the arc itself: they move on to the next source without
+	// using up the arc's pullRounds (for a bounded time, see excuse).
+	excused int
+	// pulls are the streams asked for, the latest last. A pull that made
+	// no progress for HandoffTimeoutTicks is followed by a new one (from
+	// the next source) but not cancelled: on a slow network its data may
+	// still come, and whichever pull ends first completes the arc.
+	pulls []pull
+	// deadline is the progress deadline of the latest pull, or the
+	// earliest tick to start the next one when none is active.
+	deadline int64
+	active   bool  // the latest pull is in progress
+	since    int64 // tick the arc became pending
+	gaveUp   bool
+}
+
+// maxPullsPerArc bounds the pulls kept per arc (old ones are forgotten).
+const maxPullsPerArc = 4
+
+// pull is one stream a receiver asked for.
+type pull struct {
+	id    uint64
+	from  sim.NodeID
+	force bool // the request was forced: a Wait answer means the source cannot serve
+}
+
+// outStream is a handoff stream this node serves: the keys it held in the
+// arc when asked, sent in batches, each after the previous one's ack.
+type outStream struct {
+	to       sim.NodeID
+	id       uint64 // the receiver's stream id
+	a        ring.Arc
+	keys     []string
+	next     int
+	deadline int64
+}
+
+// servedArcs is what one node has been fully streamed by this one after
+// this one stopped replicating it.
+type servedArcs struct {
+	to  sim.NodeID
+	set arcSet
+}
+
+// owedArc is an arc a leaving node must see pulled by node to.
+type owedArc struct {
+	to sim.NodeID
+	a  ring.Arc
+}
+
+// gainedArc is an arc a node gained in a ring change, with the previous
+// replicas to pull it from: sources[:lost] lost it, the others kept it.
+type gainedArc struct {
+	a       ring.Arc
+	sources []sim.NodeID
+	lost    int
+}
+
+// leaveCheck is what the leave decision reads of its node at one tick.
+type leaveCheck struct {
+	now    int64
+	onRing bool   // the node's current ring still holds it
+	rounds uint64 // the gossip rounds it has run (Stats.GossipRounds)
+	// viewSize returns the size of its gossip view; nil under oracle
+	// membership. Asked only when a leave is in progress.
+	viewSize func() int
+	hints    int // hints it holds
+	// owed returns the arcs it lost since the last ring that held it, per
+	// gaining node; asked once, at the first check off the ring.
+	owed func() []owedArc
+}
+
+// take returns and clears the messages queued so far (valid until the
+// next input).
+func (t *rangeTransfer) take() []Envelope {
+	out := t.out
+	t.out = t.out[:0]
+	return out
+}
+
+func (t *rangeTransfer) send(to sim.NodeID, m Message) {
+	t.out = append(t.out, Envelope{To: to, Msg: m})
+}
+
+// replicatesArc reports whether self replicates any part of arc a in
+// ranges (whether it may still take writes for keys of a).
+func replicatesArc(ranges []ring.Range, self sim.NodeID, a ring.Arc) bool {
+	for _, g := range ranges {
+		if slices.Contains(g.Replicas, self) && a.Overlaps(g.Arc) {
+			return true
+		}
+	}
+	return false
+}
+
+// gainedArcs returns the arcs self gained between rings old and new (with
+// replication factor nn, at most both rings' sizes) that have a previous
+// replica to pull them from.
+func gainedArcs(self sim.NodeID, old, new *ring.Ring, nn int) []gainedArc {
+	nn = min(nn, old.Len(), new.Len())
+	if nn < 1 {
+		return nil
+	}
+	changes, err := ring.Diff(old, new, nn)
+	if err != nil {
+		return nil // a ring too small to compare: nothing can be pulled
+	}
+	var out []gainedArc
+	for _, c := range changes {
+		if !slices.Contains(c.Gained(), self) {
+			continue
+		}
+		var sources []sim.NodeID
+		for _, id := range c.Lost() {
+			if id != self {
+				sources = append(sources, id)
+			}
+		}
+		lost := len(sources)
+		for _, id := range c.OldReplicas {
+			if id != self && !slices.Contains(sources, id) {
+				sources = append(sources, id)
+			}
+		}
+		if len(sources) == 0 {
+			continue
+		}
+		out = append(out, gainedArc{a: c.Arc, sources: sources, lost: lost})
+	}
+	return out
+}
+
+// owedArcs returns the arcs self lost between rings last (the last ring
+// that held it, nil if none) and cur, per gaining node.
+func owedArcs(self sim.NodeID, last, cur *ring.Ring, nn int) []owedArc {
+	out := []owedArc{}
+	if last == nil {
+		return out
+	}
+	nn = min(nn, last.Len(), cur.Len())
+	if nn < 1 {
+		return out
+	}
+	changes, err := ring.Diff(last, cur, nn)
+	if err != nil {
+		return out
+	}
+	for _, c := range changes {
+		if !slices.Contains(c.Lost(), self) {
+			continue
+		}
+		for _, g := range c.Gained() {
+			out = append(out, owedArc{to: g, a: c.Arc})
+		}
+	}
+	return out
+}
+
+// ringChanged takes a ring change: ranges are the node's new ranges and
+// gained the arcs it gained (none with RangeHandoff off), which become
+// pending. Pending arcs the node no longer replicates need no pulling;
+// what it holds of them is incomplete, so it is no source for them either.
+func (t *rangeTransfer) ringChanged(now int64, ranges []ring.Range, gained []gainedArc) {
+	keep := t.pending[:0]
+	for _, p := range t.pending {
+		if replicatesArc(ranges, t.self, p.a) {
+			keep = append(keep, p)
+		} else {
+			t.unreceived.add(p.a)
+		}
+	}
+	clear(t.pending[len(keep):])
+	t.pending = keep
+	for _, g := range gained {
+		t.stats.RangesGained++
+		t.pending = append(t.pending, &pendingArc{a: g.a, sources: g.sources, lost: g.lost, since: now, deadline: now})
+	}
+}
+
+// pendingAt reports whether hash h is in an arc gained and not yet
+// received.
+func (t *rangeTransfer) pendingAt(h uint64) bool {
+	for _, p := range t.pending {
+		if p.a.Contains(h) {
+			return true
+		}
+	}
+	return false
+}
+
+// leave starts the node's departure at tick now, after rounds gossip
+// rounds.
+func (t *rangeTransfer) leave(now int64, rounds uint64) error {
+	if t.leaving {
+		return fmt.Errorf("%w: %v is already leaving", ErrBadNode, t.self)
+	}
+	t.leaving, t.leaveAt, t.leaveRounds = true, now, rounds
+	return nil
+}
+
+// tickLeave decides LeaveDone.
+func (t *rangeTransfer) tickLeave(lc leaveCheck) {
+	if !t.leaving || t.leaveDone || lc.onRing {
+		return
+	}
+	settled := true
+	if lc.viewSize != nil {
+		linger := 2*uint64(bits.Len(uint(lc.viewSize()))) + 2
+		settled = lc.rounds-t.leaveRounds >= linger
+	}
+	if t.cfg.RangeHandoff {
+		if t.owed == nil {
+			t.owed = lc.owed()
+		}
+		settled = settled && len(t.serving) == 0 && t.allServed()
+		if t.cfg.HintedHandoff {
+			settled = settled && lc.hints == 0
+		}
+	}
+	switch {
+	case settled:
+		t.leaveDone = true
+	case lc.now-t.leaveAt >= int64(t.cfg.LeaveTimeoutTicks):
+		t.stats.LeaveTimeouts++
+		t.leaveDone = true
+	}
+}
+
+// allServed reports whether every gaining node has pulled what it is owed.
+// A node believed down cannot pull and does not hold the leave up: it
+// catches up by anti-entropy or read repair once it is back.
+func (t *rangeTransfer) allServed() bool {
+	for _, o := range t.owed {
+		if t.down(o.to) {
+			continue
+		}
+		i := slices.IndexFunc(t.served, func(s servedArcs) bool { return s.to == o.to })
+		if i < 0 || !t.served[i].set.covers(o.a) {
+			return false
+		}
+	}
+	return true
+}
+
+// tick drops served streams without progress, restarts stalled pulls and
+// starts pending ones (at most maxPulls at once).
+func (t *rangeTransfer) tick(now int64) {
+	keep := t.serving[:0]
+	for _, st := range t.serving {
+		if st.deadline > now {
+			keep = append(keep, st)
+		}
+	}
+	clear(t.serving[len(keep):])
+	t.serving = keep
+
+	active := 0
+	for _, p := range t.pending {
+		if p.active && p.deadline <= now {
+			t.stats.HandoffRetries++
+			p.active = false
+		}
+		if p.active {
+			active++
+		}
+	}
+	for _, p := range t.pending {
+		if active >= maxPulls {
+			break
+		}
+		if !p.active && p.deadline <= now {
+			t.startPull(now, p)
+			if p.active {
+				active++
+			}
+		}
+	}
+	keepP := t.pending[:0]
+	for _, p := range t.pending {
+		if p.gaveUp {
+			t.stats.RangesGivenUp++
+			t.unreceived.add(p.a)
+			continue
+		}
+		keepP = append(keepP, p)
+	}
+	clear(t.pending[len(keepP):])
+	t.pending = keepP
+}
+
+// startPull asks the next source of p for the arc: sources in rotation
+// from the attempt count, preferring one not believed down. After
+// pullRounds rounds over the sources the arc is given up.
+func (t *rangeTransfer) startPull(now int64, p *pendingArc) {
+	if p.attempt-p.excused >= pullRounds*len(p.sources) {
+		p.gaveUp = true
+		return
+	}
+	i := p.attempt % len(p.sources)
+	for k := range p.sources {
+		j := (p.attempt + k) % len(p.sources)
+		if !t.down(p.sources[j]) {
+			i = j
+			break
+		}
+	}
+	p.attempt++
+	// A previous replica that did not lose the arc never stops taking
+	// writes for it, and one that lost it is waited for only so long.
+	force := i >= p.lost || now-p.since >= int64(t.cfg.HandoffTimeoutTicks)
+	q := pull{id: t.next(), from: p.sources[i], force: force}
+	if len(p.pulls) == maxPullsPerArc {
+		p.pulls = slices.Delete(p.pulls, 0, 1)
+	}
+	p.pulls = append(p.pulls, q)
+	p.active = true
+	p.deadline = now + int64(t.cfg.HandoffTimeoutTicks)
+	t.send(q.from, Message{Type: MsgStreamRequest, Op: q.id, ArcStart: p.a.Start, ArcEnd: p.a.End, Force: force})
+}
+
+// onRequest serves a pull; ranges are the node's ranges. Unless forced, a
+// node that still replicates part of the arc says wait (it may still take
+// writes there). A node that has not itself received part of the arc
+// (lacksArc) says wait even to a forced pull: what it holds there may be
+// missing acknowledged writes, and the receiver would take the stream as
+// the whole arc. A forced receiver then asks its next source.
+func (t *rangeTransfer) onRequest(now int64, from sim.NodeID, m Message, ranges []ring.Range) ignoreReason {
+	if !t.cfg.RangeHandoff {
+		return ignoreDisabled
+	}
+	a := ring.Arc{Start: m.ArcStart, End: m.ArcEnd}
+	wait := Message{Type: MsgStreamData, Op: m.Op, ArcStart: a.Start, ArcEnd: a.End, Wait: true}
+	t.serving = slices.DeleteFunc(t.serving, func(st *outStream) bool { return st.to == from && st.id == m.Op })
+	if (!m.Force && replicatesArc(ranges, t.self, a)) || t.lacksArc(a) || len(t.serving) >= maxServing {
+		t.send(from, wait)
+		return ignoreNone
+	}
+	st := &outStream{to: from, id: m.Op, a: a}
+	for _, k := range t.st.Keys() {
+		if a.Contains(ring.HashKey(k)) {
+			st.keys = append(st.keys, k)
+		}
+	}
+	t.serving = append(t.serving, st)
+	t.sendBatch(now, st)
+	return ignoreNone
+}
+
+// lacksArc reports whether part of arc a is one the node gained and has
+// not received: still pending, or dropped from pending by a later ring
+// change (or given up) before it arrived. Then its copy of a may miss
+// acknowledged writes and it is no source for anyone.
+func (t *rangeTransfer) lacksArc(a ring.Arc) bool {
+	if t.unreceived.overlaps(a) {
+		return true
+	}
+	for _, p := range t.pending {
+		if p.a.Overlaps(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// sendBatch sends a stream's next batch.
+func (t *rangeTransfer) sendBatch(now int64, st *outStream) {
+	end := min(len(st.keys), st.next+t.cfg.TransferBatchKeys)
+	var items []KeySnapshot
+	for _, k := range st.keys[st.next:end] {
+		if vs, ok := t.st.Get(k); ok {
+			items = append(items, KeySnapshot{Key: k, Versions: cloneVersions(vs)})
+		}
+	}
+	st.next = end
+	st.deadline = now + int64(t.cfg.HandoffTimeoutTicks)
+	t.stats.HandoffKeysSent += uint64(len(items))
+	t.send(st.to, Message{Type: MsgStreamData, Op: st.id, ArcStart: st.a.Start, ArcEnd: st.a.End, Items: items, Last: end == len(st.keys)})
+}
+
+// onAck sends the next batch, or ends the stream after the last; ranges
+// are the node's ranges.
+func (t *rangeTransfer) onAck(now int64, from sim.NodeID, m Message, ranges []ring.Range) ignoreReason {
+	if !t.cfg.RangeHandoff {
+		return ignoreDisabled
+	}
+	i := slices.IndexFunc(t.serving, func(st *outStream) bool { return st.to == from && st.id == m.Op })
+	if i < 0 {
+		return ignoreUnknownOp
+	}
+	st := t.serving[i]
+	if st.next < len(st.keys) {
+		t.sendBatch(now, st)
+		return ignoreNone
+	}
+	t.serving = slices.Delete(t.serving, i, i+1)
+	t.stats.StreamsServed++
+	if replicatesArc(ranges, t.self, st.a) {
+		return ignoreNone // forced while still a replica: not a handoff of the arc
+	}
+	j := slices.IndexFunc(t.served, func(s servedArcs) bool { return s.to == from })
+	if j < 0 {
+		t.served = append(t.served, servedArcs{to: from})
+		j = len(t.served) - 1
+	}
+	t.served[j].set.add(st.a)
+	return ignoreNone
+}
+
+// onData takes one batch of a pull and acknowledges it; replicates says
+// whether the node replicates a key. It returns the batch for the node to
+// merge (and sync, under SyncBeforeAck) before the ack leaves. A batch
+// with a key outside the arc or not replicated by this node is ignored.
+func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates func(string) bool) ([]KeySnapshot, ignoreReason) {
+	if !t.cfg.RangeHandoff {
+		return nil, ignoreDisabled
+	}
+	a := ring.Arc{Start: m.ArcStart, End: m.ArcEnd}
+	for _, it := range m.Items {
+		if !a.Contains(ring.HashKey(it.Key)) || !replicates(it.Key) {
+			return nil, ignoreNotOwner
+		}
+	}
+	i, k := -1, -1
+	for pi, p := range t.pending {
+		if k = slices.IndexFunc(p.pulls, func(q pull) bool { return q.id == m.Op }); k >= 0 {
+			i = pi
+			break
+		}
+	}
+	if i < 0 {
+		return nil, ignoreUnknownOp
+	}
+	p := t.pending[i]
+	latest := k == len(p.pulls)-1
+	switch {
+	case p.pulls[k].from != from:
+		return nil, ignoreUnexpected
+	case p.a != a || (m.Wait && (len(m.Items) > 0 || m.Last)):
+		return nil, ignoreMalformed
+	case m.Wait && p.pulls[k].force:
+		// A forced pull is declined only by a source that cannot serve
+		// the arc now (it has not received it itself, or serves too
+		// many streams): ask the next source. Two joiners pulling the
+		// arc from each other thus both move on to a source that has it.
+		p.pulls = slices.Delete(p.pulls, k, k+1)
+		if latest {
+			t.stats.HandoffRetries++
+			p.active = false
+			t.excuse(now, p)
+			p.deadline = now + t.waitTicks()
+		}
+		return nil, ignoreNone
+	case m.Wait:
+		// The source still replicates the arc in its view (or has not
+		// received it yet): ask again once gossip (or the oracle) has had
+		// time to tell it; after HandoffTimeoutTicks the pull is forced.
+		p.pulls = slices.Delete(p.pulls, k, k+1)
+		if latest {
+			p.active, p.attempt = false, max(0, p.attempt-1)
+			p.deadline = now + t.waitTicks()
+		}
+		return nil, ignoreNone
+	}
+	if latest {
+		p.deadline = now + int64(t.cfg.HandoffTimeoutTicks)
+	}
+	t.send(from, Message{Type: MsgStreamAck, Op: m.Op, ArcStart: a.Start, ArcEnd: a.End})
+	if m.Last {
+		t.pending = slices.Delete(t.pending, i, i+1)
+		t.unreceived.remove(a)
+		t.stats.RangesReceived++
+	}
+	return m.Items, ignoreNone
+}
+
+// excuse lets a pull a source declined not count towards p's pullRounds,
+// for as long as pulls timing out at every source in turn would have
+// taken: sources that all lack the arc (joiners each waiting for the
+// other) cannot hold it pending forever, it is given up in bounded time.
+func (t *rangeTransfer) excuse(now int64, p *pendingArc) {
+	if now-p.since < int64(pullRounds*len(p.sources)*t.cfg.HandoffTimeoutTicks) {
+		p.excused++
+	}
+}
+
+// waitTicks is how long a receiver waits before asking a source that
+// still replicates the arc again.
+func (t *rangeTransfer) waitTicks() int64 {
+	if t.cfg.Membership == MembershipGossip {
+		return int64(t.cfg.GossipIntervalTicks)
+	}
+	return max(1, int64(t.cfg.HandoffTimeoutTicks/10))
+}
+
+// outstanding says what handoff work is still owed, for Quiescent.
+func (t *rangeTransfer) outstanding() []string {
+	var owed []string
+	if len(t.pending) > 0 {
+		owed = append(owed, fmt.Sprintf("%d ranges to pull", len(t.pending)))
+	}
+	if len(t.serving) > 0 {
+		owed = append(owed, fmt.Sprintf("%d handoff streams to serve", len(t.serving)))
+	}
+	if t.leaving && !t.leaveDone {
+		owed = append(owed, "a leave to finish")
+	}
+	return owed
+}
