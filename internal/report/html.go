@@ -25,6 +25,8 @@ var familyColor = map[nemesis.Family]string{
 	nemesis.FamilySkew:      "#c2185b",
 	nemesis.FamilyLoss:      "#00897b",
 	nemesis.FamilyChurn:     "#8d6e63",
+	nemesis.FamilyStall:     "#ef6c00",
+	nemesis.FamilyClog:      "#6d4c41",
 }
 
 // otherColor shades a window of a family the page has no colour for.

@@ -343,3 +343,20 @@ func TestWhyFilesAreWrittenAndLinked(t *testing.T) {
 	assert.Contains(t, string(page), `href="why-1.txt"`)
 	assert.Equal(t, 1, strings.Count(string(page), `class="why"`), "only the explained witness links")
 }
+
+// Every nemesis family has a colour of its own: a new family must not be
+// shaded in the neutral colour of unknown ones.
+func TestEveryFamilyHasAColour(t *testing.T) {
+	seen := map[string]nemesis.Family{}
+	for _, f := range nemesis.Families() {
+		c, ok := familyColor[f]
+		if !ok {
+			t.Errorf("family %v has no colour in familyColor", f)
+			continue
+		}
+		if other, dup := seen[c]; dup || c == otherColor {
+			t.Errorf("family %v shares colour %s with %v (or the unknown-family colour)", f, c, other)
+		}
+		seen[c] = f
+	}
+}
