@@ -76,7 +76,7 @@ func (n *Node) rebuildTrees() {
 		return // unreachable: Validate checked the shape
 	}
 	ae.forest = f
-	for _, g := range n.ranges {
+	for _, g := range n.route.ranges {
 		if !slices.Contains(g.Replicas, n.id) {
 			continue
 		}

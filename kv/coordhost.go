@@ -43,7 +43,7 @@ func (n *Node) deliver() {
 // any hints for the key.
 func (n *Node) localVersions(key string) []Version {
 	vs, _ := n.state.Get(key)
-	for _, owner := range n.nodes {
+	for _, owner := range n.route.nodes {
 		if h, ok := n.state.Hint(owner, key); ok {
 			vs = reconcile(n.cfg.Resolve, vs, h.Versions)
 		}
@@ -56,15 +56,15 @@ func (n *Node) localVersions(key string) []Version {
 type nodeHost struct{ n *Node }
 
 func (h nodeHost) preferenceList(key string, nn int) ([]sim.NodeID, error) {
-	return h.n.ring.PreferenceList(key, nn, make([]sim.NodeID, 0, nn))
+	return h.n.route.ring.PreferenceList(key, nn, make([]sim.NodeID, 0, nn))
 }
 
 func (h nodeHost) fallbacks(key string, nn int) []sim.NodeID {
-	fb, _ := h.n.ring.Fallbacks(key, nn, h.n.ring.Len()-nn, nil)
+	fb, _ := h.n.route.ring.Fallbacks(key, nn, h.n.route.ring.Len()-nn, nil)
 	return fb
 }
 
-func (h nodeHost) ringLen() int                    { return h.n.ring.Len() }
+func (h nodeHost) ringLen() int                    { return h.n.route.ring.Len() }
 func (h nodeHost) believedDown(id sim.NodeID) bool { return h.n.believedDown(id) }
 func (h nodeHost) applyWrite(key string, vs []Version, hinted bool, hintFor sim.NodeID) error {
 	return h.n.applyWrite(key, vs, hinted, hintFor)

@@ -68,9 +68,9 @@ func (n *Node) initGossip(r *ring.Ring) error {
 		}}})
 	}
 	t.TakeEvents()
-	n.table = t
+	n.gossip.table = t
 	n.persistMembershipIncarnation()
-	n.nextGossip = 1 + int64(n.rng.Fork("gossip").IntN(n.cfg.GossipIntervalTicks))
+	n.gossip.next = 1 + int64(n.rng.Fork("gossip").IntN(n.cfg.GossipIntervalTicks))
 	return nil
 }
 
@@ -79,19 +79,19 @@ func (n *Node) initGossip(r *ring.Ring) error {
 // Views that agree give identical rings.
 func (n *Node) viewRing() (*ring.Ring, error) {
 	var ms []ring.Member
-	for _, e := range n.table.View() {
+	for _, e := range n.gossip.table.View() {
 		if e.Status != membership.Left && len(e.Claims) > 0 {
 			ms = append(ms, ring.Member{ID: e.ID, Weight: int(e.Weight)})
 		}
 	}
-	return ring.New(n.ringCfg, ms...)
+	return ring.New(n.route.cfg, ms...)
 }
 
 // persistMembershipIncarnation durably records the membership entry's
 // incarnation when it exceeds the recorded one (see
 // metaMembershipIncarnation).
 func (n *Node) persistMembershipIncarnation() {
-	inc := n.table.Incarnation()
+	inc := n.gossip.table.Incarnation()
 	if reached, ok := n.state.Meta(metaMembershipIncarnation); !ok || inc > reached {
 		n.state.SetMeta(metaMembershipIncarnation, inc)
 	}
@@ -101,14 +101,14 @@ func (n *Node) persistMembershipIncarnation() {
 // events and rebuilds the ring when the view's ring inputs changed.
 func (n *Node) viewChanged() {
 	n.persistMembershipIncarnation()
-	for _, e := range n.table.TakeEvents() {
+	for _, e := range n.gossip.table.TakeEvents() {
 		if e.Kind == membership.EventAlive || e.Kind == membership.EventJoined {
 			// A node is back: hints for it need not wait a full interval.
-			n.nextReplay = min(n.nextReplay, n.now+1)
+			n.timers.replay = min(n.timers.replay, n.now+1)
 		}
 	}
-	if v := n.table.RingVersion(); v != n.ringVer {
-		n.ringVer = v
+	if v := n.gossip.table.RingVersion(); v != n.gossip.ringVer {
+		n.gossip.ringVer = v
 		r, err := n.viewRing()
 		if err != nil {
 			n.stats.RingErrors++
@@ -120,12 +120,12 @@ func (n *Node) viewChanged() {
 
 // tickGossip runs a gossip round every GossipIntervalTicks.
 func (n *Node) tickGossip() {
-	if n.table == nil || n.now < n.nextGossip {
+	if n.gossip.table == nil || n.now < n.gossip.next {
 		return
 	}
-	n.nextGossip = n.now + int64(n.cfg.GossipIntervalTicks)
+	n.gossip.next = n.now + int64(n.cfg.GossipIntervalTicks)
 	n.stats.GossipRounds++
-	n.sendGossip(n.table.Tick())
+	n.sendGossip(n.gossip.table.Tick())
 	n.viewChanged()
 }
 
@@ -141,13 +141,13 @@ func (n *Node) sendGossip(outs []membership.Outgoing) {
 // onGossip merges a peer's gossip, answers it, and counts what the table
 // rejected.
 func (n *Node) onGossip(from sim.NodeID, m Message) {
-	if n.table == nil {
+	if n.gossip.table == nil {
 		n.ignore(ignoreDisabled)
 		return
 	}
-	before := n.table.Stats()
-	outs := n.table.Receive(from, *m.Gossip)
-	after := n.table.Stats()
+	before := n.gossip.table.Stats()
+	outs := n.gossip.table.Receive(from, *m.Gossip)
+	after := n.gossip.table.Stats()
 	n.ignored[ignoreGossipBadSender] += after.BadSender - before.BadSender
 	n.ignored[ignoreGossipMalformed] += after.Malformed - before.Malformed
 	n.ignored[ignoreGossipUnknownPeer] += after.UnknownPeer - before.UnknownPeer
@@ -160,20 +160,20 @@ func (n *Node) onGossip(from sim.NodeID, m Message) {
 // View returns the node's membership view, sorted by id (nil under oracle
 // membership).
 func (n *Node) View() []membership.Entry {
-	if n.table == nil {
+	if n.gossip.table == nil {
 		return nil
 	}
-	return n.table.View()
+	return n.gossip.table.View()
 }
 
 // ViewDigest is a hash of the node's membership view without heartbeats:
 // equal digests mean the views agree on every node's incarnation, status,
 // weight and claims (0 under oracle membership).
 func (n *Node) ViewDigest() uint64 {
-	if n.table == nil {
+	if n.gossip.table == nil {
 		return 0
 	}
-	return n.table.Digest()
+	return n.gossip.table.Digest()
 }
 
 // believedDown reports whether the node believes id unreachable: it
@@ -187,8 +187,8 @@ func (n *Node) believedDown(id sim.NodeID) bool {
 	if n.suspicion.suspected(id) {
 		return true
 	}
-	if n.table != nil {
-		if st, ok := n.table.Status(id); ok && (st == membership.Suspect || st == membership.Dead) {
+	if n.gossip.table != nil {
+		if st, ok := n.gossip.table.Status(id); ok && (st == membership.Suspect || st == membership.Dead) {
 			return true
 		}
 	}

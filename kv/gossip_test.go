@@ -229,7 +229,7 @@ func TestGossipBadInputIsIgnoredAndCounted(t *testing.T) {
 	c := newSimClusterRing(t, gossipConfig(), 3, 1, ring.Config{Seed: 1, VNodes: 4})
 	c.runUntil(20, "boot", c.agreed)
 	n := c.node(1)
-	e2, ok := n.table.Entry(2)
+	e2, ok := n.gossip.table.Entry(2)
 	require.True(t, ok)
 	stale := e2
 	stale.Incarnation--
@@ -283,10 +283,10 @@ func TestGossipRaisedIncarnationIsPersistedForTheNextLife(t *testing.T) {
 	c := newSimClusterRing(t, gossipConfig(), 3, 1, ring.Config{Seed: 1, VNodes: 4})
 	c.runUntil(20, "boot", c.agreed)
 	n := c.node(2)
-	require.Equal(t, n.Incarnation(), n.table.Incarnation(), "the entry starts at the node's incarnation")
+	require.Equal(t, n.Incarnation(), n.gossip.table.Incarnation(), "the entry starts at the node's incarnation")
 	dead := membership.Entry{ID: 2, Incarnation: 40, Heartbeat: 3, Status: membership.Dead, Weight: 1, Epoch: 1, Claims: []uint64{claimMember}}
 	n.Step(3, Message{Type: MsgGossip, Gossip: &membership.Message{Kind: membership.Reply, From: 3, Entries: []membership.Entry{dead}}})
-	require.Equal(t, uint64(41), n.table.Incarnation(), "refuted above the verdict")
+	require.Equal(t, uint64(41), n.gossip.table.Incarnation(), "refuted above the verdict")
 	c.collect(2)
 	got, ok := c.stores[1].Meta(metaMembershipIncarnation)
 	require.True(t, ok)
@@ -295,10 +295,10 @@ func TestGossipRaisedIncarnationIsPersistedForTheNextLife(t *testing.T) {
 	c.restart(2)
 	n = c.node(2)
 	assert.Less(t, n.Incarnation(), uint64(41), "the kv incarnation did not follow the refutation")
-	assert.Equal(t, uint64(42), n.table.Incarnation(), "the next life starts above the earlier one's")
+	assert.Equal(t, uint64(42), n.gossip.table.Incarnation(), "the next life starts above the earlier one's")
 	// A rejoin over the wiped store (data gone, metadata kept) starts
 	// above it again.
 	c.stores[1].Wipe()
 	c.restart(2)
-	assert.Equal(t, uint64(43), c.node(2).table.Incarnation())
+	assert.Equal(t, uint64(43), c.node(2).gossip.table.Incarnation())
 }

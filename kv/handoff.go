@@ -10,7 +10,7 @@ import (
 )
 
 // replN is the replication factor the ring supports: N, or fewer nodes.
-func (n *Node) replN() int { return min(n.cfg.N, n.ring.Len()) }
+func (n *Node) replN() int { return min(n.cfg.N, n.route.ring.Len()) }
 
 // computeRanges returns the ring's ranges with their preference lists, or
 // nil for an empty ring.
@@ -32,8 +32,8 @@ func (n *Node) replicates(key string) bool {
 	if nn < 1 {
 		return false
 	}
-	pref, err := n.ring.PreferenceList(key, nn, n.prefBuf[:0])
-	n.prefBuf = pref
+	pref, err := n.route.ring.PreferenceList(key, nn, n.route.prefBuf[:0])
+	n.route.prefBuf = pref
 	return err == nil && slices.Contains(pref, n.id)
 }
 
@@ -47,18 +47,18 @@ func (n *Node) fullReplica(key string) bool {
 // the arcs the node gained become pending and are pulled from their
 // previous replicas; the trees follow the new ranges.
 func (n *Node) changeRing(r *ring.Ring) {
-	old := n.ring
-	n.ring, n.nodes = r, r.Nodes()
-	n.ranges = computeRanges(r, n.replN())
+	old := n.route.ring
+	n.route.ring, n.route.nodes = r, r.Nodes()
+	n.route.ranges = computeRanges(r, n.replN())
 	n.stats.RingChanges++
 	if r.Contains(n.id) {
-		n.lastWithSelf = r
+		n.route.lastWithSelf = r
 	}
 	var gained []gainedArc
 	if n.cfg.RangeHandoff {
 		gained = gainedArcs(n.id, old, r, n.cfg.N)
 	}
-	n.transfer.ringChanged(n.now, n.ranges, gained)
+	n.transfer.ringChanged(n.now, n.route.ranges, gained)
 	n.rebuildTrees()
 }
 
@@ -77,17 +77,17 @@ func (n *Node) HandoffPending() int { return len(n.transfer.pending) }
 func (n *Node) Join() error { return n.Step(n.id, Message{Type: MsgJoin}) }
 
 func (n *Node) join() error {
-	if n.table == nil {
+	if n.gossip.table == nil {
 		return fmt.Errorf("%w: %v: under oracle membership a node joins by a ring change: build it with the ring before the join and give every node, it too, the new ring with SetRing", ErrBadNode, n.id)
 	}
-	e, _ := n.table.Entry(n.id)
+	e, _ := n.gossip.table.Entry(n.id)
 	if e.Status == membership.Left {
 		return fmt.Errorf("%w: %v has left; a node that left cannot join again under the same id", ErrBadNode, n.id)
 	}
 	if len(e.Claims) > 0 {
 		return fmt.Errorf("%w: %v is already a member of its view", ErrBadNode, n.id)
 	}
-	if err := n.table.SetClaims(e.Weight, []uint64{claimMember}); err != nil {
+	if err := n.gossip.table.SetClaims(e.Weight, []uint64{claimMember}); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadNode, err)
 	}
 	n.viewChanged()
@@ -107,8 +107,8 @@ func (n *Node) leave() error {
 	if err := n.transfer.leave(n.now, n.stats.GossipRounds); err != nil {
 		return err
 	}
-	if n.table != nil {
-		n.table.Leave()
+	if n.gossip.table != nil {
+		n.gossip.table.Leave()
 		n.viewChanged()
 	}
 	return nil
@@ -124,8 +124,8 @@ func (n *Node) LeaveDone() bool { return n.transfer.leaveDone }
 
 // tickLeave decides LeaveDone.
 func (n *Node) tickLeave() {
-	lc := leaveCheck{now: n.now, onRing: n.ring.Contains(n.id), rounds: n.stats.GossipRounds, hints: n.hints.len(), owed: n.owedArcs}
-	if n.table != nil {
+	lc := leaveCheck{now: n.now, onRing: n.route.ring.Contains(n.id), rounds: n.stats.GossipRounds, hints: n.hints.len(), owed: n.owedArcs}
+	if n.gossip.table != nil {
 		lc.viewSize = n.viewSize
 	}
 	n.transfer.tickLeave(lc)
@@ -133,10 +133,12 @@ func (n *Node) tickLeave() {
 
 // owedArcs returns the arcs a leaving node must see pulled: those it lost
 // between the last ring it was on and its current ring, per gaining node.
-func (n *Node) owedArcs() []owedArc { return owedArcs(n.id, n.lastWithSelf, n.ring, n.cfg.N) }
+func (n *Node) owedArcs() []owedArc {
+	return owedArcs(n.id, n.route.lastWithSelf, n.route.ring, n.cfg.N)
+}
 
 // viewSize returns the size of the node's gossip view.
-func (n *Node) viewSize() int { return len(n.table.View()) }
+func (n *Node) viewSize() int { return len(n.gossip.table.View()) }
 
 // tickHandoff runs the range transfer's tick and sends what it asked for.
 func (n *Node) tickHandoff() {
@@ -153,7 +155,7 @@ func (n *Node) sendTransfer() {
 
 // onStreamRequest hands a pull to the range transfer.
 func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
-	if why := n.transfer.onRequest(n.now, from, m, n.ranges); why != ignoreNone {
+	if why := n.transfer.onRequest(n.now, from, m, n.route.ranges); why != ignoreNone {
 		n.ignore(why)
 	}
 	n.sendTransfer()
@@ -161,7 +163,7 @@ func (n *Node) onStreamRequest(from sim.NodeID, m Message) {
 
 // onStreamAck hands a stream ack to the range transfer.
 func (n *Node) onStreamAck(from sim.NodeID, m Message) {
-	if why := n.transfer.onAck(n.now, from, m, n.ranges); why != ignoreNone {
+	if why := n.transfer.onAck(n.now, from, m, n.route.ranges); why != ignoreNone {
 		n.ignore(why)
 	}
 	n.sendTransfer()

@@ -39,56 +39,71 @@ const seqMask = 1<<32 - 1
 // method calls (Step, Submit, Tick) and drained with Ready. A Node is not
 // safe for concurrent use; a simulated run calls it from one goroutine.
 type Node struct {
-	id    sim.NodeID
-	cfg   Config
-	ring  *ring.Ring
-	nodes []sim.NodeID // ring.Nodes(), cached
-	state *state       // durable state as last written; writes leave in Ready
-	hints hints        // hinted handoff
-	wall  func() int64
-	rng   *sim.RNG
+	// Who it is, and what it is given.
+	id   sim.NodeID
+	cfg  Config
+	wall func() int64 // the (possibly skewed) wall clock, for LWW timestamps
+	rng  *sim.RNG
 
+	// Its counters: ticks, and the incarnation and sequence every dot, op
+	// id and hint id is drawn from.
 	now         int64  // ticks since this incarnation started
 	incarnation uint64 // durable, bumped at every NewNode
-	seq         uint64 // dots, op ids and hint ids within the incarnation
+	seq         uint64 // within the incarnation
 
-	coord coordinator // the operations this node coordinates
+	// Its durable state, and the machines it composes; each reads and
+	// writes the state and hands its messages back to the node.
+	state      *state        // durable state as last written; writes leave in Ready
+	route      routing       // the ring the node routes with, and what it caches of it
+	coord      coordinator   // the operations this node coordinates
+	hints      hints         // hinted handoff
+	transfer   rangeTransfer // range handoff: pulls, streams served, the leave
+	suspicion  suspicion     // local failure suspicion of peers
+	gossip     gossiping     // gossip membership (table nil under oracle membership)
+	ae         *antiEntropy  // Merkle anti-entropy; nil when off
+	sweep      sweep         // anti-entropy sweeps since the last heal
+	forwards   forwards      // forwarded requests taken, to recognise duplicates
+	tombstones tombstones    // the purge schedule of tombstones
+	timers     timers        // the periodic probe, replay and sync
 
-	suspicion suspicion // local failure suspicion of peers
-
-	ringCfg      ring.Config  // the configuration every ring of this node uses
-	ranges       []ring.Range // ring.Ranges(replN()), cached per ring
-	prefBuf      []sim.NodeID // scratch for preference lists
-	lastWithSelf *ring.Ring   // the last ring that held this node
-
-	ae    *antiEntropy // nil when anti-entropy is off
-	sweep sweep        // anti-entropy sweeps since the last heal
-
-	table      *membership.Table // nil under oracle membership
-	ringVer    uint64            // table.RingVersion the ring was built at
-	nextGossip int64
-
-	transfer rangeTransfer // range handoff: pulls, streams served, the leave
-
+	// What it produced since the last Ready.
 	out     []Envelope
 	replies []Reply
 
-	forwards forwards // forwarded requests taken, to recognise duplicates
-
-	tombstones tombstones // the purge schedule of tombstones
-
-	nextProbe, nextReplay, nextSync int64
-
+	// What it counts, and whom it tells why it ignored a message (input
+	// is the message being stepped, for those lines).
 	stats   Stats
 	ignored [numIgnoreReasons]uint64
-
-	// tracer, if set, hears why messages are ignored; input is the message
-	// being stepped (for those lines).
-	tracer func(string)
-	input  struct {
+	tracer  func(string)
+	input   struct {
 		from sim.NodeID
 		typ  MsgType
 	}
+}
+
+// routing is the ring a node routes with and what it caches of it.
+type routing struct {
+	ring         *ring.Ring
+	nodes        []sim.NodeID // ring.Nodes(), cached
+	cfg          ring.Config  // the configuration every ring of this node uses
+	ranges       []ring.Range // ring.Ranges(replN()), cached per ring
+	prefBuf      []sim.NodeID // scratch for preference lists
+	lastWithSelf *ring.Ring   // the last ring that held this node
+}
+
+// gossiping is a node's gossip membership: its table (nil under oracle
+// membership), the table's ring version the ring was built at, and the
+// tick of the next gossip round.
+type gossiping struct {
+	table   *membership.Table
+	ringVer uint64
+	next    int64
+}
+
+// timers are the ticks of the node's next probe of suspected peers, hint
+// replay and periodic sync.
+type timers struct {
+	probe, replay, sync int64
 }
 
 // NewNode returns node id of a cluster whose ring is r, recovering its
@@ -127,7 +142,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	}
 	st.SetMeta(metaIncarnation, inc)
 	n := &Node{
-		id: id, cfg: cfg, ring: r, nodes: r.Nodes(), state: st, wall: wallClock, rng: rng,
+		id: id, cfg: cfg, route: routing{ring: r, nodes: r.Nodes()}, state: st, wall: wallClock, rng: rng,
 		incarnation: inc,
 		suspicion:   newSuspicion(cfg.SuspectAfterTicks),
 		tombstones:  newTombstones(cfg.TombstoneGraceTicks),
@@ -136,9 +151,9 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	n.hints = hints{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, forget: n.forget}
 	n.transfer = rangeTransfer{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, down: n.believedDown}
 	n.coord = newCoordinator(id, &n.cfg, &n.stats, nodeHost{n})
-	n.ringCfg = r.Config()
+	n.route.cfg = r.Config()
 	if r.Contains(id) {
-		n.lastWithSelf = r
+		n.route.lastWithSelf = r
 	}
 	n.ae = newAntiEntropy(cfg, rng.Fork("anti-entropy"))
 	if cfg.Membership == MembershipGossip {
@@ -149,13 +164,13 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		if err != nil {
 			return nil, fmt.Errorf("%w: ring of the bootstrap view: %v", ErrBadNode, err)
 		}
-		n.ringVer = n.table.RingVersion()
-		n.ring, n.nodes = vr, vr.Nodes()
+		n.gossip.ringVer = n.gossip.table.RingVersion()
+		n.route.ring, n.route.nodes = vr, vr.Nodes()
 	}
-	n.ranges = computeRanges(n.ring, n.replN())
-	n.nextProbe = 1 + int64(rng.Fork("probe").IntN(cfg.ProbeIntervalTicks))
-	n.nextReplay = 1 + int64(rng.Fork("replay").IntN(cfg.HintReplayIntervalTicks))
-	n.nextSync = 1 + int64(rng.Fork("sync").IntN(cfg.SyncIntervalTicks))
+	n.route.ranges = computeRanges(n.route.ring, n.replN())
+	n.timers.probe = 1 + int64(rng.Fork("probe").IntN(cfg.ProbeIntervalTicks))
+	n.timers.replay = 1 + int64(rng.Fork("replay").IntN(cfg.HintReplayIntervalTicks))
+	n.timers.sync = 1 + int64(rng.Fork("sync").IntN(cfg.SyncIntervalTicks))
 	// Tombstones found on disk start their grace period now: a restart
 	// can lengthen a grace period, never shorten it.
 	for _, k := range st.Keys() {
@@ -179,7 +194,7 @@ func (n *Node) Config() Config { return n.cfg }
 func (n *Node) Incarnation() uint64 { return n.incarnation }
 
 // Ring returns the ring the node currently routes with.
-func (n *Node) Ring() *ring.Ring { return n.ring }
+func (n *Node) Ring() *ring.Ring { return n.route.ring }
 
 // SetRing replaces the ring the node routes new requests with (oracle
 // membership). Operations in flight keep their replicas. Requests that the
@@ -261,7 +276,7 @@ func (n *Node) send(to sim.NodeID, m Message) {
 // (local suspicion, or suspect or dead in its gossip view), sorted.
 func (n *Node) Suspects() []sim.NodeID {
 	var out []sim.NodeID
-	for _, id := range n.nodes {
+	for _, id := range n.route.nodes {
 		if n.believedDown(id) {
 			out = append(out, id)
 		}
@@ -275,25 +290,25 @@ func (n *Node) Suspects() []sim.NodeID {
 // anti-entropy, in that order.
 func (n *Node) Tick() {
 	n.now++
-	n.stats.Suspicions += n.suspicion.tick(n.nodes, n.id, n.now)
+	n.stats.Suspicions += n.suspicion.tick(n.route.nodes, n.id, n.now)
 	n.coord.tick(n.now)
 	n.deliver()
-	if n.now >= n.nextProbe {
-		n.nextProbe = n.now + int64(n.cfg.ProbeIntervalTicks)
-		for _, id := range n.nodes {
+	if n.now >= n.timers.probe {
+		n.timers.probe = n.now + int64(n.cfg.ProbeIntervalTicks)
+		for _, id := range n.route.nodes {
 			if n.suspicion.suspected(id) {
 				n.send(id, Message{Type: MsgPing})
 			}
 		}
 	}
-	if n.now >= n.nextReplay {
-		n.nextReplay = n.now + int64(n.cfg.HintReplayIntervalTicks)
+	if n.now >= n.timers.replay {
+		n.timers.replay = n.now + int64(n.cfg.HintReplayIntervalTicks)
 		if n.cfg.HintedHandoff {
 			n.replayHints()
 		}
 	}
-	if n.now >= n.nextSync {
-		n.nextSync = n.now + int64(n.cfg.SyncIntervalTicks)
+	if n.now >= n.timers.sync {
+		n.timers.sync = n.now + int64(n.cfg.SyncIntervalTicks)
 		n.sync()
 	}
 	n.purgeTombstones()

@@ -29,7 +29,7 @@ func (n *Node) stepLocal(m Message) error {
 	case MsgLeave:
 		return n.leave()
 	case MsgRingChange:
-		if n.table == nil && m.Ring != nil && m.Ring != n.ring {
+		if n.gossip.table == nil && m.Ring != nil && m.Ring != n.route.ring {
 			n.changeRing(m.Ring)
 		}
 		return nil
@@ -267,7 +267,7 @@ func (n *Node) readLocal(key string, hinted bool, hintFor sim.NodeID) []Version 
 // believed reachable. Hints for nodes no longer on the ring are kept and
 // not replayed.
 func (n *Node) replayHints() {
-	send, mine := n.hints.replay(func(owner sim.NodeID) bool { return n.ring.Contains(owner) && !n.believedDown(owner) })
+	send, mine := n.hints.replay(func(owner sim.NodeID) bool { return n.route.ring.Contains(owner) && !n.believedDown(owner) })
 	for _, h := range mine {
 		// The ring now makes this node the owner: apply and drop.
 		if n.applyWrite(h.Key, h.Versions, false, 0) == nil {

@@ -93,7 +93,7 @@ func (n *Node) Quiescent() (bool, string) {
 	var owed []string
 	if n.cfg.HintedHandoff {
 		hints := n.hints.owed(func(owner sim.NodeID) bool {
-			return n.ring.Contains(owner) && !slices.Contains(n.sweep.excluded, owner)
+			return n.route.ring.Contains(owner) && !slices.Contains(n.sweep.excluded, owner)
 		})
 		if hints > 0 {
 			owed = append(owed, fmt.Sprintf("%d hints to hand off", hints))
