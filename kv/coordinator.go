@@ -12,9 +12,9 @@ import (
 // own: the operations a node has in flight (its clients', those forwarded
 // to it, and those it forwarded on), their quorum counting, read repair
 // and blocking write-back, and their deadlines. Its inputs are method
-// calls: a request to coordinate (submit, onForward), a replica's write
-// ack (onWriteAck), read reply (onReadReply), the reply to a forwarded
-// request (onForwardReply), and a tick (tick). Its outputs are the
+// calls: a request to coordinate (submit, stepForward), a replica's write
+// ack (stepWriteAck), read reply (stepReadReply), the reply to a forwarded
+// request (stepForwardReply), and a tick (tick). Its outputs are the
 // messages and client replies it appends to out and replies, in the order
 // it made them (the node takes them with take and sends them), the ignore
 // reasons it returns for replies nobody waits for, and the local applies
