@@ -23,7 +23,7 @@ import (
 // transcript says which nodes replicate each one.
 //
 //	ae interval=10 timeout=5 batch=2 depth=2 fanout=4   two machines, their configuration
-//	ranges q1=n1,n2 q2=n2,n3 ...     a ring change: both machines' new ranges
+//	ranges [n1] q1=n1,n2 q2=n2,n3 ...   a ring change: both machines' new ranges (or n1's)
 //	put n1[,n2] g=1 h=2              writes (one new dot per key, the same on each node named)
 //	roots                            the trees' roots, compared per range both hold
 //	get g,h                          each node's versions of keys
@@ -268,7 +268,11 @@ func (w *aeWorld) run(cmd string, pos []string, args map[string]string) []string
 			}
 			ranges = append(ranges, ring.Range{Arc: quarters[i], Replicas: reps})
 		}
-		for _, id := range []sim.NodeID{1, 2} {
+		ids := []sim.NodeID{1, 2}
+		if len(pos) == 1 {
+			ids = []sim.NodeID{w.node(pos[0]).id} // only this machine's ring changes
+		}
+		for _, id := range ids {
 			n := w.nodes[id]
 			n.ranges = ranges
 			n.ae.ringChanged(n.now, ranges)
