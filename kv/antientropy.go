@@ -14,16 +14,40 @@ import (
 // maxItems bounds the keys one repair or stream message may carry.
 const maxItems = 4096
 
-// antiEntropy is a node's Merkle anti-entropy state: one tree per ring
-// range it replicates, kept current on every change of its data, and at
-// most one exchange it initiated.
+// antiEntropy is Merkle anti-entropy as a state machine of its own: one
+// tree per ring range the node replicates, kept current on every change of
+// its data, at most one exchange it initiated, the jittered schedule of
+// exchanges and the sweep since the last heal (settle.go). Its inputs are
+// method calls (a tick, a ring change as the node's new ranges, a key's
+// versions changed or deleted, the four messages of the protocol, a start
+// on demand, a heal); its outputs are the messages it queues (take), the
+// repairs it hands to the node's merge, the reasons it gives for ignoring
+// a message, its counters and what it says is outstanding. It reads the
+// node's keys (st) but never writes them: repairs go through merge, which
+// keeps the trees current by calling set. Whether a peer is believed down
+// and whether the node replicates a key are the caller's to say. Its
+// counter (next) is the node's, so that exchange ids never repeat across
+// incarnations. The Merkle protocol itself is kv/merkle's.
 type antiEntropy struct {
+	self       sim.NodeID
+	cfg        *Config
+	st         *state // read only: the keys the trees hold and repairs send
+	stats      *Stats
+	next       func() uint64
+	down       func(sim.NodeID) bool                 // whether the node believes a peer down
+	replicates func(string) bool                     // whether the node replicates a key
+	merge      func(string, []Version) (bool, error) // merges repaired versions into the node's data
+	on         bool                                  // AntiEntropyIntervalTicks > 0
+
 	forest *merkle.Forest
 	owned  []ownedRange // the forest's ranges with their replicas, sorted by End
 	rng    *sim.RNG     // jitter of the exchange schedule
-	next   int64        // tick of the next exchange
+	due    int64        // tick of the next exchange
 	cursor int          // round robin over owned
 	sess   *aeSession   // the exchange in progress, if any
+	sweep  sweep        // the sweep since the last heal
+
+	out []Envelope // messages queued for the node to send (take)
 }
 
 // ownedRange is a range this node replicates and its replicas.
@@ -51,212 +75,206 @@ func fingerprint(vs []Version) uint64 {
 	return h.Sum64()
 }
 
-// newAntiEntropy returns the anti-entropy state, or nil when it is off.
-func newAntiEntropy(cfg Config, rng *sim.RNG) *antiEntropy {
-	if cfg.AntiEntropyIntervalTicks == 0 {
-		return nil
-	}
-	ae := &antiEntropy{rng: rng}
-	ae.next = 1 + int64(rng.IntN(cfg.AntiEntropyIntervalTicks))
-	return ae
-}
-
-// rebuildTrees makes one tree per range the node replicates in its ring
-// and fills them from the store. It abandons any exchange in progress
-// (its tree is gone).
-func (n *Node) rebuildTrees() {
-	ae := n.ae
-	if ae == nil {
+// init sets the machine up with rng, the stream of its schedule's
+// jitter: it is off (no trees, every message ignored) when
+// AntiEntropyIntervalTicks is 0; otherwise the first exchange is due at a
+// jittered tick.
+func (a *antiEntropy) init(rng *sim.RNG) {
+	a.rng = rng
+	if a.cfg.AntiEntropyIntervalTicks == 0 {
 		return
 	}
-	n.endSession()
-	ae.forest, ae.owned = nil, nil
-	f, err := merkle.NewForest(n.cfg.merkleConfig())
+	a.on = true
+	a.due = 1 + int64(rng.IntN(a.cfg.AntiEntropyIntervalTicks))
+}
+
+// take returns and clears the messages queued so far (valid until the
+// next input).
+func (a *antiEntropy) take() []Envelope {
+	out := a.out
+	a.out = a.out[:0]
+	return out
+}
+
+// send queues an anti-entropy message and counts it.
+func (a *antiEntropy) send(to sim.NodeID, m Message) {
+	a.stats.AntiEntropyMessages++
+	switch m.Type {
+	case MsgTreeRequest:
+		a.stats.AntiEntropyTreeBytes += uint64(m.Tree.Size())
+	case MsgTreeReply:
+		a.stats.AntiEntropyTreeBytes += uint64(m.TreeReply.Size())
+	default:
+		a.stats.AntiEntropyRepairBytes += itemBytes(m.Items)
+	}
+	a.out = append(a.out, Envelope{To: to, Msg: m})
+}
+
+// ringChanged makes one tree per range of ranges (the node's ranges) that
+// the node replicates and fills them from the store. It abandons any
+// exchange in progress (its tree is gone) and starts the sweep since the
+// heal over.
+func (a *antiEntropy) ringChanged(now int64, ranges []ring.Range) {
+	if !a.on {
+		return
+	}
+	a.endSession()
+	a.forest, a.owned = nil, nil
+	f, err := merkle.NewForest(a.cfg.merkleConfig())
 	if err != nil {
 		return // unreachable: Validate checked the shape
 	}
-	ae.forest = f
-	for _, g := range n.route.ranges {
-		if !slices.Contains(g.Replicas, n.id) {
+	a.forest = f
+	for _, g := range ranges {
+		if !slices.Contains(g.Replicas, a.self) {
 			continue
 		}
 		r := g.Arc
 		if _, err := f.Add(r); err != nil {
 			continue // ring ranges are disjoint; nothing to do if not
 		}
-		ae.owned = append(ae.owned, ownedRange{r: r, replicas: slices.Clone(g.Replicas)})
+		a.owned = append(a.owned, ownedRange{r: r, replicas: slices.Clone(g.Replicas)})
 	}
-	slices.SortFunc(ae.owned, func(a, b ownedRange) int { return cmp.Compare(a.r.End, b.r.End) })
-	n.resetSweep() // the ranges changed: a sweep since the heal starts over
-	if len(ae.owned) == 0 {
+	slices.SortFunc(a.owned, func(x, y ownedRange) int { return cmp.Compare(x.r.End, y.r.End) })
+	a.resetSweep(now) // the ranges changed: a sweep since the heal starts over
+	if len(a.owned) == 0 {
 		return
 	}
-	for _, k := range n.state.Keys() {
+	for _, k := range a.st.Keys() {
 		if t, ok := f.Find(ring.HashKey(k)); ok {
-			vs, _ := n.state.Get(k)
+			vs, _ := a.st.Get(k)
 			_ = t.Set(k, fingerprint(vs)) // Find chose the tree holding k
 		}
 	}
 }
 
-// treeSet and treeDelete keep the tree of key's range current.
-func (n *Node) treeSet(key string, vs []Version) {
-	if n.ae == nil || n.ae.forest == nil {
+// set and delete keep the tree of key's range current: key's versions
+// are now vs, or key is gone.
+func (a *antiEntropy) set(key string, vs []Version) {
+	if !a.on || a.forest == nil {
 		return
 	}
-	if t, ok := n.ae.forest.Find(ring.HashKey(key)); ok {
+	if t, ok := a.forest.Find(ring.HashKey(key)); ok {
 		_ = t.Set(key, fingerprint(vs))
 	}
 }
 
-func (n *Node) treeDelete(key string) {
-	if n.ae != nil && n.ae.forest != nil {
-		n.ae.forest.Delete(key)
+func (a *antiEntropy) delete(key string) {
+	if a.on && a.forest != nil {
+		a.forest.Delete(key)
 	}
 }
 
-// Trees returns the ranges this node keeps Merkle trees for and their root
-// hashes, in ring order (nil when anti-entropy is off).
-func (n *Node) Trees() []TreeRoot {
-	if n.ae == nil || n.ae.forest == nil {
+// tree returns the tree for range r.
+func (a *antiEntropy) tree(r merkle.Range) (*merkle.Tree, bool) {
+	if !a.on || a.forest == nil {
+		return nil, false
+	}
+	return a.forest.Tree(r)
+}
+
+// roots returns the trees' ranges and root hashes in ring order (nil when
+// off).
+func (a *antiEntropy) roots() []TreeRoot {
+	if !a.on || a.forest == nil {
 		return nil
 	}
 	var out []TreeRoot
-	for _, o := range n.ae.owned {
-		t, _ := n.ae.forest.Tree(o.r)
+	for _, o := range a.owned {
+		t, _ := a.forest.Tree(o.r)
 		out = append(out, TreeRoot{Start: o.r.Start, End: o.r.End, Root: t.Root(), Keys: t.Len()})
 	}
 	return out
 }
 
-// TreeRoot describes one Merkle tree of a node.
-type TreeRoot struct {
-	// Start and End are the range (Start, End].
-	Start, End uint64
-	// Root is the tree's root hash; Keys the number of keys it holds.
-	Root uint64
-	Keys int
-}
-
-// tree returns the node's tree for range r.
-func (n *Node) tree(r merkle.Range) (*merkle.Tree, bool) {
-	if n.ae == nil || n.ae.forest == nil {
-		return nil, false
-	}
-	return n.ae.forest.Tree(r)
-}
-
-// tickAntiEntropy abandons an exchange past its deadline and, when the
-// jittered interval has passed, starts the next one.
-func (n *Node) tickAntiEntropy() {
-	ae := n.ae
-	if ae == nil {
+// tick abandons an exchange past its deadline and, when the jittered
+// interval has passed, starts the next one.
+func (a *antiEntropy) tick(now int64) {
+	if !a.on {
 		return
 	}
-	if s := ae.sess; s != nil && s.deadline <= n.now {
-		n.stats.AntiEntropyTimeouts++
-		n.endSession()
+	if s := a.sess; s != nil && s.deadline <= now {
+		a.stats.AntiEntropyTimeouts++
+		a.endSession()
 	}
-	if n.now < ae.next {
+	if now < a.due {
 		return
 	}
-	iv := n.cfg.AntiEntropyIntervalTicks
-	ae.next = n.now + max(1, int64(iv/2+ae.rng.IntN(iv)))
-	if ae.sess != nil || len(ae.owned) == 0 {
+	iv := a.cfg.AntiEntropyIntervalTicks
+	a.due = now + max(1, int64(iv/2+a.rng.IntN(iv)))
+	if a.sess != nil || len(a.owned) == 0 {
 		return
 	}
 	// After a heal, exchanges go first to the pairs the sweep since the
 	// heal has not compared (see Quiescent).
-	if n.sweep.healed && !n.sweep.done {
-		for range ae.owned {
-			i := ae.cursor % len(ae.owned)
-			ae.cursor++
-			if p, ok := n.sweepPeer(ae.owned[i]); ok {
-				t, _ := ae.forest.Tree(ae.owned[i].r)
-				n.startExchange(t, p)
+	if a.sweep.healed && !a.sweep.done {
+		for range a.owned {
+			i := a.cursor % len(a.owned)
+			a.cursor++
+			if p, ok := a.sweepPeer(a.owned[i]); ok {
+				t, _ := a.forest.Tree(a.owned[i].r)
+				a.startExchange(now, t, p)
 				return
 			}
 		}
 	}
 	// Round robin over the ranges; the k-th visit of a range picks its
 	// k-th live peer (round robin too), skipping ranges with none.
-	for range ae.owned {
-		i := ae.cursor % len(ae.owned)
-		visit := ae.cursor / len(ae.owned)
-		ae.cursor++
-		o := ae.owned[i]
+	for range a.owned {
+		i := a.cursor % len(a.owned)
+		visit := a.cursor / len(a.owned)
+		a.cursor++
+		o := a.owned[i]
 		var peers []sim.NodeID
 		for _, p := range o.replicas {
-			if p != n.id && !n.believedDown(p) {
+			if p != a.self && !a.down(p) {
 				peers = append(peers, p)
 			}
 		}
 		if len(peers) == 0 {
 			continue
 		}
-		t, _ := ae.forest.Tree(o.r)
-		n.startExchange(t, peers[visit%len(peers)])
+		t, _ := a.forest.Tree(o.r)
+		a.startExchange(now, t, peers[visit%len(peers)])
 		return
 	}
 }
 
-// StartAntiEntropy starts an exchange of the range holding hash h with
-// peer now, regardless of the schedule (for tests and transcripts): it
-// steps the node with the local input MsgStartAntiEntropy. It reports
-// false if anti-entropy is off, an exchange is in progress, or the node
-// keeps no tree for h or peer does not replicate that range (Step's error
-// says which).
-func (n *Node) StartAntiEntropy(h uint64, peer sim.NodeID) bool {
-	return n.Step(n.id, Message{Type: MsgStartAntiEntropy, Point: h, Peer: peer}) == nil
-}
-
-func (n *Node) startAntiEntropy(h uint64, peer sim.NodeID) error {
+// start starts an exchange of the range holding hash h with peer now,
+// regardless of the schedule; it refuses if anti-entropy is off, an
+// exchange is in progress, or it keeps no tree for h or peer does not
+// replicate that range.
+func (a *antiEntropy) start(now int64, h uint64, peer sim.NodeID) error {
 	switch {
-	case n.ae == nil || n.ae.forest == nil:
-		return fmt.Errorf("%w: %v keeps no Merkle trees (anti-entropy is off)", ErrBadRequest, n.id)
-	case n.ae.sess != nil:
-		return fmt.Errorf("%w: %v has an exchange in progress", ErrBadRequest, n.id)
+	case !a.on || a.forest == nil:
+		return fmt.Errorf("%w: %v keeps no Merkle trees (anti-entropy is off)", ErrBadRequest, a.self)
+	case a.sess != nil:
+		return fmt.Errorf("%w: %v has an exchange in progress", ErrBadRequest, a.self)
 	}
-	t, ok := n.ae.forest.Find(h)
+	t, ok := a.forest.Find(h)
 	if !ok {
-		return fmt.Errorf("%w: %v keeps no tree for ring position %#x", ErrBadRequest, n.id, h)
+		return fmt.Errorf("%w: %v keeps no tree for ring position %#x", ErrBadRequest, a.self, h)
 	}
-	for _, o := range n.ae.owned {
-		if o.r == t.Range() && peer != n.id && slices.Contains(o.replicas, peer) {
-			n.startExchange(t, peer)
+	for _, o := range a.owned {
+		if o.r == t.Range() && peer != a.self && slices.Contains(o.replicas, peer) {
+			a.startExchange(now, t, peer)
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %v does not replicate the range at %#x with %v", ErrBadRequest, n.id, h, peer)
+	return fmt.Errorf("%w: %v does not replicate the range at %#x with %v", ErrBadRequest, a.self, h, peer)
 }
 
-func (n *Node) startExchange(t *merkle.Tree, peer sim.NodeID) {
-	s := merkle.NewSession(t, n.next())
-	n.ae.sess = &aeSession{s: s, peer: peer, deadline: n.now + int64(n.cfg.RequestTimeoutTicks)}
-	n.stats.AntiEntropyExchanges++
+func (a *antiEntropy) startExchange(now int64, t *merkle.Tree, peer sim.NodeID) {
+	s := merkle.NewSession(t, a.next())
+	a.sess = &aeSession{s: s, peer: peer, deadline: now + int64(a.cfg.RequestTimeoutTicks)}
+	a.stats.AntiEntropyExchanges++
 	q := s.Start()
-	n.sendAE(peer, Message{Type: MsgTreeRequest, Op: s.ID(), Tree: &q})
+	a.send(peer, Message{Type: MsgTreeRequest, Op: s.ID(), Tree: &q})
 }
 
 // endSession drops the exchange in progress.
-func (n *Node) endSession() {
-	if n.ae != nil {
-		n.ae.sess = nil
-	}
-}
-
-// sendAE sends an anti-entropy message and counts it.
-func (n *Node) sendAE(to sim.NodeID, m Message) {
-	n.stats.AntiEntropyMessages++
-	switch m.Type {
-	case MsgTreeRequest:
-		n.stats.AntiEntropyTreeBytes += uint64(m.Tree.Size())
-	case MsgTreeReply:
-		n.stats.AntiEntropyTreeBytes += uint64(m.TreeReply.Size())
-	default:
-		n.stats.AntiEntropyRepairBytes += itemBytes(m.Items)
-	}
-	n.send(to, m)
+func (a *antiEntropy) endSession() {
+	a.sess = nil
 }
 
 // itemBytes is the key and value bytes of repair or stream items.
@@ -272,78 +290,78 @@ func itemBytes(items []KeySnapshot) uint64 {
 }
 
 // onTreeRequest answers one step of a peer's exchange from the tree of the
-// requested range, or with a refusal if the node holds none.
-func (n *Node) onTreeRequest(from sim.NodeID, m Message) {
-	if n.ae == nil || n.ae.forest == nil {
-		n.ignore(ignoreDisabled)
-		return
+// requested range, or with a refusal if the node holds none (then it also
+// says why it ignored the request).
+func (a *antiEntropy) onTreeRequest(from sim.NodeID, m Message) ignoreReason {
+	if !a.on || a.forest == nil {
+		return ignoreDisabled
 	}
-	p, err := n.ae.forest.Respond(*m.Tree)
+	why := ignoreNone
+	p, err := a.forest.Respond(*m.Tree)
 	switch {
 	case errors.Is(err, merkle.ErrUnknownRange):
-		n.ignore(ignoreUnknownRange)
+		why = ignoreUnknownRange
 	case err != nil:
-		n.ignore(ignoreMalformed)
+		why = ignoreMalformed
 	}
-	n.sendAE(from, Message{Type: MsgTreeReply, Op: m.Op, TreeReply: &p})
+	a.send(from, Message{Type: MsgTreeReply, Op: m.Op, TreeReply: &p})
+	return why
 }
 
-// onTreeReply advances the node's exchange; at its end, it repairs the
-// differing keys.
-func (n *Node) onTreeReply(from sim.NodeID, m Message) {
-	if n.ae == nil {
-		n.ignore(ignoreDisabled)
-		return
+// onTreeReply advances the exchange in progress; at its end, it repairs
+// the differing keys.
+func (a *antiEntropy) onTreeReply(now int64, from sim.NodeID, m Message) ignoreReason {
+	if !a.on {
+		return ignoreDisabled
 	}
-	s := n.ae.sess
+	s := a.sess
 	if s == nil || s.s.ID() != m.Op {
-		n.ignore(ignoreUnknownOp)
-		return
+		return ignoreUnknownOp
 	}
 	if s.peer != from {
-		n.ignore(ignoreUnexpected)
-		return
+		return ignoreUnexpected
 	}
 	q, more, err := s.s.Step(*m.TreeReply)
 	switch {
 	case errors.Is(err, merkle.ErrRefused):
-		n.stats.AntiEntropyRefused++
-		n.swept(s.s.Range().End, from) // the peer holds no such range: nothing to compare
-		n.endSession()
+		a.stats.AntiEntropyRefused++
+		a.swept(now, s.s.Range().End, from) // the peer holds no such range: nothing to compare
+		a.endSession()
 	case err != nil:
-		n.ignore(ignoreMalformed) // the session is unchanged, still waiting
+		return ignoreMalformed // the session is unchanged, still waiting
 	case more:
-		s.deadline = n.now + int64(n.cfg.RequestTimeoutTicks)
-		n.sendAE(from, Message{Type: MsgTreeRequest, Op: m.Op, Tree: &q})
+		s.deadline = now + int64(a.cfg.RequestTimeoutTicks)
+		a.send(from, Message{Type: MsgTreeRequest, Op: m.Op, Tree: &q})
 	default:
-		n.stats.AntiEntropyCompleted++
-		n.endSession()
-		n.swept(s.s.Range().End, from)
-		n.repair(from, m.Op, s.s.Diffs())
+		a.stats.AntiEntropyCompleted++
+		a.endSession()
+		a.swept(now, s.s.Range().End, from)
+		a.repair(from, m.Op, s.s.Diffs())
 	}
+	return ignoreNone
 }
 
 // repair sends the peer this node's versions of every differing key (none
 // if it lacks the key), in batches; the peer merges them and answers with
 // its own where they were not covered.
-func (n *Node) repair(peer sim.NodeID, op uint64, diffs []merkle.Diff) {
-	n.stats.AntiEntropyKeysDiffering += uint64(len(diffs))
+func (a *antiEntropy) repair(peer sim.NodeID, op uint64, diffs []merkle.Diff) {
+	a.stats.AntiEntropyKeysDiffering += uint64(len(diffs))
 	for len(diffs) > 0 {
-		b := min(len(diffs), n.cfg.TransferBatchKeys)
+		b := min(len(diffs), a.cfg.TransferBatchKeys)
 		items := make([]KeySnapshot, 0, b)
 		for _, d := range diffs[:b] {
-			vs, _ := n.state.Get(d.Key)
+			vs, _ := a.st.Get(d.Key)
 			items = append(items, KeySnapshot{Key: d.Key, Versions: cloneVersions(vs)})
 		}
 		diffs = diffs[b:]
-		n.sendAE(peer, Message{Type: MsgRepair, Op: op, Items: items})
+		a.send(peer, Message{Type: MsgRepair, Op: op, Items: items})
 	}
 }
 
 // ownsAll reports whether the node replicates every key of items.
-func (n *Node) ownsAll(items []KeySnapshot) bool {
+func (a *antiEntropy) ownsAll(items []KeySnapshot) bool {
 	for _, it := range items {
-		if !n.replicates(it.Key) {
+		if !a.replicates(it.Key) {
 			return false
 		}
 	}
@@ -352,48 +370,121 @@ func (n *Node) ownsAll(items []KeySnapshot) bool {
 
 // onRepair merges a peer's versions of differing keys and answers with
 // this node's merged versions of those the peer's did not cover.
-func (n *Node) onRepair(from sim.NodeID, m Message) {
-	if n.ae == nil {
-		n.ignore(ignoreDisabled)
-		return
+func (a *antiEntropy) onRepair(from sim.NodeID, m Message) ignoreReason {
+	if !a.on {
+		return ignoreDisabled
 	}
-	if !n.ownsAll(m.Items) {
-		n.ignore(ignoreNotOwner)
-		return
+	if !a.ownsAll(m.Items) {
+		return ignoreNotOwner
 	}
 	var back []KeySnapshot
 	for _, it := range m.Items {
 		if len(it.Versions) > 0 {
-			n.repairKey(it.Key, it.Versions)
+			a.repairKey(it.Key, it.Versions)
 		}
-		cur, _ := n.state.Get(it.Key)
-		if !covers(n.cfg.Resolve, it.Versions, cur) {
+		cur, _ := a.st.Get(it.Key)
+		if !covers(a.cfg.Resolve, it.Versions, cur) {
 			back = append(back, KeySnapshot{Key: it.Key, Versions: cloneVersions(cur)})
 		}
 	}
 	if len(back) > 0 {
-		n.sendAE(from, Message{Type: MsgRepairReply, Op: m.Op, Items: back})
+		a.send(from, Message{Type: MsgRepairReply, Op: m.Op, Items: back})
 	}
+	return ignoreNone
 }
 
 // onRepairReply merges the versions a peer sent back.
-func (n *Node) onRepairReply(m Message) {
-	if n.ae == nil {
-		n.ignore(ignoreDisabled)
-		return
+func (a *antiEntropy) onRepairReply(m Message) ignoreReason {
+	if !a.on {
+		return ignoreDisabled
 	}
-	if !n.ownsAll(m.Items) {
-		n.ignore(ignoreNotOwner)
-		return
+	if !a.ownsAll(m.Items) {
+		return ignoreNotOwner
 	}
 	for _, it := range m.Items {
-		n.repairKey(it.Key, it.Versions)
+		a.repairKey(it.Key, it.Versions)
+	}
+	return ignoreNone
+}
+
+// repairKey merges repaired versions into the node's data.
+func (a *antiEntropy) repairKey(key string, vs []Version) {
+	if changed, err := a.merge(key, vs); err == nil && changed {
+		a.stats.AntiEntropyKeysRepaired++
 	}
 }
 
-// repairKey merges repaired versions into the store.
-func (n *Node) repairKey(key string, vs []Version) {
-	if changed, err := n.mergeData(key, vs); err == nil && changed {
-		n.stats.AntiEntropyKeysRepaired++
+// The node's glue: it feeds the machine its inputs and sends what it
+// queued.
+
+// rebuildTrees follows the node's ranges after a ring change (or at start).
+func (n *Node) rebuildTrees() { n.ae.ringChanged(n.now, n.route.ranges) }
+
+// treeSet and treeDelete keep the tree of key's range current.
+func (n *Node) treeSet(key string, vs []Version) { n.ae.set(key, vs) }
+
+func (n *Node) treeDelete(key string) { n.ae.delete(key) }
+
+// Trees returns the ranges this node keeps Merkle trees for and their root
+// hashes, in ring order (nil when anti-entropy is off).
+func (n *Node) Trees() []TreeRoot { return n.ae.roots() }
+
+// TreeRoot describes one Merkle tree of a node.
+type TreeRoot struct {
+	// Start and End are the range (Start, End].
+	Start, End uint64
+	// Root is the tree's root hash; Keys the number of keys it holds.
+	Root uint64
+	Keys int
+}
+
+// tree returns the node's tree for range r.
+func (n *Node) tree(r merkle.Range) (*merkle.Tree, bool) { return n.ae.tree(r) }
+
+// tickAntiEntropy runs the exchange schedule.
+func (n *Node) tickAntiEntropy() {
+	n.ae.tick(n.now)
+	n.sendAE()
+}
+
+// StartAntiEntropy starts an exchange of the range holding hash h with
+// peer now, regardless of the schedule (for tests and transcripts): it
+// steps the node with the local input MsgStartAntiEntropy. It reports
+// false if anti-entropy is off, an exchange is in progress, or the node
+// keeps no tree for h or peer does not replicate that range (Step's error
+// says which).
+func (n *Node) StartAntiEntropy(h uint64, peer sim.NodeID) bool {
+	return n.Step(n.id, Message{Type: MsgStartAntiEntropy, Point: h, Peer: peer}) == nil
+}
+
+func (n *Node) startAntiEntropy(h uint64, peer sim.NodeID) error {
+	err := n.ae.start(n.now, h, peer)
+	n.sendAE()
+	return err
+}
+
+// sendAE sends the messages anti-entropy queued.
+func (n *Node) sendAE() {
+	for _, e := range n.ae.take() {
+		n.send(e.To, e.Msg)
 	}
+}
+
+// stepAE hands one of the protocol's messages to anti-entropy.
+func (n *Node) stepAE(from sim.NodeID, m Message) {
+	var why ignoreReason
+	switch m.Type {
+	case MsgTreeRequest:
+		why = n.ae.onTreeRequest(from, m)
+	case MsgTreeReply:
+		why = n.ae.onTreeReply(n.now, from, m)
+	case MsgRepair:
+		why = n.ae.onRepair(from, m)
+	case MsgRepairReply:
+		why = n.ae.onRepairReply(m)
+	}
+	if why != ignoreNone {
+		n.ignore(why)
+	}
+	n.sendAE()
 }

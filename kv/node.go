@@ -60,8 +60,7 @@ type Node struct {
 	transfer   rangeTransfer // range handoff: pulls, streams served, the leave
 	suspicion  suspicion     // local failure suspicion of peers
 	gossip     gossiping     // gossip membership (table nil under oracle membership)
-	ae         *antiEntropy  // Merkle anti-entropy; nil when off
-	sweep      sweep         // anti-entropy sweeps since the last heal
+	ae         antiEntropy   // Merkle anti-entropy and its sweeps since the last heal
 	forwards   forwards      // forwarded requests taken, to recognise duplicates
 	tombstones tombstones    // the purge schedule of tombstones
 	timers     timers        // the periodic probe, replay and sync
@@ -155,7 +154,8 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	if r.Contains(id) {
 		n.route.lastWithSelf = r
 	}
-	n.ae = newAntiEntropy(cfg, rng.Fork("anti-entropy"))
+	n.ae = antiEntropy{self: id, cfg: &n.cfg, st: st, stats: &n.stats, next: n.next, down: n.believedDown, replicates: n.replicates, merge: n.mergeData}
+	n.ae.init(rng.Fork("anti-entropy"))
 	if cfg.Membership == MembershipGossip {
 		if err := n.initGossip(r); err != nil {
 			return nil, err

@@ -97,13 +97,13 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		n.send(from, Message{Type: MsgPong})
 	case MsgPong:
 	case MsgTreeRequest:
-		n.onTreeRequest(from, m)
+		n.stepAE(from, m)
 	case MsgTreeReply:
-		n.onTreeReply(from, m)
+		n.stepAE(from, m)
 	case MsgRepair:
-		n.onRepair(from, m)
+		n.stepAE(from, m)
 	case MsgRepairReply:
-		n.onRepairReply(m)
+		n.stepAE(from, m)
 	case MsgGossip:
 		n.onGossip(from, m)
 	case MsgStreamRequest:

@@ -14,7 +14,7 @@ import (
 // does not vanish while the healed cluster settles, so once every node's
 // sweep is done every replica holds what any replica of its range held at
 // the heal (each pair's repair runs both ways). The exchange schedule
-// visits pairs the sweep still needs first (tickAntiEntropy).
+// visits pairs the sweep still needs first (antiEntropy.tick).
 type sweep struct {
 	healed   bool
 	excluded []sim.NodeID       // members left faulty by a liveness-mode settle
@@ -31,57 +31,82 @@ type sweepPair struct {
 // Healed starts a new anti-entropy sweep: quiescence from now on requires
 // every range to have been compared with every other replica since the
 // heal.
-func (n *Node) Healed(excluded []sim.NodeID) {
-	n.sweep = sweep{healed: true, excluded: slices.Clone(excluded)}
-	n.resetSweep()
+func (n *Node) Healed(excluded []sim.NodeID) { n.ae.healed(n.now, excluded) }
+
+// healed starts a new sweep at tick now; excluded are members left faulty
+// by a liveness-mode settle, whom it need not compare with.
+func (a *antiEntropy) healed(now int64, excluded []sim.NodeID) {
+	a.sweep = sweep{healed: true, excluded: slices.Clone(excluded)}
+	a.resetSweep(now)
 }
 
 // resetSweep makes every (range, other replica) pair pending again.
-func (n *Node) resetSweep() {
-	if !n.sweep.healed || n.ae == nil {
+func (a *antiEntropy) resetSweep(now int64) {
+	if !a.sweep.healed || !a.on {
 		return
 	}
-	n.sweep.todo = map[sweepPair]bool{}
-	n.sweep.done = false
-	for _, o := range n.ae.owned {
+	a.sweep.todo = map[sweepPair]bool{}
+	a.sweep.done = false
+	for _, o := range a.owned {
 		for _, p := range o.replicas {
-			if p != n.id && !slices.Contains(n.sweep.excluded, p) {
-				n.sweep.todo[sweepPair{o.r.End, p}] = true
+			if p != a.self && !slices.Contains(a.sweep.excluded, p) {
+				a.sweep.todo[sweepPair{o.r.End, p}] = true
 			}
 		}
 	}
-	if len(n.sweep.todo) == 0 {
-		n.sweep.done, n.sweep.doneAt = true, n.now // nothing to compare with
+	if len(a.sweep.todo) == 0 {
+		a.sweep.done, a.sweep.doneAt = true, now // nothing to compare with
 	}
 }
 
-// swept records a finished exchange of range end with peer.
-func (n *Node) swept(end uint64, peer sim.NodeID) {
-	if !n.sweep.healed || n.sweep.todo == nil {
+// swept records a finished exchange of range end with peer at tick now.
+func (a *antiEntropy) swept(now int64, end uint64, peer sim.NodeID) {
+	if !a.sweep.healed || a.sweep.todo == nil {
 		return
 	}
 	k := sweepPair{end, peer}
-	if !n.sweep.todo[k] {
+	if !a.sweep.todo[k] {
 		return
 	}
-	delete(n.sweep.todo, k)
-	if len(n.sweep.todo) == 0 {
-		n.sweep.done, n.sweep.doneAt = true, n.now
+	delete(a.sweep.todo, k)
+	if len(a.sweep.todo) == 0 {
+		a.sweep.done, a.sweep.doneAt = true, now
 	}
 }
 
 // sweepPeer returns the first live replica of range o that the sweep since
 // the heal has not compared o with yet.
-func (n *Node) sweepPeer(o ownedRange) (sim.NodeID, bool) {
-	if !n.sweep.healed || n.sweep.done {
+func (a *antiEntropy) sweepPeer(o ownedRange) (sim.NodeID, bool) {
+	if !a.sweep.healed || a.sweep.done {
 		return 0, false
 	}
 	for _, p := range o.replicas {
-		if p != n.id && n.sweep.todo[sweepPair{o.r.End, p}] && !n.believedDown(p) {
+		if p != a.self && a.sweep.todo[sweepPair{o.r.End, p}] && !a.down(p) {
 			return p, true
 		}
 	}
 	return 0, false
+}
+
+// excluded reports whether the last heal left member id faulty.
+func (a *antiEntropy) excluded(id sim.NodeID) bool { return slices.Contains(a.sweep.excluded, id) }
+
+// outstanding says what anti-entropy still owes at tick now, for
+// Quiescent: with trees to compare, a full sweep since the heal and time
+// for its last repairs to land.
+func (a *antiEntropy) outstanding(now int64) []string {
+	if !a.on || len(a.owned) == 0 {
+		return nil
+	}
+	switch {
+	case !a.sweep.healed:
+		return []string{"an anti-entropy sweep (not healed yet)"}
+	case !a.sweep.done:
+		return []string{fmt.Sprintf("an anti-entropy sweep since the heal (%d of its range/replica pairs not compared yet)", len(a.sweep.todo))}
+	case now-a.sweep.doneAt < int64(a.cfg.RequestTimeoutTicks):
+		return []string{"the repairs of its last anti-entropy exchange (in flight)"}
+	}
+	return nil
 }
 
 // Quiescent reports whether the node owes no background work: no hint to
@@ -93,22 +118,13 @@ func (n *Node) Quiescent() (bool, string) {
 	var owed []string
 	if n.cfg.HintedHandoff {
 		hints := n.hints.owed(func(owner sim.NodeID) bool {
-			return n.route.ring.Contains(owner) && !slices.Contains(n.sweep.excluded, owner)
+			return n.route.ring.Contains(owner) && !n.ae.excluded(owner)
 		})
 		if hints > 0 {
 			owed = append(owed, fmt.Sprintf("%d hints to hand off", hints))
 		}
 	}
 	owed = append(owed, n.transfer.outstanding()...)
-	if n.ae != nil && len(n.ae.owned) > 0 {
-		switch {
-		case !n.sweep.healed:
-			owed = append(owed, "an anti-entropy sweep (not healed yet)")
-		case !n.sweep.done:
-			owed = append(owed, fmt.Sprintf("an anti-entropy sweep since the heal (%d of its range/replica pairs not compared yet)", len(n.sweep.todo)))
-		case n.now-n.sweep.doneAt < int64(n.cfg.RequestTimeoutTicks):
-			owed = append(owed, "the repairs of its last anti-entropy exchange (in flight)")
-		}
-	}
+	owed = append(owed, n.ae.outstanding(n.now)...)
 	return len(owed) == 0, strings.Join(owed, ", ")
 }
