@@ -313,6 +313,18 @@ func builtin() []Spec {
 			Seeds:       20,
 		},
 		{
+			Name:        "churn-handoff-batched",
+			Description: "churn-handoff with handoff streams of 2 keys a batch (TransferBatchKeys=2, against 64 by default), so a gained range arrives in many batches: a joiner must serve a range only after its last batch: linearizable, nothing lost",
+			Truth:       "a range handed off in many batches is served only once every batch has arrived",
+			Base: with(churnConfig(true), func(c *Config) {
+				c.KV.TransferBatchKeys = 2
+			}),
+			Faults: every(drawn("churn", time.Second), 100*time.Millisecond),
+			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:  []Mark{CounterMark("handoff-keys", kv.CounterHandoffKeysSent)},
+			Seeds:  20,
+		},
+		{
 			Name:        "hinted-handoff-long",
 			Description: "sloppy quorum with hinted handoff on 200 keys; n0,n1 are cut off from 300 ms until after the workload, so fallbacks hold many hints that are handed off only in the settle phase: nothing acknowledged is lost",
 			Truth:       "hinted handoff loses no acknowledged write, even when the partition outlasts the workload",
