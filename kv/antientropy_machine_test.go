@@ -2,7 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,36 +40,15 @@ import (
 // why it ignored a message, and the counters that moved. Op ids are
 // sequence numbers in incarnation 1.
 func TestAntiEntropyTranscript(t *testing.T) {
-	const path = "testdata/machines/antientropy.txt"
 	var w *aeWorld
-	var rewritten strings.Builder
-	for _, b := range parseTranscript(t, path) {
-		fields := strings.Fields(b.cmd)
-		pos, args := parseArgs(fields[1:])
-		var out []string
-		if fields[0] == "ae" {
+	runMachineTranscript(t, "testdata/machines/antientropy.txt", func(cmd string, pos []string, args map[string]string) []string {
+		if cmd == "ae" {
 			w = newAEWorld(t, args)
-		} else {
-			require.NotNil(t, w, "%s:%d: start with an ae command", path, b.line)
-			out = w.run(fields[0], pos, args)
+			return nil
 		}
-		got := strings.Join(out, "\n")
-		if *rewrite {
-			for _, c := range b.comments {
-				rewritten.WriteString(c + "\n")
-			}
-			fmt.Fprintf(&rewritten, "%s\n----\n", b.cmd)
-			if got != "" {
-				rewritten.WriteString(got + "\n")
-			}
-			rewritten.WriteString("\n")
-			continue
-		}
-		require.Equal(t, b.expected, got, "%s:%d: %s", path, b.line, b.cmd)
-	}
-	if *rewrite {
-		require.NoError(t, os.WriteFile(path, []byte(strings.TrimRight(rewritten.String(), "\n")+"\n"), 0o644))
-	}
+		require.NotNil(t, w, "start with an ae command")
+		return w.run(cmd, pos, args)
+	})
 }
 
 // aeNode is one machine with the node's parts it needs replaced by fakes:

@@ -2,7 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,38 +36,22 @@ import (
 // replies it makes, and then what it asked of its node: local applies,
 // local reads, forgotten versions.
 func TestCoordinatorTranscript(t *testing.T) {
-	const path = "testdata/machines/coordinator.txt"
 	var cm *coordMachine
-	var rewritten strings.Builder
-	for _, b := range parseTranscript(t, path) {
-		fields := strings.Fields(b.cmd)
-		pos, args := parseArgs(fields[1:])
+	runMachineTranscript(t, "testdata/machines/coordinator.txt", func(cmd string, pos []string, args map[string]string) []string {
 		var out []string
-		if fields[0] == "coordinator" {
+		if cmd == "coordinator" {
 			cm = newCoordMachine(t, args)
 			out = cm.describe()
 		} else {
-			require.NotNil(t, cm, "%s:%d: start with a coordinator command", path, b.line)
-			out = cm.run(t, fields[0], pos, args)
+			require.NotNil(t, cm, "start with a coordinator command")
+			out = cm.run(t, cmd, pos, args)
 		}
 		// Counters in incarnation 1 print as n1:5, not n1:1.5.
-		got := strings.ReplaceAll(strings.Join(out, "\n"), ":1.", ":")
-		if *rewrite {
-			for _, c := range b.comments {
-				rewritten.WriteString(c + "\n")
-			}
-			fmt.Fprintf(&rewritten, "%s\n----\n", b.cmd)
-			if got != "" {
-				rewritten.WriteString(got + "\n")
-			}
-			rewritten.WriteString("\n")
-			continue
+		for i := range out {
+			out[i] = strings.ReplaceAll(out[i], ":1.", ":")
 		}
-		require.Equal(t, b.expected, got, "%s:%d: %s", path, b.line, b.cmd)
-	}
-	if *rewrite {
-		require.NoError(t, os.WriteFile(path, []byte(strings.TrimRight(rewritten.String(), "\n")+"\n"), 0o644))
-	}
+		return out
+	})
 }
 
 // coordMachine is the coordinator with the node's parts it needs replaced

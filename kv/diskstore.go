@@ -164,24 +164,7 @@ func (s *diskStore) Hints() []Hint {
 
 // Apply applies writes in order (see Store.Apply), writing each through
 // to the disk.
-func (s *diskStore) Apply(writes []Write) {
-	for _, w := range writes {
-		switch w.Kind {
-		case WriteData:
-			s.put(w.Key, w.Versions)
-		case WriteHint:
-			if len(w.Hint.Versions) == 0 {
-				s.deleteHint(w.Hint.Owner, w.Hint.Key)
-			} else {
-				s.putHint(w.Hint)
-			}
-		case WriteMeta:
-			s.setMeta(w.Key, w.Value)
-		default:
-			panic(fmt.Sprintf("kv: diskStore.Apply: unknown write kind %d", w.Kind))
-		}
-	}
-}
+func (s *diskStore) Apply(writes []Write) { applyWrites(s, writes) }
 
 // Meta returns a durable counter.
 func (s *diskStore) Meta(name string) (uint64, bool) {

@@ -80,13 +80,33 @@ func parseTranscript(t *testing.T, path string) []block {
 }
 
 func runTranscript(t *testing.T, path string) {
-	blocks := parseTranscript(t, path)
 	h := &harness{t: t, ctxs: map[uint64][]byte{}, keys: map[uint64]string{}, isGet: map[uint64]bool{}}
-	var rewritten strings.Builder
-	for _, b := range blocks {
+	runBlocks(t, path, func(b block) string {
 		h.out.Reset()
 		h.run(b.cmd)
-		got := strings.TrimRight(h.out.String(), "\n")
+		return strings.TrimRight(h.out.String(), "\n")
+	})
+}
+
+// runMachineTranscript runs a transcript that drives one state machine
+// alone (testdata/machines/): step gets each block's command word, its
+// positional and key=value arguments, and returns the output lines.
+func runMachineTranscript(t *testing.T, path string, step func(cmd string, pos []string, args map[string]string) []string) {
+	runBlocks(t, path, func(b block) string {
+		fields := strings.Fields(b.cmd)
+		pos, args := parseArgs(fields[1:])
+		return strings.Join(step(fields[0], pos, args), "\n")
+	})
+}
+
+// runBlocks runs every block of the transcript at path through run and
+// compares its output with the expected one, or with -rewrite writes the
+// actual output back (comments and commands kept).
+func runBlocks(t *testing.T, path string, run func(b block) string) {
+	blocks := parseTranscript(t, path)
+	var rewritten strings.Builder
+	for _, b := range blocks {
+		got := run(b)
 		if *rewrite {
 			for _, c := range b.comments {
 				rewritten.WriteString(c + "\n")

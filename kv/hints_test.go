@@ -2,7 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,36 +24,15 @@ import (
 // Every command prints the writes the machine made to the node's state
 // and the versions it reported forgotten.
 func TestHintsTranscript(t *testing.T) {
-	const path = "testdata/machines/hints.txt"
 	var hm *hintsMachine
-	var rewritten strings.Builder
-	for _, b := range parseTranscript(t, path) {
-		fields := strings.Fields(b.cmd)
-		_, args := parseArgs(fields[1:])
-		var out []string
-		if fields[0] == "hints" {
+	runMachineTranscript(t, "testdata/machines/hints.txt", func(cmd string, pos []string, args map[string]string) []string {
+		if cmd == "hints" {
 			hm = newHintsMachine(t, args)
-		} else {
-			require.NotNil(t, hm, "%s:%d: start with a hints command", path, b.line)
-			out = hm.run(t, fields[0], args, fields[1:])
+			return nil
 		}
-		got := strings.Join(out, "\n")
-		if *rewrite {
-			for _, c := range b.comments {
-				rewritten.WriteString(c + "\n")
-			}
-			fmt.Fprintf(&rewritten, "%s\n----\n", b.cmd)
-			if got != "" {
-				rewritten.WriteString(got + "\n")
-			}
-			rewritten.WriteString("\n")
-			continue
-		}
-		require.Equal(t, b.expected, got, "%s:%d: %s", path, b.line, b.cmd)
-	}
-	if *rewrite {
-		require.NoError(t, os.WriteFile(path, []byte(strings.TrimRight(rewritten.String(), "\n")+"\n"), 0o644))
-	}
+		require.NotNil(t, hm, "start with a hints command")
+		return hm.run(t, cmd, args, pos)
+	})
 }
 
 // hintsMachine is the hints state machine with the node's parts it needs

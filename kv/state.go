@@ -2,6 +2,7 @@ package kv
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/faultline-sim/faultline/sim"
@@ -37,6 +38,35 @@ type Write struct {
 	Hint Hint
 	// Value is a WriteMeta counter's value.
 	Value uint64
+}
+
+// writeTarget is a store that takes a node's writes one by one.
+type writeTarget interface {
+	put(key string, vs []Version) // none deletes the key
+	putHint(h Hint)
+	deleteHint(owner sim.NodeID, key string)
+	setMeta(name string, v uint64)
+}
+
+// applyWrites applies writes to s in order (Store.Apply's work for the
+// stores of this package).
+func applyWrites(s writeTarget, writes []Write) {
+	for _, w := range writes {
+		switch w.Kind {
+		case WriteData:
+			s.put(w.Key, w.Versions)
+		case WriteHint:
+			if len(w.Hint.Versions) == 0 {
+				s.deleteHint(w.Hint.Owner, w.Hint.Key)
+			} else {
+				s.putHint(w.Hint)
+			}
+		case WriteMeta:
+			s.setMeta(w.Key, w.Value)
+		default:
+			panic(fmt.Sprintf("kv: unknown write kind %d", w.Kind))
+		}
+	}
 }
 
 // state is a node's durable state as the node last wrote it (synced or

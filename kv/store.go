@@ -2,7 +2,6 @@ package kv
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 
 	"github.com/faultline-sim/faultline/sim"
@@ -205,24 +204,7 @@ func (s *MemStore) Wipe() {
 }
 
 // Apply applies writes in order (see Store.Apply).
-func (s *MemStore) Apply(writes []Write) {
-	for _, w := range writes {
-		switch w.Kind {
-		case WriteData:
-			s.put(w.Key, w.Versions)
-		case WriteHint:
-			if len(w.Hint.Versions) == 0 {
-				s.deleteHint(w.Hint.Owner, w.Hint.Key)
-			} else {
-				s.putHint(w.Hint)
-			}
-		case WriteMeta:
-			s.setMeta(w.Key, w.Value)
-		default:
-			panic(fmt.Sprintf("kv: MemStore.Apply: unknown write kind %d", w.Kind))
-		}
-	}
-}
+func (s *MemStore) Apply(writes []Write) { applyWrites(s, writes) }
 
 // Meta returns a durable counter.
 func (s *MemStore) Meta(name string) (uint64, bool) {

@@ -2,7 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,36 +37,15 @@ import (
 // handed back to merge, why it ignored a message, and the counters it
 // moved. Op ids are sequence numbers in the node's incarnation 1.
 func TestTransferTranscript(t *testing.T) {
-	const path = "testdata/machines/transfer.txt"
 	var tm *transferMachine
-	var rewritten strings.Builder
-	for _, b := range parseTranscript(t, path) {
-		fields := strings.Fields(b.cmd)
-		pos, args := parseArgs(fields[1:])
-		var out []string
-		if fields[0] == "transfer" {
+	runMachineTranscript(t, "testdata/machines/transfer.txt", func(cmd string, pos []string, args map[string]string) []string {
+		if cmd == "transfer" {
 			tm = newTransferMachine(t, args)
-		} else {
-			require.NotNil(t, tm, "%s:%d: start with a transfer command", path, b.line)
-			out = tm.run(t, fields[0], pos, args)
+			return nil
 		}
-		got := strings.Join(out, "\n")
-		if *rewrite {
-			for _, c := range b.comments {
-				rewritten.WriteString(c + "\n")
-			}
-			fmt.Fprintf(&rewritten, "%s\n----\n", b.cmd)
-			if got != "" {
-				rewritten.WriteString(got + "\n")
-			}
-			rewritten.WriteString("\n")
-			continue
-		}
-		require.Equal(t, b.expected, got, "%s:%d: %s", path, b.line, b.cmd)
-	}
-	if *rewrite {
-		require.NoError(t, os.WriteFile(path, []byte(strings.TrimRight(rewritten.String(), "\n")+"\n"), 0o644))
-	}
+		require.NotNil(t, tm, "start with a transfer command")
+		return tm.run(t, cmd, pos, args)
+	})
 }
 
 // quarters are the four arcs the transcript names q1..q4.
