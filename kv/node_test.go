@@ -705,3 +705,22 @@ func TestTombstoneScheduleAlone(t *testing.T) {
 	assert.Empty(t, ts.due(100))
 	assert.Empty(t, ts.order)
 }
+
+// A durable counter the node does not list in metaNames would be written
+// but never read back at a restart: setting one is a bug, refused loudly.
+func TestUnlistedDurableCounterIsRefused(t *testing.T) {
+	st := loadState(NewMemStore())
+	st.SetMeta(metaIncarnation, 3)
+	assert.PanicsWithValue(t, `kv: durable counter "other" is not in metaNames: a restart would not read it back`, func() { st.SetMeta("other", 1) })
+	for _, name := range metaNames {
+		st.SetMeta(name, 7)
+	}
+	s := NewMemStore()
+	s.Apply(st.writes)
+	back := loadState(s)
+	for _, name := range metaNames {
+		v, ok := back.Meta(name)
+		assert.True(t, ok, name)
+		assert.Equal(t, uint64(7), v, name)
+	}
+}

@@ -94,7 +94,7 @@ func loadState(s Store) *state {
 		h.Versions = cloneVersions(h.Versions)
 		st.hints[hintKey{h.Owner, h.Key}] = h
 	}
-	for _, name := range []string{metaIncarnation, metaMembershipIncarnation} {
+	for _, name := range metaNames {
 		if v, ok := s.Meta(name); ok {
 			st.meta[name] = v
 		}
@@ -180,8 +180,16 @@ func (s *state) Meta(name string) (uint64, bool) {
 	return v, ok
 }
 
+// metaNames are the durable counters a node keeps: loadState reads these,
+// so a counter missing here would not survive a restart (SetMeta refuses
+// it).
+var metaNames = []string{metaIncarnation, metaMembershipIncarnation}
+
 // SetMeta sets a counter, durably at once.
 func (s *state) SetMeta(name string, v uint64) {
+	if !slices.Contains(metaNames, name) {
+		panic(fmt.Sprintf("kv: durable counter %q is not in metaNames: a restart would not read it back", name)) // a bug in kv
+	}
 	s.meta[name] = v
 	s.writes = append(s.writes, Write{Kind: WriteMeta, Key: name, Value: v})
 }
