@@ -21,53 +21,64 @@ const (
 	diskMeta = "m/"
 )
 
-// diskStore is the Store of a node behind the boundary: it keeps the
-// decoded state in memory for reads and writes every change through to the
-// harness's node.Disk, which decides what a crash keeps. Maps are only
-// looked up; Keys and Hints sort.
+// diskStore is the Store of a node behind the boundary: it writes every
+// change through to the harness's node.Disk, which decides what a crash
+// keeps, and reads what the disk holds by decoding it. It keeps no copy of
+// the data: the node does (its state), and the store is read only when a
+// node starts.
 type diskStore struct {
-	disk  node.Disk
-	data  map[string][]Version
-	hints map[hintKey]Hint
-	meta  map[string]uint64
-	kc    *node.Codec[KeySnapshot]
-	hc    *node.Codec[Hint]
-	buf   []byte
-	ks    KeySnapshot // the snapshot being encoded, reused
+	disk node.Disk
+	kc   *node.Codec[KeySnapshot]
+	hc   *node.Codec[Hint]
+	buf  []byte
+	ks   KeySnapshot // the snapshot being encoded, reused
 }
 
 var _ Store = (*diskStore)(nil)
 
-// openDiskStore reads what disk holds (a new disk, or one a crash left).
+// openDiskStore opens what disk holds (a new disk, or one a crash left),
+// checking that every entry decodes.
 func openDiskStore(disk node.Disk) (*diskStore, error) {
-	s := &diskStore{
-		disk: disk, data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{},
-		kc: node.NewCodec[KeySnapshot](), hc: node.NewCodec[Hint](),
-	}
+	s := &diskStore{disk: disk, kc: node.NewCodec[KeySnapshot](), hc: node.NewCodec[Hint]()}
 	for _, k := range disk.Keys(diskData) {
-		b, _ := disk.Get(k)
-		var ks KeySnapshot
-		if err := s.kc.Decode(b, &ks); err != nil {
-			return nil, fmt.Errorf("%w: disk key %q: %v", ErrBadNode, k, err)
+		if _, err := s.decodeKey(k); err != nil {
+			return nil, err
 		}
-		s.data[ks.Key] = ks.Versions
 	}
-	for _, k := range disk.Keys(diskHint) {
-		b, _ := disk.Get(k)
+	if _, err := s.decodeHints(); err != nil {
+		return nil, err
+	}
+	for _, k := range disk.Keys(diskMeta) {
+		if b, _ := disk.Get(k); len(b) != 8 {
+			return nil, fmt.Errorf("%w: disk key %q: %d bytes, want 8", ErrBadNode, k, len(b))
+		}
+	}
+	return s, nil
+}
+
+// decodeKey decodes the versions under disk key k.
+func (s *diskStore) decodeKey(k string) ([]Version, error) {
+	b, _ := s.disk.Get(k)
+	var ks KeySnapshot
+	if err := s.kc.Decode(b, &ks); err != nil {
+		return nil, fmt.Errorf("%w: disk key %q: %v", ErrBadNode, k, err)
+	}
+	return ks.Versions, nil
+}
+
+// decodeHints decodes every hint, sorted by ID.
+func (s *diskStore) decodeHints() ([]Hint, error) {
+	var out []Hint
+	for _, k := range s.disk.Keys(diskHint) {
+		b, _ := s.disk.Get(k)
 		var h Hint
 		if err := s.hc.Decode(b, &h); err != nil {
 			return nil, fmt.Errorf("%w: disk key %q: %v", ErrBadNode, k, err)
 		}
-		s.hints[hintKey{h.Owner, h.Key}] = h
+		out = append(out, h)
 	}
-	for _, k := range disk.Keys(diskMeta) {
-		b, _ := disk.Get(k)
-		if len(b) != 8 {
-			return nil, fmt.Errorf("%w: disk key %q: %d bytes, want 8", ErrBadNode, k, len(b))
-		}
-		s.meta[strings.TrimPrefix(k, diskMeta)] = binary.BigEndian.Uint64(b)
-	}
-	return s, nil
+	slices.SortFunc(out, func(a, b Hint) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // wipe forgets every key and hint, synced or not, and keeps the metadata,
@@ -81,27 +92,31 @@ func (s *diskStore) wipe() {
 		s.disk.Delete(k)
 	}
 	s.disk.Sync()
-	clear(s.data)
-	clear(s.hints)
 }
 
 func hintDiskKey(owner sim.NodeID, key string) string {
 	return diskHint + strconv.FormatUint(uint64(owner), 10) + "/" + key
 }
 
-// Get returns the versions of key, or false.
+// Get returns the versions of key, or false. The disk was checked at open,
+// so it decodes.
 func (s *diskStore) Get(key string) ([]Version, bool) {
-	vs, ok := s.data[key]
-	return vs, ok
+	if _, ok := s.disk.Get(diskData + key); !ok {
+		return nil, false
+	}
+	vs, err := s.decodeKey(diskData + key)
+	if err != nil {
+		panic(err) // written by this store after the check at open: a bug
+	}
+	return vs, true
 }
 
 // put replaces the versions of key; an empty vs is a Delete.
 func (s *diskStore) put(key string, vs []Version) {
 	if len(vs) == 0 {
-		s.delete(key)
+		s.disk.Delete(diskData + key)
 		return
 	}
-	s.data[key] = vs
 	s.ks = KeySnapshot{Key: key, Versions: vs}
 	var err error
 	s.buf, err = s.kc.Append(s.buf[:0], &s.ks)
@@ -112,28 +127,17 @@ func (s *diskStore) put(key string, vs []Version) {
 	s.disk.Put(diskData+key, s.buf)
 }
 
-// delete removes key.
-func (s *diskStore) delete(key string) {
-	if _, ok := s.data[key]; !ok {
-		return
-	}
-	delete(s.data, key)
-	s.disk.Delete(diskData + key)
-}
-
 // Keys returns every key holding versions, sorted.
 func (s *diskStore) Keys() []string {
-	keys := make([]string, 0, len(s.data))
-	for k := range s.data {
-		keys = append(keys, k)
+	keys := s.disk.Keys(diskData) // sorted, one prefix: sorted by key
+	for i, k := range keys {
+		keys[i] = strings.TrimPrefix(k, diskData)
 	}
-	slices.Sort(keys)
 	return keys
 }
 
 // putHint stores or replaces the hint for (h.Owner, h.Key).
 func (s *diskStore) putHint(h Hint) {
-	s.hints[hintKey{h.Owner, h.Key}] = h
 	var err error
 	s.buf, err = s.hc.Append(s.buf[:0], &h)
 	if err != nil {
@@ -144,22 +148,16 @@ func (s *diskStore) putHint(h Hint) {
 
 // deleteHint removes the hint for (owner, key), if any.
 func (s *diskStore) deleteHint(owner sim.NodeID, key string) {
-	hk := hintKey{owner, key}
-	if _, ok := s.hints[hk]; !ok {
-		return
-	}
-	delete(s.hints, hk)
 	s.disk.Delete(hintDiskKey(owner, key))
 }
 
 // Hints returns every hint, sorted by ID.
 func (s *diskStore) Hints() []Hint {
-	out := make([]Hint, 0, len(s.hints))
-	for _, h := range s.hints {
-		out = append(out, h)
+	hs, err := s.decodeHints()
+	if err != nil {
+		panic(err) // written by this store after the check at open: a bug
 	}
-	slices.SortFunc(out, func(a, b Hint) int { return cmp.Compare(a.ID, b.ID) })
-	return out
+	return hs
 }
 
 // Apply applies writes in order (see Store.Apply), writing each through
@@ -168,13 +166,15 @@ func (s *diskStore) Apply(writes []Write) { applyWrites(s, writes) }
 
 // Meta returns a durable counter.
 func (s *diskStore) Meta(name string) (uint64, bool) {
-	v, ok := s.meta[name]
-	return v, ok
+	b, ok := s.disk.Get(diskMeta + name)
+	if !ok {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b), true
 }
 
 // setMeta stores a counter durably at once.
 func (s *diskStore) setMeta(name string, v uint64) {
-	s.meta[name] = v
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], v)
 	s.disk.PutDurable(diskMeta+name, b[:])
