@@ -97,12 +97,7 @@ func Pair(events []Event) ([]Op, error) {
 					i, e.Index, e.Client, e.Kind, ops[j].Kind, ops[j].Invoked)
 			}
 			open[e.Client] = len(ops)
-			ops = append(ops, Op{
-				Invoked: e.Index, Completed: -1, Client: e.Client, Node: e.Node,
-				Kind: e.Kind, Key: e.Key, Value: e.Value, Expect: e.Expect,
-				Context: e.Context, Final: e.Final, Outcome: Info,
-				Call: e.Time, Return: sim.Never, End: sim.Never,
-			})
+			ops = append(ops, invoked(*e))
 			continue
 		}
 		j, busy := open[e.Client]
@@ -120,17 +115,35 @@ func Pair(events []Event) ([]Op, error) {
 		if o.Kind != Read && (len(e.Values) > 0 || e.NotFound) {
 			return nil, fmt.Errorf("history: event %d (index %d): %s completion carries a read result", i, e.Index, o.Kind)
 		}
-		o.Completed = e.Index
-		o.Outcome = e.Type
-		o.Values = e.Values
-		o.NotFound = e.NotFound
-		o.Err = e.Err
-		o.End = e.Time
-		if e.Type != Info {
-			o.Return = e.Time
-		}
+		o.complete(*e)
 	}
 	return ops, nil
+}
+
+// invoked returns the operation invocation e starts: outcome info, no
+// return yet.
+func invoked(e Event) Op {
+	return Op{
+		Invoked: e.Index, Completed: -1, Client: e.Client, Node: e.Node,
+		Kind: e.Kind, Key: e.Key, Value: e.Value, Expect: e.Expect,
+		Context: e.Context, Final: e.Final, Outcome: Info,
+		Call: e.Time, Return: sim.Never, End: sim.Never,
+	}
+}
+
+// complete records completion e on o: its outcome, read result and error,
+// and its end (a return time only for ok and fail: an info operation may
+// take effect at any later time).
+func (o *Op) complete(e Event) {
+	o.Completed = e.Index
+	o.Outcome = e.Type
+	o.Values = e.Values
+	o.NotFound = e.NotFound
+	o.Err = e.Err
+	o.End = e.Time
+	if e.Type != Info {
+		o.Return = e.Time
+	}
 }
 
 // Unpair lays ops out as the events Pair made them from: each operation's

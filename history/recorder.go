@@ -3,8 +3,6 @@ package history
 import (
 	"fmt"
 	"slices"
-
-	"github.com/faultline-sim/faultline/sim"
 )
 
 // Recorder builds a history as a simulation runs: Invoke when a client
@@ -81,12 +79,7 @@ func (r *Recorder) Invoke(e Event) (int, error) {
 	}
 	e.Context = cloneStrings(e.Context)
 	r.open[e.Client] = r.count
-	r.add(Op{
-		Invoked: e.Index, Completed: -1, Client: e.Client, Node: e.Node,
-		Kind: e.Kind, Key: e.Key, Value: e.Value, Expect: e.Expect,
-		Context: e.Context, Final: e.Final, Outcome: Info,
-		Call: e.Time, Return: sim.Never, End: sim.Never,
-	})
+	r.add(invoked(e))
 	r.n++
 	r.last = e
 	return e.Index, nil
@@ -117,15 +110,7 @@ func (r *Recorder) Complete(e Event) (int, error) {
 	}
 	e.Values = cloneStrings(e.Values)
 	e.Context, e.Value, e.Expect, e.Final = nil, "", "", false
-	o.Completed = e.Index
-	o.Outcome = e.Type
-	o.Values = e.Values
-	o.NotFound = e.NotFound
-	o.Err = e.Err
-	o.End = e.Time
-	if e.Type != Info {
-		o.Return = e.Time
-	}
+	o.complete(e)
 	r.open[e.Client] = -1
 	r.n++
 	r.last = e

@@ -158,9 +158,6 @@ const (
 	msgLocalEnd
 )
 
-// local reports whether t is a local input.
-func (t MsgType) local() bool { return t >= MsgJoin && t < msgLocalEnd }
-
 // String returns the message type's name, e.g. "write".
 func (t MsgType) String() string {
 	switch t {

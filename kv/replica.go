@@ -14,29 +14,31 @@ import (
 // error only when it refuses a local input.
 func (n *Node) Step(from sim.NodeID, m Message) error {
 	n.input.from, n.input.typ = from, m.Type
-	if m.Type.local() && from == n.id {
-		return n.stepLocal(m)
+	if from == n.id {
+		if local, err := n.stepLocal(m); local {
+			return err
+		}
 	}
 	n.stepPeer(from, m)
 	return nil
 }
 
-// stepLocal takes a local input.
-func (n *Node) stepLocal(m Message) error {
+// stepLocal takes a local input; it reports false for any other type.
+func (n *Node) stepLocal(m Message) (bool, error) {
 	switch m.Type {
 	case MsgJoin:
-		return n.join()
+		return true, n.join()
 	case MsgLeave:
-		return n.leave()
+		return true, n.leave()
 	case MsgRingChange:
 		if n.gossip.table == nil && m.Ring != nil && m.Ring != n.route.ring {
 			n.changeRing(m.Ring)
 		}
-		return nil
+		return true, nil
 	case MsgStartAntiEntropy:
-		return n.startAntiEntropy(m.Point, m.Peer)
+		return true, n.startAntiEntropy(m.Point, m.Peer)
 	}
-	return fmt.Errorf("%w: %v: unknown local input %v", ErrBadNode, n.id, m.Type)
+	return false, nil
 }
 
 // stepPeer takes a message from a peer.

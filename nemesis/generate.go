@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"sort"
 	"time"
 
@@ -509,15 +510,7 @@ func (p *planner) add(fam Family, start, undoAt sim.Time) bool {
 			return false
 		}
 		victims := p.pick(m, 1+c.Choose(minority(len(m)), "victims"), "victim")
-		var links []Link
-		for _, v := range victims {
-			for _, u := range m {
-				if u != v {
-					links = append(links, Link{v, u})
-				}
-			}
-		}
-		sortLinks(links)
+		links := victimLinks(victims, m, false)
 		p.emit(Fault{At: start, Kind: LinkHold, Links: links},
 			Fault{At: undoAt, Kind: LinkRelease, Links: append([]Link(nil), links...)})
 		return true
@@ -532,23 +525,9 @@ func (p *planner) add(fam Family, start, undoAt sim.Time) bool {
 			return false
 		}
 		victims := p.pick(m, 1+c.Choose(minority(len(m)), "victims"), "victim")
-		var links []Link
-		for _, v := range victims {
-			for _, u := range m {
-				if u != v {
-					links = append(links, Link{v, u}, Link{u, v})
-				}
-			}
-		}
-		sortLinks(links)
-		dedup := links[:0]
-		for i, l := range links {
-			if i == 0 || l != links[i-1] {
-				dedup = append(dedup, l)
-			}
-		}
-		p.emit(Fault{At: start, Kind: LinkClog, Links: dedup, ClogFor: undoAt.Sub(start)},
-			Fault{At: undoAt, Kind: LinkUnclog, Links: append([]Link(nil), dedup...)})
+		links := victimLinks(victims, m, true)
+		p.emit(Fault{At: start, Kind: LinkClog, Links: links, ClogFor: undoAt.Sub(start)},
+			Fault{At: undoAt, Kind: LinkUnclog, Links: append([]Link(nil), links...)})
 		return true
 
 	case FamilyChurn:
@@ -608,4 +587,22 @@ func driftPPM(mag, length time.Duration) int64 {
 		return -int64(q)
 	}
 	return int64(q)
+}
+
+// victimLinks returns the links from each victim to every other member
+// (and back, with both), sorted, each once.
+func victimLinks(victims, members []sim.NodeID, both bool) []Link {
+	var links []Link
+	for _, v := range victims {
+		for _, u := range members {
+			if u != v {
+				links = append(links, Link{v, u})
+				if both {
+					links = append(links, Link{u, v})
+				}
+			}
+		}
+	}
+	sortLinks(links)
+	return slices.Compact(links)
 }
