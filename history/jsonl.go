@@ -34,7 +34,21 @@ func WriteJSONL(w io.Writer, events []Event) error {
 // Pairing is left to Pair.
 func ReadJSONL(r io.Reader) ([]Event, error) {
 	var events []Event
-	err := eachLine(r, func(lineNo int, line []byte) error {
+	err := EachJSONL(r, func(e *Event) error {
+		events = append(events, *e)
+		return nil
+	})
+	return events, err
+}
+
+// EachJSONL reads a history written by WriteJSONL like ReadJSONL, checking
+// each event the same way, but hands the events to fn one at a time instead
+// of keeping them; e is only valid during the call. It stops at the first
+// error, fn's included.
+func EachJSONL(r io.Reader, fn func(e *Event) error) error {
+	var prev Event
+	n := 0
+	return eachLine(r, func(lineNo int, line []byte) error {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			return nil
@@ -54,18 +68,18 @@ func ReadJSONL(r io.Reader) ([]Event, error) {
 		if err := e.check(); err != nil {
 			return fmt.Errorf("history: line %d: %w", lineNo, err)
 		}
-		if n := len(events); n > 0 {
-			if e.Index <= events[n-1].Index {
-				return fmt.Errorf("history: line %d: index %d does not increase (previous %d)", lineNo, e.Index, events[n-1].Index)
+		if n > 0 {
+			if e.Index <= prev.Index {
+				return fmt.Errorf("history: line %d: index %d does not increase (previous %d)", lineNo, e.Index, prev.Index)
 			}
-			if e.Time < events[n-1].Time {
-				return fmt.Errorf("history: line %d: time %d goes backwards (previous %d)", lineNo, e.Time, events[n-1].Time)
+			if e.Time < prev.Time {
+				return fmt.Errorf("history: line %d: time %d goes backwards (previous %d)", lineNo, e.Time, prev.Time)
 			}
 		}
-		events = append(events, e)
-		return nil
+		n++
+		prev.Index, prev.Time = e.Index, e.Time
+		return fn(&e)
 	})
-	return events, err
 }
 
 // eachLine calls fn for each line of r (numbered from 1, without the line

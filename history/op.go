@@ -75,50 +75,97 @@ func (o Op) String() string {
 // from its invocation, a read result on a non-read, indices that do not
 // increase, or time that goes backwards.
 func Pair(events []Event) ([]Op, error) {
-	ops := make([]Op, 0, len(events)/2+1)
-	open := make(map[int]int) // client -> index into ops; looked up, never iterated
+	p := NewPairer(len(events)/2 + 1)
 	for i := range events {
-		e := &events[i]
-		if err := e.check(); err != nil {
-			return nil, fmt.Errorf("history: event %d (index %d): %w", i, e.Index, err)
+		if err := p.Add(&events[i]); err != nil {
+			return nil, err
 		}
-		if i > 0 {
-			prev := &events[i-1]
-			if e.Index <= prev.Index {
-				return nil, fmt.Errorf("history: event %d: index %d does not increase (previous %d)", i, e.Index, prev.Index)
-			}
-			if e.Time < prev.Time {
-				return nil, fmt.Errorf("history: event %d (index %d): time %s goes backwards (previous event at %s)", i, e.Index, e.Time, prev.Time)
-			}
-		}
-		if e.Type == Invoke {
-			if j, busy := open[e.Client]; busy {
-				return nil, fmt.Errorf("history: event %d (index %d): client %d invokes %s while its %s invoked at index %d is still open (a client has one operation at a time)",
-					i, e.Index, e.Client, e.Kind, ops[j].Kind, ops[j].Invoked)
-			}
-			open[e.Client] = len(ops)
-			ops = append(ops, invoked(*e))
-			continue
-		}
-		j, busy := open[e.Client]
-		if !busy {
-			return nil, fmt.Errorf("history: event %d (index %d): %s completion for client %d without an open invocation", i, e.Index, e.Type, e.Client)
-		}
-		delete(open, e.Client)
-		o := &ops[j]
-		if e.Kind != "" && e.Kind != o.Kind {
-			return nil, fmt.Errorf("history: event %d (index %d): completion kind %s differs from its invocation's %s (index %d)", i, e.Index, e.Kind, o.Kind, o.Invoked)
-		}
-		if e.Kind != "" && e.Key != o.Key {
-			return nil, fmt.Errorf("history: event %d (index %d): completion key %q differs from its invocation's %q (index %d)", i, e.Index, e.Key, o.Key, o.Invoked)
-		}
-		if o.Kind != Read && (len(e.Values) > 0 || e.NotFound) {
-			return nil, fmt.Errorf("history: event %d (index %d): %s completion carries a read result", i, e.Index, o.Kind)
-		}
-		o.complete(*e)
 	}
-	return ops, nil
+	return p.Ops(), nil
 }
+
+// PairError is ReadPaired's error for a history that reads but does not
+// pair into operations (Pair's error).
+type PairError struct{ Err error }
+
+func (e *PairError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Pair's error.
+func (e *PairError) Unwrap() error { return e.Err }
+
+// Pairer is Pair one event at a time, so a reader can pair a history as it
+// reads it without keeping its events: Add the events in order, then take
+// Ops. It keeps the operations and one open invocation per client.
+type Pairer struct {
+	ops  opList
+	open map[int]int // client -> index into ops; looked up, never iterated
+	n    int         // events added
+	prev struct {
+		index int
+		time  sim.Time
+	}
+}
+
+// NewPairer returns a Pairer with room for ops operations in one
+// allocation (0 if unknown: it then grows in chunks, never copying what it
+// holds until Ops).
+func NewPairer(ops int) *Pairer {
+	p := &Pairer{open: make(map[int]int)}
+	p.ops.reserve(ops)
+	return p
+}
+
+// Add pairs the next event; its error is Pair's for the same event. After
+// an error the Pairer must not be used.
+func (p *Pairer) Add(e *Event) error {
+	i := p.n
+	p.n++
+	if err := e.check(); err != nil {
+		return fmt.Errorf("history: event %d (index %d): %w", i, e.Index, err)
+	}
+	if i > 0 {
+		if e.Index <= p.prev.index {
+			return fmt.Errorf("history: event %d: index %d does not increase (previous %d)", i, e.Index, p.prev.index)
+		}
+		if e.Time < p.prev.time {
+			return fmt.Errorf("history: event %d (index %d): time %s goes backwards (previous event at %s)", i, e.Index, e.Time, p.prev.time)
+		}
+	}
+	p.prev.index, p.prev.time = e.Index, e.Time
+	if e.Type == Invoke {
+		if j, busy := p.open[e.Client]; busy {
+			return fmt.Errorf("history: event %d (index %d): client %d invokes %s while its %s invoked at index %d is still open (a client has one operation at a time)",
+				i, e.Index, e.Client, e.Kind, p.ops.op(j).Kind, p.ops.op(j).Invoked)
+		}
+		p.open[e.Client] = p.ops.count
+		p.ops.add(invoked(*e))
+		return nil
+	}
+	j, busy := p.open[e.Client]
+	if !busy {
+		return fmt.Errorf("history: event %d (index %d): %s completion for client %d without an open invocation", i, e.Index, e.Type, e.Client)
+	}
+	delete(p.open, e.Client)
+	o := p.ops.op(j)
+	if e.Kind != "" && e.Kind != o.Kind {
+		return fmt.Errorf("history: event %d (index %d): completion kind %s differs from its invocation's %s (index %d)", i, e.Index, e.Kind, o.Kind, o.Invoked)
+	}
+	if e.Kind != "" && e.Key != o.Key {
+		return fmt.Errorf("history: event %d (index %d): completion key %q differs from its invocation's %q (index %d)", i, e.Index, e.Key, o.Key, o.Invoked)
+	}
+	if o.Kind != Read && (len(e.Values) > 0 || e.NotFound) {
+		return fmt.Errorf("history: event %d (index %d): %s completion carries a read result", i, e.Index, o.Kind)
+	}
+	o.complete(*e)
+	return nil
+}
+
+// Events reports how many events were added.
+func (p *Pairer) Events() int { return p.n }
+
+// Ops returns the operations in invocation order; an invocation that never
+// completed is an Info operation.
+func (p *Pairer) Ops() []Op { return p.ops.join() }
 
 // invoked returns the operation invocation e starts: outcome info, no
 // return yet.

@@ -114,6 +114,49 @@ func ReadHistory(r io.Reader) (*Parsed, error) {
 	return nil, fmt.Errorf("history: line %d: neither JSON lines, EDN nor jepsen.log (a history line starts with {\" or {:, a file may be one [ ... ] of operations, a log line mentions jepsen.util)", 1+bytes.Count(head[:len(head)-len(t)], []byte("\n")))
 }
 
+// ReadPaired reads a history like ReadHistory and pairs its events into
+// operations (Pair). A JSON lines history is paired as it is read, so its
+// events are never all in memory at once: the returned Parsed has no Events
+// (its other fields are ReadHistory's), and events is how many were read.
+// Errors are ReadHistory's, then Pair's as a *PairError: a file that cannot
+// be read is reported as such even when an earlier event does not pair.
+func ReadPaired(r io.Reader) (p *Parsed, ops []Op, events int, err error) {
+	br := bufio.NewReaderSize(r, sniffBytes)
+	head, perr := br.Peek(sniffBytes)
+	t := bytes.TrimLeft(head, " \t\r\n\f")
+	if perr != nil && !errors.Is(perr, io.EOF) && !errors.Is(perr, bufio.ErrBufferFull) || len(t) == 0 ||
+		!bytes.HasPrefix(bytes.Join(bytes.Fields(firstLine(t)), nil), []byte(`{"`)) {
+		p, err := ReadHistory(br)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		events := len(p.Events)
+		ops, err := Pair(p.Events)
+		if err != nil {
+			return nil, nil, events, &PairError{Err: err}
+		}
+		p.Events = nil
+		return p, ops, events, nil
+	}
+	pairer := NewPairer(0)
+	var pairErr error
+	err = EachJSONL(br, func(e *Event) error {
+		if pairErr == nil {
+			pairErr = pairer.Add(e)
+		} else {
+			pairer.n++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if pairErr != nil {
+		return nil, nil, pairer.n, &PairError{Err: pairErr}
+	}
+	return &Parsed{Format: FormatJSONL, Order: OrderTime}, pairer.Ops(), pairer.n, nil
+}
+
 func firstLine(b []byte) []byte {
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
 		return b[:i]

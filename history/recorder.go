@@ -13,52 +13,81 @@ import (
 // the events, so a run's history costs one record per operation; Events
 // lays them out as events again. The zero value is ready to use.
 type Recorder struct {
-	// The operations, in invocation order: flat, then the chunks (each of
-	// chunkOps operations, the last one filling), so a long run never
-	// copies its whole history to grow it; Operations joins them.
-	flat   []Op
-	chunks [][]Op
-	count  int   // operations recorded
-	n      int   // events recorded
-	last   Event // the event recorded last
-	open   []int // client -> index of its open operation, or -1
+	ops  opList
+	n    int   // events recorded
+	last Event // the event recorded last
+	open []int // client -> index of its open operation, or -1
 }
 
-// chunkOps is the size of a Recorder's chunks (about 1.7 MB of Ops).
+// opList holds operations in order: flat, then chunks (each of chunkOps
+// operations, the last one filling), so a long history is never copied to
+// grow it; join lays them out flat once, at the end.
+type opList struct {
+	flat   []Op
+	chunks [][]Op
+	count  int // operations held
+}
+
+// chunkOps is the size of an opList's chunks (about 1.7 MB of Ops).
 const chunkOps = 8192
 
 // op returns operation i.
-func (r *Recorder) op(i int) *Op {
-	if i < len(r.flat) {
-		return &r.flat[i]
+func (l *opList) op(i int) *Op {
+	if i < len(l.flat) {
+		return &l.flat[i]
 	}
-	i -= len(r.flat)
-	return &r.chunks[i/chunkOps][i%chunkOps]
+	i -= len(l.flat)
+	return &l.chunks[i/chunkOps][i%chunkOps]
 }
 
-// Reserve makes room for n operations in one allocation (a simulator that
-// knows its run's operation count avoids both growing and joining chunks).
-// It has no effect once operations have been recorded.
-func (r *Recorder) Reserve(n int) {
-	if r.count == 0 && n > 0 {
-		r.flat = make([]Op, 0, n)
+// reserve makes room for n operations in one allocation; it has no effect
+// once operations have been added.
+func (l *opList) reserve(n int) {
+	if l.count == 0 && n > 0 {
+		l.flat = make([]Op, 0, n)
 	}
 }
 
 // add appends o.
-func (r *Recorder) add(o Op) {
-	if len(r.chunks) == 0 && len(r.flat) < cap(r.flat) {
-		r.flat = append(r.flat, o)
-		r.count++
+func (l *opList) add(o Op) {
+	if len(l.chunks) == 0 && len(l.flat) < cap(l.flat) {
+		l.flat = append(l.flat, o)
+		l.count++
 		return
 	}
-	if n := len(r.chunks); n == 0 || len(r.chunks[n-1]) == chunkOps {
-		r.chunks = append(r.chunks, make([]Op, 0, chunkOps))
+	if n := len(l.chunks); n == 0 || len(l.chunks[n-1]) == chunkOps {
+		l.chunks = append(l.chunks, make([]Op, 0, chunkOps))
 	}
-	last := &r.chunks[len(r.chunks)-1]
+	last := &l.chunks[len(l.chunks)-1]
 	*last = append(*last, o)
-	r.count++
+	l.count++
 }
+
+// join returns the operations as one slice, the list's own. Joining the
+// chunks releases each as it is copied, so the operations are never held
+// twice.
+func (l *opList) join() []Op {
+	if len(l.chunks) == 0 {
+		return l.flat
+	}
+	flat := make([]Op, l.count)
+	n := copy(flat, l.flat)
+	l.flat = nil
+	for i, c := range l.chunks {
+		n += copy(flat[n:], c)
+		l.chunks[i] = nil
+	}
+	l.flat, l.chunks = flat, nil
+	return l.flat
+}
+
+// op returns operation i.
+func (r *Recorder) op(i int) *Op { return r.ops.op(i) }
+
+// Reserve makes room for n operations in one allocation (a simulator that
+// knows its run's operation count avoids both growing and joining chunks).
+// It has no effect once operations have been recorded.
+func (r *Recorder) Reserve(n int) { r.ops.reserve(n) }
 
 // Invoke records an invocation and returns its index. e supplies Client,
 // Node, Kind, Key, Value, Expect, Context, Final and Time; Index and Type
@@ -78,8 +107,8 @@ func (r *Recorder) Invoke(e Event) (int, error) {
 		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.op(j).Kind, r.op(j).Invoked)
 	}
 	e.Context = cloneStrings(e.Context)
-	r.open[e.Client] = r.count
-	r.add(invoked(e))
+	r.open[e.Client] = r.ops.count
+	r.ops.add(invoked(e))
 	r.n++
 	r.last = e
 	return e.Index, nil
@@ -153,20 +182,7 @@ func (r *Recorder) Events() []Event {
 // still open as Info with Return sim.Never. The slice is the recorder's
 // own: callers must not modify it. Joining the chunks releases each as it
 // is copied, so the history is never held twice.
-func (r *Recorder) Operations() []Op {
-	if len(r.chunks) == 0 {
-		return r.flat
-	}
-	flat := make([]Op, r.count)
-	n := copy(flat, r.flat)
-	r.flat = nil
-	for i, c := range r.chunks {
-		n += copy(flat[n:], c)
-		r.chunks[i] = nil
-	}
-	r.flat, r.chunks = flat, nil
-	return r.flat
-}
+func (r *Recorder) Operations() []Op { return r.ops.join() }
 
 // Ops returns a copy of the recorded operations (see Operations).
 func (r *Recorder) Ops() ([]Op, error) { return slices.Clone(r.Operations()), nil }

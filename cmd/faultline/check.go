@@ -292,21 +292,23 @@ func runCheckHere(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	start := time.Now()
 	lr := &limitedReader{r: f, left: int64(memory) / 2, limit: int64(memory) / 2}
-	parsed, err := history.ReadHistory(lr)
+	// Read and pair in one pass: a JSON lines history's events are never
+	// all held at once, only its operations.
+	parsed, ops, events, err := history.ReadPaired(lr)
 	f.Close()
 	if errors.Is(err, errTooLarge) || (err != nil && strings.Contains(err.Error(), errTooLarge.Error())) {
 		fmt.Fprintf(stdout, "%s: unknown (%s: more than %d bytes; raise -memory)\n", path, errTooLarge, lr.limit)
 		return exitLiveness
 	}
+	var pairErr *history.PairError
+	if errors.As(err, &pairErr) && events > 0 {
+		return usageError(stderr, fs, "%s does not pair into operations: %v", path, pairErr.Err)
+	}
 	if err != nil {
 		return usageError(stderr, fs, "%s is not a history faultline can read (JSON lines, Jepsen EDN or jepsen.log): %v", path, err)
 	}
-	if len(parsed.Events) == 0 {
+	if events == 0 {
 		return usageError(stderr, fs, "%s holds no events", path)
-	}
-	ops, err := history.Pair(parsed.Events)
-	if err != nil {
-		return usageError(stderr, fs, "%s does not pair into operations: %v", path, err)
 	}
 	var vis *deferredFile
 	opts := checker.LinearOptions{
@@ -330,7 +332,7 @@ func runCheckHere(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	out := checkOutput{
 		File: path, Format: parsed.Format, Order: parsed.Order, OrderReason: parsed.OrderReason,
-		Independent: parsed.Independent, Model: string(m), Events: len(parsed.Events), Nemesis: len(parsed.Nemesis),
+		Independent: parsed.Independent, Model: string(m), Events: events, Nemesis: len(parsed.Nemesis),
 		Ops: countOps(ops), Verdict: res.Verdict, Exhausted: res.Exhausted, Explanation: res.Explanation,
 		Count: res.Count, Witness: res.Witness, WallNs: wall.Nanoseconds(),
 	}
@@ -353,7 +355,7 @@ func runCheckHere(args []string, stdout, stderr io.Writer) (code int) {
 	if parsed.Independent {
 		extra = ", independent [k v] keys"
 	}
-	fmt.Fprintf(stdout, "%s: %s (%d events, %s; model %s; %s%s, ordered by %s; %s)\n", path, res.Verdict, len(parsed.Events),
+	fmt.Fprintf(stdout, "%s: %s (%d events, %s; model %s; %s%s, ordered by %s; %s)\n", path, res.Verdict, events,
 		out.Ops, m, parsed.Format, extra, order, fmtDuration(wall))
 	fmt.Fprintf(stdout, "  %s\n", res.Explanation)
 	for _, w := range res.Witness {
@@ -366,7 +368,7 @@ func runCheckHere(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stdout, "  visualization: %s\n", *htmlOut)
 	}
 	if *reportOut != "" {
-		if err := writeCheckReport(*reportOut, path, m, len(parsed.Events), ops, parsed.Nemesis, res, args); err != nil {
+		if err := writeCheckReport(*reportOut, path, m, events, ops, parsed.Nemesis, res, args); err != nil {
 			fmt.Fprintf(stderr, "faultline check: -report: %v\n", err)
 			return exitIOError
 		}
