@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -150,6 +151,21 @@ type sentry struct {
 // step pushes (24).
 const entryBytes = 32 + 16 + 24
 
+// The cache forgets configurations far behind the search's frontier: an
+// entry whose window starts more than forgetWords words (64 operations
+// each) before the current set's first non-full word is reached again only
+// by undoing that many linearized operations, which a search that is
+// making progress does not do. Compaction drops such entries once the
+// cache holds compactAt of them and at least twice what the last
+// compaction kept, so a key's cache is bounded by the concurrency near its
+// frontier, not by its history. Forgetting never changes a verdict (the
+// cache only prunes configurations already explored; one forgotten is
+// explored again, counted in steps), only what a search may spend.
+const forgetWords = 4
+
+// minCompact is the cache size below which the cache is never compacted.
+var minCompact = 1 << 16
+
 type frame struct {
 	entry int32
 	state string
@@ -159,25 +175,27 @@ type frame struct {
 // run stopped when a round's step limit ran out, so growing limits cost
 // no repeated work. Its memory is counted in b.mem while it lives.
 type searcher struct {
-	ops      []sop
-	stepFn   func(state string, in *linOp) (bool, string)
-	keepBest bool
-	reserve  bool // reserve entries and the path for n operations at setup
-	started  bool
-	es       []sentry
-	bits     []uint64
-	bitsHash uint64
-	full     int32            // bits[:full] are all ones
-	top      int32            // bits[top:] are all zero
-	cache    map[uint64]int32 // hash -> the bucket's first entry in entries
-	entries  []cacheEntry
-	arena    []uint64 // the entries' windows
-	calls    []frame
-	state    string
-	cur      int32
-	mem      int64 // bytes counted against the budget
-	res      searchResult
-	done     bool
+	ops       []sop
+	stepFn    func(state string, in *linOp) (bool, string)
+	keepBest  bool
+	reserve   bool // reserve entries and the path for n operations at setup
+	started   bool
+	es        []sentry
+	bits      []uint64
+	bitsHash  uint64
+	full      int32            // bits[:full] are all ones
+	top       int32            // bits[top:] are all zero
+	cache     map[uint64]int32 // hash -> the bucket's first entry in entries
+	entries   []cacheEntry
+	arena     []uint64 // the entries' windows
+	compactAt int      // compact when entries reaches this many
+	prefixZ   []uint64 // prefixZ[w]: the hash of a set whose first w words are full
+	calls     []frame
+	state     string
+	cur       int32
+	mem       int64 // bytes counted against the budget
+	res       searchResult
+	done      bool
 }
 
 func newSearcher(ops []sop, init string, stepFn func(string, *linOp) (bool, string), keepBest bool) *searcher {
@@ -188,7 +206,7 @@ func newSearcher(ops []sop, init string, stepFn func(string, *linOp) (bool, stri
 func (s *searcher) release(b *budget) {
 	b.mem -= s.mem
 	s.mem = 0
-	s.es, s.bits, s.cache, s.calls, s.entries, s.arena = nil, nil, nil, nil, nil, nil
+	s.es, s.bits, s.cache, s.calls, s.entries, s.arena, s.prefixZ = nil, nil, nil, nil, nil, nil, nil
 }
 
 // set adds operation o to the linearized set.
@@ -239,8 +257,11 @@ func (s *searcher) seen(h uint64, next string) bool {
 }
 
 // remember adds the current linearized set with state next to the cache
-// under hash h.
-func (s *searcher) remember(h uint64, next string) {
+// under hash h, compacting the cache first when it is due.
+func (s *searcher) remember(b *budget, h uint64, next string) {
+	if len(s.entries) >= s.compactAt {
+		s.compact(b)
+	}
 	lo, w := s.window()
 	chain, ok := s.cache[h]
 	if !ok {
@@ -249,6 +270,50 @@ func (s *searcher) remember(h uint64, next string) {
 	s.cache[h] = int32(len(s.entries))
 	s.entries = append(s.entries, cacheEntry{lo: lo, off: int32(len(s.arena)), n: int32(len(w)), next: chain, state: next})
 	s.arena = append(s.arena, w...)
+}
+
+// compact drops the cache entries more than forgetWords words behind the
+// current set's first non-full word, in place, keeping the others in their
+// order, and returns their bytes to the budget.
+func (s *searcher) compact(b *budget) {
+	cut := s.full - forgetWords
+	kept, words := 0, 0
+	var freed int64
+	if cut > 0 {
+		clear(s.cache)
+		for i := range s.entries {
+			ce := s.entries[i]
+			if ce.lo < cut {
+				freed += entryBytes + int64(ce.n)*8 + int64(len(ce.state))
+				continue
+			}
+			w := s.arena[ce.off : ce.off+ce.n]
+			h := s.prefixZ[ce.lo] ^ hashString(ce.state)
+			for j, x := range w {
+				for x != 0 {
+					bit := int32(bits.TrailingZeros64(x))
+					h ^= zobrist(int((ce.lo+int32(j))*64 + bit))
+					x &= x - 1
+				}
+			}
+			chain, ok := s.cache[h]
+			if !ok {
+				chain = -1
+			}
+			s.cache[h] = int32(kept)
+			copy(s.arena[words:], w)
+			s.entries[kept] = cacheEntry{lo: ce.lo, off: int32(words), n: ce.n, next: chain, state: ce.state}
+			kept++
+			words += len(w)
+		}
+		clear(s.entries[kept:])
+		s.entries, s.arena = s.entries[:kept], s.arena[:words]
+		s.mem -= freed
+		b.mem -= freed
+	} else {
+		kept = len(s.entries)
+	}
+	s.compactAt = max(minCompact, 2*kept)
 }
 
 func (s *searcher) alloc(b *budget, n int64) bool {
@@ -265,7 +330,7 @@ func (s *searcher) alloc(b *budget, n int64) bool {
 func (s *searcher) setup(b *budget) bool {
 	ops := s.ops
 	n := len(ops)
-	if !s.alloc(b, int64(2*n+1)*(20+8)+int64(n)*16) {
+	if !s.alloc(b, int64(2*n+1)*(20+8)+int64(n)*16+int64(n/64+2)*8) { // entries, order, bits and prefixZ
 		return false
 	}
 	order := make([]int32, 0, 2*n)
@@ -321,6 +386,15 @@ func (s *searcher) setup(b *budget) bool {
 	s.es = es
 	s.bits = make([]uint64, (n+63)/64)
 	s.cache = make(map[uint64]int32)
+	s.compactAt = minCompact
+	s.prefixZ = make([]uint64, len(s.bits)+1)
+	for w := range s.bits {
+		z := s.prefixZ[w]
+		for i := w * 64; i < min(n, (w+1)*64); i++ {
+			z ^= zobrist(i)
+		}
+		s.prefixZ[w+1] = z
+	}
 	if s.reserve {
 		// A decided linearizable key lifts every operation at least once,
 		// and the path is at most n deep: reserve that much rather than
@@ -398,7 +472,7 @@ func (s *searcher) run(b *budget) searchResult {
 						s.clear(o)
 						return undecided
 					}
-					s.remember(h, next)
+					s.remember(b, h, next)
 					s.calls = append(s.calls, frame{s.cur, s.state})
 					s.bitsHash ^= zobrist(int(o))
 					s.state = next
