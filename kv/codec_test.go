@@ -170,7 +170,12 @@ func checkWire(t tb, m Message) []byte {
 	require.Equal(t, wireForm(t, reflect.ValueOf(m)), generic(t, b), "the wire form of %+v", m)
 	require.Equal(t, m, got, "round trip")
 	require.Equal(t, oldRoundTrip(t, &m), got, "what the old codec decoded")
-	return b
+	out := append([]byte{}, b...)
+	for i := range b {
+		b[i] = 0xc1 // the network reuses payload buffers
+	}
+	require.Equal(t, m, got, "the decoded message shares no memory with the payload")
+	return out
 }
 
 // counter hands out distinct values, so fields that are swapped on the
@@ -225,6 +230,15 @@ func TestEveryWireFieldRoundTrips(t *testing.T) {
 	require.NotEmpty(t, m.Versions[0].Context)
 	require.NotEmpty(t, m.Gossip.Entries[1].Claims)
 	checkWire(t, m)
+	// The first n fields, for every n: maps of 15 fields (fixmap) and of 16
+	// and more (map16).
+	for n := 1; n < reflect.TypeFor[Message]().NumField(); n++ {
+		var part Message
+		for i := range n {
+			reflect.ValueOf(&part).Elem().Field(i).Set(reflect.ValueOf(m).Field(i))
+		}
+		checkWire(t, part)
+	}
 	for _, v := range []any{KeySnapshot{}, Hint{}} {
 		p := reflect.New(reflect.TypeOf(v))
 		fill(p.Elem(), &counter{}, 0)
@@ -309,7 +323,7 @@ func edges(t reflect.Type) []uint64 {
 		return []uint64{1, 31, 32, 255, 256}
 	}
 	var out []uint64
-	for _, x := range []uint64{1, 127, 128, 255, 256, 65535, 65536, math.MaxUint32, math.MaxUint32 + 1, math.MaxUint64} {
+	for _, x := range []uint64{1, 31, 32, 33, 127, 128, 255, 256, 65535, 65536, math.MaxUint32, math.MaxUint32 + 1, math.MaxUint64} {
 		if t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64 {
 			if x <= math.MaxInt64>>(64-t.Bits()) {
 				out = append(out, x, -x)
