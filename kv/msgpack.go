@@ -157,29 +157,33 @@ func (w *mapWriter) bin(k byte, p []byte) {
 }
 
 // reader decodes msgpack from b. A failed read records the first error,
-// empties the input (so every later read fails at once) and returns a zero
-// value; callers check err where a failure would change what they do next
-// (before allocating, or at the end).
+// skips the rest of the input (so every later read fails at once) and
+// returns a zero value; callers check err where a failure would change what
+// they do next (before allocating, or at the end). Reads advance an offset
+// and never store a pointer, so they need no GC write barrier.
 type reader struct {
-	b    []byte // the input not yet read
-	size int    // the whole input's length
-	at   int    // the offset of the value being read, for errors
-	err  error
+	b   []byte // the input
+	i   int    // the offset of the next byte to read
+	at  int    // the offset of the value being read, for errors
+	err error
 }
 
-func newReader(p []byte) reader { return reader{b: p, size: len(p)} }
+func newReader(p []byte) reader { return reader{b: p} }
+
+// left returns the number of bytes not yet read.
+func (r *reader) left() int { return len(r.b) - r.i }
 
 func (r *reader) fail(format string, args ...any) {
 	if r.err == nil {
 		r.err = fmt.Errorf("msgpack, byte %d: %s", r.at, fmt.Sprintf(format, args...))
 	}
-	r.b = nil
+	r.i = len(r.b)
 }
 
 // done fails unless the whole input was read.
 func (r *reader) done() error {
-	if r.err == nil && len(r.b) > 0 {
-		r.err = fmt.Errorf("%d trailing bytes after the message", len(r.b))
+	if r.err == nil && r.left() > 0 {
+		r.err = fmt.Errorf("%d trailing bytes after the message", r.left())
 	}
 	return r.err
 }
@@ -211,34 +215,35 @@ func describe(c byte) string {
 
 // next reads the header byte of the next value.
 func (r *reader) next() byte {
-	r.at = r.size - len(r.b)
-	if len(r.b) == 0 {
+	r.at = r.i
+	if r.i >= len(r.b) {
 		r.fail("unexpected end of input")
 		return 0xc1
 	}
-	c := r.b[0]
-	r.b = r.b[1:]
+	c := r.b[r.i]
+	r.i++
 	return c
 }
 
 // be reads an n-byte big-endian unsigned integer (n is 1, 2, 4 or 8).
 func (r *reader) be(n int) uint64 {
-	if len(r.b) < n {
+	if r.left() < n {
 		r.fail("unexpected end of input")
 		return 0
 	}
+	p := r.b[r.i:]
 	var x uint64
 	switch n {
 	case 1:
-		x = uint64(r.b[0])
+		x = uint64(p[0])
 	case 2:
-		x = uint64(binary.BigEndian.Uint16(r.b))
+		x = uint64(binary.BigEndian.Uint16(p))
 	case 4:
-		x = uint64(binary.BigEndian.Uint32(r.b))
+		x = uint64(binary.BigEndian.Uint32(p))
 	default:
-		x = binary.BigEndian.Uint64(r.b)
+		x = binary.BigEndian.Uint64(p)
 	}
-	r.b = r.b[n:]
+	r.i += n
 	return x
 }
 
@@ -351,12 +356,12 @@ func (r *reader) raw() []byte {
 		r.fail("want a string or binary, got %s", describe(c))
 		return nil
 	}
-	if n > uint64(len(r.b)) {
-		r.fail("%d bytes of string or binary, %d left", n, len(r.b))
+	if n > uint64(r.left()) {
+		r.fail("%d bytes of string or binary, %d left", n, r.left())
 		return nil
 	}
-	p := r.b[:n:n]
-	r.b = r.b[n:]
+	p := r.b[r.i : r.i+int(n) : r.i+int(n)]
+	r.i += int(n)
 	return p
 }
 
@@ -375,8 +380,8 @@ func (r *reader) bin() []byte {
 
 // binOrNil reads binary, or nil.
 func (r *reader) binOrNil() []byte {
-	if len(r.b) > 0 && r.b[0] == 0xc0 {
-		r.b = r.b[1:]
+	if r.i < len(r.b) && r.b[r.i] == 0xc0 {
+		r.i++
 		return nil
 	}
 	return r.bin()
@@ -399,8 +404,8 @@ func (r *reader) arrayLen(minBytes int) int {
 		r.fail("want an array, got %s", describe(c))
 		return 0
 	}
-	if n*uint64(minBytes) > uint64(len(r.b)) {
-		r.fail("array of %d elements in %d bytes", n, len(r.b))
+	if n*uint64(minBytes) > uint64(r.left()) {
+		r.fail("array of %d elements in %d bytes", n, r.left())
 		return 0
 	}
 	return int(n)
@@ -428,8 +433,8 @@ func (r *reader) mapLen() int {
 		r.fail("want a map, got %s", describe(c))
 		return 0
 	}
-	if 2*n > uint64(len(r.b)) {
-		r.fail("map of %d entries in %d bytes", n, len(r.b))
+	if 2*n > uint64(r.left()) {
+		r.fail("map of %d entries in %d bytes", n, r.left())
 		return 0
 	}
 	return int(n)
