@@ -32,6 +32,7 @@ func BenchmarkScenario(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			var simTime time.Duration
+			var msgs, bytes uint64
 			for i := 0; i < b.N; i++ {
 				seed := uint64(i + 1)
 				cfg := tc.cfg(seed)
@@ -42,9 +43,13 @@ func BenchmarkScenario(b *testing.B) {
 				_, err = cluster.Judge(r, scenarios.JudgeOptionsFor(cfg))
 				require.NoError(b, err)
 				simTime += r.Stats.SimTime
+				msgs += r.Stats.Net.Sent
+				bytes += r.Stats.Net.BytesSent
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "seeds/s")
 			b.ReportMetric(simTime.Seconds()/b.Elapsed().Seconds(), "sim/wall")
+			b.ReportMetric(float64(msgs)/float64(b.N), "msgs/seed")
+			b.ReportMetric(float64(bytes)/float64(b.N), "msg-B/seed")
 		})
 	}
 }

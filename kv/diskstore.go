@@ -122,7 +122,7 @@ func (s *diskStore) put(key string, vs []Version) {
 	s.buf, err = s.kc.Append(s.buf[:0], &s.ks)
 	s.ks = KeySnapshot{}
 	if err != nil {
-		panic(fmt.Sprintf("kv: encoding versions of %q for the disk: %v", key, err)) // a bug in the generated codec
+		panic(fmt.Sprintf("kv: encoding versions of %q for the disk: %v", key, err)) // the codec (codec.go) never fails
 	}
 	s.disk.Put(diskData+key, s.buf)
 }

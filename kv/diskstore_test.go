@@ -49,15 +49,34 @@ func TestDiskStoreReadsWhatTheDiskKept(t *testing.T) {
 
 // A disk whose entries do not decode is refused at open, naming the entry.
 func TestDiskStoreRefusesACorruptDisk(t *testing.T) {
-	for _, tc := range []struct{ key, want string }{
-		{diskData + "k", `disk key "d/k"`},
-		{diskHint + "2/k", `disk key "h/2/k"`},
-		{diskMeta + metaIncarnation, "bytes, want 8"},
+	v := []Version{{Value: []byte("v"), Dot: Dot{Node: 1, Counter: 1<<32 | 1}}}
+	snap, err := (&KeySnapshot{Key: "k", Versions: v}).AppendMsgpack(nil)
+	require.NoError(t, err)
+	hint, err := (&Hint{ID: 1, Seq: 1, Owner: 2, Key: "k", Versions: v}).AppendMsgpack(nil)
+	require.NoError(t, err)
+	garbage := []byte{0xc1, 0xc1, 0xc1}
+	for _, tc := range []struct {
+		key   string
+		value []byte
+		want  string
+	}{
+		{diskData + "k", garbage, `disk key "d/k": msgpack, byte 0: want a map`},
+		{diskData + "k", snap[:len(snap)-1], `disk key "d/k": msgpack`},
+		{diskData + "k", append(snap, 0), `disk key "d/k": 1 trailing bytes`},
+		{diskData + "k", hint, `disk key "d/k": msgpack, byte 2: want a string or binary, got an integer`},
+		{diskHint + "2/k", garbage, `disk key "h/2/k": msgpack, byte 0: want a map`},
+		{diskHint + "2/k", hint[:len(hint)-1], `disk key "h/2/k": msgpack`},
+		{diskMeta + metaIncarnation, garbage, "bytes, want 8"},
 	} {
 		disk := node.NewMemDisk()
-		disk.Put(tc.key, []byte{0xc1, 0xc1, 0xc1})
+		disk.Put(tc.key, tc.value)
 		_, err := openDiskStore(disk)
 		require.ErrorIs(t, err, ErrBadNode, tc.key)
 		assert.ErrorContains(t, err, tc.want)
 	}
+	disk := node.NewMemDisk()
+	disk.Put(diskData+"k", snap)
+	disk.Put(diskHint+"2/k", hint)
+	_, err = openDiskStore(disk)
+	require.NoError(t, err, "the same entries, whole, open")
 }

@@ -1,22 +1,21 @@
 package kv
 
 import (
-	"bytes"
 	"fmt"
 	"hash/fnv"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/ring"
 	"github.com/faultline-sim/faultline/sim"
 )
 
 // simCluster is a small randomized driver for property tests: every
-// message goes through msgpack (as on the simulated wire), delivery order
+// message goes through the wire codec (as on the simulated wire), delivery order
 // is drawn from a seeded stream, messages may be dropped, and a running
 // FNV hash covers everything delivered and replied.
 type simCluster struct {
@@ -32,8 +31,10 @@ type simCluster struct {
 	net     []flight
 	replies []Reply
 	trace   uint64
-	mh      *codec.MsgpackHandle
-	buf     bytes.Buffer
+	codec   *node.Codec[Message]
+	buf     []byte
+	// tap, if set, sees every encoded message.
+	tap func(payload []byte)
 	// wireMsgs and wireBytes count the messages sent and their msgpack
 	// size on the simulated wire, by type.
 	wireMsgs, wireBytes [msgTypeEnd]uint64
@@ -52,9 +53,7 @@ func newSimClusterRing(t testing.TB, cfg Config, size int, seed uint64, rc ring.
 	}
 	r, err := ring.New(rc, members...)
 	require.NoError(t, err)
-	mh := &codec.MsgpackHandle{}
-	mh.Canonical, mh.StructToArray, mh.WriteExt, mh.RawToString = true, true, true, true
-	c := &simCluster{t: t, cfg: cfg, ring: r, rng: sim.NewRNG(seed), root: sim.NewRNG(seed), mh: mh, trace: 14695981039346656037}
+	c := &simCluster{t: t, cfg: cfg, ring: r, rng: sim.NewRNG(seed), root: sim.NewRNG(seed), codec: node.NewCodec[Message](), trace: 14695981039346656037}
 	for i := 1; i <= size; i++ {
 		id := c.addSlot()
 		c.start(id, r)
@@ -116,17 +115,21 @@ func (c *simCluster) hash(s string) {
 	c.trace = h.Sum64()
 }
 
-// wire encodes and decodes m with msgpack, as the simulated network does,
-// and counts its bytes.
+// wire encodes and decodes m with the wire codec, as the simulated network
+// does, and counts its bytes.
 func (c *simCluster) wire(m Message) Message {
-	c.buf.Reset()
-	require.NoError(c.t, codec.NewEncoder(&c.buf, c.mh).Encode(m))
+	var err error
+	c.buf, err = c.codec.Append(c.buf[:0], &m)
+	require.NoError(c.t, err)
 	if m.Type < msgTypeEnd {
 		c.wireMsgs[m.Type]++
-		c.wireBytes[m.Type] += uint64(c.buf.Len())
+		c.wireBytes[m.Type] += uint64(len(c.buf))
+	}
+	if c.tap != nil {
+		c.tap(c.buf)
 	}
 	var out Message
-	require.NoError(c.t, codec.NewDecoderBytes(c.buf.Bytes(), c.mh).Decode(&out))
+	require.NoError(c.t, c.codec.Decode(c.buf, &out))
 	return out
 }
 
@@ -139,11 +142,11 @@ func (c *simCluster) totalWire() (msgs, bytes uint64) {
 	return msgs, bytes
 }
 
-// size returns m's msgpack size on the wire.
+// size returns m's size on the wire.
 func (c *simCluster) size(m Message) int {
-	c.buf.Reset()
-	require.NoError(c.t, codec.NewEncoder(&c.buf, c.mh).Encode(m))
-	return c.buf.Len()
+	b, err := c.codec.Encode(&m)
+	require.NoError(c.t, err)
+	return len(b)
 }
 
 // ready takes node id's Ready and applies its writes to the node's store,

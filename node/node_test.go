@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -101,4 +102,37 @@ func TestCodecRoundTripsAndRejectsGarbage(t *testing.T) {
 	var junk wire
 	require.Error(t, c.Decode(append(b2, 0x01), &junk), "trailing bytes")
 	require.Error(t, c.Decode(b2[:len(b2)-1], &junk), "truncated")
+}
+
+// selfCoded encodes itself: a one-byte length, then its text.
+type selfCoded struct{ s string }
+
+func (m *selfCoded) AppendMsgpack(buf []byte) ([]byte, error) {
+	if len(m.s) > 31 {
+		return buf, errors.New("too long")
+	}
+	return append(append(buf, 0xa0|byte(len(m.s))), m.s...), nil
+}
+
+func (m *selfCoded) DecodeMsgpack(p []byte) error {
+	if len(p) == 0 || p[0]&0xe0 != 0xa0 || int(p[0]&0x1f) != len(p)-1 {
+		return errors.New("not a fixstr")
+	}
+	m.s = string(p[1:])
+	return nil
+}
+
+// A type implementing SelfCoder is encoded and decoded by its own methods
+// (its unexported field would be invisible to go-msgpack), errors included.
+func TestCodecUsesSelfCoder(t *testing.T) {
+	c := NewCodec[selfCoded]()
+	b, err := c.Append([]byte("p"), &selfCoded{s: "hi"})
+	require.NoError(t, err)
+	require.Equal(t, "p\xa2hi", string(b))
+	var out selfCoded
+	require.NoError(t, c.Decode(b[1:], &out))
+	require.Equal(t, "hi", out.s)
+	_, err = c.Encode(&selfCoded{s: strings.Repeat("x", 32)})
+	require.ErrorContains(t, err, "too long")
+	require.ErrorContains(t, c.Decode([]byte{0xa3, 'x'}, &out), "not a fixstr")
 }
