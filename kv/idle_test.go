@@ -2,6 +2,8 @@ package kv
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,6 +180,7 @@ func (w *twin) compare() {
 		require.Equal(t, na == nil, nb == nil, "slot %d", i)
 		if na != nil {
 			require.Equal(t, na.Now(), nb.Now(), "%v: ticks", na.ID())
+			require.Equal(t, idleState(na), idleState(nb), "%v: machines", na.ID())
 			require.Equal(t, na.timers, nb.timers, "%v: timers", na.ID())
 			require.Equal(t, na.coord.now, nb.coord.now, "%v: coordinator clock", na.ID())
 			require.Equal(t, na.gossip.next, nb.gossip.next, "%v: gossip round", na.ID())
@@ -190,6 +193,43 @@ func (w *twin) compare() {
 		require.Equal(t, a.stores[i].Unsynced(), b.stores[i].Unsynced(), "slot %d: unsynced writes", i)
 		require.Equal(t, a.stores[i].Keys(), b.stores[i].Keys(), "slot %d: stored keys", i)
 	}
+}
+
+// idleState describes what a tick IdleTicks promised idle must not
+// change: everything of the node's machines but its tick count and the
+// periodic timers that only re-arm (and the syncs they count).
+func idleState(n *Node) string {
+	var b strings.Builder
+	ids := slices.Sorted(maps.Keys(n.suspicion.peers))
+	for _, id := range ids {
+		p := n.suspicion.peers[id]
+		fmt.Fprintf(&b, "suspicion %v %d %v\n", id, p.waitingSince, p.suspected)
+	}
+	for _, o := range n.coord.ops {
+		fmt.Fprintf(&b, "op %d %d %v %d %d %d\n", o.id, o.deadline, o.replied, o.acks, o.refused, o.replies)
+	}
+	fmt.Fprintf(&b, "coordinator out %d replies %d\n", len(n.coord.out), len(n.coord.replies))
+	fmt.Fprintf(&b, "forwards %d %d\n", len(n.forwards.order), len(n.forwards.seen))
+	fmt.Fprintf(&b, "tombstones %d %d\n", len(n.tombstones.order), len(n.tombstones.at))
+	t := &n.transfer
+	for _, p := range t.pending {
+		fmt.Fprintf(&b, "pending %v %d %v %d %d %d %v\n", p.a, p.deadline, p.active, p.attempt, p.excused, len(p.pulls), p.gaveUp)
+	}
+	for _, st := range t.serving {
+		fmt.Fprintf(&b, "serving %v %d %v %d %d\n", st.to, st.id, st.a, st.next, st.deadline)
+	}
+	fmt.Fprintf(&b, "leave %v %v %d owed %d served %d out %d\n", t.leaving, t.leaveDone, t.leaveAt, len(t.owed), len(t.served), len(t.out))
+	fmt.Fprintf(&b, "ae due %d cursor %d session %v out %d\n", n.ae.due, n.ae.cursor, n.ae.sess != nil, len(n.ae.out))
+	if n.ae.sess != nil {
+		fmt.Fprintf(&b, "ae session %v %d\n", n.ae.sess.peer, n.ae.sess.deadline)
+	}
+	fmt.Fprintf(&b, "gossip %d %x\n", n.gossip.next, n.ViewDigest())
+	st := n.stats
+	st.Syncs = 0
+	fmt.Fprintf(&b, "stats %+v ignored %v\n", st, n.ignored)
+	fmt.Fprintf(&b, "incarnation %d seq %d keys %d hints %d out %d replies %d writes %d\n", n.incarnation, n.seq,
+		len(n.state.data), len(n.state.hints), len(n.out), len(n.replies), len(n.state.writes))
+	return b.String()
 }
 
 // TestIdleTicksAreIdle: whenever a node's IdleTicks promises k idle

@@ -326,12 +326,12 @@ func (n *Node) Tick() {
 const never int64 = math.MaxInt64
 
 // IdleTicks returns how many of the next calls to Tick would certainly
-// put nothing in Ready (no message, reply or write), provided no other
-// input reaches the node in between, so that SkipTicks can take them at
-// once; 0 when the next tick may have work. A periodic timer that would
-// only re-arm itself (a probe with no peer suspected, a hint replay with
-// no hint, a sync with nothing written since the last) does not end the
-// span.
+// produce no message, reply or write (at most a sync with nothing to
+// sync), provided no other input reaches the node in between, so that
+// SkipTicks can take them at once; 0 when the next tick may have work. A
+// periodic timer that would only re-arm itself (a probe with no peer
+// suspected, a hint replay with no hint, a sync with nothing written
+// since the last) does not end the span.
 func (n *Node) IdleTicks() int64 {
 	if n.transfer.leavePending() {
 		return 0

@@ -41,8 +41,10 @@ type simCluster struct {
 	// With spare, a node is not ticked while what its last IdleTicks
 	// promised lasts: the ticks are owed and handed over (SkipTicks)
 	// before its next input. With checkIdle, every node is ticked, and a
-	// tick its IdleTicks promised idle must produce no message, reply or
-	// write. Either way the trace covers every message's bytes.
+	// tick its IdleTicks promised idle must produce no message, reply,
+	// write or sync of anything unsynced, and change nothing but its clock
+	// and re-arming timers (idleState). Either way the trace covers every
+	// message's bytes.
 	spare, checkIdle bool
 	idle, owed       []int64
 	fresh            []bool   // idle is the node's answer since its last input
@@ -254,10 +256,19 @@ func (c *simCluster) tick() {
 		if c.spare {
 			c.wake(n.ID())
 		}
+		var before string
+		if claimed {
+			before = idleState(n)
+		}
 		n.Tick()
-		if claimed && (len(n.out) > 0 || len(n.replies) > 0 || len(n.state.writes) > 0) {
-			c.t.Fatalf("tick %d of %v (its %d): IdleTicks promised %d more idle ticks, but it produced %d messages (%v), %d replies, %d writes",
-				c.now, n.ID(), n.Now(), c.idle[i]+1, len(n.out), msgTypes(n.out), len(n.replies), len(n.state.writes))
+		if claimed && (len(n.out) > 0 || len(n.replies) > 0 || len(n.state.writes) > 0 || (n.state.mustSync && c.stores[i].Unsynced() > 0)) {
+			c.t.Fatalf("tick %d of %v (its %d): IdleTicks promised %d more idle ticks, but it produced %d messages (%v), %d replies, %d writes, a sync of %d unsynced writes",
+				c.now, n.ID(), n.Now(), c.idle[i]+1, len(n.out), msgTypes(n.out), len(n.replies), len(n.state.writes), c.stores[i].Unsynced())
+		}
+		if claimed {
+			if after := idleState(n); after != before {
+				c.t.Fatalf("tick %d of %v (its %d): IdleTicks promised %d more idle ticks, but it changed\n%s\ninto\n%s", c.now, n.ID(), n.Now(), c.idle[i]+1, before, after)
+			}
 		}
 		if !claimed {
 			c.fresh[i] = false
