@@ -41,6 +41,14 @@ type nodeState struct {
 	counted    node.Counted
 	describer  node.Describer
 	settler    node.Settler
+	sleeper    node.Sleeper
+
+	// Spared ticks (node.Sleeper): while idle > 0 (and fresh), a tick
+	// only counts one more owed tick, handed over with SkipTicks before
+	// the next call into the node (wake).
+	idle  int64 // ticks left that the node said have nothing to do
+	owed  int64 // ticks spared and not yet handed over
+	fresh bool  // idle is the node's answer since its last call
 }
 
 // wallClock is a node's wall clock: true time + offset, plus drift since
@@ -108,6 +116,7 @@ type Cluster struct {
 	failure      error
 	latencies    []time.Duration
 	ran          bool
+	tickAll      bool // call Tick every tick, ignoring node.Sleeper (tests)
 	tracer       func(TraceLine)
 	// Tracing only: which client operation (its invocation's history
 	// index) each node-level operation and request belongs to, and the
@@ -165,13 +174,16 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 }
 
 // stopNode takes a node's process away (crash or completed leave), keeping
-// its counters for the run's stats.
+// its counters for the run's stats. It first hands the node the ticks it
+// was spared (they count, and may sync its disk).
 func (c *Cluster) stopNode(ns *nodeState) {
 	if ns.node != nil {
+		c.wake(ns)
 		c.retire(ns)
 	}
 	ns.node, ns.leaving, ns.paused, ns.inbox = nil, false, false, nil
-	ns.membership, ns.snapshots, ns.counted, ns.describer, ns.settler = nil, nil, nil, nil, nil
+	ns.membership, ns.snapshots, ns.counted, ns.describer, ns.settler, ns.sleeper = nil, nil, nil, nil, nil, nil
+	ns.idle, ns.owed, ns.fresh = 0, 0, false
 	_ = c.net.SetDown(ns.id, true)
 }
 
@@ -232,6 +244,8 @@ func (c *Cluster) startNode(ns *nodeState, v node.View) error {
 	ns.counted, _ = n.(node.Counted)
 	ns.describer, _ = n.(node.Describer)
 	ns.settler, _ = n.(node.Settler)
+	ns.sleeper, _ = n.(node.Sleeper)
+	ns.idle, ns.owed, ns.fresh = 0, 0, false
 	if c.tracer != nil {
 		c.traceNode(ns)
 	}
@@ -287,13 +301,17 @@ func (c *Cluster) phaseName() string {
 }
 
 // tick advances every running member's timers by one tick, in id order.
+// A node that said its next ticks have nothing to do (node.Sleeper) is
+// spared them: they are owed, and handed over before its next call.
 func (c *Cluster) tick() {
 	if c.phase == phaseDone {
 		return
 	}
 	for _, ns := range c.nodes {
 		if ns.node != nil && !ns.paused {
-			c.tickNode(ns)
+			if !c.spare(ns) {
+				c.tickNode(ns)
+			}
 			if c.phase == phaseDone {
 				return
 			}
@@ -302,9 +320,58 @@ func (c *Cluster) tick() {
 	c.loop.After(c.cfg.Tick, c.tickFn)
 }
 
+// spare reports whether ns is spared this tick, which it then owes. A
+// leaving node is never spared: the simulator checks LeaveDone after
+// each of its ticks.
+func (c *Cluster) spare(ns *nodeState) bool {
+	if ns.sleeper == nil || ns.leaving || c.tickAll {
+		return false
+	}
+	if !ns.fresh {
+		c.askIdle(ns)
+		if c.phase == phaseDone {
+			return true
+		}
+	}
+	if ns.idle == 0 {
+		return false
+	}
+	ns.idle--
+	ns.owed++
+	return true
+}
+
+// askIdle asks a node how many of its next ticks have nothing to do.
+func (c *Cluster) askIdle(ns *nodeState) {
+	defer c.recoverNode(ns, "IdleTicks")
+	c.wake(ns)
+	ns.idle, ns.fresh = max(0, ns.sleeper.IdleTicks()), true
+}
+
+// wake hands a node the ticks it was spared, before any other call into
+// it, and forgets what it said of its next ticks (the call may give it
+// work). It reports whether the run goes on.
+func (c *Cluster) wake(ns *nodeState) bool {
+	ns.fresh = false
+	if ns.owed > 0 {
+		c.skipTicks(ns)
+	}
+	return c.failure == nil
+}
+
+func (c *Cluster) skipTicks(ns *nodeState) {
+	defer c.recoverNode(ns, "SkipTicks")
+	k := ns.owed
+	ns.owed = 0
+	ns.sleeper.SkipTicks(k)
+}
+
 // tickNode ticks one running node and stops it once its leave is done.
 func (c *Cluster) tickNode(ns *nodeState) {
 	defer c.recoverNode(ns, "Tick")
+	if !c.wake(ns) {
+		return
+	}
 	ns.node.Tick()
 	c.drain(ns)
 	if ns.leaving && ns.node != nil && ns.membership.LeaveDone() {
@@ -327,7 +394,7 @@ func (c *Cluster) deliver(from, to sim.NodeID, payload []byte) {
 
 // step runs one network message through a running node.
 func (c *Cluster) step(ns *nodeState, from sim.NodeID, payload []byte) {
-	if ns.node == nil || c.failure != nil {
+	if ns.node == nil || !c.wake(ns) {
 		return
 	}
 	defer c.recoverNode(ns, "Step")
@@ -344,7 +411,7 @@ func (c *Cluster) step(ns *nodeState, from sim.NodeID, payload []byte) {
 
 // submit hands a client request to a running node.
 func (c *Cluster) submit(ns *nodeState, req node.Request) {
-	if c.failure != nil {
+	if !c.wake(ns) {
 		return
 	}
 	defer c.recoverNode(ns, "Submit")

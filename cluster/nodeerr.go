@@ -20,7 +20,8 @@ type NodeError struct {
 	// Time is the virtual time of the failure.
 	Time sim.Time
 	// Call is the boundary call that failed: start, Step, Submit, Tick,
-	// Ready, SetView, Join, Leave, Counters or Snapshot.
+	// Ready, IdleTicks, SkipTicks, SetView, Join, Leave, Counters,
+	// Snapshot, Healed or Quiescent.
 	Call string
 	// Err says what went wrong.
 	Err error

@@ -154,6 +154,7 @@ func (c *Cluster) result() *Result {
 	sums := maps.Clone(c.retired)
 	for _, ns := range c.nodes {
 		if ns.node != nil && ns.counted != nil {
+			c.wake(ns)
 			var counters []node.Counter
 			if c.guard(ns, "Counters", func() error { counters = ns.counted.Counters(); return nil }) {
 				for _, k := range counters {
@@ -174,7 +175,7 @@ func (c *Cluster) snapshots() []node.Snapshot {
 	for _, ns := range c.nodes {
 		if ns.member && ns.node != nil && ns.snapshots != nil {
 			var snap node.Snapshot
-			if !c.guard(ns, "Snapshot", func() error { snap = ns.snapshots.Snapshot(); return nil }) {
+			if !c.wake(ns) || !c.guard(ns, "Snapshot", func() error { snap = ns.snapshots.Snapshot(); return nil }) {
 				return out
 			}
 			snap.Node = ns.id

@@ -40,7 +40,7 @@ func (c *Cluster) beginSettle() {
 			}
 		}
 		for _, ns := range c.nodes {
-			if ns.node != nil && ns.settler != nil && !c.guard(ns, "Healed", func() error { ns.settler.Healed(excluded); return nil }) {
+			if ns.node != nil && ns.settler != nil && (!c.wake(ns) || !c.guard(ns, "Healed", func() error { ns.settler.Healed(excluded); return nil })) {
 				return
 			}
 		}
@@ -70,7 +70,7 @@ func (c *Cluster) settleCheck() {
 		}
 		var ok bool
 		var what string
-		if !c.guard(ns, "Quiescent", func() error { ok, what = ns.settler.Quiescent(); return nil }) {
+		if !c.wake(ns) || !c.guard(ns, "Quiescent", func() error { ok, what = ns.settler.Quiescent(); return nil }) {
 			return
 		}
 		if !ok {

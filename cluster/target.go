@@ -48,6 +48,7 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 	if ns.node == nil {
 		return fmt.Errorf("cluster: crash %v: node is not running", id)
 	}
+	c.wake(ns) // the ticks it was spared come before the crash
 	if !loseUnsynced {
 		ns.disk.Sync()
 	}
@@ -230,7 +231,7 @@ func (c *Cluster) Join(id sim.NodeID) error {
 	if ns.node == nil || c.phase == phaseDone {
 		return nil
 	}
-	if !c.guard(ns, "Join", func() error { err := ns.membership.Join(); c.drain(ns); return err }) {
+	if !c.wake(ns) || !c.guard(ns, "Join", func() error { err := ns.membership.Join(); c.drain(ns); return err }) {
 		return fmt.Errorf("cluster: join %v: the node failed", id)
 	}
 	return nil
@@ -269,7 +270,7 @@ func (c *Cluster) Leave(id sim.NodeID) error {
 	if ns.node == nil || c.phase == phaseDone {
 		return nil
 	}
-	if !c.guard(ns, "Leave", func() error { err := ns.membership.Leave(); c.drain(ns); return err }) {
+	if !c.wake(ns) || !c.guard(ns, "Leave", func() error { err := ns.membership.Leave(); c.drain(ns); return err }) {
 		return fmt.Errorf("cluster: leave %v: the node failed", id)
 	}
 	return nil
@@ -280,7 +281,7 @@ func (c *Cluster) Leave(id sim.NodeID) error {
 func (c *Cluster) spreadView() {
 	for _, ns := range c.nodes {
 		if ns.node != nil && ns.membership != nil {
-			if !c.guard(ns, "SetView", func() error { return ns.membership.SetView(c.view) }) {
+			if !c.wake(ns) || !c.guard(ns, "SetView", func() error { return ns.membership.SetView(c.view) }) {
 				return
 			}
 		}

@@ -67,6 +67,7 @@ func (c *Cluster) traceNode(ns *nodeState) {
 	if !ok || c.tracer == nil {
 		return
 	}
+	c.wake(ns)
 	t.SetTracer(func(line string) {
 		c.emit(TraceLine{Node: ns.id, Kind: "node", Keys: c.currentKeys, Op: c.current, Event: line})
 	})
@@ -104,6 +105,7 @@ func (c *Cluster) describe(id sim.NodeID, payload []byte) (node.Description, boo
 	if ns.describer == nil {
 		return node.Description{}, false
 	}
+	c.wake(ns)
 	return ns.describer.Describe(payload), true
 }
 

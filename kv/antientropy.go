@@ -240,6 +240,19 @@ func (a *antiEntropy) tick(now int64) {
 	}
 }
 
+// nextDue returns the first tick at which tick would do anything: the
+// next exchange, or the deadline of the one in progress if sooner; never
+// when anti-entropy is off.
+func (a *antiEntropy) nextDue() int64 {
+	if !a.on {
+		return never
+	}
+	if a.sess != nil {
+		return min(a.due, a.sess.deadline)
+	}
+	return a.due
+}
+
 // start starts an exchange of the range holding hash h with peer now,
 // regardless of the schedule; it refuses if anti-entropy is off, an
 // exchange is in progress, or it keeps no tree for h or peer does not

@@ -100,6 +100,16 @@ func (c *coordinator) tick(now int64) {
 	}
 }
 
+// nextDue returns the first tick at which tick would finish an
+// operation: the earliest deadline in flight (never if none).
+func (c *coordinator) nextDue() int64 {
+	due := never
+	for _, o := range c.ops {
+		due = min(due, o.deadline)
+	}
+	return due
+}
+
 // opKind is what an operation does.
 type opKind uint8
 

@@ -8,7 +8,8 @@
 // before anything else leaves (raft's MustSync), messages to send and
 // replies to clients. Its wall clock (used only for last-write-wins
 // timestamps) is injected so a simulator can skew it; every timeout counts
-// ticks. Persistence is output: the node reads its Store once, at NewNode,
+// ticks, and IdleTicks says how many of the next ticks have nothing to do
+// (a driver may then take them at once with SkipTicks). Persistence is output: the node reads its Store once, at NewNode,
 // and from then on the driver applies the writes each Ready carries
 // (Ready.Apply). A crash is the driver's operation on the Store and loses
 // what was not synced; a restart is a new Node over the same Store.

@@ -57,7 +57,7 @@ func (f *forwards) remember(origin sim.NodeID, op uint64, now int64) bool {
 func (f *forwards) expire(now int64) {
 	drop := 0
 	for _, e := range f.order {
-		if now-e.at < f.ttl {
+		if now < f.expiresAt(e) {
 			break
 		}
 		delete(f.seen, e.key)
@@ -66,4 +66,16 @@ func (f *forwards) expire(now int64) {
 	if drop > 0 {
 		f.order = append(f.order[:0], f.order[drop:]...)
 	}
+}
+
+// expiresAt is the tick at which e is forgotten.
+func (f *forwards) expiresAt(e fwdEntry) int64 { return e.at + f.ttl }
+
+// nextDue returns the first tick at which expire would forget anything
+// (never if nothing is remembered).
+func (f *forwards) nextDue() int64 {
+	if len(f.order) == 0 {
+		return never
+	}
+	return f.expiresAt(f.order[0])
 }

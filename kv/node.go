@@ -3,6 +3,7 @@ package kv
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/faultline-sim/faultline/kv/membership"
 	"github.com/faultline-sim/faultline/ring"
@@ -319,6 +320,78 @@ func (n *Node) Tick() {
 	}
 	n.tickLeave()
 	n.tickAntiEntropy()
+}
+
+// never is the due tick of a timer that is not set.
+const never int64 = math.MaxInt64
+
+// IdleTicks returns how many of the next calls to Tick would certainly
+// produce no message, reply or write (at most a sync with nothing to
+// sync), provided no other input reaches the node in between, so that
+// SkipTicks can take them at once; 0 when the next tick may have work. A
+// periodic timer that would only re-arm itself (a probe with no peer
+// suspected, a hint replay with no hint, a sync with nothing written
+// since the last) does not end the span.
+func (n *Node) IdleTicks() int64 {
+	if n.transfer.leavePending() {
+		return 0
+	}
+	due := min(n.suspicion.nextDue(n.route.nodes, n.id), n.coord.nextDue(),
+		n.tombstones.nextDue(n.now), n.forwards.nextDue(), n.ae.nextDue())
+	if n.suspicion.anySuspected(n.route.nodes) {
+		due = min(due, n.timers.probe)
+	}
+	if n.cfg.HintedHandoff && n.hints.len() > 0 {
+		due = min(due, n.timers.replay)
+	}
+	if n.state.unsynced {
+		due = min(due, n.timers.sync)
+	}
+	if n.gossip.table != nil {
+		due = min(due, n.gossip.next)
+	}
+	if n.cfg.RangeHandoff {
+		due = min(due, n.transfer.nextDue())
+	}
+	return max(0, due-n.now-1)
+}
+
+// SkipTicks advances the node by k ticks at once, exactly as k calls to
+// Tick would (the periodic syncs among them ask for one sync in Ready);
+// k must not exceed IdleTicks.
+func (n *Node) SkipTicks(k int64) {
+	if n.skipTicks(k) > 0 {
+		n.state.Sync()
+	}
+}
+
+// skipTicks advances the node by k idle ticks and returns how many
+// periodic syncs fell among them (each of them a sync of a store with
+// nothing unsynced, which it leaves to the caller).
+func (n *Node) skipTicks(k int64) int64 {
+	if k <= 0 {
+		return 0
+	}
+	end := n.now + k
+	n.timers.probe, _ = rearm(n.timers.probe, end, n.cfg.ProbeIntervalTicks)
+	n.timers.replay, _ = rearm(n.timers.replay, end, n.cfg.HintReplayIntervalTicks)
+	var syncs int64
+	n.timers.sync, syncs = rearm(n.timers.sync, end, n.cfg.SyncIntervalTicks)
+	n.stats.Syncs += uint64(syncs)
+	n.now = end
+	n.coord.now = end
+	return syncs
+}
+
+// rearm returns a periodic timer due at tick at, every iv ticks, as Tick
+// leaves it after firing it at every due tick up to end, and how many
+// times it fired.
+func rearm(at, end int64, iv int) (int64, int64) {
+	if at > end {
+		return at, 0
+	}
+	fired := (end-at)/int64(iv) + 1
+	return at + fired*int64(iv), fired
 }
 
 func (n *Node) sync() {

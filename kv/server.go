@@ -119,6 +119,7 @@ var (
 	_ node.Describer   = (*server)(nil)
 	_ node.Settler     = (*server)(nil)
 	_ node.Traced      = (*server)(nil)
+	_ node.Sleeper     = (*server)(nil)
 )
 
 func newServer(cfg Config, env node.Env) (*server, error) {
@@ -171,6 +172,18 @@ func (s *server) Submit(req node.Request) {
 func (s *server) Tick() {
 	s.n.Tick()
 	s.flush()
+}
+
+// IdleTicks returns how many of the next ticks have nothing to do (see
+// Node.IdleTicks).
+func (s *server) IdleTicks() int64 { return s.n.IdleTicks() }
+
+// SkipTicks takes k idle ticks at once. The periodic syncs among them
+// find nothing unsynced; the disk is synced as often as k Ticks would.
+func (s *server) SkipTicks(k int64) {
+	for range s.n.skipTicks(k) {
+		s.store.Sync()
+	}
 }
 
 // flush takes what the node produced: it applies the writes to the disk,

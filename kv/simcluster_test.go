@@ -38,6 +38,19 @@ type simCluster struct {
 	// wireMsgs and wireBytes count the messages sent and their msgpack
 	// size on the simulated wire, by type.
 	wireMsgs, wireBytes [msgTypeEnd]uint64
+	// Idle ticks (IdleTicks, SkipTicks; see idle_test.go), per node slot.
+	// With spare, a node is not ticked while what its last IdleTicks
+	// promised lasts: the ticks are owed and handed over (SkipTicks)
+	// before its next input. With checkIdle, every node is ticked, and a
+	// tick its IdleTicks promised idle must produce no message, reply,
+	// write or sync of anything unsynced, and change nothing but its clock
+	// and re-arming timers (idleState). Either way the trace covers every
+	// message's bytes.
+	spare, checkIdle bool
+	idle, owed       []int64
+	fresh            []bool   // idle is the node's answer since its last input
+	spared           int      // ticks spared (spare) or checked (checkIdle)
+	lines            []string // what the trace covers, to show where two runs part
 }
 
 func newSimCluster(t testing.TB, cfg Config, size int, seed uint64) *simCluster {
@@ -67,6 +80,7 @@ func (c *simCluster) addSlot() sim.NodeID {
 	c.nodes = append(c.nodes, nil)
 	c.stores = append(c.stores, NewMemStore())
 	c.group = append(c.group, 0)
+	c.idle, c.owed, c.fresh = append(c.idle, 0), append(c.owed, 0), append(c.fresh, false)
 	return sim.NodeID(len(c.nodes))
 }
 
@@ -75,6 +89,7 @@ func (c *simCluster) start(id sim.NodeID, r *ring.Ring) *Node {
 	n, err := NewNode(id, c.cfg, r, c.stores[id-1], func() int64 { return c.now * 1_000_000 }, c.root.Fork(fmt.Sprintf("%v/%d", id, c.now)))
 	require.NoError(c.t, err)
 	c.nodes[id-1] = n
+	c.idle[id-1], c.owed[id-1], c.fresh[id-1] = 0, 0, false
 	c.collect(id)
 	return n
 }
@@ -82,6 +97,7 @@ func (c *simCluster) start(id sim.NodeID, r *ring.Ring) *Node {
 // stop halts node id: it gets no more input (messages to it are lost).
 func (c *simCluster) stop(id sim.NodeID) {
 	c.hash(fmt.Sprintf("stop %v", id))
+	c.wake(id)
 	c.nodes[id-1] = nil
 }
 
@@ -110,6 +126,9 @@ func (c *simCluster) partition(groups ...[]sim.NodeID) {
 func (c *simCluster) node(id sim.NodeID) *Node { return c.nodes[id-1] }
 
 func (c *simCluster) hash(s string) {
+	if c.spare || c.checkIdle {
+		c.lines = append(c.lines, fmt.Sprintf("t%d %s", c.now, s))
+	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d|%s", c.trace, s)
 	c.trace = h.Sum64()
@@ -164,6 +183,9 @@ func (c *simCluster) collect(id sim.NodeID) {
 	rd := c.ready(id)
 	for _, e := range rd.Messages {
 		c.net = append(c.net, flight{from: id, to: e.To, msg: c.wire(e.Msg)})
+		if c.spare || c.checkIdle {
+			c.hash(fmt.Sprintf("send %v>%v %x", id, e.To, c.buf.Bytes()))
+		}
 	}
 	for _, r := range rd.Replies {
 		c.hash(fmt.Sprintf("reply %d %v %q %v", r.ID, r.Status, r.Values, r.Coordinator))
@@ -172,6 +194,7 @@ func (c *simCluster) collect(id sim.NodeID) {
 }
 
 func (c *simCluster) submit(id sim.NodeID, req Request) {
+	c.wake(id)
 	c.node(id).Submit(req)
 	c.collect(id)
 }
@@ -193,6 +216,7 @@ func (c *simCluster) step(dropPct uint64) bool {
 		return true
 	}
 	c.hash(fmt.Sprintf("deliver %v>%v %v %s %d", f.from, f.to, f.msg.Type, f.msg.Key, len(f.msg.Versions)))
+	c.wake(f.to)
 	c.node(f.to).Step(f.from, f.msg)
 	c.collect(f.to)
 	return true
@@ -202,19 +226,89 @@ func (c *simCluster) step(dropPct uint64) bool {
 // outputs) and builds a new Node over the same store.
 func (c *simCluster) restart(id sim.NodeID) {
 	c.hash(fmt.Sprintf("restart %v", id))
+	c.wake(id) // the ticks it was spared come before the crash
 	c.stores[id-1].Crash()
 	n, err := NewNode(id, c.cfg, c.ring, c.stores[id-1], func() int64 { return c.now * 1_000_000 }, sim.NewRNG(uint64(c.now)).Fork(id.String()))
 	require.NoError(c.t, err)
 	c.nodes[id-1] = n
+	c.idle[id-1], c.owed[id-1], c.fresh[id-1] = 0, 0, false
 	c.collect(id)
 }
 
 func (c *simCluster) tick() {
 	c.now++
 	for _, n := range c.running() {
+		if !c.spare && !c.checkIdle {
+			n.Tick()
+			c.collect(n.ID())
+			continue
+		}
+		i := n.ID() - 1
+		if !c.fresh[i] {
+			c.idle[i], c.fresh[i] = n.IdleTicks(), true
+		}
+		claimed := c.idle[i] > 0
+		if claimed {
+			c.idle[i]--
+			c.spared++
+			if c.spare {
+				c.owed[i]++
+				continue
+			}
+		}
+		if c.spare {
+			c.wake(n.ID())
+		}
+		var before string
+		if claimed {
+			before = idleState(n)
+		}
 		n.Tick()
+		if claimed && (len(n.out) > 0 || len(n.replies) > 0 || len(n.state.writes) > 0 || (n.state.mustSync && c.stores[i].Unsynced() > 0)) {
+			c.t.Fatalf("tick %d of %v (its %d): IdleTicks promised %d more idle ticks, but it produced %d messages (%v), %d replies, %d writes, a sync of %d unsynced writes",
+				c.now, n.ID(), n.Now(), c.idle[i]+1, len(n.out), msgTypes(n.out), len(n.replies), len(n.state.writes), c.stores[i].Unsynced())
+		}
+		if claimed {
+			if after := idleState(n); after != before {
+				c.t.Fatalf("tick %d of %v (its %d): IdleTicks promised %d more idle ticks, but it changed\n%s\ninto\n%s", c.now, n.ID(), n.Now(), c.idle[i]+1, before, after)
+			}
+		}
+		if !claimed {
+			c.fresh[i] = false
+		}
 		c.collect(n.ID())
 	}
+}
+
+// wake hands node id the ticks it was spared before its next input, and
+// voids what its IdleTicks promised: an input may give it work.
+func (c *simCluster) wake(id sim.NodeID) {
+	n := c.node(id)
+	if n == nil || (!c.spare && !c.checkIdle) {
+		return
+	}
+	c.fresh[id-1], c.idle[id-1] = false, 0
+	if k := c.owed[id-1]; k > 0 {
+		c.owed[id-1] = 0
+		n.SkipTicks(k)
+		c.collect(id)
+	}
+}
+
+// call runs fn, an input to node id, the way every input runs: the node
+// first gets the ticks it was spared, and what it produced is collected.
+func (c *simCluster) call(id sim.NodeID, fn func(n *Node)) {
+	c.wake(id)
+	fn(c.node(id))
+	c.collect(id)
+}
+
+func msgTypes(es []Envelope) []MsgType {
+	var ts []MsgType
+	for _, e := range es {
+		ts = append(ts, e.Msg.Type)
+	}
+	return ts
 }
 
 // settle delivers everything and ticks until no node has work left.

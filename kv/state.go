@@ -80,11 +80,14 @@ type state struct {
 	meta     map[string]uint64
 	writes   []Write
 	mustSync bool
+	// unsynced: a write was made since the last Sync (or since the node
+	// started, whatever the store held), so a sync now is not empty.
+	unsynced bool
 }
 
 // loadState reads what s holds (everything a restart recovers).
 func loadState(s Store) *state {
-	st := &state{data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{}}
+	st := &state{data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{}, unsynced: true}
 	for _, k := range s.Keys() {
 		if vs, ok := s.Get(k); ok && len(vs) > 0 {
 			st.data[k] = cloneVersions(vs)
@@ -116,7 +119,7 @@ func (s *state) Put(key string, vs []Version) {
 	}
 	vs = cloneVersions(vs)
 	s.data[key] = vs
-	s.writes = append(s.writes, Write{Kind: WriteData, Key: key, Versions: vs})
+	s.write(Write{Kind: WriteData, Key: key, Versions: vs})
 }
 
 // Delete removes key and its versions.
@@ -125,7 +128,7 @@ func (s *state) Delete(key string) {
 		return
 	}
 	delete(s.data, key)
-	s.writes = append(s.writes, Write{Kind: WriteData, Key: key})
+	s.write(Write{Kind: WriteData, Key: key})
 }
 
 // Keys returns every key holding versions, sorted.
@@ -148,7 +151,7 @@ func (s *state) Hint(owner sim.NodeID, key string) (Hint, bool) {
 func (s *state) PutHint(h Hint) {
 	h.Versions = cloneVersions(h.Versions)
 	s.hints[hintKey{h.Owner, h.Key}] = h
-	s.writes = append(s.writes, Write{Kind: WriteHint, Hint: h})
+	s.write(Write{Kind: WriteHint, Hint: h})
 }
 
 // DeleteHint removes the hint for (owner, key), if any.
@@ -158,7 +161,7 @@ func (s *state) DeleteHint(owner sim.NodeID, key string) {
 		return
 	}
 	delete(s.hints, hk)
-	s.writes = append(s.writes, Write{Kind: WriteHint, Hint: Hint{Owner: owner, Key: key}})
+	s.write(Write{Kind: WriteHint, Hint: Hint{Owner: owner, Key: key}})
 }
 
 // Hints returns every hint, sorted by ID (oldest first).
@@ -191,12 +194,18 @@ func (s *state) SetMeta(name string, v uint64) {
 		panic(fmt.Sprintf("kv: durable counter %q is not in metaNames: a restart would not read it back", name)) // a bug in kv
 	}
 	s.meta[name] = v
-	s.writes = append(s.writes, Write{Kind: WriteMeta, Key: name, Value: v})
+	s.write(Write{Kind: WriteMeta, Key: name, Value: v})
+}
+
+// write queues w for the driver.
+func (s *state) write(w Write) {
+	s.writes = append(s.writes, w)
+	s.unsynced = true
 }
 
 // Sync asks the driver to make every write so far durable before it
 // releases the Ready that carries them.
-func (s *state) Sync() { s.mustSync = true }
+func (s *state) Sync() { s.mustSync, s.unsynced = true, false }
 
 // Apply applies the writes rd carries to s, in order, then syncs s if
 // rd.MustSync: what a driver does with every Ready before it sends the

@@ -66,3 +66,29 @@ func (s *suspicion) tick(members []sim.NodeID, self sim.NodeID, now int64) uint6
 	}
 	return newly
 }
+
+// nextDue returns the first tick at which tick would suspect one of
+// members (self aside): the oldest unanswered request's tick plus the
+// wait; never if no unsuspected member is waited for.
+func (s *suspicion) nextDue(members []sim.NodeID, self sim.NodeID) int64 {
+	due := never
+	for _, id := range members {
+		if id == self {
+			continue
+		}
+		if p, ok := s.peers[id]; ok && !p.suspected && p.waitingSince >= 0 {
+			due = min(due, p.waitingSince+s.after)
+		}
+	}
+	return due
+}
+
+// anySuspected reports whether one of ids is suspected.
+func (s *suspicion) anySuspected(ids []sim.NodeID) bool {
+	for _, id := range ids {
+		if s.suspected(id) {
+			return true
+		}
+	}
+	return false
+}

@@ -39,11 +39,11 @@ func (t *tombstones) due(now int64) []string {
 	t.dueBuf = t.dueBuf[:0]
 	drop := 0
 	for _, e := range t.order {
-		if at, ok := t.at[e.key]; !ok || at != e.at {
+		if !t.current(e) {
 			drop++ // superseded by a value or a newer tombstone
 			continue
 		}
-		if now-e.at < t.grace {
+		if now < t.dueAt(e) {
 			break
 		}
 		drop++
@@ -54,4 +54,27 @@ func (t *tombstones) due(now int64) []string {
 		t.order = append(t.order[:0], t.order[drop:]...)
 	}
 	return t.dueBuf
+}
+
+// current reports whether e is its key's current tombstone (not
+// superseded by a value or a newer tombstone).
+func (t *tombstones) current(e tombEntry) bool {
+	at, ok := t.at[e.key]
+	return ok && at == e.at
+}
+
+// dueAt is the tick at which e's grace period has passed.
+func (t *tombstones) dueAt(e tombEntry) int64 { return e.at + t.grace }
+
+// nextDue returns, at tick now, the first tick at which due would do
+// anything: the next tick if the oldest entry is superseded (due drops
+// it), else the oldest entry's end of grace; never if none is noted.
+func (t *tombstones) nextDue(now int64) int64 {
+	if len(t.order) == 0 {
+		return never
+	}
+	if e := t.order[0]; t.current(e) {
+		return t.dueAt(e)
+	}
+	return now + 1
 }

@@ -355,6 +355,24 @@ func (t *rangeTransfer) tick(now int64) {
 	t.pending = keepP
 }
 
+// nextDue returns the first tick at which tick would do anything: the
+// earliest deadline of a stream served or of a pending arc (a pull's
+// progress deadline, or when to start the next); never if there is none.
+func (t *rangeTransfer) nextDue() int64 {
+	due := never
+	for _, st := range t.serving {
+		due = min(due, st.deadline)
+	}
+	for _, p := range t.pending {
+		due = min(due, p.deadline)
+	}
+	return due
+}
+
+// leavePending reports whether a leave is in progress, which the leave
+// check (tickLeave) decides at every tick.
+func (t *rangeTransfer) leavePending() bool { return t.leaving && !t.leaveDone }
+
 // startPull asks the next source of p for the arc: sources in rotation
 // from the attempt count, preferring one not believed down. After
 // pullRounds rounds over the sources the arc is given up.

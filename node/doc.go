@@ -1,7 +1,7 @@
 // Package node is the boundary between faultline's simulator and the
 // system under test: the interface a node implements (Step, Submit, Tick,
 // Ready), the optional interfaces that unlock membership changes, replica
-// snapshots and counters, the factory the simulator starts nodes with, the
+// snapshots, counters and spared idle ticks, the factory the simulator starts nodes with, the
 // client requests and replies every checker judges, and the durable Disk
 // the harness owns and hands to a node at start and at restart.
 //

@@ -90,6 +90,21 @@ type Member interface {
 	LeaveDone() bool
 }
 
+// Sleeper is implemented by nodes that can say in advance that their
+// next ticks have nothing to do. The simulator then does not call Tick for
+// them: it counts them and hands them over with SkipTicks before its next
+// call into the node. A node without it gets every tick.
+type Sleeper interface {
+	// IdleTicks returns how many of the next calls to Tick would certainly
+	// put nothing in Ready, provided no other call reaches the node in
+	// between; 0 when the next tick may have work.
+	IdleTicks() int64
+	// SkipTicks advances the node by k ticks (0 < k <= the last
+	// IdleTicks), leaving it and its disk exactly as k calls to Tick
+	// would.
+	SkipTicks(k int64)
+}
+
 // Snapshotter is implemented by nodes that can show their replica state,
 // which the convergence checker compares across the replicas of each key.
 type Snapshotter interface {

@@ -181,14 +181,14 @@ var catalogue = []Mutation{
 	// Tombstones.
 	{
 		Name: "tombstone-purged-early", Mechanism: "tombstones (purge)", File: "kv/tombstones.go",
-		Original:    "if now-e.at < t.grace {",
-		Replacement: "if now-e.at < t.grace/8 {",
+		Original:    "func (t *tombstones) dueAt(e tombEntry) int64 { return e.at + t.grace }",
+		Replacement: "func (t *tombstones) dueAt(e tombEntry) int64 { return e.at + t.grace/8 }",
 		Bug:         "tombstones are purged after an eighth of the grace period",
 	},
 	{
 		Name: "tombstone-stale-schedule", Mechanism: "tombstones (purge)", File: "kv/tombstones.go",
-		Original:    "if at, ok := t.at[e.key]; !ok || at != e.at {",
-		Replacement: "if _, ok := t.at[e.key]; !ok {",
+		Original:    "at, ok := t.at[e.key]\n\treturn ok && at == e.at",
+		Replacement: "_, ok := t.at[e.key]\n\treturn ok",
 		Bug:         "a key deleted again is purged on its older tombstone's schedule",
 	},
 
