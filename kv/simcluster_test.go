@@ -184,7 +184,7 @@ func (c *simCluster) collect(id sim.NodeID) {
 	for _, e := range rd.Messages {
 		c.net = append(c.net, flight{from: id, to: e.To, msg: c.wire(e.Msg)})
 		if c.spare || c.checkIdle {
-			c.hash(fmt.Sprintf("send %v>%v %x", id, e.To, c.buf.Bytes()))
+			c.hash(fmt.Sprintf("send %v>%v %x", id, e.To, c.buf))
 		}
 	}
 	for _, r := range rd.Replies {
