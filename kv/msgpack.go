@@ -391,24 +391,7 @@ func (r *reader) binOrNil() []byte {
 // bytes, so a length the rest of the input cannot hold fails here, before
 // anything is allocated for it.
 func (r *reader) arrayLen(minBytes int) int {
-	c := r.next()
-	var n uint64
-	switch {
-	case c >= 0x90 && c <= 0x9f:
-		n = uint64(c & 0x0f)
-	case c == 0xdc:
-		n = r.be(2)
-	case c == 0xdd:
-		n = r.be(4)
-	default:
-		r.fail("want an array, got %s", describe(c))
-		return 0
-	}
-	if n*uint64(minBytes) > uint64(r.left()) {
-		r.fail("array of %d elements in %d bytes", n, r.left())
-		return 0
-	}
-	return int(n)
+	return r.containerLen(0x90, 0xdc, 0xdd, minBytes, "an array", "array of %d elements in %d bytes")
 }
 
 // pair reads the header of a two-element array.
@@ -420,21 +403,29 @@ func (r *reader) pair() {
 
 // mapLen reads a map header (a key and a value take at least two bytes).
 func (r *reader) mapLen() int {
+	return r.containerLen(0x80, 0xde, 0xdf, 2, "a map", "map of %d entries in %d bytes")
+}
+
+// containerLen reads an array or map header: fix (its fixed form's first
+// byte, 16 lengths), c16 and c32 (its 16- and 32-bit length forms). A length
+// of elements of at least minBytes each that the rest of the input cannot
+// hold fails, before anything is allocated for it.
+func (r *reader) containerLen(fix, c16, c32 byte, minBytes int, want, tooLong string) int {
 	c := r.next()
 	var n uint64
 	switch {
-	case c >= 0x80 && c <= 0x8f:
+	case c >= fix && c <= fix|0x0f:
 		n = uint64(c & 0x0f)
-	case c == 0xde:
+	case c == c16:
 		n = r.be(2)
-	case c == 0xdf:
+	case c == c32:
 		n = r.be(4)
 	default:
-		r.fail("want a map, got %s", describe(c))
+		r.fail("want %s, got %s", want, describe(c))
 		return 0
 	}
-	if 2*n > uint64(r.left()) {
-		r.fail("map of %d entries in %d bytes", n, r.left())
+	if n*uint64(minBytes) > uint64(r.left()) {
+		r.fail(tooLong, n, r.left())
 		return 0
 	}
 	return int(n)
