@@ -11,6 +11,52 @@ import (
 	"github.com/faultline-sim/faultline/workloads"
 )
 
+// arrival is a client request on its way to a node.
+type arrival struct {
+	id     uint64
+	req    node.Request
+	target *nodeState
+}
+
+// pendingReply is a node's reply on its way to the client.
+type pendingReply struct {
+	id   uint64
+	resp workloads.Response
+}
+
+// fifo is a first-in first-out queue that reuses its slice once emptied.
+// The cluster's client events each wait a fixed delay, so the events of one
+// kind come due in the order they were queued: the event carries no data,
+// and takes its own from the head of its fifo.
+type fifo[T any] struct {
+	items []T
+	head  int
+}
+
+func (q *fifo[T]) push(v T) { q.items = append(q.items, v) }
+
+func (q *fifo[T]) pop() T {
+	v := q.items[q.head]
+	var zero T
+	q.items[q.head] = zero
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return v
+}
+
+// newClient makes client id on node, with the event functions it
+// schedules made once.
+func (c *Cluster) newClient(id int, on sim.NodeID, final bool) *client {
+	cl := &client{id: id, node: on, final: final}
+	cl.invokeFn = func() { op := cl.next; cl.next = nil; c.invoke(cl, op) }
+	cl.arriveFn = func() { c.arrive(cl) }
+	cl.refuseFn = func() { c.refuse(cl) }
+	cl.timeoutFn = func() { c.timeout(cl) }
+	return cl
+}
+
 // nextOp starts the client's next workload operation, or marks it done.
 func (c *Cluster) nextOp(cl *client) {
 	if c.phase != phaseWorkload {
@@ -40,7 +86,8 @@ func (c *Cluster) nextOp(cl *client) {
 		delay += c.cfg.FailBackoff
 	}
 	cl.failed = false
-	c.loop.After(delay, func() { c.invoke(cl, op) })
+	cl.next = op
+	c.loop.After(delay, cl.invokeFn)
 }
 
 // invoke records op's invocation and sends its first request.
@@ -91,36 +138,61 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 		}
 		cl.node = next
 	}
-	target := c.nodes[cl.node]
-	c.loop.After(c.cfg.ClientLatency, func() {
-		if target.node == nil {
-			// Connection refused: the request certainly reached no replica.
-			c.loop.After(c.cfg.ClientLatency, func() {
-				if c.reqClient[id] == cl.id && cl.reqID == id {
-					cl.backoff = true
-				}
-				c.reply(id, workloads.Response{Status: workloads.Fail, Err: fmt.Sprintf("%v is down: connection refused", target.id)})
-			})
-			return
-		}
-		submit := func() {
+	cl.arrivals.push(arrival{id: id, req: nreq, target: c.nodes[cl.node]})
+	c.loop.After(c.cfg.ClientLatency, cl.arriveFn)
+	cl.timeouts.push(id)
+	c.loop.After(c.cfg.ClientTimeout, cl.timeoutFn)
+}
+
+// arrive runs when the client's oldest request in flight reaches its
+// node: the node takes it (or its inbox, if paused), or a crashed node
+// refuses the connection. Every request takes ClientLatency, so requests
+// arrive in the order they were sent.
+func (c *Cluster) arrive(cl *client) {
+	a := cl.arrivals.pop()
+	target := a.target
+	if target.node == nil {
+		// Connection refused: the request certainly reached no replica.
+		cl.refusals.push(a)
+		c.loop.After(c.cfg.ClientLatency, cl.refuseFn)
+		return
+	}
+	if target.paused {
+		req := a.req
+		target.inbox = append(target.inbox, func() {
 			if target.node == nil {
 				return // crashed while the request waited: the client times out
 			}
-			c.submit(target, nreq)
-		}
-		if target.paused {
-			target.inbox = append(target.inbox, submit)
-			return
-		}
-		submit()
-	})
-	c.loop.After(c.cfg.ClientTimeout, func() {
-		if _, waiting := c.reqClient[id]; !waiting {
-			return // answered: the timeout is moot (and its message never built)
-		}
-		c.reply(id, workloads.Response{Status: workloads.Info, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
-	})
+			c.submit(target, req)
+		})
+		return
+	}
+	c.submit(target, a.req)
+}
+
+// refuse answers the client's oldest refused request with a failure.
+func (c *Cluster) refuse(cl *client) {
+	a := cl.refusals.pop()
+	if c.reqClient[a.id] == cl.id && cl.reqID == a.id {
+		cl.backoff = true
+	}
+	c.reply(a.id, workloads.Response{Status: workloads.Fail, Err: fmt.Sprintf("%v is down: connection refused", a.target.id)})
+}
+
+// timeout answers the client's oldest request with info if it still waits.
+func (c *Cluster) timeout(cl *client) {
+	id := cl.timeouts.pop()
+	if _, waiting := c.reqClient[id]; !waiting {
+		return // answered: the timeout is moot (and its message never built)
+	}
+	c.reply(id, workloads.Response{Status: workloads.Info, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
+}
+
+// deliverReply hands the oldest node reply on its way to its client.
+// Every reply takes ClientLatency, so they arrive in the order sent.
+func (c *Cluster) deliverReply() {
+	r := c.replies.pop()
+	c.reply(r.id, r.resp)
 }
 
 // reply feeds a response to the client waiting for request id; responses

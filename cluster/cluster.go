@@ -82,20 +82,31 @@ type client struct {
 	invokedIdx int  // the history index of the op's invocation
 	backoff    bool // the last request was refused: wait ReconnectDelay
 	failed     bool // the last operation failed: wait FailBackoff
+
+	next      *workloads.Op // the op to invoke after its think time
+	arrivals  fifo[arrival] // requests on their way to the node, oldest first
+	refusals  fifo[arrival] // requests a down node refused, oldest first
+	timeouts  fifo[uint64]  // request ids whose timeouts are pending, oldest first
+	invokeFn  func()        // the client's events, made once (newClient)
+	arriveFn  func()
+	refuseFn  func()
+	timeoutFn func()
 }
 
 // Cluster is one simulated run. Build it with New, run it once with Run.
 type Cluster struct {
-	tickFn func() // c.tick, made once
-	cfg    Config
-	seed   uint64
-	loop   *sim.Loop
-	rng    *sim.RNG
-	net    *transport.Network[[]byte]
-	view   node.View
-	nodes  []*nodeState
-	wl     workloads.Workload
-	rec    history.Recorder
+	tickFn  func() // c.tick, made once
+	replyFn func() // c.deliverReply, made once
+	replies fifo[pendingReply]
+	cfg     Config
+	seed    uint64
+	loop    *sim.Loop
+	rng     *sim.RNG
+	net     *transport.Network[[]byte]
+	view    node.View
+	nodes   []*nodeState
+	wl      workloads.Workload
+	rec     history.Recorder
 
 	phase        phase
 	clients      []*client
@@ -269,9 +280,10 @@ func (c *Cluster) Run() (*Result, error) {
 		return nil, err
 	}
 	c.tickFn = c.tick // one method value for every tick (no allocation per tick)
+	c.replyFn = c.deliverReply
 	c.loop.At(0, c.tickFn)
 	for i := 0; i < c.wl.Clients(); i++ {
-		cl := &client{id: i, node: sim.NodeID(i % c.cfg.Nodes)}
+		cl := c.newClient(i, sim.NodeID(i%c.cfg.Nodes), false)
 		c.clients = append(c.clients, cl)
 		c.loop.At(0, func() { c.nextOp(cl) })
 	}
@@ -452,8 +464,8 @@ func (c *Cluster) drain(ns *nodeState) {
 			c.fail(c.nodeError(ns, "Ready", err, false))
 			return
 		}
-		id := r.ID
-		c.loop.After(c.cfg.ClientLatency, func() { c.reply(id, resp) })
+		c.replies.push(pendingReply{id: r.ID, resp: resp})
+		c.loop.After(c.cfg.ClientLatency, c.replyFn)
 	}
 }
 

@@ -170,7 +170,7 @@ func (c *Cluster) beginFinalReads() {
 	}
 	members := c.readers()
 	for r := 0; r < readers; r++ {
-		cl := &client{id: c.wl.Clients() + r, node: members[r%len(members)], final: true}
+		cl := c.newClient(c.wl.Clients()+r, members[r%len(members)], true)
 		c.clients = append(c.clients, cl)
 		q := queues[r]
 		c.finalPending += len(q)

@@ -84,7 +84,9 @@ type Workload interface {
 	// Clients is the number of closed-loop clients.
 	Clients() int
 	// Next returns client's next operation, ErrDone when the client has
-	// none left, or an error for a client out of range.
+	// none left, or an error for a client out of range. The op is valid
+	// until the client's next call to Next, which may reuse it (the
+	// built-in workloads do).
 	Next(client int) (*Op, error)
 	// WrittenKeys lists, sorted, every key some invoked operation may have
 	// written (whatever its outcome): the keys the settle phase reads.
@@ -114,8 +116,10 @@ type Op struct {
 	// seen are the values the op's causal context had seen, known once the
 	// op's own read returned (set adds).
 	seen []string
-	// finish lets the workload update client state when the op completes.
-	finish func(o *Op, resp Response)
+	// cl and k are the workload client and key index whose state the op
+	// updates when it completes (register and kv ops); cl is nil otherwise.
+	cl *client
+	k  int
 	// element is the element a set add adds; key the op's key.
 	element string
 }

@@ -115,10 +115,25 @@ func (o *Op) complete(t history.Type, err string, r Response) {
 	o.finishWith(r)
 }
 
+// finishWith marks the op done and updates what its client knows of the
+// key: a read's context and values, or the context a write or delete
+// created.
 func (o *Op) finishWith(r Response) {
 	o.done = true
-	if o.finish != nil {
-		o.finish(o, r)
+	if o.cl == nil || r.Status != OK {
+		return
+	}
+	switch o.prog {
+	case progRead:
+		o.cl.state[o.k] = keyState{ctx: cloneBytes(r.Context), seen: o.comp.Values}
+	case progDelete:
+		if r.Context != nil {
+			o.cl.state[o.k] = keyState{ctx: cloneBytes(r.Context)}
+		}
+	case progWrite:
+		if r.Context != nil {
+			o.cl.state[o.k] = keyState{ctx: cloneBytes(r.Context), seen: []string{o.inv.Value}}
+		}
 	}
 }
 

@@ -98,6 +98,15 @@ type client struct {
 	seq    int              // values written so far (makes values unique)
 	keys   []int            // indices of the keys the client may use
 	state  map[int]keyState // per key index; looked up only, never iterated
+	op     Op               // the op Next hands out, reused for the client's next one
+}
+
+// reuse returns the client's op, cleared for its next operation: a
+// closed-loop client has one op at a time, so Next hands out the same Op
+// again once the last one is done.
+func (cl *client) reuse() *Op {
+	cl.op = Op{}
+	return &cl.op
 }
 
 // engine is what the three workloads share: config, keys, clients, budgets.
@@ -210,28 +219,19 @@ func (e *engine) nextRegister(c int) (*Op, error) {
 	key := e.keys[k]
 	u := cl.rng.Float64()
 	st := cl.state[k]
-	op := &Op{Delay: delay}
+	op := cl.reuse()
+	op.Delay, op.cl, op.k = delay, cl, k
 	switch {
 	case u < e.cfg.ReadRatio:
 		op.prog = progRead
 		op.inv = history.Event{Client: c, Kind: history.Read, Key: key}
 		op.first = Request{Method: Get, Key: key}
-		op.finish = func(o *Op, r Response) {
-			if r.Status == OK {
-				cl.state[k] = keyState{ctx: cloneBytes(r.Context), seen: o.comp.Values}
-			}
-		}
 	case u < e.cfg.ReadRatio+e.cfg.DeleteRatio:
 		e.written[k] = true
 		op.prog = progDelete
 		op.seen = st.seen // never modified: shared, and cloned by the accessors
 		op.inv = history.Event{Client: c, Kind: history.Delete, Key: key, Context: st.seen}
 		op.first = Request{Method: Delete, Key: key, Context: cloneBytes(st.ctx)}
-		op.finish = func(o *Op, r Response) {
-			if r.Status == OK && r.Context != nil {
-				cl.state[k] = keyState{ctx: cloneBytes(r.Context)}
-			}
-		}
 	default:
 		e.written[k] = true
 		v := cl.value(c)
@@ -239,11 +239,6 @@ func (e *engine) nextRegister(c int) (*Op, error) {
 		op.seen = st.seen // never modified: shared, and cloned by the accessors
 		op.inv = history.Event{Client: c, Kind: history.Write, Key: key, Value: v, Context: st.seen}
 		op.first = Request{Method: Put, Key: key, Value: []byte(v), Context: cloneBytes(st.ctx)}
-		op.finish = func(o *Op, r Response) {
-			if r.Status == OK && r.Context != nil {
-				cl.state[k] = keyState{ctx: cloneBytes(r.Context), seen: []string{v}}
-			}
-		}
 	}
 	return op, nil
 }
@@ -360,16 +355,18 @@ func (w *Set) Next(c int) (*Op, error) {
 	delay := w.cfg.Think.Sample(cl.rng)
 	k := cl.keys[0]
 	key := w.keys[k]
+	op := cl.reuse()
+	op.Delay, op.first = delay, Request{Method: Get, Key: key}
 	if w.cfg.ReadRatio > 0 && cl.rng.Float64() < w.cfg.ReadRatio {
-		return &Op{Delay: delay, prog: progSetRead,
-			inv:   history.Event{Client: c, Kind: history.Read, Key: key},
-			first: Request{Method: Get, Key: key}}, nil
+		op.prog = progSetRead
+		op.inv = history.Event{Client: c, Kind: history.Read, Key: key}
+		return op, nil
 	}
 	w.written[k] = true
 	el := cl.value(c)
-	return &Op{Delay: delay, prog: progSetAdd, element: el,
-		inv:   history.Event{Client: c, Kind: history.Add, Key: key, Value: el},
-		first: Request{Method: Get, Key: key}}, nil
+	op.prog, op.element = progSetAdd, el
+	op.inv = history.Event{Client: c, Kind: history.Add, Key: key, Value: el}
+	return op, nil
 }
 
 // ClientsOfKey returns the clients adding to the set key, sorted.

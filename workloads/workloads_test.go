@@ -377,11 +377,12 @@ func TestReadAndWriteMapping(t *testing.T) {
 	for read == nil || write == nil {
 		op, err := w.Next(0)
 		require.NoError(t, err)
+		kept := *op // Next reuses the client's op: keep a copy
 		if op.Kind() == history.Read && read == nil {
-			read = op
+			read = &kept
 		}
 		if op.Kind() == history.Write && write == nil {
-			write = op
+			write = &kept
 		}
 	}
 	_, done := read.Step(Response{Status: OK, Values: [][]byte{[]byte("z"), []byte("a")}})
@@ -534,4 +535,30 @@ func BenchmarkRegisterOps(b *testing.B) {
 		op.Step(resp)
 		op.Completion()
 	}
+}
+
+// Next hands a client the same Op again once its last one is done; what
+// the cluster recorded of the last one (its events) stays as it was.
+func TestNextReusesTheClientsOp(t *testing.T) {
+	c := Config{Clients: 2, Keys: 1, ReadRatio: 1, Ops: 10, Think: think(t)}
+	w, err := NewKV(c, sim.NewRNG(3))
+	require.NoError(t, err)
+	first, err := w.Next(0)
+	require.NoError(t, err)
+	inv := first.Invocation()
+	_, done := first.Step(Response{Status: OK, Values: [][]byte{[]byte("b"), []byte("a")}})
+	require.True(t, done)
+	comp := first.Completion()
+
+	second, err := w.Next(0)
+	require.NoError(t, err)
+	assert.Same(t, first, second, "the client's op is reused")
+	assert.False(t, second.Done(), "the reused op starts afresh")
+	other, err := w.Next(1)
+	require.NoError(t, err)
+	assert.NotSame(t, second, other, "each client has its own op")
+	second.Step(Response{Status: OK, Values: [][]byte{[]byte("z")}})
+
+	assert.Equal(t, history.Event{Client: 0, Kind: history.Read, Key: "k0"}, inv)
+	assert.Equal(t, history.Event{Client: 0, Type: history.OK, Values: []string{"a", "b"}}, comp)
 }
