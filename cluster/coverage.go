@@ -12,9 +12,10 @@ import (
 // span is a half-open interval of virtual time [from, to).
 type span struct{ from, to sim.Time }
 
-// union merges spans into sorted disjoint spans, dropping empty ones.
+// union merges spans into sorted disjoint spans, dropping empty ones. It
+// works in place: the result shares in's storage, which it overwrites.
 func union(in []span) []span {
-	var s []span
+	s := in[:0]
 	for _, x := range in {
 		if x.to > x.from {
 			s = append(s, x)
@@ -26,7 +27,7 @@ func union(in []span) []span {
 		}
 		return cmp.Compare(a.to, b.to)
 	})
-	var out []span
+	out := s[:0]
 	for _, x := range s {
 		if n := len(out); n > 0 && x.from <= out[n-1].to {
 			out[n-1].to = max(out[n-1].to, x.to)
@@ -69,7 +70,7 @@ func intersect(a, b []span) sim.Time {
 // flight: a fault that hits an idle cluster tests nothing. The fraction is
 // 1 when no fault was active.
 func FaultCoverage(windows []nemesis.Window, ops []history.Op, end sim.Time) (faultTime sim.Time, coverage float64) {
-	var fw []span
+	fw := make([]span, 0, len(windows))
 	for _, w := range windows {
 		fw = append(fw, span{w.Start, min(w.End, end)})
 	}
@@ -78,7 +79,7 @@ func FaultCoverage(windows []nemesis.Window, ops []history.Op, end sim.Time) (fa
 	if faultTime == 0 {
 		return 0, 1
 	}
-	var ow []span
+	ow := make([]span, 0, len(ops))
 	for _, op := range ops {
 		if !op.Final {
 			ow = append(ow, span{op.Call, min(op.End, end)})
