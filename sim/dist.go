@@ -132,7 +132,13 @@ func detLog(x float64) float64 {
 	sum := s
 	for k := 3; k <= 41; k += 2 {
 		term = float64(term * s2)
-		sum = float64(sum + float64(term/float64(k)))
+		next := float64(sum + float64(term/float64(k)))
+		if next == sum {
+			// Every later term has the same sign and is smaller, so it
+			// rounds away too: stopping here changes no bit of the sum.
+			break
+		}
+		sum = next
 	}
 	return float64(2*sum) + float64(float64(exp)*math.Ln2)
 }

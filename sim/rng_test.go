@@ -159,3 +159,39 @@ func TestHash(t *testing.T) {
 	h.WriteString("a")
 	assert.Equal(t, uint64(0xaf63dc4c8601ec8c), h.Sum64())
 }
+
+// detLogFull is detLog without its early stop: every one of the 20 terms.
+func detLogFull(x float64) float64 {
+	frac, exp := math.Frexp(x)
+	if frac < math.Sqrt2/2 {
+		frac = float64(frac * 2)
+		exp--
+	}
+	s := float64(frac-1) / float64(frac+1)
+	s2 := float64(s * s)
+	term := s
+	sum := s
+	for k := 3; k <= 41; k += 2 {
+		term = float64(term * s2)
+		sum = float64(sum + float64(term/float64(k)))
+	}
+	return float64(2*sum) + float64(float64(exp)*math.Ln2)
+}
+
+// detLog stops summing once a term rounds away; the result must be the
+// full sum's, bit for bit, or every latency sample (and trace hash) moves.
+func TestDetLogEarlyStopIsExact(t *testing.T) {
+	r := NewRNG(7)
+	check := func(x float64) {
+		if got, want := detLog(x), detLogFull(x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("detLog(%v) = %v, the full sum gives %v", x, got, want)
+		}
+	}
+	for i := 0; i < 1_000_000; i++ {
+		check(float64((r.Uint64()>>11)+1) * (1.0 / (1 << 53))) // the samples Dist draws
+	}
+	for _, x := range []float64{1, 0.5, math.Sqrt2 / 2, math.Nextafter(math.Sqrt2/2, 0), math.Nextafter(1, 0), 1.0 / (1 << 53), math.SmallestNonzeroFloat64} {
+		check(x)
+	}
+	rapid.Check(t, func(t *rapid.T) { check(rapid.Float64Range(1e-300, 1).Draw(t, "x")) })
+}
