@@ -66,10 +66,9 @@ type Network[M any] struct {
 	links   [][]*link    // [from][to], allocated on first use
 	ids     []sim.NodeID // present ids, increasing
 
-	heap      sim.Queue[packet] // in-flight packets ordered by (delivery time, seq)
-	flushes   sim.Queue[Link]   // pending flushes of parked packets, by (time, seq)
+	flights   []*flight[M]    // landed flights, reused for the next packets
+	flushes   sim.Queue[Link] // pending flushes of parked packets, by (time, seq)
 	seq       uint64
-	fire      func() // n.fireNext, allocated once
 	fireFlush func() // n.fireFlushNext, allocated once
 
 	enc    *codec.Encoder
@@ -111,9 +110,7 @@ func New[M any](loop *sim.Loop, rng *sim.RNG, cfg Config, deliver func(from, to 
 		rng:     rng,
 		deliver: deliver,
 		def:     cfg.Link,
-		heap:    sim.NewQueue[packet](1024),
 	}
-	n.fire = n.fireNext
 	n.fireFlush = n.fireFlushNext
 	n.enc = codec.NewEncoderBytes(&n.encOut, wireHandle)
 	n.dec = codec.NewDecoderBytes([]byte{0xc0}, wireHandle)
@@ -351,17 +348,44 @@ func (n *Network[M]) enqueue(l *link, cfg *LinkConfig, from, to sim.NodeID, buf 
 	}
 	l.stats.InFlight++
 	n.total.InFlight++
-	n.seq++
-	n.heap.Push(at, n.seq, packet{from: from, to: to, buf: buf})
-	n.loop.At(at, n.fire)
+	f := n.flight()
+	f.p = packet{from: from, to: to, buf: buf}
+	n.loop.At(at, f.land)
 }
 
-// fireNext runs for every loop event the network scheduled. The loop runs
-// events in (time, insertion) order and the packet heap is ordered by
-// (time, insertion) too, with one event per packet inserted at the same
-// moment, so the k-th network event is always for the heap's minimum.
-func (n *Network[M]) fireNext() {
-	_, p := n.heap.Pop()
+// flight is one packet in flight and the loop event that lands it. Landed
+// flights are kept for the next packets, so sending allocates nothing.
+type flight[M any] struct {
+	n    *Network[M]
+	p    packet
+	land func() // f.fire, made once per flight
+}
+
+// flight returns a free flight, reused or new.
+func (n *Network[M]) flight() *flight[M] {
+	if k := len(n.flights); k > 0 {
+		f := n.flights[k-1]
+		n.flights[k-1] = nil
+		n.flights = n.flights[:k-1]
+		return f
+	}
+	f := &flight[M]{n: n}
+	f.land = f.fire
+	return f
+}
+
+// fire runs when the flight's delivery time comes: the flight is freed and
+// its packet arrives.
+func (f *flight[M]) fire() {
+	n, p := f.n, f.p
+	f.p = packet{}
+	n.flights = append(n.flights, f)
+	n.arrive(p)
+}
+
+// arrive parks a packet that reaches a held or clogged link (or one with
+// packets parked ahead of it) and delivers the others.
+func (n *Network[M]) arrive(p packet) {
 	l := n.links[p.from][p.to]
 	if l.held || l.parkedLen() > 0 || n.loop.Now() < l.clogUntil {
 		l.parked = append(l.parked, p)
