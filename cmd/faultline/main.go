@@ -47,7 +47,12 @@ var commands = []command{
 // defaultCommand runs when faultline is given no arguments: the suite.
 var defaultCommand = runSuiteCmd
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	floor := gcFloor()
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	keepGCFloor(floor)
+	os.Exit(code)
+}
 
 // run dispatches args to a subcommand and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
