@@ -115,26 +115,25 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		if o.Outcome != history.OK {
 			continue
 		}
-		var seen string // the state o saw, as describeState names it
-		wi := int32(-1)
+		var value string // the value o saw, unless it saw the absent state
+		wi := absentWriter
 		switch {
 		case o.Kind == history.Read && o.NotFound:
-			seen = describeState(absent)
-			wi = absentWriter
 		case o.Kind == history.Read && len(o.Values) == 1:
-			seen = o.Values[0]
-			if i, ok := byValue[seen]; ok {
-				wi = i
-			}
-			seen = describeValue(seen)
+			value = o.Values[0]
+			wi = writerOf(byValue, value)
 		case o.Kind == history.CAS:
-			seen = o.Expect
-			if i, ok := byValue[seen]; ok {
-				wi = i
-			}
-			seen = describeValue(seen)
+			value = o.Expect
+			wi = writerOf(byValue, value)
 		default:
 			continue
+		}
+		// seen describes the state o saw, for an explanation.
+		seen := func() string {
+			if o.Kind == history.Read && o.NotFound {
+				return describeState(absent)
+			}
+			return describeValue(value)
 		}
 		verb := "read"
 		if o.Kind == history.CAS {
@@ -142,7 +141,7 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		}
 		if wi < 0 {
 			return &prepassViolation{
-				detail: fmt.Sprintf("future read: %s %s, which no operation wrote (failed operations did not happen)", verb, seen),
+				detail: fmt.Sprintf("future read: %s %s, which no operation wrote (failed operations did not happen)", verb, seen()),
 				ops:    []*history.Op{o},
 			}
 		}
@@ -150,7 +149,7 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		if !unique {
 			if o.Return < w.earliest {
 				return &prepassViolation{
-					detail: fmt.Sprintf("future read: %s %s, and returned before any of its writers was invoked", verb, seen),
+					detail: fmt.Sprintf("future read: %s %s, and returned before any of its writers was invoked", verb, seen()),
 					ops:    []*history.Op{o},
 				}
 			}
@@ -161,7 +160,7 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		}
 		if o.Return < w.call {
 			return &prepassViolation{
-				detail: fmt.Sprintf("future read: %s %s, and returned before its only writer was invoked", verb, seen),
+				detail: fmt.Sprintf("future read: %s %s, and returned before its only writer was invoked", verb, seen()),
 				ops:    []*history.Op{w.op, o},
 			}
 		}
@@ -177,15 +176,23 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 			w2 := ws[oks[j]].op
 			if w.op == nil {
 				return &prepassViolation{
-					detail: fmt.Sprintf("stale read: %s %s (the initial state) after another value was written", verb, seen),
+					detail: fmt.Sprintf("stale read: %s %s (the initial state) after another value was written", verb, seen()),
 					ops:    []*history.Op{w2, o},
 				}
 			}
 			return &prepassViolation{
-				detail: fmt.Sprintf("stale read: %s %s after a later write of %s had ended", verb, seen, describeValue(w2.Value)),
+				detail: fmt.Sprintf("stale read: %s %s after a later write of %s had ended", verb, seen(), describeValue(w2.Value)),
 				ops:    []*history.Op{w.op, w2, o},
 			}
 		}
 	}
 	return nil
+}
+
+// writerOf is the index of value's writer in byValue, or -1.
+func writerOf(byValue map[string]int32, value string) int32 {
+	if i, ok := byValue[value]; ok {
+		return i
+	}
+	return -1
 }

@@ -334,22 +334,7 @@ func (s *searcher) setup(b *budget) bool {
 	if !s.alloc(b, int64(2*n+1)*(20+8)+int64(n)*16+int64(n/64+2)*8) { // entries, order, bits and prefixZ
 		return false
 	}
-	// Each entry sorts by (time, whether it is a return, operation index):
-	// distinct for every entry, so the order is the same for any sort.
-	type point struct {
-		t   int64
-		tie int64 // ret<<32 | operation index
-	}
-	order := make([]point, 0, 2*n)
-	for i := range ops {
-		order = append(order, point{ops[i].call, int64(i)}, point{ops[i].ret, 1<<32 | int64(i)})
-	}
-	slices.SortFunc(order, func(a, c point) int {
-		if a.t != c.t {
-			return cmp.Compare(a.t, c.t)
-		}
-		return cmp.Compare(a.tie, c.tie)
-	})
+	order := entryOrder(ops)
 	es := make([]sentry, 0, 2*n+1)
 	es = append(es, sentry{op: -1}) // 0: head sentinel
 	callAt := make([]int32, n)
@@ -396,6 +381,57 @@ func (s *searcher) setup(b *budget) bool {
 	}
 	s.cur = es[0].next
 	return true
+}
+
+// point is a call or return entry to sort: by time, then calls before
+// returns, then by operation index. No two entries tie, so the order is
+// the same for any sort.
+type point struct {
+	t   int64
+	tie int64 // 1<<32 for a return, plus the operation index
+}
+
+func comparePoints(a, c point) int {
+	if a.t != c.t {
+		return cmp.Compare(a.t, c.t)
+	}
+	return cmp.Compare(a.tie, c.tie)
+}
+
+// entryOrder is ops' 2n call and return entries in order. When the calls
+// are already in order (a history lists operations as they are invoked),
+// only the returns are sorted, and merged with the calls.
+func entryOrder(ops []sop) []point {
+	n := len(ops)
+	order := make([]point, 2*n)
+	callsSorted := true
+	for i := range ops {
+		callsSorted = callsSorted && (i == 0 || ops[i-1].call <= ops[i].call)
+		order[n+i] = point{ops[i].ret, 1<<32 | int64(i)}
+	}
+	if !callsSorted {
+		for i := range ops {
+			order[i] = point{ops[i].call, int64(i)}
+		}
+		slices.SortFunc(order, comparePoints)
+		return order
+	}
+	rets := order[n:]
+	slices.SortFunc(rets, comparePoints)
+	// Merge in place from the front: the next write, at i+j, never passes
+	// the next unread return, at n+j.
+	i, j := 0, 0
+	for i < n {
+		c := point{ops[i].call, int64(i)}
+		if j < n && comparePoints(rets[j], c) < 0 {
+			order[i+j] = rets[j]
+			j++
+			continue
+		}
+		order[i+j] = c
+		i++
+	}
+	return order
 }
 
 func (s *searcher) lift(c int32) {
