@@ -57,7 +57,7 @@ func gather(ops []history.Op) (*facts, error) {
 		if o.Return < o.Call {
 			return nil, fmt.Errorf("checker: operation %d (%s): returns at %s, before its call at %s", i, o, o.Return, o.Call)
 		}
-		if !known[o.Key] && (o.Kind != history.Read || o.Final) {
+		if (o.Kind != history.Read || o.Final) && !known[o.Key] {
 			known[o.Key] = true
 			f.keys = append(f.keys, o.Key)
 		}
