@@ -255,6 +255,9 @@ func TestPatchInfo(t *testing.T) {
 		wrInfo(13, "w", "cas-made", 0, 5), // a cas also produces its value: left alone
 		cas(14, "w", "", "cas-made", 10, 20),
 		rd(15, "w", 30, 40, "cas-made"),
+		wrInfo(16, "a", "same", 0, 5), // the same value on another key does not count
+		wr(17, "b", "same", 0, 5),
+		rd(18, "a", 10, 20, "same"),
 	}
 	got := PatchInfo(ops)
 	byValue := map[string]history.Op{}
@@ -271,6 +274,7 @@ func TestPatchInfo(t *testing.T) {
 	assert.Equal(t, sim.Never, byValue["z/dup"].Return)
 	assert.Equal(t, sim.Time(320), byValue["y/by-cas"].Return)
 	assert.Equal(t, sim.Never, byValue["w/cas-made"].Return)
+	assert.Equal(t, sim.Time(20), byValue["a/same"].Return)
 	assert.Equal(t, history.Info, byValue["x/seen"].Outcome, "the outcome stays info")
 	assert.Equal(t, sim.Never, ops[2].Return, "the input is not modified")
 

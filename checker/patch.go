@@ -49,27 +49,50 @@ type keyValue struct{ key, value string }
 // patchInfo implements PatchInfo and also reports how many info writes it
 // dropped and how many it bounded.
 func patchInfo(ops []history.Op) (out []history.Op, dropped, bounded int) {
-	ptrs := make([]*history.Op, len(ops))
+	byKey := make(map[string][]int)
+	var keys []string
 	for i := range ops {
-		ptrs[i] = &ops[i]
+		k := ops[i].Key
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], i)
 	}
-	ret, drop, dropped, bounded := patchPlan(ptrs)
-	out = make([]history.Op, 0, len(ops))
-	for i, o := range ops {
-		if drop != nil && drop[i] {
+	ret := make([]sim.Time, len(ops))
+	drop := make([]bool, len(ops))
+	for i := range ops {
+		ret[i] = ops[i].Return
+	}
+	for _, k := range keys {
+		idx := byKey[k]
+		ptrs := make([]*history.Op, len(idx))
+		for j, i := range idx {
+			ptrs[j] = &ops[i]
+		}
+		kret, kdrop, d, b := patchPlan(ptrs)
+		dropped += d
+		bounded += b
+		if kret == nil {
 			continue
 		}
-		if ret != nil {
-			o.Return = ret[i]
+		for j, i := range idx {
+			ret[i], drop[i] = kret[j], kdrop[j]
 		}
+	}
+	out = make([]history.Op, 0, len(ops))
+	for i, o := range ops {
+		if drop[i] {
+			continue
+		}
+		o.Return = ret[i]
 		out = append(out, o)
 	}
 	return out, dropped, bounded
 }
 
-// patchPlan is PatchInfo without the copy: each operation's patched
-// return time, and which operations the patch drops; both are nil when ops
-// hold no info write or add (nothing to patch).
+// patchPlan is PatchInfo without the copy, for one key's operations: each
+// operation's patched return time, and which operations the patch drops;
+// both are nil when ops hold no info write or add (nothing to patch).
 func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded int) {
 	// Only the values of info writes and adds matter: index those, then
 	// count their producers and observers.
@@ -79,13 +102,12 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 		observed  bool
 		expected  bool // expected by some cas
 	}
-	index := make(map[keyValue]int32)
+	index := make(map[string]int32)
 	var vals []valueFacts
 	for _, o := range ops {
 		if o.Outcome == history.Info && (o.Kind == history.Write || o.Kind == history.Add) {
-			kv := keyValue{o.Key, o.Value}
-			if _, ok := index[kv]; !ok {
-				index[kv] = int32(len(vals))
+			if _, ok := index[o.Value]; !ok {
+				index[o.Value] = int32(len(vals))
 				vals = append(vals, valueFacts{})
 			}
 		}
@@ -93,8 +115,8 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 	if len(vals) == 0 {
 		return nil, nil, 0, 0
 	}
-	lookup := func(key, value string) *valueFacts {
-		if i, ok := index[keyValue{key, value}]; ok {
+	lookup := func(value string) *valueFacts {
+		if i, ok := index[value]; ok {
 			return &vals[i]
 		}
 		return nil
@@ -107,14 +129,14 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 	for _, o := range ops {
 		switch o.Kind {
 		case history.Write, history.Add:
-			if vf := lookup(o.Key, o.Value); vf != nil {
+			if vf := lookup(o.Value); vf != nil {
 				vf.producers++
 			}
 		case history.CAS:
-			if vf := lookup(o.Key, o.Value); vf != nil {
+			if vf := lookup(o.Value); vf != nil {
 				vf.producers++
 			}
-			if vf := lookup(o.Key, o.Expect); vf != nil {
+			if vf := lookup(o.Expect); vf != nil {
 				vf.expected = true
 				if o.Outcome == history.OK {
 					observe(vf, o.Return)
@@ -123,7 +145,7 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 		case history.Read:
 			if o.Outcome == history.OK {
 				for _, v := range o.Values {
-					observe(lookup(o.Key, v), o.Return)
+					observe(lookup(v), o.Return)
 				}
 			}
 		}
@@ -133,7 +155,7 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 	for i, o := range ops {
 		ret[i] = o.Return
 		if o.Outcome == history.Info && (o.Kind == history.Write || o.Kind == history.Add) {
-			vf := lookup(o.Key, o.Value)
+			vf := lookup(o.Value)
 			if vf.producers == 1 {
 				switch {
 				case vf.observed:
