@@ -10,6 +10,8 @@ import (
 
 // facts indexes a history for the lost-write, durability and siblings
 // checkers. Maps are only looked up; every iteration goes over slices.
+// seen and supers serve only the vector-clock rules: they are built on
+// first use (see causal), so a last-writer-wins check does not pay for them.
 type facts struct {
 	ops      []history.Op
 	keys     []string              // sorted keys that have writes, adds or final reads
@@ -18,23 +20,29 @@ type facts struct {
 	unfinal  map[string]int        // key -> final reads without an ok answer
 	deletes  map[string][]int      // key -> deletes that did not fail
 	producer map[keyValue]int      // (key, value) -> the write, cas or add producing it
-	seen     map[keyValue]sim.Time // (key, value) -> earliest time it was certainly in the store
-	supers   map[keyValue][]int    // (key, value) -> non-failed writes/deletes whose context includes it
+	seen     map[keyValue]sim.Time // (key, value) -> earliest time it was certainly in the store; nil until causal
+	supers   map[keyValue][]int    // (key, value) -> non-failed writes/deletes whose context includes it; nil until causal
+	judges   []int                 // judging's result, reused
 }
 
 // gather builds the facts, rejecting histories whose written values are
 // not unique per key (lost writes could not be attributed) and keys that
 // mix set adds with writes.
 func gather(ops []history.Op) (*facts, error) {
+	producers := 0
+	for i := range ops {
+		switch ops[i].Kind {
+		case history.Write, history.CAS, history.Add:
+			producers++
+		}
+	}
 	f := &facts{
 		ops:      ops,
 		setKey:   make(map[string]bool),
 		finals:   make(map[string][]int),
 		unfinal:  make(map[string]int),
 		deletes:  make(map[string][]int),
-		producer: make(map[keyValue]int),
-		seen:     make(map[keyValue]sim.Time),
-		supers:   make(map[keyValue][]int),
+		producer: make(map[keyValue]int, producers),
 	}
 	known := make(map[string]bool)
 	writeKey := make(map[string]int)
@@ -49,7 +57,7 @@ func gather(ops []history.Op) (*facts, error) {
 		if o.Return < o.Call {
 			return nil, fmt.Errorf("checker: operation %d (%s): returns at %s, before its call at %s", i, o, o.Return, o.Call)
 		}
-		if !known[o.Key] && (o.Kind != history.Read || o.Final) {
+		if (o.Kind != history.Read || o.Final) && !known[o.Key] {
 			known[o.Key] = true
 			f.keys = append(f.keys, o.Key)
 		}
@@ -74,27 +82,12 @@ func gather(ops []history.Op) (*facts, error) {
 				f.deletes[o.Key] = append(f.deletes[o.Key], i)
 			}
 		case history.Read:
-			if o.Outcome == history.OK {
-				for _, v := range o.Values {
-					f.see(keyValue{o.Key, v}, o.Return)
-				}
-			}
 			if o.Final {
 				if o.Outcome == history.OK {
 					f.finals[o.Key] = append(f.finals[o.Key], i)
 				} else {
 					f.unfinal[o.Key]++
 				}
-			}
-		}
-		if o.Kind == history.CAS && o.Outcome == history.OK {
-			f.see(keyValue{o.Key, o.Expect}, o.Return)
-		}
-		for _, c := range o.Context {
-			kv := keyValue{o.Key, c}
-			f.see(kv, o.Call) // the client had read c before it invoked o
-			if o.Outcome != history.Fail && (o.Kind == history.Write || o.Kind == history.Delete) {
-				f.supers[kv] = append(f.supers[kv], i)
 			}
 		}
 	}
@@ -109,6 +102,33 @@ func gather(ops []history.Op) (*facts, error) {
 	return f, nil
 }
 
+// causal builds seen and supers, once.
+func (f *facts) causal() {
+	if f.seen != nil {
+		return
+	}
+	f.seen = make(map[keyValue]sim.Time)
+	f.supers = make(map[keyValue][]int)
+	for i := range f.ops {
+		o := &f.ops[i]
+		switch {
+		case o.Kind == history.Read && o.Outcome == history.OK:
+			for _, v := range o.Values {
+				f.see(keyValue{o.Key, v}, o.Return)
+			}
+		case o.Kind == history.CAS && o.Outcome == history.OK:
+			f.see(keyValue{o.Key, o.Expect}, o.Return)
+		}
+		for _, c := range o.Context {
+			kv := keyValue{o.Key, c}
+			f.see(kv, o.Call) // the client had read c before it invoked o
+			if o.Outcome != history.Fail && (o.Kind == history.Write || o.Kind == history.Delete) {
+				f.supers[kv] = append(f.supers[kv], i)
+			}
+		}
+	}
+}
+
 func (f *facts) see(kv keyValue, t sim.Time) {
 	if s, ok := f.seen[kv]; !ok || t < s {
 		f.seen[kv] = t
@@ -118,6 +138,7 @@ func (f *facts) see(kv keyValue, t sim.Time) {
 // effective reports whether operation i certainly took effect: it is ok, or
 // an info write whose value was observed.
 func (f *facts) effective(i int) bool {
+	f.causal()
 	o := &f.ops[i]
 	if o.Outcome == history.OK {
 		return true
@@ -133,6 +154,7 @@ func (f *facts) effective(i int) bool {
 // observed does not count: had it taken effect it would be visible, or
 // superseded by a context that names it.
 func (f *facts) possiblySuperseded(kv keyValue) bool {
+	f.causal()
 	for _, s := range f.supers[kv] {
 		if f.effective(s) || f.ops[s].Kind == history.Delete {
 			return true
@@ -145,6 +167,7 @@ func (f *facts) possiblySuperseded(kv keyValue) bool {
 // before time t and had kv in its context (an ok one that completed before
 // t, or an info write observed before t), or -1.
 func (f *facts) supersededBefore(kv keyValue, t sim.Time) int {
+	f.causal()
 	for _, s := range f.supers[kv] {
 		o := &f.ops[s]
 		if o.Outcome == history.OK && o.End < t {
@@ -159,14 +182,16 @@ func (f *facts) supersededBefore(kv keyValue, t sim.Time) int {
 	return -1
 }
 
-// judging returns the ok final reads of key invoked after time t.
+// judging returns the ok final reads of key invoked after time t, in a
+// slice that the next call reuses.
 func (f *facts) judging(key string, t sim.Time) []int {
-	var out []int
+	out := f.judges[:0]
 	for _, i := range f.finals[key] {
 		if f.ops[i].Call > t {
 			out = append(out, i)
 		}
 	}
+	f.judges = out
 	return out
 }
 

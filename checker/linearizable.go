@@ -499,6 +499,7 @@ func toPorcupineOps(part []sop) []porcupine.Operation {
 // when not nil, is each operation's patched return time.
 func toSearchKey(raw []*history.Op, ret []sim.Time, drop []bool, model Model) (out []sop, ignored int) {
 	setKey, appendKey := model == ModelSet, false
+	kept, stateBytes := 0, 0
 	for i, o := range raw {
 		if drop != nil && drop[i] {
 			continue
@@ -509,21 +510,33 @@ func toSearchKey(raw []*history.Op, ret []sim.Time, drop []bool, model Model) (o
 		case history.Append:
 			appendKey = true
 		}
+		if o.Outcome == history.Fail || (o.Kind == history.Read && o.Outcome != history.OK) {
+			ignored++
+			continue
+		}
+		kept++
+		stateBytes += registerBytes(o)
 	}
-	out = make([]sop, 0, len(raw))
+	// One allocation for the key's operations and one for their register
+	// states.
+	lin := make([]linOp, kept)
+	states := &stateBuf{}
+	states.b.Grow(stateBytes)
+	out = make([]sop, 0, kept)
 	for i, o := range raw {
 		if drop != nil && drop[i] {
 			continue
 		}
 		if o.Outcome == history.Fail || (o.Kind == history.Read && o.Outcome != history.OK) {
-			ignored++
 			continue
 		}
 		r := o.Return
 		if ret != nil {
 			r = ret[i]
 		}
-		out = append(out, sop{call: int64(o.Call), ret: int64(r), in: newLinOp(o, setKey, appendKey, model == ModelMutex)})
+		in := &lin[len(out)]
+		initLinOp(in, o, setKey, appendKey, model == ModelMutex, states)
+		out = append(out, sop{call: int64(o.Call), ret: int64(r), in: in})
 	}
 	return out, ignored
 }
@@ -647,7 +660,15 @@ func toPorcupine(ops []history.Op, model Model) (pops []porcupine.Operation, ign
 // newLinOp is o as the search sees it, on a key that holds a set, a
 // string built by appends, or a lock.
 func newLinOp(o *history.Op, set, appendKey, mutex bool) *linOp {
-	in := &linOp{op: o, ok: o.Outcome == history.OK, set: set, appendKey: appendKey, mutex: mutex}
+	in := &linOp{}
+	initLinOp(in, o, set, appendKey, mutex, nil)
+	return in
+}
+
+// initLinOp sets *in to newLinOp(o, set, appendKey, mutex), taking its
+// register states from states (nil: each allocated on its own).
+func initLinOp(in *linOp, o *history.Op, set, appendKey, mutex bool, states *stateBuf) {
+	*in = linOp{op: o, ok: o.Outcome == history.OK, set: set, appendKey: appendKey, mutex: mutex}
 	switch o.Kind {
 	case history.Read:
 		switch {
@@ -658,19 +679,52 @@ func newLinOp(o *history.Op, set, appendKey, mutex bool) *linOp {
 		case o.NotFound || len(o.Values) == 0:
 			in.want = absent
 		case len(o.Values) == 1:
-			in.want = registerState(o.Values[0])
+			in.want = states.register(o.Values[0])
 		default:
 			in.want = "\x02siblings" // matches no register state
 		}
 	case history.Write:
-		in.next = registerState(o.Value)
+		in.next = states.register(o.Value)
 	case history.CAS:
-		in.want = registerState(o.Expect)
-		in.next = registerState(o.Value)
+		in.want = states.register(o.Expect)
+		in.next = states.register(o.Value)
 	case history.Add:
 		in.elem = strconv.Quote(o.Value)
 	}
-	return in
+}
+
+// registerBytes bounds the bytes of the register states initLinOp makes
+// for o.
+func registerBytes(o *history.Op) int {
+	n := 0
+	switch o.Kind {
+	case history.Read:
+		if len(o.Values) == 1 {
+			n = 1 + len(o.Values[0])
+		}
+	case history.Write:
+		n = 1 + len(o.Value)
+	case history.CAS:
+		n = 2 + len(o.Expect) + len(o.Value)
+	}
+	return n
+}
+
+// stateBuf makes register states as substrings of one growing buffer, so
+// that a key's states cost one allocation rather than one each. A state
+// handed out is never written again (the builder only appends), so it
+// stays valid when the buffer grows.
+type stateBuf struct{ b strings.Builder }
+
+// register is registerState(v), from the buffer when sb is not nil.
+func (sb *stateBuf) register(v string) string {
+	if sb == nil {
+		return registerState(v)
+	}
+	start := sb.b.Len()
+	sb.b.WriteByte('\x01')
+	sb.b.WriteString(v)
+	return sb.b.String()[start:]
 }
 
 // partitionByKey groups operations by key, keys in sorted order, each
@@ -801,6 +855,9 @@ func describeOp(o *history.Op) string {
 	}
 	return fmt.Sprintf("%q: %s", o.Key, s)
 }
+
+// describeValue is describeState(registerState(v)).
+func describeValue(v string) string { return strconv.Quote(v) }
 
 func describeState(s string) string {
 	switch {

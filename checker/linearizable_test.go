@@ -252,6 +252,12 @@ func TestPatchInfo(t *testing.T) {
 		wr(10, "z", "dup", 1, 2),
 		wrInfo(11, "y", "by-cas", 300, 310), // an ok cas observed it
 		cas(12, "y", "by-cas", "q", 305, 320),
+		wrInfo(13, "w", "cas-made", 0, 5), // a cas also produces its value: left alone
+		cas(14, "w", "", "cas-made", 10, 20),
+		rd(15, "w", 30, 40, "cas-made"),
+		wrInfo(16, "a", "same", 0, 5), // the same value on another key does not count
+		wr(17, "b", "same", 0, 5),
+		rd(18, "a", 10, 20, "same"),
 	}
 	got := PatchInfo(ops)
 	byValue := map[string]history.Op{}
@@ -267,12 +273,24 @@ func TestPatchInfo(t *testing.T) {
 	assert.Equal(t, sim.Time(200), byValue["y/early"].Return, "never before its own call")
 	assert.Equal(t, sim.Never, byValue["z/dup"].Return)
 	assert.Equal(t, sim.Time(320), byValue["y/by-cas"].Return)
+	assert.Equal(t, sim.Never, byValue["w/cas-made"].Return)
+	assert.Equal(t, sim.Time(20), byValue["a/same"].Return)
 	assert.Equal(t, history.Info, byValue["x/seen"].Outcome, "the outcome stays info")
 	assert.Equal(t, sim.Never, ops[2].Return, "the input is not modified")
 
+	// Bounding an info write whose value a cas also produces would change
+	// the verdict: here the info write takes effect after "y", the cas
+	// having made the first "v".
+	shared := []history.Op{
+		wr(0, "x", "x", 0, 5), wrInfo(1, "x", "v", 1, 2), cas(2, "x", "x", "v", 10, 20),
+		rd(3, "x", 30, 40, "v"), wr(4, "x", "y", 50, 60), rd(5, "x", 70, 80, "v"),
+	}
+	res := linear(t, shared, LinearOptions{Model: ModelCASRegister})
+	assert.Equal(t, Valid, res.Verdict, res.Explanation)
+
 	// The patch turns the hard history into an easy one with the same verdict.
 	hard := hardHistory()
-	res := linear(t, hard, LinearOptions{Timeout: 10 * time.Second})
+	res = linear(t, hard, LinearOptions{Timeout: 10 * time.Second})
 	assert.Equal(t, Invalid, res.Verdict, "the never-written read is a violation")
 	assert.Contains(t, res.Explanation, "40 unobserved dropped")
 	res = linear(t, hard[:len(hard)-1], LinearOptions{Timeout: 10 * time.Second})

@@ -53,14 +53,30 @@ func Durability(ops []history.Op, crashes []sim.Time, opts LostOptions) (Result,
 	if err != nil {
 		return Result{}, err
 	}
+	return f.durability(crashes, opts), nil
+}
+
+// LostWritesAndDurability returns what LostWrites(ops, opts) and
+// Durability(ops, crashes, opts) return, indexing ops once for both.
+func LostWritesAndDurability(ops []history.Op, crashes []sim.Time, opts LostOptions) (lost, durable Result, err error) {
+	f, err := gather(ops)
+	if err != nil {
+		return Result{}, Result{}, err
+	}
+	l, unjudged, acked := f.lostWrites(opts.Causal, sim.Never)
+	return lostResult(NameLostWrites, f, l, unjudged, acked, opts.Causal, ""), f.durability(crashes, opts), nil
+}
+
+// durability is Durability over the indexed history.
+func (f *facts) durability(crashes []sim.Time, opts LostOptions) Result {
 	if len(crashes) == 0 {
 		return Result{Checker: NameDurability, Verdict: Unknown, Idle: true,
-			Explanation: "no crash happened, so durability was not exercised: nothing to judge"}, nil
+			Explanation: "no crash happened, so durability was not exercised: nothing to judge"}
 	}
 	last := slices.Max(crashes)
 	lost, unjudged, acked := f.lostWrites(opts.Causal, last)
 	ctx := fmt.Sprintf(" before the last of %s (at %s)", plural(len(crashes), "crash"), last)
-	return lostResult(NameDurability, f, lost, unjudged, acked, opts.Causal, ctx), nil
+	return lostResult(NameDurability, f, lost, unjudged, acked, opts.Causal, ctx)
 }
 
 // lostWrites judges the acknowledged writes and adds acknowledged before

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -240,4 +241,57 @@ func TestLostWritesNeverCriesWolfOnLinearizableHistories(t *testing.T) {
 		res := lostWrites(t, ops, false)
 		require.Equal(t, Valid, res.Verdict, "seed %d: %s", seed, res.Explanation)
 	}
+}
+
+// TestLostWritesAndDurabilityIsBoth: the combined check returns exactly
+// what the two checks return on their own, on valid histories, on ones
+// whose final reads lost writes, with no crash and with several, under
+// both rules, and fails as they do on a malformed history.
+func TestLostWritesAndDurabilityIsBoth(t *testing.T) {
+	var histories [][]history.Op
+	for seed := uint64(1); seed <= 4; seed++ {
+		ops := generate(genConfig{ops: 300, clients: 4, keys: 3, infoWrites: 0.05, slow: 0.03, seed: seed})
+		histories = append(histories, ops)
+		lossy := slices.Clone(ops)
+		first := map[string]string{}
+		for i := range lossy {
+			o := &lossy[i]
+			if _, ok := first[o.Key]; !ok && o.Kind == history.Write && o.Outcome == history.OK {
+				first[o.Key] = o.Value
+			}
+			if o.Final && o.Outcome == history.OK && seed%2 == 0 {
+				o.Values, o.NotFound = []string{first[o.Key]}, false
+			}
+			if o.Final && seed%2 == 1 {
+				o.Values, o.NotFound = nil, true
+			}
+		}
+		histories = append(histories, lossy)
+	}
+	verdicts := map[Verdict]int{}
+	for i, ops := range histories {
+		end := ops[len(ops)-1].Call
+		for _, crashes := range [][]sim.Time{nil, {end / 2}, {end / 3, end / 4, end / 2}} {
+			for _, causal := range []bool{false, true} {
+				opts := LostOptions{Causal: causal}
+				wantLost, err := LostWrites(ops, opts)
+				require.NoError(t, err)
+				wantDur, err := Durability(ops, crashes, opts)
+				require.NoError(t, err)
+				lost, dur, err := LostWritesAndDurability(ops, crashes, opts)
+				require.NoError(t, err)
+				assert.Equal(t, wantLost, lost, "history %d, crashes %v, causal %v", i, crashes, causal)
+				assert.Equal(t, wantDur, dur, "history %d, crashes %v, causal %v", i, crashes, causal)
+				verdicts[lost.Verdict]++
+				verdicts[dur.Verdict]++
+			}
+		}
+	}
+	assert.Positive(t, verdicts[Valid])
+	assert.Positive(t, verdicts[Invalid])
+	assert.Positive(t, verdicts[Unknown])
+	_, _, err := LostWritesAndDurability([]history.Op{{Outcome: "maybe"}}, nil, LostOptions{})
+	_, want := LostWrites([]history.Op{{Outcome: "maybe"}}, LostOptions{})
+	require.Error(t, err)
+	assert.Equal(t, want, err)
 }

@@ -49,11 +49,36 @@ type keyValue struct{ key, value string }
 // patchInfo implements PatchInfo and also reports how many info writes it
 // dropped and how many it bounded.
 func patchInfo(ops []history.Op) (out []history.Op, dropped, bounded int) {
-	ptrs := make([]*history.Op, len(ops))
+	byKey := make(map[string][]int)
+	var keys []string
 	for i := range ops {
-		ptrs[i] = &ops[i]
+		k := ops[i].Key
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], i)
 	}
-	ret, drop, dropped, bounded := patchPlan(ptrs)
+	ret := make([]sim.Time, len(ops))
+	drop := make([]bool, len(ops))
+	for i := range ops {
+		ret[i] = ops[i].Return
+	}
+	for _, k := range keys {
+		idx := byKey[k]
+		ptrs := make([]*history.Op, len(idx))
+		for j, i := range idx {
+			ptrs[j] = &ops[i]
+		}
+		kret, kdrop, d, b := patchPlan(ptrs)
+		dropped += d
+		bounded += b
+		if kret == nil {
+			continue
+		}
+		for j, i := range idx {
+			ret[i], drop[i] = kret[j], kdrop[j]
+		}
+	}
 	out = make([]history.Op, 0, len(ops))
 	for i, o := range ops {
 		if drop[i] {
@@ -65,27 +90,62 @@ func patchInfo(ops []history.Op) (out []history.Op, dropped, bounded int) {
 	return out, dropped, bounded
 }
 
-// patchPlan is PatchInfo without the copy: each operation's patched
-// return time, and which operations the patch drops.
+// patchPlan is PatchInfo without the copy, for one key's operations: each
+// operation's patched return time, and which operations the patch drops;
+// both are nil when ops hold no info write or add (nothing to patch).
 func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded int) {
-	producers := make(map[keyValue]int)
-	earliest := make(map[keyValue]sim.Time) // observed with a return time
-	expected := make(map[keyValue]bool)     // expected by some cas
+	// Only the values of info writes and adds matter: index those, then
+	// count their producers and observers.
+	type valueFacts struct {
+		producers int
+		earliest  sim.Time // valid if observed: the earliest ok observer's return
+		observed  bool
+		expected  bool // expected by some cas
+	}
+	index := make(map[string]int32)
+	var vals []valueFacts
+	for _, o := range ops {
+		if o.Outcome == history.Info && (o.Kind == history.Write || o.Kind == history.Add) {
+			if _, ok := index[o.Value]; !ok {
+				index[o.Value] = int32(len(vals))
+				vals = append(vals, valueFacts{})
+			}
+		}
+	}
+	if len(vals) == 0 {
+		return nil, nil, 0, 0
+	}
+	lookup := func(value string) *valueFacts {
+		if i, ok := index[value]; ok {
+			return &vals[i]
+		}
+		return nil
+	}
+	observe := func(vf *valueFacts, t sim.Time) {
+		if vf != nil && (!vf.observed || t < vf.earliest) {
+			vf.earliest, vf.observed = t, true
+		}
+	}
 	for _, o := range ops {
 		switch o.Kind {
 		case history.Write, history.Add:
-			producers[keyValue{o.Key, o.Value}]++
+			if vf := lookup(o.Value); vf != nil {
+				vf.producers++
+			}
 		case history.CAS:
-			producers[keyValue{o.Key, o.Value}]++
-			kv := keyValue{o.Key, o.Expect}
-			expected[kv] = true
-			if o.Outcome == history.OK {
-				observe(earliest, kv, o.Return)
+			if vf := lookup(o.Value); vf != nil {
+				vf.producers++
+			}
+			if vf := lookup(o.Expect); vf != nil {
+				vf.expected = true
+				if o.Outcome == history.OK {
+					observe(vf, o.Return)
+				}
 			}
 		case history.Read:
 			if o.Outcome == history.OK {
 				for _, v := range o.Values {
-					observe(earliest, keyValue{o.Key, v}, o.Return)
+					observe(lookup(v), o.Return)
 				}
 			}
 		}
@@ -95,14 +155,13 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 	for i, o := range ops {
 		ret[i] = o.Return
 		if o.Outcome == history.Info && (o.Kind == history.Write || o.Kind == history.Add) {
-			kv := keyValue{o.Key, o.Value}
-			if producers[kv] == 1 {
-				r, seen := earliest[kv]
+			vf := lookup(o.Value)
+			if vf.producers == 1 {
 				switch {
-				case seen:
-					ret[i] = max(r, o.Call)
+				case vf.observed:
+					ret[i] = max(vf.earliest, o.Call)
 					bounded++
-				case !expected[kv]:
+				case !vf.expected:
 					dropped++
 					drop[i] = true
 				}
@@ -110,10 +169,4 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 		}
 	}
 	return ret, drop, dropped, bounded
-}
-
-func observe(earliest map[keyValue]sim.Time, kv keyValue, t sim.Time) {
-	if r, ok := earliest[kv]; !ok || t < r {
-		earliest[kv] = t
-	}
 }

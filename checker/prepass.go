@@ -43,57 +43,62 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 	if model == ModelSet || model == ModelMutex {
 		return nil
 	}
-	const minT, maxT = sim.Time(math.MinInt64), sim.Time(math.MaxInt64)
+	const minT = sim.Time(math.MinInt64)
+	// A plain register's state is absent or a value. The writers of values
+	// are found by value; the absent state's only writer is the initial
+	// state (when no initial value is set).
 	type writer struct {
 		op         *history.Op // nil: the initial state
 		call, ret  sim.Time
-		value      string
-		definitely bool // ok: it certainly took effect
+		earliest   sim.Time // earliest call of a writer of this value
+		definitely bool     // ok: it certainly took effect
 	}
-	initial := absent
-	if opts.HasInitial {
-		initial = registerState(opts.Initial)
-	}
-	writers := map[string]*writer{initial: {call: minT, ret: minT, value: initial, definitely: true}}
-	earliest := map[string]sim.Time{initial: minT} // earliest call of a writer of each value
-	unique := true
-	var oks []*writer // definitely-effective writers other than the initial state
+	producers := 0
 	for _, o := range ops {
-		if o.Outcome == history.Fail {
-			continue
-		}
-		var v string
 		switch o.Kind {
 		case history.Read:
-			continue
-		case history.Write:
-			v = registerState(o.Value)
-		case history.CAS:
-			v = registerState(o.Value)
+		case history.Write, history.CAS:
+			producers++
 		default:
-			return nil // deletes, appends, adds: not a plain register
+			if o.Outcome != history.Fail {
+				return nil // deletes, appends, adds: not a plain register
+			}
 		}
-		if t, ok := earliest[v]; !ok || o.Call < t {
-			earliest[v] = o.Call
+	}
+	ws := make([]writer, 1, producers+1)
+	ws[0] = writer{call: minT, ret: minT, earliest: minT, definitely: true} // the initial state
+	byValue := make(map[string]int32, producers)
+	absentWriter := int32(-1)
+	if opts.HasInitial {
+		byValue[opts.Initial] = 0
+	} else {
+		absentWriter = 0
+	}
+	unique := true
+	var oks []int32 // definitely-effective writers other than the initial state
+	for _, o := range ops {
+		if o.Outcome == history.Fail || o.Kind == history.Read {
+			continue
 		}
-		if _, dup := writers[v]; dup {
+		if i, dup := byValue[o.Value]; dup {
+			ws[i].earliest = min(ws[i].earliest, o.Call)
 			unique = false // stale reads need unique values; future reads do not
 			continue
 		}
-		w := &writer{op: o, call: o.Call, ret: o.Return, value: v, definitely: o.Outcome == history.OK}
-		writers[v] = w
-		if w.definitely {
-			oks = append(oks, w)
+		byValue[o.Value] = int32(len(ws))
+		if o.Outcome == history.OK {
+			oks = append(oks, int32(len(ws)))
 		}
+		ws = append(ws, writer{op: o, call: o.Call, ret: o.Return, earliest: o.Call, definitely: o.Outcome == history.OK})
 	}
 	// Definitely-effective writers by call time, with the suffix minimum of
 	// their return times: "does some ok writer begin after t and end
 	// before u?" is then one binary search.
-	slices.SortStableFunc(oks, func(a, b *writer) int {
+	slices.SortStableFunc(oks, func(a, b int32) int {
 		switch {
-		case a.call < b.call:
+		case ws[a].call < ws[b].call:
 			return -1
-		case a.call > b.call:
+		case ws[a].call > ws[b].call:
 			return 1
 		}
 		return 0
@@ -102,7 +107,7 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 	sufMin[len(oks)] = -1
 	for i := len(oks) - 1; i >= 0; i-- {
 		sufMin[i] = i
-		if j := sufMin[i+1]; j >= 0 && oks[j].ret < oks[i].ret {
+		if j := sufMin[i+1]; j >= 0 && ws[oks[j]].ret < ws[oks[i]].ret {
 			sufMin[i] = j
 		}
 	}
@@ -110,32 +115,41 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		if o.Outcome != history.OK {
 			continue
 		}
-		var seen string
+		var value string // the value o saw, unless it saw the absent state
+		wi := absentWriter
 		switch {
 		case o.Kind == history.Read && o.NotFound:
-			seen = absent
 		case o.Kind == history.Read && len(o.Values) == 1:
-			seen = registerState(o.Values[0])
+			value = o.Values[0]
+			wi = writerOf(byValue, value)
 		case o.Kind == history.CAS:
-			seen = registerState(o.Expect)
+			value = o.Expect
+			wi = writerOf(byValue, value)
 		default:
 			continue
+		}
+		// seen describes the state o saw, for an explanation.
+		seen := func() string {
+			if o.Kind == history.Read && o.NotFound {
+				return describeState(absent)
+			}
+			return describeValue(value)
 		}
 		verb := "read"
 		if o.Kind == history.CAS {
 			verb = "cas expected"
 		}
-		w := writers[seen]
-		if w == nil {
+		if wi < 0 {
 			return &prepassViolation{
-				detail: fmt.Sprintf("future read: %s %s, which no operation wrote (failed operations did not happen)", verb, describeState(seen)),
+				detail: fmt.Sprintf("future read: %s %s, which no operation wrote (failed operations did not happen)", verb, seen()),
 				ops:    []*history.Op{o},
 			}
 		}
+		w := &ws[wi]
 		if !unique {
-			if o.Return < earliest[seen] {
+			if o.Return < w.earliest {
 				return &prepassViolation{
-					detail: fmt.Sprintf("future read: %s %s, and returned before any of its writers was invoked", verb, describeState(seen)),
+					detail: fmt.Sprintf("future read: %s %s, and returned before any of its writers was invoked", verb, seen()),
 					ops:    []*history.Op{o},
 				}
 			}
@@ -146,31 +160,39 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		}
 		if o.Return < w.call {
 			return &prepassViolation{
-				detail: fmt.Sprintf("future read: %s %s, and returned before its only writer was invoked", verb, describeState(seen)),
+				detail: fmt.Sprintf("future read: %s %s, and returned before its only writer was invoked", verb, seen()),
 				ops:    []*history.Op{w.op, o},
 			}
 		}
 		// Stale: an ok writer of another value began after w ended and ended
 		// before o began.
-		k, _ := slices.BinarySearchFunc(oks, w.ret, func(x *writer, t sim.Time) int {
-			if x.call <= t {
+		k, _ := slices.BinarySearchFunc(oks, w.ret, func(x int32, t sim.Time) int {
+			if ws[x].call <= t {
 				return -1
 			}
 			return 1
 		})
-		if j := sufMin[k]; j >= 0 && oks[j].ret < o.Call && oks[j] != w && oks[j].op != o {
-			w2 := oks[j]
+		if j := sufMin[k]; j >= 0 && ws[oks[j]].ret < o.Call && oks[j] != wi && ws[oks[j]].op != o {
+			w2 := ws[oks[j]].op
 			if w.op == nil {
 				return &prepassViolation{
-					detail: fmt.Sprintf("stale read: %s %s (the initial state) after another value was written", verb, describeState(seen)),
-					ops:    []*history.Op{w2.op, o},
+					detail: fmt.Sprintf("stale read: %s %s (the initial state) after another value was written", verb, seen()),
+					ops:    []*history.Op{w2, o},
 				}
 			}
 			return &prepassViolation{
-				detail: fmt.Sprintf("stale read: %s %s after a later write of %s had ended", verb, describeState(seen), describeState(w2.value)),
-				ops:    []*history.Op{w.op, w2.op, o},
+				detail: fmt.Sprintf("stale read: %s %s after a later write of %s had ended", verb, seen(), describeValue(w2.Value)),
+				ops:    []*history.Op{w.op, w2, o},
 			}
 		}
 	}
 	return nil
+}
+
+// writerOf is the index of value's writer in byValue, or -1.
+func writerOf(byValue map[string]int32, value string) int32 {
+	if i, ok := byValue[value]; ok {
+		return i
+	}
+	return -1
 }

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"math/bits"
 	"slices"
 	"time"
@@ -333,40 +334,13 @@ func (s *searcher) setup(b *budget) bool {
 	if !s.alloc(b, int64(2*n+1)*(20+8)+int64(n)*16+int64(n/64+2)*8) { // entries, order, bits and prefixZ
 		return false
 	}
-	order := make([]int32, 0, 2*n)
-	for i := range ops {
-		order = append(order, int32(2*i), int32(2*i+1))
-	}
-	key := func(x int32) (int64, bool, int32) {
-		o := &ops[x/2]
-		if x%2 == 0 {
-			return o.call, false, x / 2
-		}
-		return o.ret, true, x / 2
-	}
-	slices.SortFunc(order, func(a, c int32) int {
-		ta, ra, ia := key(a)
-		tc, rc, ic := key(c)
-		switch {
-		case ta != tc:
-			if ta < tc {
-				return -1
-			}
-			return 1
-		case ra != rc:
-			if !ra {
-				return -1
-			}
-			return 1
-		}
-		return int(ia - ic)
-	})
+	order := entryOrder(ops)
 	es := make([]sentry, 0, 2*n+1)
 	es = append(es, sentry{op: -1}) // 0: head sentinel
 	callAt := make([]int32, n)
 	retAt := make([]int32, n)
 	for _, x := range order {
-		_, r, i := key(x)
+		r, i := x.tie>>32 == 1, int32(x.tie)
 		pos := int32(len(es))
 		es = append(es, sentry{ret: r, op: i})
 		if r {
@@ -385,7 +359,6 @@ func (s *searcher) setup(b *budget) bool {
 	}
 	s.es = es
 	s.bits = make([]uint64, (n+63)/64)
-	s.cache = make(map[uint64]int32)
 	s.compactAt = minCompact
 	s.prefixZ = make([]uint64, len(s.bits)+1)
 	for w := range s.bits {
@@ -401,9 +374,64 @@ func (s *searcher) setup(b *budget) bool {
 		// grow (it is counted as it is used, entry by entry).
 		s.entries = make([]cacheEntry, 0, n)
 		s.calls = make([]frame, 0, n)
+		s.cache = make(map[uint64]int32, n)
+		s.arena = make([]uint64, 0, n)
+	} else {
+		s.cache = make(map[uint64]int32)
 	}
 	s.cur = es[0].next
 	return true
+}
+
+// point is a call or return entry to sort: by time, then calls before
+// returns, then by operation index. No two entries tie, so the order is
+// the same for any sort.
+type point struct {
+	t   int64
+	tie int64 // 1<<32 for a return, plus the operation index
+}
+
+func comparePoints(a, c point) int {
+	if a.t != c.t {
+		return cmp.Compare(a.t, c.t)
+	}
+	return cmp.Compare(a.tie, c.tie)
+}
+
+// entryOrder is ops' 2n call and return entries in order. When the calls
+// are already in order (a history lists operations as they are invoked),
+// only the returns are sorted, and merged with the calls.
+func entryOrder(ops []sop) []point {
+	n := len(ops)
+	order := make([]point, 2*n)
+	callsSorted := true
+	for i := range ops {
+		callsSorted = callsSorted && (i == 0 || ops[i-1].call <= ops[i].call)
+		order[n+i] = point{ops[i].ret, 1<<32 | int64(i)}
+	}
+	if !callsSorted {
+		for i := range ops {
+			order[i] = point{ops[i].call, int64(i)}
+		}
+		slices.SortFunc(order, comparePoints)
+		return order
+	}
+	rets := order[n:]
+	slices.SortFunc(rets, comparePoints)
+	// Merge in place from the front: the next write, at i+j, never passes
+	// the next unread return, at n+j.
+	i, j := 0, 0
+	for i < n {
+		c := point{ops[i].call, int64(i)}
+		if j < n && comparePoints(rets[j], c) < 0 {
+			order[i+j] = rets[j]
+			j++
+			continue
+		}
+		order[i+j] = c
+		i++
+	}
+	return order
 }
 
 func (s *searcher) lift(c int32) {
