@@ -44,17 +44,11 @@ func Judge(r *Result, o JudgeOptions) ([]checker.Result, error) {
 		}
 		out = append(out, res)
 	}
-	lo := checker.LostOptions{Causal: o.Causal}
-	lost, err := checker.LostWrites(r.Ops, lo)
+	lost, dur, err := checker.LostWritesAndDurability(r.Ops, r.Crashes, checker.LostOptions{Causal: o.Causal})
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, lost)
-	dur, err := checker.Durability(r.Ops, r.Crashes, lo)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, dur)
+	out = append(out, lost, dur)
 	if o.Causal {
 		sib, err := checker.Siblings(r.Ops)
 		if err != nil {
