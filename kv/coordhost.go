@@ -55,12 +55,12 @@ func (n *Node) localVersions(key string) []Version {
 // its ring, its beliefs, its local replica, its wall clock and counter.
 type nodeHost struct{ n *Node }
 
-func (h nodeHost) preferenceList(key string, nn int) ([]sim.NodeID, error) {
-	return h.n.route.ring.PreferenceList(key, nn, make([]sim.NodeID, 0, nn))
+func (h nodeHost) preferenceList(key string, nn int, dst []sim.NodeID) ([]sim.NodeID, error) {
+	return h.n.route.ring.PreferenceList(key, nn, dst[:0])
 }
 
-func (h nodeHost) fallbacks(key string, nn int) []sim.NodeID {
-	fb, _ := h.n.route.ring.Fallbacks(key, nn, h.n.route.ring.Len()-nn, nil)
+func (h nodeHost) fallbacks(key string, nn int, dst []sim.NodeID) []sim.NodeID {
+	fb, _ := h.n.route.ring.Fallbacks(key, nn, h.n.route.ring.Len()-nn, dst[:0])
 	return fb
 }
 

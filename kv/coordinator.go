@@ -31,17 +31,27 @@ type coordinator struct {
 	ops   []*op          // active operations in creation order
 	opIdx map[uint64]*op // lookup only, never iterated
 
+	// retired are ops removed during the current input; take moves them
+	// to free, whose ops newOp reuses. An op is reused only once the input
+	// that removed it is over, so no caller still holds it.
+	retired, free []*op
+	pref          []sim.NodeID // scratch for preference lists and fallbacks
+	fb            []sim.NodeID
+	ts            []target // scratch for chooseTargets
+	expired       []*op    // scratch for tick
+
 	out     []Envelope // messages to send, in order
 	replies []Reply    // client replies, in order
 }
 
 // coordHost is what a coordinator needs of its node.
 type coordHost interface {
-	// preferenceList returns key's n home replicas, coordinator first.
-	preferenceList(key string, n int) ([]sim.NodeID, error)
-	// fallbacks returns the ring's other nodes after key's n home
-	// replicas, in preference order.
-	fallbacks(key string, n int) []sim.NodeID
+	// preferenceList appends key's n home replicas, coordinator first,
+	// to dst[:0] and returns the result.
+	preferenceList(key string, n int, dst []sim.NodeID) ([]sim.NodeID, error)
+	// fallbacks appends the ring's other nodes after key's n home
+	// replicas, in preference order, to dst[:0] and returns the result.
+	fallbacks(key string, n int, dst []sim.NodeID) []sim.NodeID
 	// ringLen returns the number of ring members.
 	ringLen() int
 	// believedDown reports whether a node is believed unreachable.
@@ -71,9 +81,13 @@ func newCoordinator(self sim.NodeID, cfg *Config, stats *Stats, host coordHost) 
 
 // take returns and clears the messages and client replies made so far;
 // the slices are the coordinator's buffers, valid until its next input.
+// The input is over, so the ops it removed can be reused.
 func (c *coordinator) take() ([]Envelope, []Reply) {
 	out, replies := c.out, c.replies
 	c.out, c.replies = c.out[:0], c.replies[:0]
+	c.free = append(c.free, c.retired...)
+	clear(c.retired)
+	c.retired = c.retired[:0]
 	return out, replies
 }
 
@@ -89,7 +103,7 @@ func (c *coordinator) pending() int { return len(c.ops) }
 // operations whose deadline has come, in creation order.
 func (c *coordinator) tick(now int64) {
 	c.now = now
-	var expired []*op
+	expired := c.expired[:0]
 	for _, o := range c.ops {
 		if o.deadline <= c.now {
 			expired = append(expired, o)
@@ -98,6 +112,8 @@ func (c *coordinator) tick(now int64) {
 	for _, o := range expired {
 		c.finish(o)
 	}
+	clear(expired)
+	c.expired = expired[:0]
 }
 
 // nextDue returns the first tick at which tick would finish an
@@ -281,12 +297,25 @@ func (c *coordinator) quorum(req Request) (int, int, int) {
 	return nn, w, r
 }
 
-// newOp registers a new operation, with a fresh id and its deadline.
-func (c *coordinator) newOp(kind opKind, req Request) *op {
+// newOp registers a new operation, with a fresh id, its deadline and a
+// copy of targets. It reuses a retired op (and its targets' memory) when
+// there is one.
+func (c *coordinator) newOp(kind opKind, req Request, targets []target) *op {
 	nn, w, r := c.quorum(req)
-	o := &op{
+	var o *op
+	if k := len(c.free); k > 0 {
+		o = c.free[k-1]
+		c.free[k-1] = nil
+		c.free = c.free[:k-1]
+	} else {
+		o = new(op)
+	}
+	ts := o.targets[:0]
+	clear(ts[:cap(ts)]) // keep no old read reply alive in spare memory
+	*o = op{
 		id: c.host.next(), kind: kind, req: req, key: req.Key, n: nn, w: w, r: r,
 		deadline: c.now + int64(c.cfg.RequestTimeoutTicks),
+		targets:  append(ts, targets...),
 	}
 	c.ops = append(c.ops, o)
 	c.opIdx[o.id] = o
@@ -301,7 +330,8 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 	fail := func(err error) {
 		c.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: c.self})
 	}
-	pref, err := c.host.preferenceList(req.Key, nn)
+	pref, err := c.host.preferenceList(req.Key, nn, c.pref)
+	c.pref = pref
 	if err != nil {
 		fail(fmt.Errorf("%w: no preference list for N=%d: %v", ErrUnavailable, nn, err))
 		return
@@ -324,7 +354,7 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 	}
 	if !forwarded {
 		if to, ok := c.forwardTarget(req, pref, targets); ok {
-			o := c.newOp(opForward, req)
+			o := c.newOp(opForward, req, nil)
 			o.forwardTo = to
 			o.deadline = c.now + 2*int64(c.cfg.RequestTimeoutTicks)
 			c.stats.Forwarded++
@@ -336,9 +366,8 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 	if req.Op == Get {
 		kind = opRead
 	}
-	o := c.newOp(kind, req)
+	o := c.newOp(kind, req, targets)
 	o.forwarded, o.origin, o.originOp = forwarded, origin, originOp
-	o.targets = targets
 	if kind == opRead {
 		c.startRead(o)
 	} else {
@@ -349,13 +378,15 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 // chooseTargets returns the replicas an operation talks to. Strict: the N
 // home replicas. Sloppy: each home replica believed reachable, and for each
 // suspected one the next fallback believed reachable (or the suspected home
-// replica itself when the ring has no fallback left).
+// replica itself when the ring has no fallback left). The result is the
+// coordinator's scratch, valid until the next call.
 func (c *coordinator) chooseTargets(key string, pref []sim.NodeID, nn int) []target {
-	ts := make([]target, 0, len(pref))
+	ts := c.ts[:0]
 	if c.cfg.Quorum == Strict {
 		for _, p := range pref {
 			ts = append(ts, target{node: p})
 		}
+		c.ts = ts
 		return ts
 	}
 	var fb []sim.NodeID
@@ -367,7 +398,8 @@ func (c *coordinator) chooseTargets(key string, pref []sim.NodeID, nn int) []tar
 		}
 		if !fetched {
 			fetched = true
-			fb = c.host.fallbacks(key, nn)
+			fb = c.host.fallbacks(key, nn, c.fb)
+			c.fb = fb
 		}
 		for fi < len(fb) && c.host.believedDown(fb[fi]) {
 			fi++
@@ -379,6 +411,7 @@ func (c *coordinator) chooseTargets(key string, pref []sim.NodeID, nn int) []tar
 		}
 		ts = append(ts, target{node: p})
 	}
+	c.ts = ts
 	return ts
 }
 
@@ -748,12 +781,13 @@ func (c *coordinator) finish(o *op) {
 	c.remove(o)
 }
 
-// remove drops a finished op.
+// remove drops a finished op and retires it for reuse (see take).
 func (c *coordinator) remove(o *op) {
 	o.deadline = -1
 	delete(c.opIdx, o.id)
 	if i := slices.Index(c.ops, o); i >= 0 {
 		c.ops = slices.Delete(c.ops, i, i+1)
+		c.retired = append(c.retired, o)
 	}
 }
 

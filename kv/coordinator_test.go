@@ -2,7 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,15 +116,15 @@ func (m *coordMachine) describe() []string {
 
 // The fake node (coordHost).
 
-func (m *coordMachine) preferenceList(key string, n int) ([]sim.NodeID, error) {
+func (m *coordMachine) preferenceList(key string, n int, dst []sim.NodeID) ([]sim.NodeID, error) {
 	if n > len(m.ring) {
 		return nil, fmt.Errorf("N=%d exceeds the %d members", n, len(m.ring))
 	}
-	return slices.Clone(m.ring[:n]), nil
+	return append(dst[:0], m.ring[:n]...), nil
 }
 
-func (m *coordMachine) fallbacks(key string, n int) []sim.NodeID {
-	return slices.Clone(m.ring[n:])
+func (m *coordMachine) fallbacks(key string, n int, dst []sim.NodeID) []sim.NodeID {
+	return append(dst[:0], m.ring[n:]...)
 }
 
 func (m *coordMachine) ringLen() int { return len(m.ring) }
@@ -360,4 +359,48 @@ func (m *coordMachine) fmtOp(o *op) string {
 		s += " (answered)"
 	}
 	return s
+}
+
+// TestFinishedOpIsReusedClean pins the op recycling of newOp: an op
+// removed during an input is reused only after take (the input is over),
+// and the reused op keeps nothing of the last one: not its read replies,
+// not its targets' states, not its counts.
+func TestFinishedOpIsReusedClean(t *testing.T) {
+	cm := newCoordMachine(t, map[string]string{"ring": "n1,n2,n3", "n": "3", "w": "2", "r": "2", "timeout": "4"})
+	c := &cm.c
+	c.submit(Request{ID: 1, Op: Get, Key: "a"})
+	require.Len(t, c.ops, 1)
+	first := c.ops[0]
+	v := Version{Value: []byte("x"), Timestamp: 5, Dot: Dot{Node: 2, Counter: 1<<32 | 1}}
+	require.Equal(t, ignoreNone, c.stepReadReply(2, Message{Type: MsgReadReply, Op: first.id, Key: "a", Versions: []Version{v}}))
+	require.NotNil(t, first.targets[first.target(2)].vs, "the reply is kept on its target")
+	c.tick(c.now + 4) // the deadline: the read finishes without its second reply
+	require.True(t, first.done())
+	require.Empty(t, c.ops)
+
+	// Still inside the input that removed it: a new op is a new op.
+	c.submit(Request{ID: 2, Op: Put, Key: "b", Value: []byte("y")})
+	require.Len(t, c.ops, 1)
+	require.NotSame(t, first, c.ops[0], "an op was reused before the input that removed it was over")
+	c.take()
+
+	c.submit(Request{ID: 3, Op: Put, Key: "c", Value: []byte("z")})
+	require.Len(t, c.ops, 2)
+	o := c.ops[1]
+	require.Same(t, first, o, "a retired op is reused after take")
+	require.Len(t, o.targets, 3)
+	for i, tg := range o.targets {
+		require.Equal(t, sim.NodeID(i+1), tg.node)
+		require.Nil(t, tg.vs, "no old read reply on target %v", tg.node)
+		require.False(t, tg.holds || tg.wbSent || tg.hinted, "target %v", tg.node)
+		if tg.node != 1 { // n1 applied the write itself
+			require.Equal(t, tPending, tg.state, "target %v", tg.node)
+		}
+	}
+	require.Equal(t, opWrite, o.kind)
+	require.Equal(t, "c", o.key)
+	require.Zero(t, o.replies+o.holders+o.refused, "no counts carried over")
+	require.Nil(t, o.result)
+	require.Equal(t, phaseCollect, o.phase)
+	require.False(t, o.replied || o.forwarded)
 }
