@@ -23,6 +23,9 @@ type hints struct {
 	stats  *Stats
 	next   func() uint64
 	forget func([]Version)
+
+	send []hintReplay // replay's results, reused by the next replay
+	mine []Hint
 }
 
 // hintReplay is one hint to hand off: MsgHandoff to its owner.
@@ -71,8 +74,12 @@ func (h *hints) read(owner sim.NodeID, key string) []Version {
 // owners reachable says are reachable; a hint whose owner is self (the
 // ring made this node the owner) is returned in mine instead, for the
 // node to apply and then settle with delivered. Hints for owners that are
-// not reachable are kept.
+// not reachable are kept. The slices are valid until the next replay.
 func (h *hints) replay(reachable func(sim.NodeID) bool) (send []hintReplay, mine []Hint) {
+	clear(h.send)
+	clear(h.mine)
+	send, mine = h.send[:0], h.mine[:0]
+	defer func() { h.send, h.mine = send, mine }()
 	for _, hint := range h.st.Hints() {
 		if len(send) >= h.cfg.HintReplayBatch {
 			break

@@ -1,12 +1,15 @@
 package kv
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -154,4 +157,36 @@ func (m *hintsMachine) run(t *testing.T, cmd string, args map[string]string, fie
 	}
 	m.forgotten = nil
 	return out
+}
+
+// TestStateHintsFollowEveryChange checks the state's sorted hint list,
+// which Hints keeps between changes: after any sequence of puts, updates
+// and deletes it equals the hints sorted afresh from the map.
+func TestStateHintsFollowEveryChange(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		st := &state{data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{}}
+		id := uint64(0)
+		for i, n := 0, rapid.IntRange(1, 40).Draw(rt, "steps"); i < n; i++ {
+			owner := sim.NodeID(rapid.IntRange(1, 3).Draw(rt, "owner"))
+			key := rapid.SampledFrom([]string{"a", "b", "c"}).Draw(rt, "key")
+			if rapid.Bool().Draw(rt, "delete") {
+				st.DeleteHint(owner, key)
+			} else {
+				id++
+				st.PutHint(Hint{ID: id, Seq: id, Owner: owner, Key: key, Versions: []Version{{Value: []byte{byte(id)}, Dot: Dot{Node: owner, Counter: id}}}})
+			}
+			var want []Hint
+			for _, h := range st.hints {
+				want = append(want, h)
+			}
+			slices.SortFunc(want, func(a, b Hint) int { return cmp.Compare(a.ID, b.ID) })
+			got := st.Hints()
+			if len(want) == 0 {
+				require.Empty(rt, got)
+			} else {
+				require.Equal(rt, want, got)
+			}
+			require.Equal(rt, got, st.Hints(), "a second call without a change")
+		}
+	})
 }

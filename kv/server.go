@@ -377,12 +377,9 @@ func describeVersions(vs []Version) string {
 // ("ignored") and by reason ("ignored/<reason>").
 func (s Stats) Counters() []node.Counter {
 	v := reflect.ValueOf(s)
-	t := v.Type()
-	var out []node.Counter
-	for i := 0; i < t.NumField(); i++ {
-		if f := t.Field(i); f.Type.Kind() == reflect.Uint64 {
-			out = append(out, node.Counter{Name: snake(f.Name), Value: v.Field(i).Uint()})
-		}
+	out := make([]node.Counter, 0, len(statsCounters)+1+len(s.Ignored))
+	for _, f := range statsCounters {
+		out = append(out, node.Counter{Name: f.name, Value: v.Field(f.index).Uint()})
 	}
 	out = append(out, node.Counter{Name: CounterIgnored, Value: s.IgnoredTotal()})
 	for _, ig := range s.Ignored {
@@ -390,6 +387,24 @@ func (s Stats) Counters() []node.Counter {
 	}
 	return out
 }
+
+// statsCounter is one uint64 field of Stats and its counter name.
+type statsCounter struct {
+	index int
+	name  string
+}
+
+// statsCounters are Stats' uint64 fields, in order, named once.
+var statsCounters = func() []statsCounter {
+	t := reflect.TypeFor[Stats]()
+	var fs []statsCounter
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.Type.Kind() == reflect.Uint64 {
+			fs = append(fs, statsCounter{i, snake(f.Name)})
+		}
+	}
+	return fs
+}()
 
 // snake turns a Go field name into snake_case.
 func snake(name string) string {

@@ -75,10 +75,14 @@ func applyWrites(s writeTarget, writes []Write) {
 // its Store after NewNode: persistence is output, applied by the driver.
 // Maps are only looked up; Keys and Hints sort.
 type state struct {
-	data     map[string][]Version
-	hints    map[hintKey]Hint
-	meta     map[string]uint64
-	writes   []Write
+	data   map[string][]Version
+	hints  map[hintKey]Hint
+	meta   map[string]uint64
+	writes []Write
+	// sorted holds the hints sorted by ID while sortedOK; a hint change
+	// clears sortedOK and the next Hints sorts again into the same memory.
+	sorted   []Hint
+	sortedOK bool
 	mustSync bool
 	// unsynced: a write was made since the last Sync (or since the node
 	// started, whatever the store held), so a sync now is not empty.
@@ -151,6 +155,7 @@ func (s *state) Hint(owner sim.NodeID, key string) (Hint, bool) {
 func (s *state) PutHint(h Hint) {
 	h.Versions = cloneVersions(h.Versions)
 	s.hints[hintKey{h.Owner, h.Key}] = h
+	s.sortedOK = false
 	s.write(Write{Kind: WriteHint, Hint: h})
 }
 
@@ -161,16 +166,24 @@ func (s *state) DeleteHint(owner sim.NodeID, key string) {
 		return
 	}
 	delete(s.hints, hk)
+	s.sortedOK = false
 	s.write(Write{Kind: WriteHint, Hint: Hint{Owner: owner, Key: key}})
 }
 
-// Hints returns every hint, sorted by ID (oldest first).
+// Hints returns every hint, sorted by ID (oldest first). The slice is the
+// state's: it is valid until the next hint change and must not be
+// modified.
 func (s *state) Hints() []Hint {
-	out := make([]Hint, 0, len(s.hints))
+	if s.sortedOK {
+		return s.sorted
+	}
+	out := s.sorted[:0]
 	for _, h := range s.hints {
 		out = append(out, h)
 	}
+	clear(out[len(out):cap(out)]) // no deleted hint's versions stay alive
 	slices.SortFunc(out, func(a, b Hint) int { return cmp.Compare(a.ID, b.ID) })
+	s.sorted, s.sortedOK = out, true
 	return out
 }
 
