@@ -32,6 +32,9 @@ type diskStore struct {
 	hc   *node.Codec[Hint]
 	buf  []byte
 	ks   KeySnapshot // the snapshot being encoded, reused
+	// dataKeys maps a key to its disk key (diskData+key), made once per
+	// key held rather than once per write.
+	dataKeys map[string]string
 }
 
 var _ Store = (*diskStore)(nil)
@@ -39,7 +42,7 @@ var _ Store = (*diskStore)(nil)
 // openDiskStore opens what disk holds (a new disk, or one a crash left),
 // checking that every entry decodes.
 func openDiskStore(disk node.Disk) (*diskStore, error) {
-	s := &diskStore{disk: disk, kc: node.NewCodec[KeySnapshot](), hc: node.NewCodec[Hint]()}
+	s := &diskStore{disk: disk, kc: node.NewCodec[KeySnapshot](), hc: node.NewCodec[Hint](), dataKeys: map[string]string{}}
 	for _, k := range disk.Keys(diskData) {
 		if _, err := s.decodeKey(k); err != nil {
 			return nil, err
@@ -115,7 +118,13 @@ func (s *diskStore) Get(key string) ([]Version, bool) {
 func (s *diskStore) put(key string, vs []Version) {
 	if len(vs) == 0 {
 		s.disk.Delete(diskData + key)
+		delete(s.dataKeys, key)
 		return
+	}
+	dk, ok := s.dataKeys[key]
+	if !ok {
+		dk = diskData + key
+		s.dataKeys[key] = dk
 	}
 	s.ks = KeySnapshot{Key: key, Versions: vs}
 	var err error
@@ -124,7 +133,7 @@ func (s *diskStore) put(key string, vs []Version) {
 	if err != nil {
 		panic(fmt.Sprintf("kv: encoding versions of %q for the disk: %v", key, err)) // the codec (codec.go) never fails
 	}
-	s.disk.Put(diskData+key, s.buf)
+	s.disk.Put(dk, s.buf)
 }
 
 // Keys returns every key holding versions, sorted.
