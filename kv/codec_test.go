@@ -423,6 +423,57 @@ func TestWireRoundTripProperty(t *testing.T) {
 	})
 }
 
+// TestArenaDecodesTheSameAndApart: messages decoded from one decodeArena
+// equal their plain decodes, and each is its own memory: scribbling over
+// one message's values and clocks, and appending to its slices, changes no
+// later message.
+func TestArenaDecodesTheSameAndApart(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var a decodeArena
+		n := rapid.IntRange(1, 6).Draw(t, "messages")
+		plain, arena := make([]Message, n), make([]Message, n)
+		for i := range n {
+			var m Message
+			drawValue(t, reflect.ValueOf(&m).Elem(), fmt.Sprint("m", i), 0)
+			b, err := m.AppendMsgpack(nil)
+			require.NoError(t, err)
+			require.NoError(t, plain[i].DecodeMsgpack(b))
+			require.NoError(t, arena[i].decodeFrom(b, &a))
+			require.Equal(t, plain[i], arena[i])
+		}
+		for i := range n { // every pair i < j: sharing would show either way
+			scribble(&arena[i])
+			for j := i + 1; j < n; j++ {
+				require.Equal(t, plain[j], arena[j], "scribbling over message %d changed message %d", i, j)
+			}
+		}
+	})
+}
+
+// scribble overwrites every byte and clock entry of m's versions and
+// appends to each of their slices.
+func scribble(m *Message) {
+	lists := [][]Version{m.Versions}
+	for _, it := range m.Items {
+		lists = append(lists, it.Versions)
+	}
+	for _, vs := range lists {
+		for i := range vs {
+			v := &vs[i]
+			for k := range v.Value {
+				v.Value[k] = 0xff
+			}
+			_ = append(v.Value, 0xee)
+			for k := range v.Context {
+				v.Context[k] = ClockEntry{Node: 999, Counter: 999}
+			}
+			_ = append(v.Context, ClockEntry{Node: 998})
+		}
+		_ = append(vs, Version{Timestamp: 997})
+	}
+	_ = append(m.Req.Value, 0xdd)
+}
+
 // TestWireFormatExample pins the example of codec.go's description.
 func TestWireFormatExample(t *testing.T) {
 	m := Message{Type: MsgWrite, Op: 7, Key: "k", Versions: []Version{{Value: []byte("v"), Timestamp: 1000, Dot: Dot{Node: 1, Counter: 1<<32 | 1}}}}
@@ -603,10 +654,15 @@ func FuzzDecodeMessage(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, p []byte) {
-		var m Message
-		if m.DecodeMsgpack(p) != nil {
+		var m, fromArena Message
+		err := m.DecodeMsgpack(p)
+		var a decodeArena
+		errArena := fromArena.decodeFrom(p, &a)
+		require.Equal(t, err, errArena, "an arena changes no error")
+		if err != nil {
 			return
 		}
+		require.Equal(t, m, fromArena, "an arena changes no message")
 		b, err := m.AppendMsgpack(nil)
 		require.NoError(t, err)
 		var again Message

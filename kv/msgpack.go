@@ -166,6 +166,7 @@ type reader struct {
 	i   int    // the offset of the next byte to read
 	at  int    // the offset of the value being read, for errors
 	err error
+	a   *decodeArena // where decoded pieces come from; nil: one allocation each
 }
 
 func newReader(p []byte) reader { return reader{b: p} }
@@ -367,11 +368,27 @@ func (r *reader) raw() []byte {
 
 func (r *reader) str() string { return string(r.raw()) }
 
+// key reads a string that names a key: interned when the reader has an
+// arena.
+func (r *reader) key() string {
+	if r.a == nil {
+		return r.str()
+	}
+	p := r.raw()
+	if r.err != nil {
+		return ""
+	}
+	return r.a.key(p)
+}
+
 // bin reads binary into a new slice: empty, not nil, for empty binary.
 func (r *reader) bin() []byte {
 	p := r.raw()
 	if r.err != nil {
 		return nil
+	}
+	if r.a != nil {
+		return r.a.copyBytes(p)
 	}
 	out := make([]byte, len(p))
 	copy(out, p)

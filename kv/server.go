@@ -102,7 +102,8 @@ type server struct {
 	view    node.View
 	ring    *ring.Ring // the ring of view
 	codec   *node.Codec[Message]
-	in      Message // the message being decoded, reused
+	in      Message     // the message being decoded, reused
+	dec     decodeArena // what decoded messages are made of
 	arena   []byte
 	tos     []sim.NodeID
 	ends    []int
@@ -150,7 +151,7 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 func (s *server) Step(from sim.NodeID, payload []byte) error {
 	m := &s.in
 	*m = Message{} // the decoder fills fresh slices: the node may keep them
-	if err := s.codec.Decode(payload, m); err != nil {
+	if err := m.decodeFrom(payload, &s.dec); err != nil {
 		return fmt.Errorf("kv: a message from %v does not decode (%d bytes): %w", from, len(payload), err)
 	}
 	s.n.Step(from, *m)
