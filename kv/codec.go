@@ -71,8 +71,8 @@ func (m *Message) DecodeMsgpack(p []byte) error {
 }
 
 // decodeFrom is DecodeMsgpack taking the decoded pieces from a (see
-// decodeArena): the same message, in fewer allocations.
-func (m *Message) decodeFrom(p []byte, a *decodeArena) error {
+// arena): the same message, in fewer allocations.
+func (m *Message) decodeFrom(p []byte, a *arena) error {
 	r := newReader(p)
 	r.a = a
 	r.message(m)

@@ -423,28 +423,53 @@ func TestWireRoundTripProperty(t *testing.T) {
 	})
 }
 
-// TestArenaDecodesTheSameAndApart: messages decoded from one decodeArena
+// TestArenaDecodesTheSameAndApart: messages decoded from one arena (of
+// any chunk size)
 // equal their plain decodes, and each is its own memory: scribbling over
 // one message's values and clocks, and appending to its slices, changes no
 // later message.
 func TestArenaDecodesTheSameAndApart(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var a decodeArena
+		a := arena{chunk: rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk")}
 		n := rapid.IntRange(1, 6).Draw(t, "messages")
-		plain, arena := make([]Message, n), make([]Message, n)
+		plain, carved := make([]Message, n), make([]Message, n)
 		for i := range n {
 			var m Message
 			drawValue(t, reflect.ValueOf(&m).Elem(), fmt.Sprint("m", i), 0)
 			b, err := m.AppendMsgpack(nil)
 			require.NoError(t, err)
 			require.NoError(t, plain[i].DecodeMsgpack(b))
-			require.NoError(t, arena[i].decodeFrom(b, &a))
-			require.Equal(t, plain[i], arena[i])
+			require.NoError(t, carved[i].decodeFrom(b, &a))
+			require.Equal(t, plain[i], carved[i])
 		}
 		for i := range n { // every pair i < j: sharing would show either way
-			scribble(&arena[i])
+			scribble(&carved[i])
 			for j := i + 1; j < n; j++ {
-				require.Equal(t, plain[j], arena[j], "scribbling over message %d changed message %d", i, j)
+				require.Equal(t, plain[j], carved[j], "scribbling over message %d changed message %d", i, j)
+			}
+		}
+	})
+}
+
+// TestArenaClonesTheSameAndApart: arena.cloneVersions makes what
+// cloneVersions makes (nil stays nil, empty stays empty), and clones are
+// each their own memory, apart from their source.
+func TestArenaClonesTheSameAndApart(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		a := arena{chunk: rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk")}
+		n := rapid.IntRange(1, 6).Draw(t, "lists")
+		src, want, got := make([]Message, n), make([]Message, n), make([]Message, n)
+		for i := range n {
+			drawValue(t, reflect.ValueOf(&src[i].Versions).Elem(), fmt.Sprint("vs", i), 0)
+			want[i].Versions = cloneVersions(src[i].Versions)
+			got[i].Versions = a.cloneVersions(src[i].Versions)
+			require.Equal(t, want[i], got[i])
+		}
+		for i := range n {
+			scribble(&got[i])
+			require.Equal(t, want[i], Message{Versions: cloneVersions(src[i].Versions)}, "scribbling over clone %d changed its source", i)
+			for j := i + 1; j < n; j++ {
+				require.Equal(t, want[j], got[j], "scribbling over clone %d changed clone %d", i, j)
 			}
 		}
 	})
@@ -656,7 +681,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		var m, fromArena Message
 		err := m.DecodeMsgpack(p)
-		var a decodeArena
+		a := arena{chunk: decodeChunk}
 		errArena := fromArena.decodeFrom(p, &a)
 		require.Equal(t, err, errArena, "an arena changes no error")
 		if err != nil {

@@ -166,7 +166,7 @@ type reader struct {
 	i   int    // the offset of the next byte to read
 	at  int    // the offset of the value being read, for errors
 	err error
-	a   *decodeArena // where decoded pieces come from; nil: one allocation each
+	a   *arena // where decoded pieces come from; nil: one allocation each
 }
 
 func newReader(p []byte) reader { return reader{b: p} }

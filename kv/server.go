@@ -102,8 +102,8 @@ type server struct {
 	view    node.View
 	ring    *ring.Ring // the ring of view
 	codec   *node.Codec[Message]
-	in      Message     // the message being decoded, reused
-	dec     decodeArena // what decoded messages are made of
+	in      Message // the message being decoded, reused
+	dec     arena   // what decoded messages are made of
 	arena   []byte
 	tos     []sim.NodeID
 	ends    []int
@@ -142,7 +142,7 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message]()}
+	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message](), dec: arena{chunk: decodeChunk}}
 	s.flush()
 	return s, nil
 }

@@ -83,6 +83,7 @@ type state struct {
 	// clears sortedOK and the next Hints sorts again into the same memory.
 	sorted   []Hint
 	sortedOK bool
+	mem      arena // the versions the state keeps are copied into it
 	mustSync bool
 	// unsynced: a write was made since the last Sync (or since the node
 	// started, whatever the store held), so a sync now is not empty.
@@ -91,14 +92,14 @@ type state struct {
 
 // loadState reads what s holds (everything a restart recovers).
 func loadState(s Store) *state {
-	st := &state{data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{}, unsynced: true}
+	st := &state{data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{}, unsynced: true, mem: arena{chunk: stateChunk}}
 	for _, k := range s.Keys() {
 		if vs, ok := s.Get(k); ok && len(vs) > 0 {
-			st.data[k] = cloneVersions(vs)
+			st.data[k] = st.mem.cloneVersions(vs)
 		}
 	}
 	for _, h := range s.Hints() {
-		h.Versions = cloneVersions(h.Versions)
+		h.Versions = st.mem.cloneVersions(h.Versions)
 		st.hints[hintKey{h.Owner, h.Key}] = h
 	}
 	for _, name := range metaNames {
@@ -121,7 +122,7 @@ func (s *state) Put(key string, vs []Version) {
 		s.Delete(key)
 		return
 	}
-	vs = cloneVersions(vs)
+	vs = s.mem.cloneVersions(vs)
 	s.data[key] = vs
 	s.write(Write{Kind: WriteData, Key: key, Versions: vs})
 }
@@ -153,7 +154,7 @@ func (s *state) Hint(owner sim.NodeID, key string) (Hint, bool) {
 
 // PutHint stores or replaces the hint for (h.Owner, h.Key).
 func (s *state) PutHint(h Hint) {
-	h.Versions = cloneVersions(h.Versions)
+	h.Versions = s.mem.cloneVersions(h.Versions)
 	s.hints[hintKey{h.Owner, h.Key}] = h
 	s.sortedOK = false
 	s.write(Write{Kind: WriteHint, Hint: h})
