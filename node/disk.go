@@ -34,7 +34,11 @@ type Disk interface {
 type MemDisk struct {
 	durable map[string][]byte
 	dirty   map[string]dirtyValue
-	syncs   uint64
+	// spare holds, per key, the memory of a durable value a Sync replaced:
+	// no Get result may still use it (a write of the key came between), so
+	// the key's next Put copies into it.
+	spare map[string][]byte
+	syncs uint64
 }
 
 // dirtyValue is an unsynced write: a new value or a deletion.
@@ -45,7 +49,7 @@ type dirtyValue struct {
 
 // NewMemDisk returns an empty disk.
 func NewMemDisk() *MemDisk {
-	return &MemDisk{durable: map[string][]byte{}, dirty: map[string]dirtyValue{}}
+	return &MemDisk{durable: map[string][]byte{}, dirty: map[string]dirtyValue{}, spare: map[string][]byte{}}
 }
 
 var _ Disk = (*MemDisk)(nil)
@@ -59,9 +63,20 @@ func (d *MemDisk) Get(key string) ([]byte, bool) {
 	return v, ok
 }
 
-// Put stores a copy of value under key in the unsynced layer.
+// Put stores a copy of value under key in the unsynced layer. The copy
+// reuses the memory of the key's unsynced value, or of a durable value
+// the last Sync replaced, when it fits: Get's results are valid only until
+// the next write of their key.
 func (d *MemDisk) Put(key string, value []byte) {
-	d.dirty[key] = dirtyValue{value: append(make([]byte, 0, len(value)), value...)}
+	buf := d.dirty[key].value
+	if buf == nil {
+		buf = d.spare[key]
+		delete(d.spare, key)
+	}
+	if buf == nil || cap(buf) < len(value) {
+		buf = make([]byte, 0, len(value))
+	}
+	d.dirty[key] = dirtyValue{value: append(buf[:0], value...)}
 }
 
 // Delete removes key in the unsynced layer.
@@ -102,9 +117,13 @@ func (d *MemDisk) Sync() {
 	for k, w := range d.dirty {
 		if w.deleted {
 			delete(d.durable, k)
-		} else {
-			d.durable[k] = w.value
+			delete(d.spare, k)
+			continue
 		}
+		if old, ok := d.durable[k]; ok {
+			d.spare[k] = old
+		}
+		d.durable[k] = w.value
 	}
 	clear(d.dirty)
 }

@@ -16,11 +16,17 @@ import (
 // TestMemDiskCrashKeepsExactlyTheSyncedState checks MemDisk against a
 // model of two maps (durable, current): a crash restores the durable one,
 // Sync and PutDurable move writes into it, Get and Keys always show the
-// current one.
+// current one. A slice Get returned keeps its bytes until the next write
+// of its key (MemDisk reuses memory after that).
 func TestMemDiskCrashKeepsExactlyTheSyncedState(t *testing.T) {
+	type held struct {
+		b    []byte
+		want string
+	}
 	rapid.Check(t, func(t *rapid.T) {
 		d := NewMemDisk()
 		durable, current := map[string]string{}, map[string]string{}
+		gets := map[string]held{}
 		key := rapid.SampledFrom([]string{"a", "b", "d/x", "d/y", "h/1"})
 		for i := range rapid.IntRange(1, 60).Draw(t, "ops") {
 			k := key.Draw(t, "key")
@@ -31,9 +37,11 @@ func TestMemDiskCrashKeepsExactlyTheSyncedState(t *testing.T) {
 				d.Put(k, buf)
 				buf = append(buf[:0], "mutated"...) // the disk keeps its own copy
 				current[k] = v
+				delete(gets, k)
 			case 2:
 				d.Delete(k)
 				delete(current, k)
+				delete(gets, k)
 			case 3:
 				d.Sync()
 				durable = maps.Clone(current)
@@ -44,12 +52,19 @@ func TestMemDiskCrashKeepsExactlyTheSyncedState(t *testing.T) {
 				v := rapid.StringN(0, 3, -1).Draw(t, "value")
 				d.PutDurable(k, []byte(v))
 				current[k], durable[k] = v, v
+				delete(gets, k)
 			}
 			for _, k := range []string{"a", "b", "d/x", "d/y", "h/1"} {
+				if h, ok := gets[k]; ok && string(h.b) != h.want {
+					t.Fatalf("op %d: a slice Get(%q) returned before changed from %q to %q with no write of the key", i, k, h.want, h.b)
+				}
 				got, ok := d.Get(k)
 				want, wok := current[k]
 				if ok != wok || string(got) != want {
 					t.Fatalf("op %d: Get(%q) = %q,%v; want %q,%v", i, k, got, ok, want, wok)
+				}
+				if ok && rapid.Bool().Draw(t, "hold") {
+					gets[k] = held{got, want}
 				}
 			}
 			var want []string
