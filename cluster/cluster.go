@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -95,18 +94,19 @@ type client struct {
 
 // Cluster is one simulated run. Build it with New, run it once with Run.
 type Cluster struct {
-	tickFn  func() // c.tick, made once
-	replyFn func() // c.deliverReply, made once
-	replies fifo[pendingReply]
-	cfg     Config
-	seed    uint64
-	loop    *sim.Loop
-	rng     *sim.RNG
-	net     *transport.Network[[]byte]
-	view    node.View
-	nodes   []*nodeState
-	wl      workloads.Workload
-	rec     history.Recorder
+	tickFn   func() // c.tick, made once
+	replyFn  func() // c.deliverReply, made once
+	replies  fifo[pendingReply]
+	replyMem replyArena // what the replies' copies are carved from
+	cfg      Config
+	seed     uint64
+	loop     *sim.Loop
+	rng      *sim.RNG
+	net      *transport.Network[[]byte]
+	view     node.View
+	nodes    []*nodeState
+	wl       workloads.Workload
+	rec      history.Recorder
 
 	phase        phase
 	clients      []*client
@@ -459,7 +459,7 @@ func (c *Cluster) drain(ns *nodeState) {
 			return
 		}
 		delete(c.submitted, r.ID)
-		resp, err := toResponse(r)
+		resp, err := c.replyMem.toResponse(r)
 		if err != nil {
 			c.fail(c.nodeError(ns, "Ready", err, false))
 			return
@@ -476,13 +476,64 @@ func (c *Cluster) notPeer(self, to sim.NodeID) string {
 	return fmt.Sprintf("not in the cluster (ids are n0..n%d)", len(c.nodes)-1)
 }
 
-// toResponse copies a node's reply into the workload's vocabulary.
-func toResponse(r node.Reply) (workloads.Response, error) {
-	resp := workloads.Response{Context: bytes.Clone(r.Context), Err: r.Err}
+// replyArena is memory for the copies toResponse makes, carved out of
+// shared chunks: each piece is a fresh slice nothing else uses, with its
+// capacity cut to its length, exactly as with one allocation per piece.
+type replyArena struct {
+	bytes []byte
+	vals  [][]byte
+}
+
+const (
+	replyChunk = 4096 // bytes per chunk
+	valsChunk  = 64   // value slices per chunk
+)
+
+// copyBytes returns a copy of p: nil for nil, empty (not nil) for empty.
+func (a *replyArena) copyBytes(p []byte) []byte {
+	n := len(p)
+	switch {
+	case p == nil:
+		return nil
+	case n == 0:
+		return []byte{}
+	case n > replyChunk/4:
+		return append(make([]byte, 0, n), p...)
+	}
+	if len(a.bytes) < n {
+		a.bytes = make([]byte, replyChunk)
+	}
+	out := a.bytes[:n:n]
+	a.bytes = a.bytes[n:]
+	copy(out, p)
+	return out
+}
+
+// newVals returns n nil values.
+func (a *replyArena) newVals(n int) [][]byte {
+	if n > valsChunk/4 {
+		return make([][]byte, n)
+	}
+	if len(a.vals) < n {
+		a.vals = make([][]byte, valsChunk)
+	}
+	out := a.vals[:n:n]
+	a.vals = a.vals[n:]
+	return out
+}
+
+// toResponse copies a node's reply into the workload's vocabulary: the
+// node's reply memory is valid only until its next call, and the reply
+// reaches its client ClientLatency later.
+func (a *replyArena) toResponse(r node.Reply) (workloads.Response, error) {
+	resp := workloads.Response{Context: a.copyBytes(r.Context), Err: r.Err}
 	if len(r.Values) > 0 {
-		resp.Values = make([][]byte, len(r.Values))
+		resp.Values = a.newVals(len(r.Values))
 		for i, v := range r.Values {
-			resp.Values[i] = append([]byte{}, v...)
+			resp.Values[i] = a.copyBytes(v)
+			if resp.Values[i] == nil {
+				resp.Values[i] = []byte{}
+			}
 		}
 	}
 	switch r.Status {
