@@ -153,12 +153,9 @@ func (o *Op) Final() bool { return o.inv.Final }
 
 // Invocation returns the event to record when the op is invoked: Client,
 // Kind, Key, Value, Context and Final are set; the cluster sets Time and
-// Node.
-func (o *Op) Invocation() history.Event {
-	e := o.inv
-	e.Context = cloneStrings(e.Context)
-	return e
-}
+// Node. Its Context is shared with the workload and must not be modified
+// (history.Recorder keeps its own copy).
+func (o *Op) Invocation() history.Event { return o.inv }
 
 // Start returns the op's first request.
 func (o *Op) Start() Request { return o.first }
@@ -169,14 +166,13 @@ func (o *Op) Done() bool { return o.done }
 // Completion returns the event to record when the op is done: Client, Type
 // (ok, fail or info), Values/NotFound for an ok read, and Err are set; the
 // cluster sets Time. Before the op is done it returns an Info completion
-// saying so.
+// saying so. Its Values are shared with the workload and must not be
+// modified.
 func (o *Op) Completion() history.Event {
 	if !o.done {
 		return history.Event{Client: o.inv.Client, Type: history.Info, Err: "operation not completed"}
 	}
-	e := o.comp
-	e.Values = cloneStrings(e.Values)
-	return e
+	return o.comp
 }
 
 // Seen returns the values the op's causal context had seen: for a write or

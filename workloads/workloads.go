@@ -229,14 +229,14 @@ func (e *engine) nextRegister(c int) (*Op, error) {
 	case u < e.cfg.ReadRatio+e.cfg.DeleteRatio:
 		e.written[k] = true
 		op.prog = progDelete
-		op.seen = st.seen // never modified: shared, and cloned by the accessors
+		op.seen = st.seen // never modified: shared with the ops and their events
 		op.inv = history.Event{Client: c, Kind: history.Delete, Key: key, Context: st.seen}
 		op.first = Request{Method: Delete, Key: key, Context: cloneBytes(st.ctx)}
 	default:
 		e.written[k] = true
 		v := cl.value(c)
 		op.prog = progWrite
-		op.seen = st.seen // never modified: shared, and cloned by the accessors
+		op.seen = st.seen // never modified: shared with the ops and their events
 		op.inv = history.Event{Client: c, Kind: history.Write, Key: key, Value: v, Context: st.seen}
 		op.first = Request{Method: Put, Key: key, Value: []byte(v), Context: cloneBytes(st.ctx)}
 	}
