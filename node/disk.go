@@ -34,6 +34,9 @@ type Disk interface {
 type MemDisk struct {
 	durable map[string][]byte
 	dirty   map[string]dirtyValue
+	// dirtyKeys lists every key of dirty (and maybe keys dropped from it
+	// since), so Sync visits them without iterating a map.
+	dirtyKeys []string
 	// spare holds, per key, the memory of a durable value a Sync replaced:
 	// no Get result may still use it (a write of the key came between), so
 	// the key's next Put copies into it.
@@ -68,7 +71,11 @@ func (d *MemDisk) Get(key string) ([]byte, bool) {
 // the last Sync replaced, when it fits: Get's results are valid only until
 // the next write of their key.
 func (d *MemDisk) Put(key string, value []byte) {
-	buf := d.dirty[key].value
+	w, ok := d.dirty[key]
+	if !ok {
+		d.dirtyKeys = append(d.dirtyKeys, key)
+	}
+	buf := w.value
 	if buf == nil {
 		buf = d.spare[key]
 		delete(d.spare, key)
@@ -82,6 +89,9 @@ func (d *MemDisk) Put(key string, value []byte) {
 // Delete removes key in the unsynced layer.
 func (d *MemDisk) Delete(key string) {
 	if _, ok := d.durable[key]; ok {
+		if _, ok := d.dirty[key]; !ok {
+			d.dirtyKeys = append(d.dirtyKeys, key)
+		}
 		d.dirty[key] = dirtyValue{deleted: true}
 		return
 	}
@@ -114,7 +124,12 @@ func (d *MemDisk) PutDurable(key string, value []byte) {
 // Sync makes every unsynced write durable.
 func (d *MemDisk) Sync() {
 	d.syncs++
-	for k, w := range d.dirty {
+	for _, k := range d.dirtyKeys {
+		w, ok := d.dirty[k]
+		if !ok {
+			continue // dropped since, or listed twice
+		}
+		delete(d.dirty, k)
 		if w.deleted {
 			delete(d.durable, k)
 			delete(d.spare, k)
@@ -125,11 +140,16 @@ func (d *MemDisk) Sync() {
 		}
 		d.durable[k] = w.value
 	}
-	clear(d.dirty)
+	clear(d.dirtyKeys)
+	d.dirtyKeys = d.dirtyKeys[:0]
 }
 
 // Crash throws away every write since the last Sync, as a power loss does.
-func (d *MemDisk) Crash() { clear(d.dirty) }
+func (d *MemDisk) Crash() {
+	clear(d.dirty)
+	clear(d.dirtyKeys)
+	d.dirtyKeys = d.dirtyKeys[:0]
+}
 
 // Unsynced returns the number of keys with unsynced writes.
 func (d *MemDisk) Unsynced() int { return len(d.dirty) }
