@@ -61,6 +61,20 @@ func TestNoArgumentsRunsTheSuite(t *testing.T) {
 	assert.Empty(t, errOut)
 }
 
+// TestRunHelpNamesEveryFaultFamily: run -h lists every family -nemesis
+// takes, from the nemesis package itself.
+func TestRunHelpNamesEveryFaultFamily(t *testing.T) {
+	_, out, errOut := runArgs("run", "-h")
+	help := out + errOut
+	i := strings.Index(help, "-nemesis")
+	require.GreaterOrEqual(t, i, 0, "run -h describes -nemesis")
+	line := help[i:]
+	line = line[:strings.Index(line, "(default")]
+	for _, f := range nemesis.Families() {
+		assert.Contains(t, line, " "+f.String(), "run -h's -nemesis help names %s", f)
+	}
+}
+
 // TestUsageErrors: every bad flag or file gets exit 64, nothing on
 // stdout, and exactly one line on stderr that names what to change.
 func TestUsageErrors(t *testing.T) {

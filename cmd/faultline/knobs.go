@@ -83,7 +83,7 @@ func addKnobs(fs *flag.FlagSet) *knobs {
 	fs.StringVar(&k.antiEntropy, "anti-entropy", "off", "Merkle anti-entropy: off, or the interval between rounds (e.g. 100ms)")
 	fs.IntVar(&k.vnodes, "vnodes", def.KV.VNodes, "ring tokens per node")
 	fs.BoolVar(&k.sync, "sync", def.KV.SyncBeforeAck, "replicas sync to disk before acknowledging a write")
-	fs.StringVar(&k.nemesisMix, "nemesis", adHocNemesis, "fault families, comma-separated: none, partition, crash, pause, skew, loss, churn, all")
+	fs.StringVar(&k.nemesisMix, "nemesis", adHocNemesis, "fault families, comma-separated: "+nemesisFamilies()+"; or none, or all (every family but clog)")
 	fs.DurationVar(&k.skew, "skew", adHocMaxSkew, "largest clock offset of clock faults; setting it adds skew to -nemesis")
 	fs.StringVar(&k.workload, "workload", def.Workload, "register, set or kv")
 	fs.IntVar(&k.clients, "clients", def.WorkloadConfig.Clients, "closed-loop clients")
@@ -490,4 +490,13 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// nemesisFamilies names every fault family, as -nemesis takes them.
+func nemesisFamilies() string {
+	var names []string
+	for _, f := range nemesis.Families() {
+		names = append(names, f.String())
+	}
+	return strings.Join(names, ", ")
 }
