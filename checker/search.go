@@ -269,7 +269,10 @@ func (s *searcher) release(b *budget) {
 		bf.cacheN = max(bf.cacheN, len(s.cache))
 		clear(s.cache)
 		bf.es, bf.bits, bf.prefixZ, bf.arena = s.es[:0], s.bits[:0], s.prefixZ[:0], s.arena[:0]
-		bf.entries, bf.calls, bf.best, bf.cache = s.entries[:0], s.calls[:0], s.res.best[:0], s.cache
+		bf.entries, bf.calls, bf.cache = s.entries[:0], s.calls[:0], s.cache
+		if cap(s.res.best) > cap(bf.best) {
+			bf.best = s.res.best[:0]
+		}
 	}
 	p := s.pool
 	*s = searcher{buf: bf}
@@ -638,6 +641,7 @@ func (s *searcher) run(b *budget) searchResult {
 		s.cur = es[top.entry].next
 	}
 	s.done = true
+	s.buf.best = s.res.best[:0] // kept for the next search of the pool
 	s.res = searchResult{outcome: searchOK}
 	return s.res
 }
