@@ -228,10 +228,18 @@ var lostPool = sync.Pool{New: func() any { return new(lostScratch) }}
 
 func getLostScratch() *lostScratch { return lostPool.Get().(*lostScratch) }
 
-// putLostScratch empties ls (no map or slice in it keeps a key, a value or
-// an operation of the history) and puts it back in the pool, unless it
-// grew past maxScratchBytes.
+// putLostScratch empties ls and puts it back in the pool, unless it grew
+// past maxScratchBytes.
 func putLostScratch(ls *lostScratch) {
+	if ls.recycle() {
+		lostPool.Put(ls)
+	}
+}
+
+// recycle empties ls (no map or slice in it keeps a key, a value or an
+// operation of the history) and reports whether it is small enough to
+// keep.
+func (ls *lostScratch) recycle() bool {
 	f := &ls.f
 	n := max(ls.producers, len(f.producer))
 	clear(f.setKey)
@@ -244,9 +252,6 @@ func putLostScratch(ls *lostScratch) {
 	clear(ls.addKey)
 	clear(f.keys[:cap(f.keys)])
 	f.ops, f.keys, f.seen, f.supers, f.judges = nil, f.keys[:0], nil, nil, f.judges[:0]
-	if n*48+cap(f.keys)*16 > maxScratchBytes {
-		return
-	}
 	ls.producers = n
-	lostPool.Put(ls)
+	return n*48+cap(f.keys)*16 <= maxScratchBytes
 }

@@ -151,6 +151,14 @@ const DefaultMemoryBytes = 2 << 30
 // budgets. It returns an error for operations the model does not accept
 // or that return before they are called.
 func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
+	sc := getLinScratch()
+	defer putLinScratch(sc)
+	return linearizable(ops, opts, sc)
+}
+
+// linearizable is Linearizable working in sc (which it leaves to the
+// caller to empty).
+func linearizable(ops []history.Op, opts LinearOptions, sc *linScratch) (Result, error) {
 	model := opts.Model
 	if model == "" {
 		model = ModelKV
@@ -178,10 +186,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	// Group the operations by key (pointers, not copies), keys in sorted
 	// order; each key is patched, pre-passed and prepared for the search
 	// on its own, pointing at the caller's operations. All of it works in
-	// scratch memory, reused from call to call; nothing returned points
-	// into it.
-	sc := getLinScratch()
-	defer putLinScratch(sc)
+	// sc, reused from call to call; nothing returned points into it.
 	keys, groups, nilReads := sc.group(ops, opts.HasInitial)
 	sc.arena.reserve(len(ops) - nilReads)
 	parts := sc.parts[:0]

@@ -65,6 +65,12 @@ func Durability(ops []history.Op, crashes []sim.Time, opts LostOptions) (Result,
 func LostWritesAndDurability(ops []history.Op, crashes []sim.Time, opts LostOptions) (lost, durable Result, err error) {
 	ls := getLostScratch()
 	defer putLostScratch(ls)
+	return lostWritesAndDurability(ops, crashes, opts, ls)
+}
+
+// lostWritesAndDurability is LostWritesAndDurability indexing ops in ls
+// (which it leaves to the caller to empty).
+func lostWritesAndDurability(ops []history.Op, crashes []sim.Time, opts LostOptions, ls *lostScratch) (lost, durable Result, err error) {
 	f, err := gatherIn(ops, ls)
 	if err != nil {
 		return Result{}, Result{}, err

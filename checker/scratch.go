@@ -52,6 +52,13 @@ func getLinScratch() *linScratch { return linPool.Get().(*linScratch) }
 
 // putLinScratch empties sc and puts it back in the pool.
 func putLinScratch(sc *linScratch) {
+	sc.recycle()
+	linPool.Put(sc)
+}
+
+// recycle empties sc for the next call: no buffer keeps a pointer into the
+// history (or any string), and buffers past maxScratchBytes are dropped.
+func (sc *linScratch) recycle() {
 	sc.keyN = max(sc.keyN, len(sc.keyID))
 	clear(sc.keyID)
 	clear(sc.names[:cap(sc.names)])
@@ -92,7 +99,6 @@ func putLinScratch(sc *linScratch) {
 	}
 	clear(sc.searchers.free[len(free):])
 	sc.searchers.free = free
-	linPool.Put(sc)
 }
 
 // keep returns s emptied if its capacity, at size bytes an element, fits
