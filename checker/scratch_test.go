@@ -102,7 +102,9 @@ func checkIn(t *testing.T, c linCase, steps int64, sc *linScratch) (Result, stri
 	}
 	res, err := linearizable(c.ops, opts, sc)
 	require.NoError(t, err, c.name)
+	before := cloneResult(res)
 	sc.recycle()
+	require.Equal(t, before, res, "%s: recycling the scratch changes the result", c.name)
 	if !testing.Short() || len(c.ops) < 1000 {
 		assertNoHistory(t, sc, c.name)
 	}
@@ -252,8 +254,15 @@ func TestResultsOutliveTheScratch(t *testing.T) {
 			_, _ = Linearizable(cases[j].ops, LinearOptions{})
 		}
 	}
-	for i := range kept {
-		require.Equal(t, saved[i], kept[i], cases[i].name)
+	for i, r := range kept {
+		require.Equal(t, saved[i], r, cases[i].name)
+		if r.Verdict == Invalid {
+			require.NotEmpty(t, r.Witness, cases[i].name)
+			for _, v := range r.Witness {
+				require.NotEmpty(t, v.Key, cases[i].name)
+				require.Contains(t, v.Detail, "cannot be ordered", cases[i].name)
+			}
+		}
 	}
 
 	// The lost-write and durability checks.
@@ -274,7 +283,9 @@ func TestResultsOutliveTheScratch(t *testing.T) {
 		end := ops[len(ops)-1].Call
 		l, d, err := lostWritesAndDurability(ops, []sim.Time{end / 2}, LostOptions{}, ls)
 		require.NoError(t, err)
+		lb, db := cloneResult(l), cloneResult(d)
 		require.True(t, ls.recycle())
+		require.Equal(t, []Result{lb, db}, []Result{l, d}, "recycling the scratch changes the results")
 		assertNoHistory(t, ls, "lost-writes")
 		lostKept = append(lostKept, l, d)
 	}
@@ -333,7 +344,9 @@ func TestLostScratchReuseKeepsEveryResult(t *testing.T) {
 			causal := k%2 == 1
 			var got want
 			got.lost, got.dur, got.err = lostWritesAndDurability(hists[h], []sim.Time{1000}, LostOptions{Causal: causal}, ls)
+			before := want{cloneResult(got.lost), cloneResult(got.dur), got.err}
 			ls.recycle()
+			require.Equal(t, before, got, "recycling the scratch changes the results")
 			assertNoHistory(t, ls, "lost-writes")
 			require.Equal(t, fresh[key{h, causal}], got, "history %d, causal %v, round %d", h, causal, round)
 		}
