@@ -22,7 +22,7 @@ func searchOne(t *testing.T, ops []history.Op, compactFrom int) (searchOutcome, 
 	for i := range ops {
 		raw[i] = &ops[i]
 	}
-	part, _ := toSearchKey(raw, nil, nil, ModelRegister)
+	part, _ := toSearchKey(raw, nil, nil, ModelRegister, nil)
 	b := &budget{maxSteps: 1 << 40, maxMem: 1 << 40}
 	b.begin(b.maxSteps)
 	sr := newSearcher(part, initState(part, LinearOptions{}), step, true)

@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/sim"
@@ -28,7 +29,11 @@ type facts struct {
 // gather builds the facts, rejecting histories whose written values are
 // not unique per key (lost writes could not be attributed) and keys that
 // mix set adds with writes.
-func gather(ops []history.Op) (*facts, error) {
+func gather(ops []history.Op) (*facts, error) { return gatherIn(ops, nil) }
+
+// gatherIn is gather in ls's memory (nil: new memory); the facts are ls's
+// until putLostScratch(ls).
+func gatherIn(ops []history.Op, ls *lostScratch) (*facts, error) {
 	producers := 0
 	for i := range ops {
 		switch ops[i].Kind {
@@ -36,17 +41,19 @@ func gather(ops []history.Op) (*facts, error) {
 			producers++
 		}
 	}
-	f := &facts{
-		ops:      ops,
-		setKey:   make(map[string]bool),
-		finals:   make(map[string][]int),
-		unfinal:  make(map[string]int),
-		deletes:  make(map[string][]int),
-		producer: make(map[keyValue]int, producers),
+	if ls == nil {
+		ls = &lostScratch{}
 	}
-	known := make(map[string]bool)
-	writeKey := make(map[string]int)
-	addKey := make(map[string]int)
+	if ls.f.setKey == nil {
+		ls.f.setKey, ls.f.finals, ls.f.unfinal, ls.f.deletes = make(map[string]bool), make(map[string][]int), make(map[string]int), make(map[string][]int)
+		ls.known, ls.writeKey, ls.addKey = make(map[string]bool), make(map[string]int), make(map[string]int)
+	}
+	if ls.f.producer == nil || ls.producers < producers {
+		ls.f.producer, ls.producers = make(map[keyValue]int, producers), producers
+	}
+	f := &ls.f
+	f.ops = ops
+	known, writeKey, addKey := ls.known, ls.writeKey, ls.addKey
 	for i := range ops {
 		o := &ops[i]
 		switch o.Outcome {
@@ -206,4 +213,45 @@ func describeRead(o *history.Op) string {
 		return fmt.Sprintf("%d values", len(o.Values))
 	}
 	return fmt.Sprintf("%q", o.Values)
+}
+
+// lostScratch is the memory the lost-write and durability checkers index a
+// history in, reused from call to call through lostPool.
+type lostScratch struct {
+	f                facts
+	known            map[string]bool
+	writeKey, addKey map[string]int
+	producers        int // the most entries f.producer was made for
+}
+
+var lostPool = sync.Pool{New: func() any { return new(lostScratch) }}
+
+func getLostScratch() *lostScratch { return lostPool.Get().(*lostScratch) }
+
+// putLostScratch empties ls and puts it back in the pool, unless it grew
+// past maxScratchBytes.
+func putLostScratch(ls *lostScratch) {
+	if ls.recycle() {
+		lostPool.Put(ls)
+	}
+}
+
+// recycle empties ls (no map or slice in it keeps a key, a value or an
+// operation of the history) and reports whether it is small enough to
+// keep.
+func (ls *lostScratch) recycle() bool {
+	f := &ls.f
+	n := max(ls.producers, len(f.producer))
+	clear(f.setKey)
+	clear(f.finals)
+	clear(f.unfinal)
+	clear(f.deletes)
+	clear(f.producer)
+	clear(ls.known)
+	clear(ls.writeKey)
+	clear(ls.addKey)
+	clear(f.keys[:cap(f.keys)])
+	f.ops, f.keys, f.seen, f.supers, f.judges = nil, f.keys[:0], nil, nil, f.judges[:0]
+	ls.producers = n
+	return n*48+cap(f.keys)*16 <= maxScratchBytes
 }

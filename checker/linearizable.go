@@ -3,7 +3,6 @@ package checker
 import (
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,6 +151,14 @@ const DefaultMemoryBytes = 2 << 30
 // budgets. It returns an error for operations the model does not accept
 // or that return before they are called.
 func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
+	sc := getLinScratch()
+	defer putLinScratch(sc)
+	return linearizable(ops, opts, sc)
+}
+
+// linearizable is Linearizable working in sc (which it leaves to the
+// caller to empty).
+func linearizable(ops []history.Op, opts LinearOptions, sc *linScratch) (Result, error) {
 	model := opts.Model
 	if model == "" {
 		model = ModelKV
@@ -176,43 +183,25 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	if opts.Timeout > 0 {
 		b.deadline = time.Now().Add(opts.Timeout)
 	}
-	// Group the operations by key (indices, not copies), keys in sorted
+	// Group the operations by key (pointers, not copies), keys in sorted
 	// order; each key is patched, pre-passed and prepared for the search
-	// on its own, pointing at the caller's operations.
-	nilReads := 0
-	byKey := map[string][]int32{}
-	for i := range ops {
-		o := &ops[i]
-		if opts.HasInitial && o.Kind == history.Read && o.Outcome == history.OK && o.NotFound {
-			nilReads++
-			continue
-		}
-		byKey[o.Key] = append(byKey[o.Key], int32(i))
-	}
-	keys := slices.Sorted(maps.Keys(byKey))
-	type keyPart struct {
-		key string
-		raw []*history.Op // the key's operations, unpatched, in history order
-		ops []sop         // what the search sees
-	}
-	var parts []keyPart
+	// on its own, pointing at the caller's operations. All of it works in
+	// sc, reused from call to call; nothing returned points into it.
+	keys, groups, nilReads := sc.group(ops, opts.HasInitial)
+	sc.arena.reserve(len(ops) - nilReads)
+	parts := sc.parts[:0]
 	dropped, capped, ignored, searched := 0, 0, 0, 0
-	for _, key := range keys {
-		idx := byKey[key]
-		delete(byKey, key)
-		raw := make([]*history.Op, len(idx))
-		for j, i := range idx {
-			raw[j] = &ops[i]
-		}
+	for r, key := range keys {
+		raw := groups[r]
 		var ret []sim.Time
 		var drop []bool
 		if !opts.NoPatch {
 			var d, c int
-			ret, drop, d, c = patchPlan(raw)
+			ret, drop, d, c = patchPlan(raw, &sc.patch)
 			dropped += d
 			capped += c
 		}
-		sops, ign := toSearchKey(raw, ret, drop, model)
+		sops, ign := toSearchKey(raw, ret, drop, model, &sc.arena)
 		ignored += ign
 		if len(sops) == 0 {
 			continue
@@ -220,6 +209,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 		searched += len(sops)
 		parts = append(parts, keyPart{key: key, raw: raw, ops: sops})
 	}
+	sc.parts = parts
 
 	summary := fmt.Sprintf("%s on %s (%s model", plural(searched, "operation"), plural(len(parts), "key"), model)
 	if opts.HasInitial {
@@ -254,7 +244,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 	var pending []int // indices into parts still to search
 	for i, kp := range parts {
 		if !opts.NoPrepass {
-			v := prepassPtrs(kp.raw, model, opts)
+			v := prepassPtrs(kp.raw, model, opts, &sc.prepass)
 			parts[i].raw = nil // the search needs only its own operations
 			if v != nil {
 				bad = append(bad, badKey{key: kp.key, part: kp.ops, witness: v.ops, detail: v.detail, minimal: true})
@@ -290,7 +280,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 			}
 			sr := searchers[i]
 			if sr == nil {
-				sr = newSearcher(part, initState(part, opts), step, true)
+				sr = sc.searchers.get(part, initState(part, opts), step, true)
 				sr.reserve = true
 				searchers[i] = sr
 			}
@@ -317,7 +307,7 @@ func Linearizable(ops []history.Op, opts LinearOptions) (Result, error) {
 				bk := badKey{key: key, part: part}
 				var cut int64
 				var wasCut bool
-				bk.witness, bk.minimal, cut, wasCut = shrink(part, initState(part, opts), wb)
+				bk.witness, bk.minimal, cut, wasCut = shrink(part, initState(part, opts), wb, &sc.searchers)
 				bk.detail = fmt.Sprintf("the longest linearization found covers %d of its %d operations and leaves the state %s", len(r.best), len(part), describeState(r.bestState))
 				if wasCut {
 					bk.detail += fmt.Sprintf("; already the operations invoked by %s cannot be ordered (nothing invoked later can change that, so the witness leaves it out)", sim.Time(cut))
@@ -497,7 +487,8 @@ func toPorcupineOps(part []sop) []porcupine.Operation {
 // search's, dropping failed operations and reads without an answer
 // (ignored counts them) and the info writes the patch plan drops; ret,
 // when not nil, is each operation's patched return time.
-func toSearchKey(raw []*history.Op, ret []sim.Time, drop []bool, model Model) (out []sop, ignored int) {
+// The operations come from a (nil: new memory).
+func toSearchKey(raw []*history.Op, ret []sim.Time, drop []bool, model Model, a *opArena) (out []sop, ignored int) {
 	setKey, appendKey := model == ModelSet, false
 	kept, stateBytes := 0, 0
 	for i, o := range raw {
@@ -519,10 +510,9 @@ func toSearchKey(raw []*history.Op, ret []sim.Time, drop []bool, model Model) (o
 	}
 	// One allocation for the key's operations and one for their register
 	// states.
-	lin := make([]linOp, kept)
+	lin, out := a.take(kept)
 	states := &stateBuf{}
 	states.b.Grow(stateBytes)
-	out = make([]sop, 0, kept)
 	for i, o := range raw {
 		if drop != nil && drop[i] {
 			continue

@@ -32,7 +32,9 @@ type LostOptions struct {
 // Values that appear from nowhere are not this checker's business
 // (Linearizable and Siblings report them).
 func LostWrites(ops []history.Op, opts LostOptions) (Result, error) {
-	f, err := gather(ops)
+	ls := getLostScratch()
+	defer putLostScratch(ls)
+	f, err := gatherIn(ops, ls)
 	if err != nil {
 		return Result{}, err
 	}
@@ -49,7 +51,9 @@ func LostWrites(ops []history.Op, opts LostOptions) (Result, error) {
 // before the last one, durability was not exercised and the verdict is
 // Unknown (never a pass).
 func Durability(ops []history.Op, crashes []sim.Time, opts LostOptions) (Result, error) {
-	f, err := gather(ops)
+	ls := getLostScratch()
+	defer putLostScratch(ls)
+	f, err := gatherIn(ops, ls)
 	if err != nil {
 		return Result{}, err
 	}
@@ -59,7 +63,15 @@ func Durability(ops []history.Op, crashes []sim.Time, opts LostOptions) (Result,
 // LostWritesAndDurability returns what LostWrites(ops, opts) and
 // Durability(ops, crashes, opts) return, indexing ops once for both.
 func LostWritesAndDurability(ops []history.Op, crashes []sim.Time, opts LostOptions) (lost, durable Result, err error) {
-	f, err := gather(ops)
+	ls := getLostScratch()
+	defer putLostScratch(ls)
+	return lostWritesAndDurability(ops, crashes, opts, ls)
+}
+
+// lostWritesAndDurability is LostWritesAndDurability indexing ops in ls
+// (which it leaves to the caller to empty).
+func lostWritesAndDurability(ops []history.Op, crashes []sim.Time, opts LostOptions, ls *lostScratch) (lost, durable Result, err error) {
+	f, err := gatherIn(ops, ls)
 	if err != nil {
 		return Result{}, Result{}, err
 	}

@@ -69,7 +69,7 @@ func patchInfo(ops []history.Op) (out []history.Op, dropped, bounded int) {
 		for j, i := range idx {
 			ptrs[j] = &ops[i]
 		}
-		kret, kdrop, d, b := patchPlan(ptrs)
+		kret, kdrop, d, b := patchPlan(ptrs, nil)
 		dropped += d
 		bounded += b
 		if kret == nil {
@@ -92,18 +92,21 @@ func patchInfo(ops []history.Op) (out []history.Op, dropped, bounded int) {
 
 // patchPlan is PatchInfo without the copy, for one key's operations: each
 // operation's patched return time, and which operations the patch drops;
-// both are nil when ops hold no info write or add (nothing to patch).
-func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded int) {
+// both are nil when ops hold no info write or add (nothing to patch). ps,
+// if not nil, lends the memory: ret and drop are then its own, valid until
+// the next call with ps.
+func patchPlan(ops []*history.Op, ps *patchScratch) (ret []sim.Time, drop []bool, dropped, bounded int) {
+	if ps == nil {
+		ps = &patchScratch{}
+	}
+	if ps.index == nil {
+		ps.index = make(map[string]int32)
+	}
+	index := ps.index
+	defer ps.reset()
 	// Only the values of info writes and adds matter: index those, then
 	// count their producers and observers.
-	type valueFacts struct {
-		producers int
-		earliest  sim.Time // valid if observed: the earliest ok observer's return
-		observed  bool
-		expected  bool // expected by some cas
-	}
-	index := make(map[string]int32)
-	var vals []valueFacts
+	vals := ps.vals[:0]
 	for _, o := range ops {
 		if o.Outcome == history.Info && (o.Kind == history.Write || o.Kind == history.Add) {
 			if _, ok := index[o.Value]; !ok {
@@ -112,6 +115,7 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 			}
 		}
 	}
+	ps.vals = vals
 	if len(vals) == 0 {
 		return nil, nil, 0, 0
 	}
@@ -150,10 +154,11 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 			}
 		}
 	}
-	ret = make([]sim.Time, len(ops))
-	drop = make([]bool, len(ops))
+	ps.ret = resize(ps.ret, len(ops))
+	ps.drop = resize(ps.drop, len(ops))
+	ret, drop = ps.ret, ps.drop
 	for i, o := range ops {
-		ret[i] = o.Return
+		ret[i], drop[i] = o.Return, false
 		if o.Outcome == history.Info && (o.Kind == history.Write || o.Kind == history.Add) {
 			vf := lookup(o.Value)
 			if vf.producers == 1 {
@@ -169,4 +174,28 @@ func patchPlan(ops []*history.Op) (ret []sim.Time, drop []bool, dropped, bounded
 		}
 	}
 	return ret, drop, dropped, bounded
+}
+
+// valueFacts is what patchPlan learns of one value of an info write or add.
+type valueFacts struct {
+	producers int
+	earliest  sim.Time // valid if observed: the earliest ok observer's return
+	observed  bool
+	expected  bool // expected by some cas
+}
+
+// patchScratch is the memory patchPlan reuses from key to key (and from
+// call to call). index is empty between uses.
+type patchScratch struct {
+	index  map[string]int32
+	vals   []valueFacts
+	ret    []sim.Time
+	drop   []bool
+	values int // the most entries index held
+}
+
+// reset empties index, which holds the history's values.
+func (ps *patchScratch) reset() {
+	ps.values = max(ps.values, len(ps.index))
+	clear(ps.index)
 }

@@ -35,24 +35,44 @@ func prepass(ops []history.Op, model Model, opts LinearOptions) *prepassViolatio
 	for i := range ops {
 		ptrs[i] = &ops[i]
 	}
-	return prepassPtrs(ptrs, model, opts)
+	return prepassPtrs(ptrs, model, opts, nil)
 }
 
-// prepassPtrs is prepass over the key's operations by pointer (no copies).
-func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassViolation {
+// writer is a writer of a value, for the pre-pass. A plain register's
+// state is absent or a value. The writers of values are found by value;
+// the absent state's only writer is the initial state (when no initial
+// value is set).
+type writer struct {
+	op         *history.Op // nil: the initial state
+	call, ret  sim.Time
+	earliest   sim.Time // earliest call of a writer of this value
+	definitely bool     // ok: it certainly took effect
+}
+
+// prepassScratch is the memory prepassPtrs reuses from key to key (and
+// from call to call). Between uses it is empty and holds no pointer.
+type prepassScratch struct {
+	ws      []writer
+	byValue map[string]int32
+	oks     []int32
+	sufMin  []int
+	values  int // the most entries byValue held
+}
+
+// reset empties the scratch, dropping what points at a history.
+func (ps *prepassScratch) reset() {
+	clear(ps.ws[:cap(ps.ws)])
+	ps.values = max(ps.values, len(ps.byValue))
+	clear(ps.byValue)
+}
+
+// prepassPtrs is prepass over the key's operations by pointer (no copies),
+// in ps's memory (nil: its own).
+func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions, ps *prepassScratch) *prepassViolation {
 	if model == ModelSet || model == ModelMutex {
 		return nil
 	}
 	const minT = sim.Time(math.MinInt64)
-	// A plain register's state is absent or a value. The writers of values
-	// are found by value; the absent state's only writer is the initial
-	// state (when no initial value is set).
-	type writer struct {
-		op         *history.Op // nil: the initial state
-		call, ret  sim.Time
-		earliest   sim.Time // earliest call of a writer of this value
-		definitely bool     // ok: it certainly took effect
-	}
 	producers := 0
 	for _, o := range ops {
 		switch o.Kind {
@@ -65,9 +85,18 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 			}
 		}
 	}
-	ws := make([]writer, 1, producers+1)
+	if ps == nil {
+		ps = &prepassScratch{}
+	}
+	defer ps.reset()
+	// Neither ws nor oks outgrows producers+1 (one writer per value).
+	ws := reuse(ps.ws, producers+1)[:1]
+	ps.ws = ws
 	ws[0] = writer{call: minT, ret: minT, earliest: minT, definitely: true} // the initial state
-	byValue := make(map[string]int32, producers)
+	if ps.byValue == nil {
+		ps.byValue = make(map[string]int32, producers)
+	}
+	byValue := ps.byValue
 	absentWriter := int32(-1)
 	if opts.HasInitial {
 		byValue[opts.Initial] = 0
@@ -75,7 +104,8 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		absentWriter = 0
 	}
 	unique := true
-	var oks []int32 // definitely-effective writers other than the initial state
+	oks := reuse(ps.oks, producers) // definitely-effective writers other than the initial state
+	ps.oks = oks
 	for _, o := range ops {
 		if o.Outcome == history.Fail || o.Kind == history.Read {
 			continue
@@ -103,7 +133,8 @@ func prepassPtrs(ops []*history.Op, model Model, opts LinearOptions) *prepassVio
 		}
 		return 0
 	})
-	sufMin := make([]int, len(oks)+1) // index into oks of the earliest return in oks[i:]
+	sufMin := resize(ps.sufMin, len(oks)+1) // index into oks of the earliest return in oks[i:]
+	ps.sufMin = sufMin
 	sufMin[len(oks)] = -1
 	for i := len(oks) - 1; i >= 0; i-- {
 		sufMin[i] = i

@@ -131,8 +131,9 @@ type cacheEntry struct {
 // search decides whether ops (one key) linearize from state init under
 // stepFn, spending from b. keepBest records the longest prefix (for the
 // explanation of an illegal key).
-func search(ops []sop, init string, stepFn func(state string, in *linOp) (bool, string), b *budget, keepBest bool) searchResult {
-	sr := newSearcher(ops, init, stepFn, keepBest)
+// Its searcher comes from pool (nil: a new one) and goes back to it.
+func search(ops []sop, init string, stepFn func(state string, in *linOp) (bool, string), b *budget, keepBest bool, pool *searcherPool) searchResult {
+	sr := pool.get(ops, init, stepFn, keepBest)
 	r := sr.run(b)
 	sr.release(b)
 	return r
@@ -197,17 +198,85 @@ type searcher struct {
 	mem       int64 // bytes counted against the budget
 	res       searchResult
 	done      bool
+	buf       searchBufs    // memory to reuse at setup
+	pool      *searcherPool // where release puts the searcher back (nil: nowhere)
 }
+
+// searchBufs is the memory a searcher reuses: a released searcher's
+// buffers, emptied, that the next search of the pool starts from. Those
+// that hold strings are cleared, so no state stays alive through them.
+type searchBufs struct {
+	es      []sentry
+	order   []point
+	at      []int32 // setup's call and return positions
+	bits    []uint64
+	prefixZ []uint64
+	entries []cacheEntry
+	arena   []uint64
+	calls   []frame
+	best    []int
+	cache   map[uint64]int32 // empty
+	cacheN  int              // the most entries cache was made for or held
+}
+
+// bytes estimates the memory the buffers hold.
+func (bf *searchBufs) bytes() int {
+	return cap(bf.es)*20 + cap(bf.order)*16 + cap(bf.at)*4 + (cap(bf.bits)+cap(bf.prefixZ)+cap(bf.arena)+cap(bf.best))*8 +
+		cap(bf.entries)*32 + cap(bf.calls)*24 + bf.cacheN*16
+}
+
+// searcherPool is a free list of released searchers, whose buffers the
+// next searchers reuse. It belongs to one Linearizable call at a time.
+type searcherPool struct{ free []*searcher }
 
 func newSearcher(ops []sop, init string, stepFn func(string, *linOp) (bool, string), keepBest bool) *searcher {
 	return &searcher{ops: ops, stepFn: stepFn, keepBest: keepBest, state: init}
 }
 
-// release returns the searcher's memory to the budget and drops it.
+// get is newSearcher, reusing a released searcher of p if there is one (p
+// may be nil). release puts it back.
+func (p *searcherPool) get(ops []sop, init string, stepFn func(string, *linOp) (bool, string), keepBest bool) *searcher {
+	if p == nil {
+		return newSearcher(ops, init, stepFn, keepBest)
+	}
+	var s *searcher
+	if n := len(p.free); n > 0 {
+		s = p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+	} else {
+		s = &searcher{}
+	}
+	s.ops, s.stepFn, s.keepBest, s.state, s.pool = ops, stepFn, keepBest, init, p
+	return s
+}
+
+// release returns the searcher's memory to the budget and drops it; a
+// searcher from a pool goes back to it, its buffers emptied.
 func (s *searcher) release(b *budget) {
 	b.mem -= s.mem
 	s.mem = 0
-	s.es, s.bits, s.cache, s.calls, s.entries, s.arena, s.prefixZ = nil, nil, nil, nil, nil, nil, nil
+	if s.pool == nil {
+		s.es, s.bits, s.cache, s.calls, s.entries, s.arena, s.prefixZ = nil, nil, nil, nil, nil, nil, nil
+		return
+	}
+	bf := s.buf
+	if s.started {
+		// Popped frames and compacted entries leave strings past the
+		// length: clear up to the capacity.
+		clear(s.entries[:cap(s.entries)])
+		clear(s.calls[:cap(s.calls)])
+		bf.cacheN = max(bf.cacheN, len(s.cache))
+		clear(s.cache)
+		bf.es, bf.bits, bf.prefixZ, bf.arena = s.es[:0], s.bits[:0], s.prefixZ[:0], s.arena[:0]
+		bf.entries, bf.calls, bf.cache = s.entries[:0], s.calls[:0], s.cache
+		if cap(s.res.best) > cap(bf.best) {
+			bf.best = s.res.best[:0]
+		}
+	}
+	p := s.pool
+	*s = searcher{buf: bf}
+	p.free = append(p.free, s)
 }
 
 // set adds operation o to the linearized set.
@@ -281,6 +350,7 @@ func (s *searcher) compact(b *budget) {
 	kept, words := 0, 0
 	var freed int64
 	if cut > 0 {
+		s.buf.cacheN = max(s.buf.cacheN, len(s.cache))
 		clear(s.cache)
 		for i := range s.entries {
 			ce := s.entries[i]
@@ -334,11 +404,13 @@ func (s *searcher) setup(b *budget) bool {
 	if !s.alloc(b, int64(2*n+1)*(20+8)+int64(n)*16+int64(n/64+2)*8) { // entries, order, bits and prefixZ
 		return false
 	}
-	order := entryOrder(ops)
-	es := make([]sentry, 0, 2*n+1)
+	bf := &s.buf
+	order := entryOrderInto(bf.order, ops)
+	bf.order = order
+	es := reuse(bf.es, 2*n+1)
 	es = append(es, sentry{op: -1}) // 0: head sentinel
-	callAt := make([]int32, n)
-	retAt := make([]int32, n)
+	bf.at = resize(bf.at, 2*n)
+	callAt, retAt := bf.at[:n], bf.at[n:]
 	for _, x := range order {
 		r, i := x.tie>>32 == 1, int32(x.tie)
 		pos := int32(len(es))
@@ -358,9 +430,11 @@ func (s *searcher) setup(b *budget) bool {
 		es[callAt[i]].mate = retAt[i]
 	}
 	s.es = es
-	s.bits = make([]uint64, (n+63)/64)
+	s.bits = resize(bf.bits, (n+63)/64)
+	clear(s.bits)
 	s.compactAt = minCompact
-	s.prefixZ = make([]uint64, len(s.bits)+1)
+	s.prefixZ = resize(bf.prefixZ, len(s.bits)+1)
+	s.prefixZ[0] = 0
 	for w := range s.bits {
 		z := s.prefixZ[w]
 		for i := w * 64; i < min(n, (w+1)*64); i++ {
@@ -368,19 +442,44 @@ func (s *searcher) setup(b *budget) bool {
 		}
 		s.prefixZ[w+1] = z
 	}
+	s.res.best = bf.best[:0]
 	if s.reserve {
 		// A decided linearizable key lifts every operation at least once,
 		// and the path is at most n deep: reserve that much rather than
 		// grow (it is counted as it is used, entry by entry).
-		s.entries = make([]cacheEntry, 0, n)
-		s.calls = make([]frame, 0, n)
-		s.cache = make(map[uint64]int32, n)
-		s.arena = make([]uint64, 0, n)
+		s.entries = reuse(bf.entries, n)
+		s.calls = reuse(bf.calls, n)
+		s.arena = reuse(bf.arena, n)
+		if bf.cache == nil || bf.cacheN < n {
+			bf.cache, bf.cacheN = make(map[uint64]int32, n), n
+		}
 	} else {
-		s.cache = make(map[uint64]int32)
+		s.entries, s.calls, s.arena = bf.entries[:0], bf.calls[:0], bf.arena[:0]
+		if bf.cache == nil {
+			bf.cache = make(map[uint64]int32)
+		}
 	}
+	s.cache = bf.cache
 	s.cur = es[0].next
 	return true
+}
+
+// reuse is s emptied, with room for n elements: s's own memory if it has
+// the room, else new.
+func reuse[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
+}
+
+// resize is s with length n: s's own memory if it has the room, else new
+// (zeroed). The old elements are not cleared.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // point is a call or return entry to sort: by time, then calls before
@@ -401,9 +500,12 @@ func comparePoints(a, c point) int {
 // entryOrder is ops' 2n call and return entries in order. When the calls
 // are already in order (a history lists operations as they are invoked),
 // only the returns are sorted, and merged with the calls.
-func entryOrder(ops []sop) []point {
+func entryOrder(ops []sop) []point { return entryOrderInto(make([]point, 2*len(ops)), ops) }
+
+// entryOrderInto is entryOrder in buf's memory if it has room.
+func entryOrderInto(buf []point, ops []sop) []point {
 	n := len(ops)
-	order := make([]point, 2*n)
+	order := resize(buf, 2*n)
 	callsSorted := true
 	for i := range ops {
 		callsSorted = callsSorted && (i == 0 || ops[i-1].call <= ops[i].call)
@@ -539,6 +641,7 @@ func (s *searcher) run(b *budget) searchResult {
 		s.cur = es[top.entry].next
 	}
 	s.done = true
+	s.buf.best = s.res.best[:0] // kept for the next search of the pool
 	s.res = searchResult{outcome: searchOK}
 	return s.res
 }

@@ -17,13 +17,14 @@ import (
 // chunks, down to single operations, so the result is 1-minimal: no single
 // removable operation can go. minimal is false if limit steps ran out
 // first (the witness is then larger than it could be). b is shared by
-// the bad keys of one check.
-func shrink(part []sop, init string, b *budget) (witness []*history.Op, minimal bool, cut int64, wasCut bool) {
+// the bad keys of one check; the searches reuse pool's searchers (nil:
+// none).
+func shrink(part []sop, init string, b *budget, pool *searcherPool) (witness []*history.Op, minimal bool, cut int64, wasCut bool) {
 	ops := slices.Clone(part)
 	limit := b.maxSteps
 	b.begin(limit)
 	all := len(ops)
-	ops, cut = shortestPrefix(ops, init, b)
+	ops, cut = shortestPrefix(ops, init, b, pool)
 	wasCut = len(ops) < all
 	keep := make([]bool, len(ops))
 	for i := range keep {
@@ -37,7 +38,7 @@ func shrink(part []sop, init string, b *budget) (witness []*history.Op, minimal 
 			}
 		}
 		b.begin(limit)
-		r := search(sub, init, step, b, false)
+		r := search(sub, init, step, b, false, pool)
 		return r.outcome == searchIllegal, r.outcome == searchUndecided
 	}
 	candidates := func() []int {
@@ -133,7 +134,7 @@ done:
 // by T was invoked before T, so the prefix linearizes too. Prefixes grow
 // with T, so a binary search over the return times finds the shortest. If
 // the budget runs out, ops is returned whole. cut is the T used.
-func shortestPrefix(ops []sop, init string, b *budget) ([]sop, int64) {
+func shortestPrefix(ops []sop, init string, b *budget, pool *searcherPool) ([]sop, int64) {
 	var times []int64
 	for _, o := range ops {
 		if o.ret != math.MaxInt64 {
@@ -163,7 +164,7 @@ func shortestPrefix(ops []sop, init string, b *budget) ([]sop, int64) {
 	for lo < hi {
 		mid := (lo + hi) / 2
 		p := prefix(times[mid])
-		r := search(p, init, step, b, false)
+		r := search(p, init, step, b, false, pool)
 		switch r.outcome {
 		case searchUndecided:
 			return best, cut
