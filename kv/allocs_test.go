@@ -80,3 +80,80 @@ func TestReplicaPathAllocations(t *testing.T) {
 		t.Errorf("%.3f allocations per replica message, want at most 0.25", perMsg)
 	}
 }
+
+// TestCoordinatorPathAllocations reports the allocations per client
+// request of a coordinating kv server (through NewFactory): Submit, the
+// messages to the other replicas, their acknowledgements or read replies
+// stepped back in, the client's reply, for puts and gets in turn. The
+// replicas' answers are encoded in a reused buffer and the requests the
+// server sends are decoded from an arena, so the harness adds next to
+// nothing. An allocation count, not a timing.
+func TestCoordinatorPathAllocations(t *testing.T) {
+	cs := newReplicaStepper(t, 5)
+	var peer arena = arena{chunk: decodeChunk}
+	var buf []byte
+	value := []byte("value")
+	held := map[string][]Version{} // what the other replicas hold, as the server wrote it
+	type out struct {
+		to sim.NodeID
+		m  Message
+	}
+	var queue []out
+	take := func(rd node.Ready) int {
+		for _, e := range rd.Messages {
+			var m Message
+			if err := m.decodeFrom(e.Payload, &peer); err != nil {
+				t.Fatal(err)
+			}
+			queue = append(queue, out{e.To, m})
+		}
+		return len(rd.Replies)
+	}
+	request := func(i int) {
+		key := cs.keys[i%len(cs.keys)]
+		req := node.Request{ID: uint64(i), Method: node.Put, Key: key, Value: value}
+		if i%2 == 0 {
+			req = node.Request{ID: uint64(i), Method: node.Get, Key: key}
+		}
+		cs.srv.Submit(req)
+		replied := take(cs.srv.Ready())
+		for k := 0; k < len(queue); k++ { // the other replicas answer everything the server sends
+			o := queue[k]
+			ans := Message{Type: MsgWriteAck, Op: o.m.Op, Key: o.m.Key}
+			switch o.m.Type {
+			case MsgWrite:
+				held[o.m.Key] = o.m.Versions
+			case MsgRead:
+				ans = Message{Type: MsgReadReply, Op: o.m.Op, Key: o.m.Key, Versions: held[o.m.Key]}
+			default:
+				t.Fatalf("request %d: the server sent a %v", i, o.m.Type)
+			}
+			var err error
+			if buf, err = ans.AppendMsgpack(buf[:0]); err != nil {
+				t.Fatal(err)
+			}
+			if err := cs.srv.Step(o.to, buf); err != nil {
+				t.Fatal(err)
+			}
+			replied += take(cs.srv.Ready())
+		}
+		queue = queue[:0]
+		if replied != 1 {
+			t.Fatalf("request %d (%v): %d replies, want 1", i, req.Method, replied)
+		}
+	}
+	for i := range 10_000 { // warm up
+		request(i + 1)
+	}
+	const n = 10_000
+	a := testing.AllocsPerRun(1, func() {
+		for i := range n {
+			request(10_001 + i)
+		}
+	})
+	perReq := a / n
+	t.Logf("%.3f allocations per client request (%v over %d)", perReq, a, n)
+	if perReq > 0.25 {
+		t.Errorf("%.3f allocations per client request, want at most 0.25", perReq)
+	}
+}

@@ -1,8 +1,9 @@
 package kv
 
 // arena is memory for versions, carved out of shared chunks: a server's
-// decoder takes decoded messages from one (and interns their keys), and a
-// node's state its copies of the versions it keeps. Every piece carved is
+// decoder takes decoded messages from one (and interns their keys), a
+// node's state its copies of the versions it keeps, and the coordinator
+// the versions it writes and the values it replies with. Every piece carved is
 // a fresh slice nothing else uses, with its capacity cut to its length (an
 // append to it reallocates rather than reaching a neighbour), so the
 // holder may keep and modify it exactly as with one allocation per piece.
@@ -15,6 +16,7 @@ type arena struct {
 	versions []Version
 	bytes    []byte
 	clocks   []ClockEntry
+	values   [][]byte          // a read reply's values (the coordinator's)
 	keys     map[string]string // interned keys, at most arenaKeys
 }
 
@@ -72,6 +74,23 @@ func (a *arena) newClock(n int) VClock {
 	c := a.clocks[:n:n]
 	a.clocks = a.clocks[n:]
 	return c
+}
+
+// newValues returns an empty slice of values with room for n (appending
+// more reallocates), nil for 0.
+func (a *arena) newValues(n int) [][]byte {
+	if n == 0 {
+		return nil
+	}
+	if n > a.chunk/4 {
+		return make([][]byte, 0, n)
+	}
+	if len(a.values) < n {
+		a.values = make([][]byte, a.chunk)
+	}
+	vs := a.values[:0:n]
+	a.values = a.values[n:]
+	return vs
 }
 
 // cloneVersions is the package's cloneVersions with the copies carved

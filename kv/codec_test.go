@@ -475,6 +475,33 @@ func TestArenaClonesTheSameAndApart(t *testing.T) {
 	})
 }
 
+// TestArenaValuesApart: value slices carved by newValues hold what is
+// appended to them, each in its own memory: filling one, even past the
+// room it was made with, changes no other.
+func TestArenaValuesApart(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		a := arena{chunk: rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk")}
+		n := rapid.IntRange(1, 12).Draw(t, "slices")
+		got, want := make([][][]byte, n), make([][][]byte, n)
+		for i := range n {
+			room := rapid.IntRange(0, 20).Draw(t, "room")
+			got[i] = a.newValues(room)
+			if room == 0 {
+				require.Nil(t, got[i])
+			}
+			require.Zero(t, len(got[i]))
+			for k := range room + rapid.IntRange(0, 2).Draw(t, "past") {
+				v := []byte{byte(i), byte(k)}
+				got[i] = append(got[i], v)
+				want[i] = append(want[i], v)
+			}
+		}
+		for i := range n {
+			require.Equal(t, want[i], got[i], "slice %d", i)
+		}
+	})
+}
+
 // scribble overwrites every byte and clock entry of m's versions and
 // appends to each of their slices.
 func scribble(m *Message) {

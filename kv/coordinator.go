@@ -39,6 +39,7 @@ type coordinator struct {
 	fb            []sim.NodeID
 	ts            []target // scratch for chooseTargets
 	expired       []*op    // scratch for tick
+	mem           arena    // the versions ops write and the values reads reply with
 
 	out     []Envelope // messages to send, in order
 	replies []Reply    // client replies, in order
@@ -76,7 +77,7 @@ type coordHost interface {
 
 // newCoordinator returns a coordinator with no operations.
 func newCoordinator(self sim.NodeID, cfg *Config, stats *Stats, host coordHost) coordinator {
-	return coordinator{self: self, cfg: cfg, stats: stats, host: host, opIdx: map[uint64]*op{}}
+	return coordinator{self: self, cfg: cfg, stats: stats, host: host, opIdx: map[uint64]*op{}, mem: arena{chunk: decodeChunk}}
 }
 
 // take returns and clears the messages and client replies made so far;
@@ -468,7 +469,8 @@ func (c *coordinator) startWrite(o *op) {
 			return
 		}
 	} else {
-		o.versions = []Version{v}
+		o.versions = c.mem.newVersions(1)
+		o.versions[0] = v
 	}
 	keptLocally := false
 	for i := range o.targets {
@@ -683,6 +685,13 @@ func (c *coordinator) onWriteBackAck(o *op, i int, refused bool) {
 // readResult turns reconciled versions into a client reply.
 func (c *coordinator) readResult(key string, vs []Version) Reply {
 	rep := Reply{Status: OK}
+	live := 0
+	for _, v := range vs {
+		if !v.Tombstone {
+			live++
+		}
+	}
+	rep.Values = c.mem.newValues(live)
 	for _, v := range vs {
 		if !v.Tombstone {
 			rep.Values = append(rep.Values, v.Value)
