@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,6 +83,49 @@ func TestRecorderCopiesSlices(t *testing.T) {
 	vals[0] = "mutated"
 	assert.Equal(t, []string{"a"}, r.Events()[0].Context)
 	assert.Equal(t, []string{"x"}, r.Events()[2].Values)
+}
+
+// TestRecorderCopiesApart: the recorder's copies of many events' Context
+// and Values (carved from shared chunks) each hold their own strings:
+// overwriting one recorded copy, or appending to it, changes no other.
+func TestRecorderCopiesApart(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var r Recorder
+		n := rapid.IntRange(1, 60).Draw(t, "ops")
+		strs := rapid.SliceOfN(rapid.StringN(1, 3, -1), 0, 80)
+		var want [][]string
+		for range n {
+			ctx := strs.Draw(t, "context")
+			vals := strs.Draw(t, "values")
+			_, err := r.Invoke(Event{Client: 0, Kind: Read, Key: "k", Context: ctx})
+			require.NoError(t, err)
+			_, err = r.Complete(Event{Client: 0, Type: OK, Values: vals})
+			require.NoError(t, err)
+			want = append(want, slices.Clone(ctx), slices.Clone(vals))
+		}
+		ops := r.Operations()
+		for i := range ops {
+			for _, s := range [][]string{ops[i].Context, ops[i].Values} {
+				for k := range s {
+					s[k] = "scribbled"
+				}
+				_ = append(s, "appended")
+			}
+			for j := i + 1; j < len(ops); j++ {
+				require.Equal(t, emptyNil(want[2*j]), ops[j].Context, "scribbling over op %d changed op %d's context", i, j)
+				require.Equal(t, emptyNil(want[2*j+1]), ops[j].Values, "scribbling over op %d changed op %d's values", i, j)
+			}
+		}
+	})
+}
+
+// emptyNil is s, or nil when s is empty (the recorder keeps no empty
+// slices).
+func emptyNil(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func TestRecorderRejectsMisuse(t *testing.T) {

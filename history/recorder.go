@@ -17,6 +17,7 @@ type Recorder struct {
 	n    int   // events recorded
 	last Event // the event recorded last
 	open []int // client -> index of its open operation, or -1
+	strs []string // the chunk the events' Context and Values copies are carved from
 }
 
 // opList holds operations in order: flat, then chunks (each of chunkOps
@@ -106,7 +107,7 @@ func (r *Recorder) Invoke(e Event) (int, error) {
 	if j := r.open[e.Client]; j >= 0 {
 		return -1, fmt.Errorf("history: client %d invokes %s at %s while its %s (index %d) is still open", e.Client, e.Kind, e.Time, r.op(j).Kind, r.op(j).Invoked)
 	}
-	e.Context = cloneStrings(e.Context)
+	e.Context = r.cloneStrings(e.Context)
 	r.open[e.Client] = r.ops.count
 	r.ops.add(invoked(e))
 	r.n++
@@ -137,7 +138,7 @@ func (r *Recorder) Complete(e Event) (int, error) {
 	if e.Kind != Read && (len(e.Values) > 0 || e.NotFound) {
 		return -1, fmt.Errorf("history: client %d: %s completion carries a read result", e.Client, e.Kind)
 	}
-	e.Values = cloneStrings(e.Values)
+	e.Values = r.cloneStrings(e.Values)
 	e.Context, e.Value, e.Expect, e.Final = nil, "", "", false
 	o.complete(e)
 	r.open[e.Client] = -1
@@ -187,9 +188,26 @@ func (r *Recorder) Operations() []Op { return r.ops.join() }
 // Ops returns a copy of the recorded operations (see Operations).
 func (r *Recorder) Ops() ([]Op, error) { return slices.Clone(r.Operations()), nil }
 
-func cloneStrings(s []string) []string {
-	if len(s) == 0 {
+// stringChunk is the number of strings in one of the Recorder's chunks.
+const stringChunk = 256
+
+// cloneStrings copies s (nil for an empty s), carving the copy out of the
+// recorder's current chunk: a fresh slice no other copy overlaps, its
+// capacity cut to its length, exactly as with one allocation per copy.
+// The history keeps every copy for the whole run, so chunks waste nothing.
+func (r *Recorder) cloneStrings(s []string) []string {
+	n := len(s)
+	if n == 0 {
 		return nil
 	}
-	return append([]string(nil), s...)
+	if n > stringChunk/4 {
+		return append([]string(nil), s...)
+	}
+	if len(r.strs) < n {
+		r.strs = make([]string, stringChunk)
+	}
+	out := r.strs[:n:n]
+	r.strs = r.strs[n:]
+	copy(out, s)
+	return out
 }
