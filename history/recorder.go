@@ -14,9 +14,9 @@ import (
 // lays them out as events again. The zero value is ready to use.
 type Recorder struct {
 	ops  opList
-	n    int   // events recorded
-	last Event // the event recorded last
-	open []int // client -> index of its open operation, or -1
+	n    int      // events recorded
+	last Event    // the event recorded last
+	open []int    // client -> index of its open operation, or -1
 	strs []string // the chunk the events' Context and Values copies are carved from
 }
 
