@@ -90,7 +90,7 @@ func TestReplicaPathAllocations(t *testing.T) {
 // nothing. An allocation count, not a timing.
 func TestCoordinatorPathAllocations(t *testing.T) {
 	cs := newReplicaStepper(t, 5)
-	var peer arena = arena{chunk: decodeChunk}
+	peer := arena{chunk: decodeChunk}
 	var buf []byte
 	value := []byte("value")
 	held := map[string][]Version{} // what the other replicas hold, as the server wrote it
