@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/history"
+	"github.com/faultline-sim/faultline/internal/chunk"
 	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
@@ -281,6 +282,7 @@ func (c *Cluster) Run() (*Result, error) {
 	}
 	c.tickFn = c.tick // one method value for every tick (no allocation per tick)
 	c.replyFn = c.deliverReply
+	c.replyMem = newReplyArena()
 	c.loop.At(0, c.tickFn)
 	for i := 0; i < c.wl.Clients(); i++ {
 		cl := c.newClient(i, sim.NodeID(i%c.cfg.Nodes), false)
@@ -477,11 +479,12 @@ func (c *Cluster) notPeer(self, to sim.NodeID) string {
 }
 
 // replyArena is memory for the copies toResponse makes, carved out of
-// shared chunks: each piece is a fresh slice nothing else uses, with its
-// capacity cut to its length, exactly as with one allocation per piece.
+// shared chunks (internal/chunk): each piece is a fresh slice nothing else
+// uses, with its capacity cut to its length, exactly as with one
+// allocation per piece. Make it with newReplyArena.
 type replyArena struct {
-	bytes []byte
-	vals  [][]byte
+	bytes chunk.Chunks[byte]
+	vals  chunk.Chunks[[]byte]
 }
 
 const (
@@ -489,37 +492,17 @@ const (
 	valsChunk  = 64   // value slices per chunk
 )
 
-// copyBytes returns a copy of p: nil for nil, empty (not nil) for empty.
-func (a *replyArena) copyBytes(p []byte) []byte {
-	n := len(p)
-	switch {
-	case p == nil:
-		return nil
-	case n == 0:
-		return []byte{}
-	case n > replyChunk/4:
-		return append(make([]byte, 0, n), p...)
-	}
-	if len(a.bytes) < n {
-		a.bytes = make([]byte, replyChunk)
-	}
-	out := a.bytes[:n:n]
-	a.bytes = a.bytes[n:]
-	copy(out, p)
-	return out
+// newReplyArena returns an empty replyArena with its chunk sizes.
+func newReplyArena() replyArena {
+	return replyArena{bytes: chunk.Chunks[byte]{Size: replyChunk}, vals: chunk.Chunks[[]byte]{Size: valsChunk}}
 }
 
-// newVals returns n nil values.
-func (a *replyArena) newVals(n int) [][]byte {
-	if n > valsChunk/4 {
-		return make([][]byte, n)
+// copyBytes returns a copy of p: nil for nil, empty (not nil) for empty.
+func (a *replyArena) copyBytes(p []byte) []byte {
+	if p == nil {
+		return nil
 	}
-	if len(a.vals) < n {
-		a.vals = make([][]byte, valsChunk)
-	}
-	out := a.vals[:n:n]
-	a.vals = a.vals[n:]
-	return out
+	return a.bytes.Copy(p)
 }
 
 // toResponse copies a node's reply into the workload's vocabulary: the
@@ -528,12 +511,9 @@ func (a *replyArena) newVals(n int) [][]byte {
 func (a *replyArena) toResponse(r node.Reply) (workloads.Response, error) {
 	resp := workloads.Response{Context: a.copyBytes(r.Context), Err: r.Err}
 	if len(r.Values) > 0 {
-		resp.Values = a.newVals(len(r.Values))
+		resp.Values = a.vals.Take(len(r.Values))
 		for i, v := range r.Values {
-			resp.Values[i] = a.copyBytes(v)
-			if resp.Values[i] == nil {
-				resp.Values[i] = []byte{}
-			}
+			resp.Values[i] = a.bytes.Copy(v)
 		}
 	}
 	switch r.Status {

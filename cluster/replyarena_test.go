@@ -31,7 +31,7 @@ func plainResponse(r node.Reply) workloads.Response {
 func TestReplyArenaCopiesTheSameAndApart(t *testing.T) {
 	bin := rapid.OneOf(rapid.Just([]byte(nil)), rapid.Just([]byte{}), rapid.SliceOfN(rapid.Byte(), 1, 1500))
 	rapid.Check(t, func(t *rapid.T) {
-		var a replyArena
+		a := newReplyArena()
 		n := rapid.IntRange(1, 8).Draw(t, "replies")
 		want, got := make([]workloads.Response, n), make([]workloads.Response, n)
 		for i := range n {

@@ -3,6 +3,8 @@ package history
 import (
 	"fmt"
 	"slices"
+
+	"github.com/faultline-sim/faultline/internal/chunk"
 )
 
 // Recorder builds a history as a simulation runs: Invoke when a client
@@ -14,10 +16,10 @@ import (
 // lays them out as events again. The zero value is ready to use.
 type Recorder struct {
 	ops  opList
-	n    int      // events recorded
-	last Event    // the event recorded last
-	open []int    // client -> index of its open operation, or -1
-	strs []string // the chunk the events' Context and Values copies are carved from
+	n    int                  // events recorded
+	last Event                // the event recorded last
+	open []int                // client -> index of its open operation, or -1
+	strs chunk.Chunks[string] // the events' Context and Values copies are carved from it
 }
 
 // opList holds operations in order: flat, then chunks (each of chunkOps
@@ -192,22 +194,14 @@ func (r *Recorder) Ops() ([]Op, error) { return slices.Clone(r.Operations()), ni
 const stringChunk = 256
 
 // cloneStrings copies s (nil for an empty s), carving the copy out of the
-// recorder's current chunk: a fresh slice no other copy overlaps, its
-// capacity cut to its length, exactly as with one allocation per copy.
-// The history keeps every copy for the whole run, so chunks waste nothing.
+// recorder's chunks (internal/chunk): a fresh slice no other copy
+// overlaps, its capacity cut to its length, exactly as with one
+// allocation per copy. The history keeps every copy for the whole run, so
+// chunks waste nothing.
 func (r *Recorder) cloneStrings(s []string) []string {
-	n := len(s)
-	if n == 0 {
+	if len(s) == 0 {
 		return nil
 	}
-	if n > stringChunk/4 {
-		return append([]string(nil), s...)
-	}
-	if len(r.strs) < n {
-		r.strs = make([]string, stringChunk)
-	}
-	out := r.strs[:n:n]
-	r.strs = r.strs[n:]
-	copy(out, s)
-	return out
+	r.strs.Size = stringChunk
+	return r.strs.Copy(s)
 }

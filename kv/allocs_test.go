@@ -90,7 +90,7 @@ func TestReplicaPathAllocations(t *testing.T) {
 // nothing. An allocation count, not a timing.
 func TestCoordinatorPathAllocations(t *testing.T) {
 	cs := newReplicaStepper(t, 5)
-	peer := arena{chunk: decodeChunk}
+	peer := newArena(decodeChunk)
 	var buf []byte
 	value := []byte("value")
 	held := map[string][]Version{} // what the other replicas hold, as the server wrote it

@@ -1,23 +1,21 @@
 package kv
 
-// arena is memory for versions, carved out of shared chunks: a server's
-// decoder takes decoded messages from one (and interns their keys), a
-// node's state its copies of the versions it keeps, and the coordinator
-// the versions it writes and the values it replies with. Every piece carved is
-// a fresh slice nothing else uses, with its capacity cut to its length (an
-// append to it reallocates rather than reaching a neighbour), so the
-// holder may keep and modify it exactly as with one allocation per piece.
-// A chunk is freed once nothing carved from it is alive, so a long-lived
-// piece keeps its whole chunk alive: chunk sizes trade allocations against
-// that. Pieces bigger than a quarter of a chunk get an allocation of their
-// own, so a chunk is never mostly waste.
+import "github.com/faultline-sim/faultline/internal/chunk"
+
+// arena is memory for versions, carved out of shared chunks
+// (internal/chunk): a server's decoder takes decoded messages from one (and
+// interns their keys), a node's state its copies of the versions it keeps,
+// and the coordinator the versions it writes and the values it replies
+// with. Every piece is a fresh slice nothing else uses, its capacity cut
+// to its length, so the holder may keep and modify it exactly as with one
+// allocation per piece; a long-lived piece keeps its chunk alive, so the
+// chunk sizes trade allocations against that.
 type arena struct {
-	chunk    int // versions per chunk; 64 value bytes and 2 clock entries per version
-	versions []Version
-	bytes    []byte
-	clocks   []ClockEntry
-	values   [][]byte          // a read reply's values (the coordinator's)
-	keys     map[string]string // interned keys, at most arenaKeys
+	versions chunk.Chunks[Version]
+	bytes    chunk.Chunks[byte]
+	clocks   chunk.Chunks[ClockEntry]
+	values   chunk.Chunks[[]byte] // a read reply's values (the coordinator's)
+	keys     map[string]string    // interned keys, at most arenaKeys
 }
 
 const (
@@ -26,55 +24,25 @@ const (
 	arenaKeys   = 4096 // keys interned at most; later keys are allocated
 )
 
-// newVersions returns n zero versions, empty but not nil for 0.
-func (a *arena) newVersions(n int) []Version {
-	if n == 0 {
-		return []Version{}
+// newArena returns an arena whose chunks hold n versions, 64n value bytes,
+// 2n clock entries and n read values.
+func newArena(n int) arena {
+	return arena{
+		versions: chunk.Chunks[Version]{Size: n},
+		bytes:    chunk.Chunks[byte]{Size: 64 * n},
+		clocks:   chunk.Chunks[ClockEntry]{Size: 2 * n},
+		values:   chunk.Chunks[[]byte]{Size: n},
 	}
-	if n > a.chunk/4 {
-		return make([]Version, n)
-	}
-	if len(a.versions) < n {
-		a.versions = make([]Version, a.chunk)
-	}
-	vs := a.versions[:n:n]
-	a.versions = a.versions[n:]
-	return vs
 }
+
+// newVersions returns n zero versions, empty but not nil for 0.
+func (a *arena) newVersions(n int) []Version { return a.versions.Take(n) }
 
 // copyBytes returns a copy of p, empty but not nil when p is empty.
-func (a *arena) copyBytes(p []byte) []byte {
-	n := len(p)
-	if n == 0 {
-		return []byte{}
-	}
-	if n > 64*a.chunk/4 {
-		return append(make([]byte, 0, n), p...)
-	}
-	if len(a.bytes) < n {
-		a.bytes = make([]byte, 64*a.chunk)
-	}
-	out := a.bytes[:n:n]
-	a.bytes = a.bytes[n:]
-	copy(out, p)
-	return out
-}
+func (a *arena) copyBytes(p []byte) []byte { return a.bytes.Copy(p) }
 
 // newClock returns a clock of n zero entries, empty but not nil for 0.
-func (a *arena) newClock(n int) VClock {
-	if n == 0 {
-		return VClock{}
-	}
-	if n > 2*a.chunk/4 {
-		return make(VClock, n)
-	}
-	if len(a.clocks) < n {
-		a.clocks = make([]ClockEntry, 2*a.chunk)
-	}
-	c := a.clocks[:n:n]
-	a.clocks = a.clocks[n:]
-	return c
-}
+func (a *arena) newClock(n int) VClock { return a.clocks.Take(n) }
 
 // newValues returns an empty slice of values with room for n (appending
 // more reallocates), nil for 0.
@@ -82,15 +50,7 @@ func (a *arena) newValues(n int) [][]byte {
 	if n == 0 {
 		return nil
 	}
-	if n > a.chunk/4 {
-		return make([][]byte, 0, n)
-	}
-	if len(a.values) < n {
-		a.values = make([][]byte, a.chunk)
-	}
-	vs := a.values[:0:n]
-	a.values = a.values[n:]
-	return vs
+	return a.values.Take(n)[:0]
 }
 
 // cloneVersions is the package's cloneVersions with the copies carved
@@ -105,9 +65,7 @@ func (a *arena) cloneVersions(vs []Version) []Version {
 			v.Value = a.copyBytes(v.Value)
 		}
 		if v.Context != nil {
-			c := a.newClock(len(v.Context))
-			copy(c, v.Context)
-			v.Context = c
+			v.Context = a.clocks.Copy(v.Context)
 		}
 		out[i] = v
 	}

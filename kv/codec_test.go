@@ -430,7 +430,7 @@ func TestWireRoundTripProperty(t *testing.T) {
 // later message.
 func TestArenaDecodesTheSameAndApart(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		a := arena{chunk: rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk")}
+		a := newArena(rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk"))
 		n := rapid.IntRange(1, 6).Draw(t, "messages")
 		plain, carved := make([]Message, n), make([]Message, n)
 		for i := range n {
@@ -442,12 +442,7 @@ func TestArenaDecodesTheSameAndApart(t *testing.T) {
 			require.NoError(t, carved[i].decodeFrom(b, &a))
 			require.Equal(t, plain[i], carved[i])
 		}
-		for i := range n { // every pair i < j: sharing would show either way
-			scribble(&carved[i])
-			for j := i + 1; j < n; j++ {
-				require.Equal(t, plain[j], carved[j], "scribbling over message %d changed message %d", i, j)
-			}
-		}
+		requireApart(t, plain, carved, "message", nil)
 	})
 }
 
@@ -456,7 +451,7 @@ func TestArenaDecodesTheSameAndApart(t *testing.T) {
 // each their own memory, apart from their source.
 func TestArenaClonesTheSameAndApart(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		a := arena{chunk: rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk")}
+		a := newArena(rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk"))
 		n := rapid.IntRange(1, 6).Draw(t, "lists")
 		src, want, got := make([]Message, n), make([]Message, n), make([]Message, n)
 		for i := range n {
@@ -465,13 +460,9 @@ func TestArenaClonesTheSameAndApart(t *testing.T) {
 			got[i].Versions = a.cloneVersions(src[i].Versions)
 			require.Equal(t, want[i], got[i])
 		}
-		for i := range n {
-			scribble(&got[i])
+		requireApart(t, want, got, "clone", func(i int) {
 			require.Equal(t, want[i], Message{Versions: cloneVersions(src[i].Versions)}, "scribbling over clone %d changed its source", i)
-			for j := i + 1; j < n; j++ {
-				require.Equal(t, want[j], got[j], "scribbling over clone %d changed clone %d", i, j)
-			}
-		}
+		})
 	})
 }
 
@@ -480,7 +471,7 @@ func TestArenaClonesTheSameAndApart(t *testing.T) {
 // room it was made with, changes no other.
 func TestArenaValuesApart(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		a := arena{chunk: rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk")}
+		a := newArena(rapid.SampledFrom([]int{4, stateChunk, decodeChunk}).Draw(t, "chunk"))
 		n := rapid.IntRange(1, 12).Draw(t, "slices")
 		got, want := make([][][]byte, n), make([][][]byte, n)
 		for i := range n {
@@ -500,6 +491,22 @@ func TestArenaValuesApart(t *testing.T) {
 			require.Equal(t, want[i], got[i], "slice %d", i)
 		}
 	})
+}
+
+// requireApart scribbles over each carved message in turn (after, if not
+// nil, checks more once message i is scribbled over) and requires every
+// later one to still equal what it should: over every pair i < j, sharing
+// memory would show either way.
+func requireApart(t *rapid.T, want, carved []Message, what string, after func(i int)) {
+	for i := range carved {
+		scribble(&carved[i])
+		if after != nil {
+			after(i)
+		}
+		for j := i + 1; j < len(carved); j++ {
+			require.Equal(t, want[j], carved[j], "scribbling over %s %d changed %s %d", what, i, what, j)
+		}
+	}
 }
 
 // scribble overwrites every byte and clock entry of m's versions and
@@ -708,7 +715,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		var m, fromArena Message
 		err := m.DecodeMsgpack(p)
-		a := arena{chunk: decodeChunk}
+		a := newArena(decodeChunk)
 		errArena := fromArena.decodeFrom(p, &a)
 		require.Equal(t, err, errArena, "an arena changes no error")
 		if err != nil {

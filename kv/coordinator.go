@@ -77,7 +77,7 @@ type coordHost interface {
 
 // newCoordinator returns a coordinator with no operations.
 func newCoordinator(self sim.NodeID, cfg *Config, stats *Stats, host coordHost) coordinator {
-	return coordinator{self: self, cfg: cfg, stats: stats, host: host, opIdx: map[uint64]*op{}, mem: arena{chunk: decodeChunk}}
+	return coordinator{self: self, cfg: cfg, stats: stats, host: host, opIdx: map[uint64]*op{}, mem: newArena(decodeChunk)}
 }
 
 // take returns and clears the messages and client replies made so far;

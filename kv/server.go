@@ -141,7 +141,7 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message](), dec: arena{chunk: decodeChunk}}
+	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message](), dec: newArena(decodeChunk)}
 	s.flush()
 	return s, nil
 }

@@ -92,7 +92,7 @@ type state struct {
 
 // loadState reads what s holds (everything a restart recovers).
 func loadState(s Store) *state {
-	st := &state{data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{}, unsynced: true, mem: arena{chunk: stateChunk}}
+	st := &state{data: map[string][]Version{}, hints: map[hintKey]Hint{}, meta: map[string]uint64{}, unsynced: true, mem: newArena(stateChunk)}
 	for _, k := range s.Keys() {
 		if vs, ok := s.Get(k); ok && len(vs) > 0 {
 			st.data[k] = st.mem.cloneVersions(vs)

@@ -13,6 +13,7 @@ var Layers = map[string]int{
 	"sim":               0,
 	"history":           0,
 	"internal/tidy":     0,
+	"internal/chunk":    0,
 	"internal/wiresize": 0,
 	"node":              1,
 	"ring":              1,
@@ -30,6 +31,7 @@ var Layers = map[string]int{
 // sameLayerAllowed lists the few same-layer imports docs/design.md permits.
 var sameLayerAllowed = map[[2]string]bool{
 	{"history", "sim"}:               true,
+	{"history", "internal/chunk"}:    true,
 	{"internal/report", "scenarios"}: true,
 }
 
