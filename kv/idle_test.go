@@ -2,8 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 
@@ -200,9 +198,8 @@ func (w *twin) compare() {
 // periodic timers that only re-arm (and the syncs they count).
 func idleState(n *Node) string {
 	var b strings.Builder
-	ids := slices.Sorted(maps.Keys(n.suspicion.peers))
-	for _, id := range ids {
-		p := n.suspicion.peers[id]
+	for _, id := range n.suspicion.peers() {
+		p := n.suspicion.lookup(id)
 		fmt.Fprintf(&b, "suspicion %v %d %v\n", id, p.waitingSince, p.suspected)
 	}
 	for _, o := range n.coord.ops {
