@@ -32,38 +32,56 @@ type Disk interface {
 // unsynced layer on top. Crash throws the unsynced layer away. Maps are
 // only looked up; Keys sorts.
 type MemDisk struct {
-	durable map[string][]byte
-	dirty   map[string]dirtyValue
-	// dirtyKeys lists every key of dirty (and maybe keys dropped from it
-	// since), so Sync visits them without iterating a map.
-	dirtyKeys []string
-	// spare holds, per key, the memory of a durable value a Sync replaced:
-	// no Get result may still use it (a write of the key came between), so
-	// the key's next Put copies into it.
-	spare map[string][]byte
-	syncs uint64
+	// entries holds every key with a durable value or an unsynced write
+	// (one lookup per operation, whatever layer it touches).
+	entries map[string]*diskEntry
+	// dirty lists the entries with an unsynced write, so Sync visits
+	// them without a map lookup (an entry whose write was dropped since,
+	// or listed twice, is skipped).
+	dirty    []*diskEntry
+	unsynced int // entries with an unsynced write
+	syncs    uint64
 }
 
-// dirtyValue is an unsynced write: a new value or a deletion.
-type dirtyValue struct {
-	value   []byte
-	deleted bool
+// diskEntry is one key's layers.
+type diskEntry struct {
+	key     string
+	durable []byte
+	onDisk  bool // durable holds the synced value
+	pending []byte
+	write   pendingWrite
+	// spare is the memory of a durable value a Sync replaced: no Get
+	// result may still use it (a write of the key came between), so the
+	// key's next Put copies into it.
+	spare []byte
 }
+
+// pendingWrite is a key's unsynced write, if any.
+type pendingWrite uint8
+
+const (
+	writeNone   pendingWrite = iota
+	writePut                 // pending is the new value
+	writeDelete              // the key is deleted
+)
 
 // NewMemDisk returns an empty disk.
 func NewMemDisk() *MemDisk {
-	return &MemDisk{durable: map[string][]byte{}, dirty: map[string]dirtyValue{}, spare: map[string][]byte{}}
+	return &MemDisk{entries: map[string]*diskEntry{}}
 }
 
 var _ Disk = (*MemDisk)(nil)
 
 // Get returns the current value of key.
 func (d *MemDisk) Get(key string) ([]byte, bool) {
-	if w, ok := d.dirty[key]; ok {
-		return w.value, !w.deleted
+	e := d.entries[key]
+	switch {
+	case e == nil || e.write == writeDelete:
+		return nil, false
+	case e.write == writePut:
+		return e.pending, true
 	}
-	v, ok := d.durable[key]
-	return v, ok
+	return e.durable, e.onDisk
 }
 
 // Put stores a copy of value under key in the unsynced layer. The copy
@@ -71,43 +89,61 @@ func (d *MemDisk) Get(key string) ([]byte, bool) {
 // the last Sync replaced, when it fits: Get's results are valid only until
 // the next write of their key.
 func (d *MemDisk) Put(key string, value []byte) {
-	w, ok := d.dirty[key]
-	if !ok {
-		d.dirtyKeys = append(d.dirtyKeys, key)
+	e := d.entries[key]
+	if e == nil {
+		e = &diskEntry{key: key}
+		d.entries[key] = e
 	}
-	buf := w.value
-	if buf == nil {
-		buf = d.spare[key]
-		delete(d.spare, key)
+	buf := e.pending
+	if e.write != writePut {
+		buf, e.spare = e.spare, nil
 	}
 	if buf == nil || cap(buf) < len(value) {
 		buf = make([]byte, 0, len(value))
 	}
-	d.dirty[key] = dirtyValue{value: append(buf[:0], value...)}
+	d.mark(e, writePut)
+	e.pending = append(buf[:0], value...)
 }
 
 // Delete removes key in the unsynced layer.
 func (d *MemDisk) Delete(key string) {
-	if _, ok := d.durable[key]; ok {
-		if _, ok := d.dirty[key]; !ok {
-			d.dirtyKeys = append(d.dirtyKeys, key)
-		}
-		d.dirty[key] = dirtyValue{deleted: true}
+	e := d.entries[key]
+	if e == nil {
 		return
 	}
-	delete(d.dirty, key)
+	if e.onDisk {
+		d.mark(e, writeDelete)
+		e.pending = nil
+		return
+	}
+	d.unmark(e) // an unsynced value only: nothing is left
+}
+
+// mark gives e the unsynced write w, listing it if it had none.
+func (d *MemDisk) mark(e *diskEntry, w pendingWrite) {
+	if e.write == writeNone {
+		d.dirty = append(d.dirty, e)
+		d.unsynced++
+	}
+	e.write = w
+}
+
+// unmark drops e's unsynced write, and e itself if nothing is left of it.
+func (d *MemDisk) unmark(e *diskEntry) {
+	if e.write != writeNone {
+		d.unsynced--
+	}
+	e.write, e.pending = writeNone, nil
+	if !e.onDisk && d.entries[e.key] == e {
+		delete(d.entries, e.key)
+	}
 }
 
 // Keys returns the current keys with prefix, sorted.
 func (d *MemDisk) Keys(prefix string) []string {
 	var out []string
-	for k := range d.durable {
-		if _, ok := d.dirty[k]; !ok && strings.HasPrefix(k, prefix) {
-			out = append(out, k)
-		}
-	}
-	for k, w := range d.dirty {
-		if !w.deleted && strings.HasPrefix(k, prefix) {
+	for k, e := range d.entries {
+		if (e.write == writePut || e.write == writeNone && e.onDisk) && strings.HasPrefix(k, prefix) {
 			out = append(out, k)
 		}
 	}
@@ -117,42 +153,47 @@ func (d *MemDisk) Keys(prefix string) []string {
 
 // PutDurable stores a copy of value under key durably at once.
 func (d *MemDisk) PutDurable(key string, value []byte) {
-	delete(d.dirty, key)
-	d.durable[key] = append(make([]byte, 0, len(value)), value...)
+	e := d.entries[key]
+	if e == nil {
+		e = &diskEntry{key: key}
+		d.entries[key] = e
+	}
+	e.durable, e.onDisk, e.spare = append(make([]byte, 0, len(value)), value...), true, nil
+	d.unmark(e)
 }
 
 // Sync makes every unsynced write durable.
 func (d *MemDisk) Sync() {
 	d.syncs++
-	for _, k := range d.dirtyKeys {
-		w, ok := d.dirty[k]
-		if !ok {
+	for _, e := range d.dirty {
+		switch e.write {
+		case writeDelete:
+			e.durable, e.onDisk, e.spare = nil, false, nil
+		case writePut:
+			if e.onDisk {
+				e.spare = e.durable
+			}
+			e.durable, e.onDisk, e.pending = e.pending, true, nil
+		default:
 			continue // dropped since, or listed twice
 		}
-		delete(d.dirty, k)
-		if w.deleted {
-			delete(d.durable, k)
-			delete(d.spare, k)
-			continue
-		}
-		if old, ok := d.durable[k]; ok {
-			d.spare[k] = old
-		}
-		d.durable[k] = w.value
+		d.unmark(e)
 	}
-	clear(d.dirtyKeys)
-	d.dirtyKeys = d.dirtyKeys[:0]
+	clear(d.dirty)
+	d.dirty = d.dirty[:0]
 }
 
 // Crash throws away every write since the last Sync, as a power loss does.
 func (d *MemDisk) Crash() {
+	for _, e := range d.dirty {
+		d.unmark(e)
+	}
 	clear(d.dirty)
-	clear(d.dirtyKeys)
-	d.dirtyKeys = d.dirtyKeys[:0]
+	d.dirty = d.dirty[:0]
 }
 
 // Unsynced returns the number of keys with unsynced writes.
-func (d *MemDisk) Unsynced() int { return len(d.dirty) }
+func (d *MemDisk) Unsynced() int { return d.unsynced }
 
 // Syncs returns how many times Sync was called.
 func (d *MemDisk) Syncs() uint64 { return d.syncs }

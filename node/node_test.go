@@ -26,6 +26,7 @@ func TestMemDiskCrashKeepsExactlyTheSyncedState(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		d := NewMemDisk()
 		durable, current := map[string]string{}, map[string]string{}
+		unsynced := map[string]bool{} // keys with a write since the last Sync or Crash
 		gets := map[string]held{}
 		key := rapid.SampledFrom([]string{"a", "b", "d/x", "d/y", "h/1"})
 		for i := range rapid.IntRange(1, 60).Draw(t, "ops") {
@@ -37,22 +38,41 @@ func TestMemDiskCrashKeepsExactlyTheSyncedState(t *testing.T) {
 				d.Put(k, buf)
 				buf = append(buf[:0], "mutated"...) // the disk keeps its own copy
 				current[k] = v
+				unsynced[k] = true
 				delete(gets, k)
 			case 2:
 				d.Delete(k)
 				delete(current, k)
+				_, was := durable[k]
+				unsynced[k] = was // deleting a never-synced key leaves nothing to sync
 				delete(gets, k)
 			case 3:
 				d.Sync()
 				durable = maps.Clone(current)
+				clear(unsynced)
 			case 4:
 				d.Crash()
 				current = maps.Clone(durable)
+				clear(unsynced)
 			case 5:
 				v := rapid.StringN(0, 3, -1).Draw(t, "value")
 				d.PutDurable(k, []byte(v))
 				current[k], durable[k] = v, v
+				unsynced[k] = false
 				delete(gets, k)
+			}
+			pending, kept := 0, maps.Clone(durable)
+			for k, u := range unsynced {
+				if u {
+					pending++
+					kept[k] = ""
+				}
+			}
+			if d.Unsynced() != pending {
+				t.Fatalf("op %d: Unsynced() = %d, want %d", i, d.Unsynced(), pending)
+			}
+			if len(d.entries) != len(kept) {
+				t.Fatalf("op %d: the disk holds %d keys, want %d (synced or with an unsynced write): a dropped key is kept", i, len(d.entries), len(kept))
 			}
 			for _, k := range []string{"a", "b", "d/x", "d/y", "h/1"} {
 				if h, ok := gets[k]; ok && string(h.b) != h.want {
