@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -154,10 +155,43 @@ func TestHash(t *testing.T) {
 	d.Record("x", 1, 2)
 	assert.NotEqual(t, c.Sum64(), d.Sum64(), "field order matters")
 	assert.Equal(t, uint64(1), c.Records())
+	e, f := NewHash(), NewHash()
+	e.Record("ab")
+	f.Record("ab\x00")
+	assert.NotEqual(t, e.Sum64(), f.Sum64(), "a tag's length is mixed in")
 	// Known FNV-64a vector: "a" -> 0xaf63dc4c8601ec8c.
 	h := NewHash()
 	h.WriteString("a")
 	assert.Equal(t, uint64(0xaf63dc4c8601ec8c), h.Sum64())
+}
+
+// Two records that differ in one byte of the tag or in one field never
+// hash the same, wherever the difference is and whatever came before.
+func TestHashSeparatesOneDifference(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		prefix := rapid.SliceOfN(rapid.Uint64(), 0, 4).Draw(t, "before")
+		tag := rapid.StringN(1, 20, -1).Draw(t, "tag")
+		fields := rapid.SliceOfN(rapid.Uint64(), 1, 6).Draw(t, "fields")
+		run := func(tag string, fields []uint64) uint64 {
+			h := NewHash()
+			h.Record("prefix", prefix...)
+			h.Record(tag, fields...)
+			return h.Sum64()
+		}
+		base := run(tag, fields)
+		other := slices.Clone(fields)
+		i := rapid.IntRange(0, len(other)-1).Draw(t, "field")
+		other[i] ^= 1 << rapid.IntRange(0, 63).Draw(t, "bit")
+		if run(tag, other) == base {
+			t.Fatalf("fields %v and %v hash the same", fields, other)
+		}
+		b := []byte(tag)
+		j := rapid.IntRange(0, len(b)-1).Draw(t, "byte")
+		b[j] ^= byte(1 << rapid.IntRange(0, 7).Draw(t, "tag bit"))
+		if run(string(b), fields) == base {
+			t.Fatalf("tags %q and %q hash the same", tag, b)
+		}
+	})
 }
 
 // detLogFull is detLog without its early stop: every one of the 20 terms.
