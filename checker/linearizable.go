@@ -425,7 +425,7 @@ func linearizable(ops []history.Op, opts LinearOptions, sc *linScratch) (Result,
 		// decided, so this check of just those operations ends.
 		_, info := porcupine.CheckOperationsVerbose(pm, badOps, 0)
 		info.AddAnnotations(nemesisAnnotations(opts.Annotations))
-		if err := porcupine.Visualize(pm, info, opts.Visualize); err != nil {
+		if err := visualize(pm, info, opts.Visualize); err != nil {
 			return res, fmt.Errorf("checker: writing the visualization: %w", err)
 		}
 	}

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -368,6 +369,48 @@ func TestLinearizableVisualization(t *testing.T) {
 	res = linear(t, ops[:2], LinearOptions{Visualize: &buf})
 	require.Equal(t, Valid, res.Verdict)
 	assert.Zero(t, buf.Len(), "nothing to draw for a valid history")
+}
+
+// Porcupine collects a key's partial linearizations from a map: two of the
+// same length (here w(a) w(b) r(b) and w(b) w(a) r(a): concurrent writes,
+// then concurrent reads that see them in opposite orders) come out in
+// either order. The page must not: it is part
+// of a seed's output, the same byte for byte.
+func TestLinearizableVisualizationIsDeterministic(t *testing.T) {
+	ops := []history.Op{wr(0, "k", "a", 0, 50), wr(1, "k", "b", 0, 50), rd(2, "k", 60, 70, "a"), rd(3, "k", 60, 70, "b")}
+	var first string
+	for i := range 24 {
+		var buf bytes.Buffer
+		res := linear(t, ops, LinearOptions{Visualize: &buf})
+		require.Equal(t, Invalid, res.Verdict)
+		if i == 0 {
+			first = buf.String()
+			continue
+		}
+		require.Equal(t, first, buf.String(), "run %d drew another page", i)
+	}
+	at := strings.Index(first, string(visualDataMarker))
+	require.Positive(t, at)
+	var data struct {
+		Partitions []struct {
+			PartialLinearizations [][]visualStep
+			Largest               map[int]int
+		}
+	}
+	require.NoError(t, json.NewDecoder(strings.NewReader(first[at+len(visualDataMarker):])).Decode(&data))
+	require.Len(t, data.Partitions, 1)
+	p := data.Partitions[0]
+	require.Len(t, p.PartialLinearizations, 2, "both orders of the writes")
+	assert.Equal(t, []visualStep{{0, `"a"`}, {1, `"b"`}, {3, `"b"`}}, p.PartialLinearizations[0], "the tie is broken by the operations")
+	assert.Equal(t, []visualStep{{1, `"b"`}, {0, `"a"`}, {2, `"a"`}}, p.PartialLinearizations[1])
+	assert.Equal(t, map[int]int{0: 0, 1: 0, 2: 1, 3: 0}, p.Largest, "each operation's largest is the first longest that holds it")
+}
+
+func TestCanonicalVisualizationRefusesAnUnknownPage(t *testing.T) {
+	for _, page := range []string{"<html></html>", "const data = {", "const data = {} const data = {}", `const data = {"Partitions":[{"PartialLinearizations":[]}]}`} {
+		_, err := canonicalVisualization([]byte(page))
+		assert.Error(t, err, page)
+	}
 }
 
 func TestLinearizableJepsenEDN(t *testing.T) {
