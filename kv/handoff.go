@@ -37,12 +37,6 @@ func (n *Node) replicates(key string) bool {
 	return err == nil && slices.Contains(pref, n.id)
 }
 
-// fullReplica reports whether the node replicates key and has received
-// its range: whether it may answer reads of key.
-func (n *Node) fullReplica(key string) bool {
-	return n.replicates(key) && !n.transfer.pendingAt(ring.HashKey(key))
-}
-
 // changeRing makes r the ring the node routes with. With RangeHandoff on,
 // the arcs the node gained become pending and are pulled from their
 // previous replicas; the trees follow the new ranges.

@@ -3,6 +3,7 @@ package kv
 import (
 	"fmt"
 
+	"github.com/faultline-sim/faultline/ring"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -130,7 +131,7 @@ func (n *Node) checkReplica(key string, read bool) error {
 	case !n.replicates(key):
 		n.stats.NotReplicaRefusals++
 		return fmt.Errorf("%v does not replicate %q in its ring; ask the key's current replicas", n.id, key)
-	case read && !n.fullReplica(key):
+	case read && n.transfer.pendingAt(ring.HashKey(key)): // a replica, but its range has not arrived
 		n.stats.NotReplicaRefusals++
 		return fmt.Errorf("%v has not yet received the range of %q from its previous replicas", n.id, key)
 	}

@@ -230,7 +230,7 @@ func (m *transferMachine) run(t *testing.T, cmd string, pos []string, args map[s
 		m.st.writes = nil
 		out = append(out, strings.Join(where, ", "))
 	case "readable":
-		// As Node.fullReplica: a replica of the key whose arc is not
+		// As Node.checkReplica for a read: a replica of the key whose arc is not
 		// pending.
 		var says []string
 		for _, k := range strings.Split(args["keys"], ",") {
