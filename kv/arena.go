@@ -16,12 +16,17 @@ type arena struct {
 	clocks   chunk.Chunks[ClockEntry]
 	values   chunk.Chunks[[]byte] // a read reply's values (the coordinator's)
 	keys     map[string]string    // interned keys, at most arenaKeys
+	// recent holds the last key seen per slot (by length and last byte),
+	// so a workload's few hot keys are found with one comparison and no
+	// hashing.
+	recent [recentKeys]string
 }
 
 const (
 	decodeChunk = 64   // the decoder's chunk: what it decodes is mostly short-lived
 	stateChunk  = 16   // the state's chunk: what it keeps lives until its key's next write
 	arenaKeys   = 4096 // keys interned at most; later keys are allocated
+	recentKeys  = 16   // slots of recent keys (a power of two)
 )
 
 // newArena returns an arena whose chunks hold n versions, 64n value bytes,
@@ -75,6 +80,20 @@ func (a *arena) cloneVersions(vs []Version) []Version {
 // key returns p as a string, the same string for the same bytes while
 // fewer than arenaKeys keys have been seen.
 func (a *arena) key(p []byte) string {
+	if len(p) == 0 {
+		return ""
+	}
+	slot := &a.recent[(len(p)+int(p[len(p)-1]))&(recentKeys-1)]
+	if *slot == string(p) {
+		return *slot
+	}
+	s := a.intern(p)
+	*slot = s
+	return s
+}
+
+// intern is key without the recent slots.
+func (a *arena) intern(p []byte) string {
 	if s, ok := a.keys[string(p)]; ok {
 		return s
 	}

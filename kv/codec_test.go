@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/stretchr/testify/assert"
@@ -463,6 +464,38 @@ func TestArenaClonesTheSameAndApart(t *testing.T) {
 		requireApart(t, want, got, "clone", func(i int) {
 			require.Equal(t, want[i], Message{Versions: cloneVersions(src[i].Versions)}, "scribbling over clone %d changed its source", i)
 		})
+	})
+}
+
+// TestArenaKeysInterned: arena.key returns the key's bytes as a string of
+// its own (scribbling over the bytes afterwards changes nothing), the same
+// string every time for the same bytes, whether it was found in the recent
+// slots (keys of one length and last byte share one) or interned.
+func TestArenaKeysInterned(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var a arena
+		key := rapid.Custom(func(t *rapid.T) string {
+			return string(rapid.SliceOfN(rapid.ByteRange('a', 'h'), 0, 4).Draw(t, "bytes"))
+		})
+		pool := rapid.SliceOfNDistinct(key, 1, 40, func(s string) string { return s }).Draw(t, "keys")
+		first := map[string]string{}
+		buf := make([]byte, 0, 8)
+		for range rapid.IntRange(1, 200).Draw(t, "lookups") {
+			k := rapid.SampledFrom(pool).Draw(t, "key")
+			buf = append(buf[:0], k...)
+			got := a.key(buf)
+			for i := range buf {
+				buf[i] ^= 0xff
+			}
+			require.Equal(t, k, got)
+			if f, ok := first[k]; ok {
+				require.True(t, unsafe.StringData(f) == unsafe.StringData(got), "key %q interned twice", k)
+			}
+			first[k] = got
+		}
+		for k, s := range first {
+			require.Equal(t, k, s, "a returned key changed")
+		}
 	})
 }
 
