@@ -24,7 +24,9 @@ type pendingReply struct {
 	resp workloads.Response
 }
 
-// fifo is a first-in first-out queue that reuses its slice once emptied.
+// fifo is a first-in first-out queue that reuses its slice: once emptied,
+// or by moving what is left to the front once most of it is popped, so
+// its memory is bounded by what it holds, not by how much went through.
 // The cluster's client events each wait a fixed delay, so the events of one
 // kind come due in the order they were queued: the event carries no data,
 // and takes its own from the head of its fifo.
@@ -35,13 +37,23 @@ type fifo[T any] struct {
 
 func (q *fifo[T]) push(v T) { q.items = append(q.items, v) }
 
+func (q *fifo[T]) len() int { return len(q.items) - q.head }
+
+// peek returns the oldest item; the queue must not be empty.
+func (q *fifo[T]) peek() T { return q.items[q.head] }
+
 func (q *fifo[T]) pop() T {
 	v := q.items[q.head]
 	var zero T
 	q.items[q.head] = zero
 	q.head++
-	if q.head == len(q.items) {
+	switch {
+	case q.head == len(q.items):
 		q.items, q.head = q.items[:0], 0
+	case q.head >= 64 && 2*q.head >= len(q.items):
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
 	}
 	return v
 }
@@ -140,8 +152,20 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	}
 	cl.arrivals.push(arrival{id: id, req: nreq, target: c.nodes[cl.node]})
 	c.loop.After(c.cfg.ClientLatency, cl.arriveFn)
-	cl.timeouts.push(id)
-	c.loop.After(c.cfg.ClientTimeout, cl.timeoutFn)
+	cl.timeouts.push(timeout{id: id, slot: c.loop.Reserve(c.loop.Now().Add(c.cfg.ClientTimeout))})
+	if cl.timeouts.len() == 1 {
+		c.loop.AtSlot(cl.timeouts.peek().slot, cl.timeoutFn)
+	}
+}
+
+// timeout is a request's pending timeout and its place in the event
+// order. Timeouts come due in the order they were set, so only the
+// client's oldest is queued: when it runs it queues the next that still
+// waits, in the slot it would have had, and leaves out those already
+// answered. The order of events is exactly that of one event per request.
+type timeout struct {
+	id   uint64
+	slot sim.Slot
 }
 
 // arrive runs when the client's oldest request in flight reaches its
@@ -179,13 +203,24 @@ func (c *Cluster) refuse(cl *client) {
 	c.reply(a.id, workloads.Response{Status: workloads.Fail, Err: fmt.Sprintf("%v is down: connection refused", a.target.id)})
 }
 
-// timeout answers the client's oldest request with info if it still waits.
+// timeout answers the client's oldest request with info if it still
+// waits. It first queues the timeout of the next request that still
+// waits, so a request the answer makes the client send finds its
+// predecessor's timeout queued (or none left) as push expects.
 func (c *Cluster) timeout(cl *client) {
-	id := cl.timeouts.pop()
-	if _, waiting := c.reqClient[id]; !waiting {
-		return // answered: the timeout is moot (and its message never built)
+	id := cl.timeouts.pop().id
+	_, waiting := c.reqClient[id]
+	for cl.timeouts.len() > 0 {
+		next := cl.timeouts.peek()
+		if _, ok := c.reqClient[next.id]; ok {
+			c.loop.AtSlot(next.slot, cl.timeoutFn)
+			break
+		}
+		cl.timeouts.pop() // answered: the timeout is moot (and its message never built)
 	}
-	c.reply(id, workloads.Response{Status: workloads.Info, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
+	if waiting {
+		c.reply(id, workloads.Response{Status: workloads.Info, Err: fmt.Sprintf("client timeout after %v", c.cfg.ClientTimeout)})
+	}
 }
 
 // deliverReply hands the oldest node reply on its way to its client.

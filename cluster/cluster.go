@@ -86,7 +86,7 @@ type client struct {
 	next      *workloads.Op // the op to invoke after its think time
 	arrivals  fifo[arrival] // requests on their way to the node, oldest first
 	refusals  fifo[arrival] // requests a down node refused, oldest first
-	timeouts  fifo[uint64]  // request ids whose timeouts are pending, oldest first
+	timeouts  fifo[timeout] // requests whose timeouts are pending, oldest first; the first's is queued
 	invokeFn  func()        // the client's events, made once (newClient)
 	arriveFn  func()
 	refuseFn  func()

@@ -106,6 +106,37 @@ func (l *Loop) After(d time.Duration, fn func()) {
 	l.At(l.now.Add(d), fn)
 }
 
+// Slot is a place in the loop's event order, taken with Reserve and filled
+// with AtSlot: the event runs exactly where one scheduled with At at the
+// time of the Reserve would have. A component with many timers that come
+// due in the order it set them (a client's request timeouts) keeps only
+// the first in the queue, and leaves out those that no longer matter,
+// without changing the order of anything that runs.
+type Slot struct {
+	at  Time
+	seq uint64
+}
+
+// Time returns the slot's virtual time.
+func (s Slot) Time() Time { return s.at }
+
+// Reserve takes the slot an event scheduled now with At(t, ...) would
+// have: time t (Now if earlier), after everything scheduled so far.
+func (l *Loop) Reserve(t Time) Slot {
+	if t < l.now {
+		t = l.now
+	}
+	l.seq++
+	return Slot{at: t, seq: l.seq}
+}
+
+// AtSlot schedules fn in slot s, taken with Reserve and filled at most
+// once. A slot whose time has passed runs at Now, before the events queued
+// for Now after it was taken.
+func (l *Loop) AtSlot(s Slot, fn func()) {
+	l.queue.Push(max(s.at, l.now), s.seq, fn)
+}
+
 // Stop makes Run and RunUntil return ErrStopped before the next event.
 func (l *Loop) Stop() { l.stopped = true }
 

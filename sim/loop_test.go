@@ -2,7 +2,9 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -194,4 +196,72 @@ func BenchmarkEventLoop(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// A chain of timers that come due in the order they were set, kept as
+// Slots with only the next one queued (as the cluster keeps a client's
+// request timeouts), runs in exactly the order of one At per timer,
+// interleaved with other events at the same and other times.
+func TestSlotRunsWhereAtWould(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 20).Draw(t, "timers")
+		due := make([]Time, n)
+		for i := range due {
+			due[i] = Time(rapid.IntRange(0, 5).Draw(t, "gap"))
+			if i > 0 {
+				due[i] += due[i-1]
+			}
+		}
+		others := rapid.SliceOfN(rapid.IntRange(0, 5*n), 0, 30).Draw(t, "others")
+		// order[k] says whether the k-th scheduling call is the next timer
+		// (true) or the next other event.
+		order := make([]bool, n+len(others))
+		for i := range n {
+			order[i] = true
+		}
+		order = rapid.Permutation(order).Draw(t, "interleaving")
+		run := func(slots bool) []string {
+			l, err := NewLoop(Limits{MaxEvents: 1 << 20, Horizon: Time(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var log []string
+			reserved := make([]Slot, 0, n)
+			var fire func(i int) func()
+			fire = func(i int) func() {
+				return func() {
+					log = append(log, fmt.Sprintf("timer %d at %d", i, l.Now()))
+					if slots && i+1 < len(reserved) {
+						l.AtSlot(reserved[i+1], fire(i+1))
+					}
+				}
+			}
+			ti, oi := 0, 0
+			for _, timer := range order {
+				if timer {
+					if slots {
+						reserved = append(reserved, l.Reserve(due[ti]))
+						if ti == 0 {
+							l.AtSlot(reserved[0], fire(0))
+						}
+					} else {
+						l.At(due[ti], fire(ti))
+					}
+					ti++
+					continue
+				}
+				k, at := oi, Time(others[oi])
+				l.At(at, func() { log = append(log, fmt.Sprintf("other %d at %d", k, l.Now())) })
+				oi++
+			}
+			if err := l.Run(); err != nil {
+				t.Fatal(err)
+			}
+			return log
+		}
+		want, got := run(false), run(true)
+		if !slices.Equal(want, got) {
+			t.Fatalf("with slots:\n%v\nwith At:\n%v", got, want)
+		}
+	})
 }
