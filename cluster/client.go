@@ -42,6 +42,19 @@ func (q *fifo[T]) len() int { return len(q.items) - q.head }
 // peek returns the oldest item; the queue must not be empty.
 func (q *fifo[T]) peek() T { return q.items[q.head] }
 
+// last returns the newest item; the queue must not be empty.
+func (q *fifo[T]) last() T { return q.items[len(q.items)-1] }
+
+// dropLast removes the newest item; the queue must not be empty.
+func (q *fifo[T]) dropLast() {
+	var zero T
+	q.items[len(q.items)-1] = zero
+	q.items = q.items[:len(q.items)-1]
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+}
+
 func (q *fifo[T]) pop() T {
 	v := q.items[q.head]
 	var zero T
@@ -152,6 +165,15 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	}
 	cl.arrivals.push(arrival{id: id, req: nreq, target: c.nodes[cl.node]})
 	c.loop.After(c.cfg.ClientLatency, cl.arriveFn)
+	// Behind the oldest (whose event is queued), a timeout whose request
+	// was answered is moot: a client sends its next request once answered,
+	// so this keeps the queue at about two.
+	for cl.timeouts.len() > 1 {
+		if _, waiting := c.reqClient[cl.timeouts.last().id]; waiting {
+			break
+		}
+		cl.timeouts.dropLast()
+	}
 	cl.timeouts.push(timeout{id: id, slot: c.loop.Reserve(c.loop.Now().Add(c.cfg.ClientTimeout))})
 	if cl.timeouts.len() == 1 {
 		c.loop.AtSlot(cl.timeouts.peek().slot, cl.timeoutFn)

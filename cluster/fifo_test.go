@@ -6,7 +6,8 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestFifo: the fifo pops what was pushed, oldest first, and its memory
+// TestFifo: the fifo pops what was pushed, oldest first (dropLast drops
+// the newest), and its memory
 // follows what it holds: a queue that always holds a few items however
 // many went through stays small.
 func TestFifo(t *testing.T) {
@@ -15,11 +16,19 @@ func TestFifo(t *testing.T) {
 		var model []int
 		next, most := 0, 0
 		for range rapid.IntRange(1, 2000).Draw(t, "steps") {
-			if len(model) == 0 || rapid.IntRange(0, 2).Draw(t, "op") > 0 && len(model) < 40 {
+			op := rapid.IntRange(0, 3).Draw(t, "op")
+			switch {
+			case len(model) == 0 || op > 1 && len(model) < 40:
 				q.push(next)
 				model = append(model, next)
 				next++
-			} else {
+			case op == 1:
+				if got := q.last(); got != model[len(model)-1] {
+					t.Fatalf("last = %d, want %d", got, model[len(model)-1])
+				}
+				q.dropLast()
+				model = model[:len(model)-1]
+			default:
 				if got := q.peek(); got != model[0] {
 					t.Fatalf("peek = %d, want %d", got, model[0])
 				}
