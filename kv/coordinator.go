@@ -3,6 +3,7 @@ package kv
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/faultline-sim/faultline/sim"
@@ -349,8 +350,7 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 		}
 	}
 	if reachable < need {
-		fail(fmt.Errorf("%w: %d of %d replicas of %q believed reachable (%v quorum), need %s=%d; nothing was sent",
-			ErrUnavailable, reachable, nn, req.Key, c.cfg.Quorum, what, need))
+		c.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: unreachableText(reachable, nn, req.Key, c.cfg.Quorum, what, need), Coordinator: c.self})
 		return
 	}
 	if !forwarded {
@@ -374,6 +374,33 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 	} else {
 		c.startWrite(o)
 	}
+}
+
+// unreachableText is the error of a request refused because fewer than
+// need of its key's nn replicas are believed reachable: the text of
+//
+//	fmt.Errorf("%w: %d of %d replicas of %q believed reachable (%v quorum), need %s=%d; nothing was sent",
+//		ErrUnavailable, reachable, nn, key, quorum, what, need)
+//
+// built without fmt, in one allocation: under a partition most requests
+// of a run may end here.
+func unreachableText(reachable, nn int, key string, quorum QuorumMode, what string, need int) string {
+	b := make([]byte, 0, 128+len(key))
+	b = append(b, ErrUnavailable.Error()...)
+	b = append(b, ": "...)
+	b = strconv.AppendInt(b, int64(reachable), 10)
+	b = append(b, " of "...)
+	b = strconv.AppendInt(b, int64(nn), 10)
+	b = append(b, " replicas of "...)
+	b = strconv.AppendQuote(b, key)
+	b = append(b, " believed reachable ("...)
+	b = append(b, quorum.String()...)
+	b = append(b, " quorum), need "...)
+	b = append(b, what...)
+	b = append(b, '=')
+	b = strconv.AppendInt(b, int64(need), 10)
+	b = append(b, "; nothing was sent"...)
+	return string(b)
 }
 
 // chooseTargets returns the replicas an operation talks to. Strict: the N

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -403,4 +404,25 @@ func TestFinishedOpIsReusedClean(t *testing.T) {
 	require.Nil(t, o.result)
 	require.Equal(t, phaseCollect, o.phase)
 	require.False(t, o.replied || o.forwarded)
+}
+
+// unreachableText writes, without fmt, exactly the text fmt.Errorf wrote
+// for a request refused before anything was sent.
+func TestUnreachableTextIsTheErrorfText(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		reachable := rapid.IntRange(-1, 100).Draw(t, "reachable")
+		nn := rapid.IntRange(0, 100).Draw(t, "n")
+		key := rapid.String().Draw(t, "key")
+		if rapid.Bool().Draw(t, "bytes") {
+			key = string(rapid.SliceOf(rapid.Byte()).Draw(t, "raw")) // not valid UTF-8 either
+		}
+		q := QuorumMode(rapid.IntRange(0, 4).Draw(t, "quorum"))
+		what := rapid.SampledFrom([]string{"W", "R"}).Draw(t, "what")
+		need := rapid.IntRange(0, 100).Draw(t, "need")
+		want := fmt.Errorf("%w: %d of %d replicas of %q believed reachable (%v quorum), need %s=%d; nothing was sent",
+			ErrUnavailable, reachable, nn, key, q, what, need).Error()
+		if got := unreachableText(reachable, nn, key, q, what, need); got != want {
+			t.Fatalf("got  %q\nwant %q", got, want)
+		}
+	})
 }

@@ -265,3 +265,13 @@ func TestSlotRunsWhereAtWould(t *testing.T) {
 		}
 	})
 }
+
+// NodeID formats as "n<id>", as fmt's "n%d" did, for every id.
+func TestNodeIDString(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		id := rapid.Uint32().Draw(t, "id")
+		if got, want := NodeID(id).String(), fmt.Sprintf("n%d", id); got != want {
+			t.Fatalf("NodeID(%d) = %q, want %q", id, got, want)
+		}
+	})
+}

@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -39,4 +39,4 @@ func (t Time) String() string {
 type NodeID uint32
 
 // String formats the id as "n<id>".
-func (id NodeID) String() string { return fmt.Sprintf("n%d", uint32(id)) }
+func (id NodeID) String() string { return "n" + strconv.FormatUint(uint64(id), 10) }
