@@ -146,11 +146,7 @@ func (c *Cluster) result() *Result {
 			st.Info++
 		}
 	}
-	lat := slices.Clone(c.latencies)
-	slices.Sort(lat)
-	if n := len(lat); n > 0 {
-		st.P50, st.P99, st.Max = lat[n/2], lat[min(n-1, n*99/100)], lat[n-1]
-	}
+	st.P50, st.P99, st.Max = percentiles(slices.Clone(c.latencies))
 	sums := maps.Clone(c.retired)
 	for _, ns := range c.nodes {
 		if ns.node != nil && ns.counted != nil {
@@ -245,4 +241,63 @@ func fingerprint(v node.Version) string {
 		return v.ID + "=tombstone"
 	}
 	return v.ID + "=" + strconv.Quote(string(v.Value))
+}
+
+// percentiles returns the values sorting lat would put at n/2 and at
+// n*99/100 (the last if that is past it), and its maximum; zeros for none.
+// It reorders lat.
+func percentiles(lat []time.Duration) (p50, p99, maxLat time.Duration) {
+	n := len(lat)
+	if n == 0 {
+		return 0, 0, 0
+	}
+	k := min(n-1, n*99/100)
+	p99 = selectNth(lat, k)
+	// The k+1 smallest are now lat[:k+1], and nothing after k is smaller.
+	return selectNth(lat[:k+1], n/2), p99, slices.Max(lat[k:])
+}
+
+// selectNth reorders s so that s[k] is the value sorting would put there,
+// with nothing greater before it and nothing smaller after, and returns
+// it: the k-th smallest in linear time on average (a seed's latency
+// percentiles without sorting all of them). The pivot is the median of
+// three, so the work depends only on s.
+func selectNth(s []time.Duration, k int) time.Duration {
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		pivot := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < pivot {
+				i++
+			}
+			for s[j] > pivot {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k]
+		}
+	}
+	return s[k]
 }
