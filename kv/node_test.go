@@ -667,6 +667,16 @@ func TestSuspicionAlone(t *testing.T) {
 	assert.Equal(t, uint64(0), s.tick(members, 1, 20), "heard: no request waits")
 	s.sent(1, 20)
 	assert.Equal(t, uint64(0), s.tick(members, 1, 30), "a node never suspects itself")
+
+	// Ids past the dense table live in a map, with the same behaviour.
+	far := sim.NodeID(denseIDs + 7)
+	members = append(members, far)
+	s.sent(far, 40)
+	assert.Equal(t, uint64(1), s.tick(members, 1, 43))
+	assert.True(t, s.suspected(far))
+	assert.Equal(t, []sim.NodeID{1, 2, far}, s.peers(), "every peer sent to, in id order")
+	s.heard(far)
+	assert.False(t, s.suspected(far))
 }
 
 // The forward memory alone: a copy of a forwarded request is recognised
