@@ -117,9 +117,6 @@ type Slot struct {
 	seq uint64
 }
 
-// Time returns the slot's virtual time.
-func (s Slot) Time() Time { return s.at }
-
 // Reserve takes the slot an event scheduled now with At(t, ...) would
 // have: time t (Now if earlier), after everything scheduled so far.
 func (l *Loop) Reserve(t Time) Slot {
