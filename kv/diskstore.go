@@ -33,8 +33,11 @@ type diskStore struct {
 	buf  []byte
 	ks   KeySnapshot // the snapshot being encoded, reused
 	// dataKeys maps a key to its disk key (diskData+key), made once per
-	// key held rather than once per write.
+	// key held rather than once per write; hintKeys does the same for the
+	// hints written since the store opened.
 	dataKeys map[string]string
+	hintKeys map[hintKey]string
+	hint     Hint // the hint being encoded, reused
 }
 
 var _ Store = (*diskStore)(nil)
@@ -42,7 +45,7 @@ var _ Store = (*diskStore)(nil)
 // openDiskStore opens what disk holds (a new disk, or one a crash left),
 // checking that every entry decodes.
 func openDiskStore(disk node.Disk) (*diskStore, error) {
-	s := &diskStore{disk: disk, kc: node.NewCodec[KeySnapshot](), hc: node.NewCodec[Hint](), dataKeys: map[string]string{}}
+	s := &diskStore{disk: disk, kc: node.NewCodec[KeySnapshot](), hc: node.NewCodec[Hint](), dataKeys: map[string]string{}, hintKeys: map[hintKey]string{}}
 	for _, k := range disk.Keys(diskData) {
 		if _, err := s.decodeKey(k); err != nil {
 			return nil, err
@@ -147,17 +150,31 @@ func (s *diskStore) Keys() []string {
 
 // putHint stores or replaces the hint for (h.Owner, h.Key).
 func (s *diskStore) putHint(h Hint) {
+	k := hintKey{h.Owner, h.Key}
+	dk, ok := s.hintKeys[k]
+	if !ok {
+		dk = hintDiskKey(h.Owner, h.Key)
+		s.hintKeys[k] = dk
+	}
+	s.hint = h
 	var err error
-	s.buf, err = s.hc.Append(s.buf[:0], &h)
+	s.buf, err = s.hc.Append(s.buf[:0], &s.hint)
+	s.hint = Hint{}
 	if err != nil {
 		panic(fmt.Sprintf("kv: encoding a hint for the disk: %v", err))
 	}
-	s.disk.Put(hintDiskKey(h.Owner, h.Key), s.buf)
+	s.disk.Put(dk, s.buf)
 }
 
 // deleteHint removes the hint for (owner, key), if any.
 func (s *diskStore) deleteHint(owner sim.NodeID, key string) {
-	s.disk.Delete(hintDiskKey(owner, key))
+	k := hintKey{owner, key}
+	dk, ok := s.hintKeys[k]
+	if !ok {
+		dk = hintDiskKey(owner, key) // a hint from before the store opened, or none
+	}
+	delete(s.hintKeys, k)
+	s.disk.Delete(dk)
 }
 
 // Hints returns every hint, sorted by ID.
