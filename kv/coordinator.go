@@ -382,10 +382,12 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 //	fmt.Errorf("%w: %d of %d replicas of %q believed reachable (%v quorum), need %s=%d; nothing was sent",
 //		ErrUnavailable, reachable, nn, key, quorum, what, need)
 //
-// built without fmt, in one allocation: under a partition most requests
-// of a run may end here.
+// built without fmt, in one allocation (the string; the bytes are built on
+// the stack unless the key is long): under a partition most requests of a
+// run may end here.
 func unreachableText(reachable, nn int, key string, quorum QuorumMode, what string, need int) string {
-	b := make([]byte, 0, 128+len(key))
+	var buf [192]byte
+	b := buf[:0]
 	b = append(b, ErrUnavailable.Error()...)
 	b = append(b, ": "...)
 	b = strconv.AppendInt(b, int64(reachable), 10)
