@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"slices"
 	"time"
+
+	"github.com/faultline-sim/faultline/internal/freelist"
 )
 
 // This file is faultline's linearizability search: the algorithm of
@@ -239,12 +241,8 @@ func (p *searcherPool) get(ops []sop, init string, stepFn func(string, *linOp) (
 	if p == nil {
 		return newSearcher(ops, init, stepFn, keepBest)
 	}
-	var s *searcher
-	if n := len(p.free); n > 0 {
-		s = p.free[n-1]
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
-	} else {
+	s := freelist.Pop(&p.free)
+	if s == nil {
 		s = &searcher{}
 	}
 	s.ops, s.stepFn, s.keepBest, s.state, s.pool = ops, stepFn, keepBest, init, p

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/faultline-sim/faultline/internal/freelist"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -304,12 +305,8 @@ func (c *coordinator) quorum(req Request) (int, int, int) {
 // there is one.
 func (c *coordinator) newOp(kind opKind, req Request, targets []target) *op {
 	nn, w, r := c.quorum(req)
-	var o *op
-	if k := len(c.free); k > 0 {
-		o = c.free[k-1]
-		c.free[k-1] = nil
-		c.free = c.free[:k-1]
-	} else {
+	o := freelist.Pop(&c.free)
+	if o == nil {
 		o = new(op)
 	}
 	ts := o.targets[:0]

@@ -8,6 +8,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/hashicorp/go-msgpack/v2/codec"
 
+	"github.com/faultline-sim/faultline/internal/freelist"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -363,10 +364,7 @@ type flight[M any] struct {
 
 // flight returns a free flight, reused or new.
 func (n *Network[M]) flight() *flight[M] {
-	if k := len(n.flights); k > 0 {
-		f := n.flights[k-1]
-		n.flights[k-1] = nil
-		n.flights = n.flights[:k-1]
+	if f := freelist.Pop(&n.flights); f != nil {
 		return f
 	}
 	f := &flight[M]{n: n}

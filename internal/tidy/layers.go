@@ -14,6 +14,7 @@ var Layers = map[string]int{
 	"history":           0,
 	"internal/tidy":     0,
 	"internal/chunk":    0,
+	"internal/freelist": 0,
 	"internal/wiresize": 0,
 	"node":              1,
 	"ring":              1,
