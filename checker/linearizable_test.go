@@ -374,8 +374,8 @@ func TestLinearizableVisualization(t *testing.T) {
 // Porcupine collects a key's partial linearizations from a map: two of the
 // same length (here w(a) w(b) r(b) and w(b) w(a) r(a): concurrent writes,
 // then concurrent reads that see them in opposite orders) come out in
-// either order. The page must not: it is part
-// of a seed's output, the same byte for byte.
+// either order. The page must not: it is part of a seed's output, the
+// same byte for byte.
 func TestLinearizableVisualizationIsDeterministic(t *testing.T) {
 	ops := []history.Op{wr(0, "k", "a", 0, 50), wr(1, "k", "b", 0, 50), rd(2, "k", 60, 70, "a"), rd(3, "k", 60, 70, "b")}
 	var first string

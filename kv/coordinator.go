@@ -326,13 +326,13 @@ func (c *coordinator) newOp(kind opKind, req Request, targets []target) *op {
 // never forwarded again.
 func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID, originOp uint64) {
 	nn, w, r := c.quorum(req)
-	fail := func(err error) {
-		c.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: c.self})
+	fail := func(why string) {
+		c.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: why, Coordinator: c.self})
 	}
 	pref, err := c.host.preferenceList(req.Key, nn, c.pref)
 	c.pref = pref
 	if err != nil {
-		fail(fmt.Errorf("%w: no preference list for N=%d: %v", ErrUnavailable, nn, err))
+		fail(fmt.Sprintf("%v: no preference list for N=%d: %v", ErrUnavailable, nn, err))
 		return
 	}
 	targets := c.chooseTargets(req.Key, pref, nn)
@@ -347,7 +347,7 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 		}
 	}
 	if reachable < need {
-		c.emitTo(forwarded, origin, originOp, Reply{ID: req.ID, Status: Fail, Err: unreachableText(reachable, nn, req.Key, c.cfg.Quorum, what, need), Coordinator: c.self})
+		fail(unreachableText(reachable, nn, req.Key, c.cfg.Quorum, what, need))
 		return
 	}
 	if !forwarded {
