@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -44,4 +45,28 @@ func TestQueuePopsInTimeThenSequenceOrder(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkQueue keeps size values queued, popping the first and pushing
+// one at a random later time, as the event loop does (the standard seed
+// averages ~36 queued events).
+func BenchmarkQueue(b *testing.B) {
+	for _, size := range []int{36, 1000} {
+		b.Run("size="+strconv.Itoa(size), func(b *testing.B) {
+			r := NewRNG(1)
+			q := NewQueue[func()](size)
+			fn := func() {}
+			var seq uint64
+			for range size {
+				seq++
+				q.Push(Time(r.Uint64()%1000), seq, fn)
+			}
+			b.ResetTimer()
+			for range b.N {
+				at, _ := q.Pop()
+				seq++
+				q.Push(at+Time(r.Uint64()%1000), seq, fn)
+			}
+		})
+	}
 }

@@ -234,3 +234,50 @@ func TestDetLogEarlyStopIsExact(t *testing.T) {
 	}
 	rapid.Check(t, func(t *rapid.T) { check(rapid.Float64Range(1e-300, 1).Draw(t, "x")) })
 }
+
+// An exponential sample takes math.Log's fast path only where the result
+// is provably the portable one: over the draws Dist makes, and over draws
+// placed where a sample sits on a nanosecond boundary (where the two
+// logarithms' last bits decide the truncation), it is expExact's exactly.
+func TestExpFastIsExact(t *testing.T) {
+	check := func(u float64, span time.Duration) bool {
+		got, ok := expFast(u, span)
+		if want := expExact(u, span); ok && got != want {
+			t.Fatalf("expFast(%v, %v) = %v, expExact gives %v", u, span, got, want)
+		}
+		return ok
+	}
+	r := NewRNG(11)
+	fast := 0
+	spans := []time.Duration{1, 999, time.Microsecond, 2 * time.Millisecond, 7 * time.Millisecond, time.Second, time.Hour}
+	const draws = 300_000
+	for i := 0; i < draws; i++ {
+		span := spans[i%len(spans)]
+		if check(float64((r.Uint64()>>11)+1)*(1.0/(1<<53)), span) || span > time.Second {
+			fast++ // an hour's tolerance spans nanoseconds: exact, not counted
+		}
+	}
+	require.Greater(t, fast, draws*999/1000, "the fast path should serve nearly every draw of a span up to a second")
+	// On a boundary: u = exp(-k/span) makes the sample k ns, give or take
+	// the logarithms' last bits; step u a few units in the last place.
+	boundary := func(k int64, span time.Duration) {
+		u := math.Exp(-float64(k) / float64(span))
+		for range 8 {
+			u = math.Nextafter(u, 0)
+		}
+		for range 16 {
+			check(u, span)
+			u = math.Nextafter(u, 2)
+		}
+	}
+	for _, span := range spans[1:] {
+		for k := int64(1); k < 3000; k += 7 {
+			boundary(k*int64(span)/1000, span)
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		span := time.Duration(rapid.Int64Range(1, int64(time.Hour)).Draw(t, "span"))
+		boundary(rapid.Int64Range(0, 30*int64(span)).Draw(t, "k"), span)
+		check(rapid.Float64Range(1.0/(1<<53), 1).Draw(t, "u"), span)
+	})
+}
