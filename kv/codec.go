@@ -118,13 +118,13 @@ func appendMessage(b []byte, m *Message) []byte {
 	w.str(8, m.Err)
 	w.uint(9, m.HintID)
 	w.uint(10, m.HintSeq)
-	if !m.Req.isZero() {
+	if m.Req != nil {
 		w.key(11)
-		w.b = appendRequest(w.b, &m.Req)
+		w.b = appendRequest(w.b, m.Req)
 	}
-	if !m.Reply.isZero() {
+	if m.Reply != nil {
 		w.key(12)
-		w.b = appendReply(w.b, &m.Reply)
+		w.b = appendReply(w.b, m.Reply)
 	}
 	if m.Tree != nil {
 		w.key(13)
@@ -179,9 +179,11 @@ func (r *reader) message(m *Message) {
 		case 10:
 			m.HintSeq = r.uint(64)
 		case 11:
-			r.request(&m.Req)
+			m.Req = new(Request)
+			r.request(m.Req)
 		case 12:
-			r.reply(&m.Reply)
+			m.Reply = new(Reply)
+			r.reply(m.Reply)
 		case 13:
 			m.Tree = new(merkle.Request)
 			r.treeRequest(m.Tree)

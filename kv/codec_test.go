@@ -563,7 +563,9 @@ func scribble(m *Message) {
 		}
 		_ = append(vs, Version{Timestamp: 997})
 	}
-	_ = append(m.Req.Value, 0xdd)
+	if m.Req != nil {
+		_ = append(m.Req.Value, 0xdd)
+	}
 }
 
 // TestWireFormatExample pins the example of codec.go's description.

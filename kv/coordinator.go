@@ -238,13 +238,17 @@ func (c *coordinator) submit(req Request) {
 // one is answered with a Fail MsgForwardReply, a valid one coordinated
 // and never forwarded again.
 func (c *coordinator) stepForward(from sim.NodeID, m Message) {
-	if err := c.validateRequest(m.Req); err != nil {
+	var req Request // a forward without one is the invalid zero request
+	if m.Req != nil {
+		req = *m.Req
+	}
+	if err := c.validateRequest(req); err != nil {
 		c.send(from, Message{Type: MsgForwardReply, Op: m.Op,
-			Reply: Reply{ID: m.Req.ID, Status: Fail, Err: err.Error(), Coordinator: c.self}})
+			Reply: &Reply{ID: req.ID, Status: Fail, Err: err.Error(), Coordinator: c.self}})
 		return
 	}
 	c.stats.CoordinatedForOthers++
-	c.coordinate(m.Req, true, from, m.Op)
+	c.coordinate(req, true, from, m.Op)
 }
 
 // validateRequest checks a request before anything is sent.
@@ -356,7 +360,7 @@ func (c *coordinator) coordinate(req Request, forwarded bool, origin sim.NodeID,
 			o.forwardTo = to
 			o.deadline = c.now + 2*int64(c.cfg.RequestTimeoutTicks)
 			c.stats.Forwarded++
-			c.send(to, Message{Type: MsgForward, Op: o.id, Key: req.Key, Req: req})
+			c.send(to, Message{Type: MsgForward, Op: o.id, Key: req.Key, Req: new(req)}) // a copy: &req would move req to the heap on every call
 			return
 		}
 	}
@@ -747,7 +751,7 @@ func (c *coordinator) reply(o *op, rep Reply) {
 // the request.
 func (c *coordinator) emitTo(forwarded bool, origin sim.NodeID, originOp uint64, rep Reply) {
 	if forwarded {
-		c.send(origin, Message{Type: MsgForwardReply, Op: originOp, Reply: rep})
+		c.send(origin, Message{Type: MsgForwardReply, Op: originOp, Reply: new(rep)}) // a copy, as in coordinate
 		return
 	}
 	c.emit(rep)
@@ -890,7 +894,11 @@ func (c *coordinator) stepForwardReply(from sim.NodeID, m Message) ignoreReason 
 	if o.forwardTo != from {
 		return ignoreUnexpected
 	}
-	c.reply(o, m.Reply)
+	var rep Reply // a reply without one is the zero reply, as a zero field decodes
+	if m.Reply != nil {
+		rep = *m.Reply
+	}
+	c.reply(o, rep)
 	c.finish(o)
 	return ignoreNone
 }

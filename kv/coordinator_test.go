@@ -269,7 +269,7 @@ func (m *coordMachine) run(t *testing.T, cmd string, pos []string, args map[stri
 		if o != nil {
 			rep.ID = o.req.ID
 		}
-		ignored = m.c.stepForwardReply(nodeArg(t, args["from"]), Message{Type: MsgForwardReply, Op: opArg(t, args), Reply: rep})
+		ignored = m.c.stepForwardReply(nodeArg(t, args["from"]), Message{Type: MsgForwardReply, Op: opArg(t, args), Reply: &rep})
 	case "tick":
 		n := 1
 		if v, ok := args["n"]; ok {

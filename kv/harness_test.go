@@ -640,9 +640,9 @@ func (h *harness) fmtFlight(f flight) string {
 			s += " " + fmtVersions(m.Versions)
 		}
 	case MsgForward:
-		s += " " + fmtRequest(m.Req)
+		s += " " + fmtRequest(*m.Req)
 	case MsgForwardReply:
-		s += " " + h.fmtReply(m.Reply)
+		s += " " + h.fmtReply(*m.Reply)
 	case MsgTreeRequest:
 		q := m.Tree
 		s += " " + fmtArc(q.Range.Start, q.Range.End) + " " + q.Kind.String()

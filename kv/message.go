@@ -240,10 +240,11 @@ type Message struct {
 	// HintID and HintSeq identify the hint a MsgHandoff replays and its
 	// MsgHandoffAck acknowledges.
 	HintID, HintSeq uint64
-	// Req is the request of a MsgForward.
-	Req Request
+	// Req is the request of a MsgForward (a pointer, as are the other
+	// fields of one message type only, so a Message stays small to copy).
+	Req *Request
 	// Reply is the reply of a MsgForwardReply.
-	Reply Reply
+	Reply *Reply
 	// Tree is the Merkle request of a MsgTreeRequest.
 	Tree *merkle.Request
 	// TreeReply is the Merkle response of a MsgTreeReply.

@@ -342,7 +342,7 @@ func (m Message) Describe() node.Description {
 	if m.Err != "" {
 		b.WriteString(" err=" + m.Err)
 	}
-	if r := m.Reply; m.Type == MsgForwardReply {
+	if r := m.Reply; m.Type == MsgForwardReply && r != nil {
 		fmt.Fprintf(&b, " reply=%v", r.Status)
 		for _, v := range r.Values {
 			fmt.Fprintf(&b, " %q", v)
