@@ -3,8 +3,8 @@ package sim
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -48,24 +48,35 @@ func TestQueuePopsInTimeThenSequenceOrder(t *testing.T) {
 }
 
 // BenchmarkQueue keeps size values queued, popping the first and pushing
-// one at a random later time, as the event loop does (the standard seed
-// averages ~36 queued events).
+// one at a random later time, as the event loop does: the standard seed
+// averages ~36 queued events, due within a few ms; "far" pushes a tenth
+// of them 200 ms on (client timeouts).
 func BenchmarkQueue(b *testing.B) {
-	for _, size := range []int{36, 1000} {
-		b.Run("size="+strconv.Itoa(size), func(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		size int
+		far  bool
+	}{{"size=36", 36, false}, {"size=36,far", 36, true}, {"size=1000", 1000, false}} {
+		b.Run(tc.name, func(b *testing.B) {
 			r := NewRNG(1)
-			q := NewQueue[func()](size)
+			q := NewQueue[func()](tc.size)
 			fn := func() {}
 			var seq uint64
-			for range size {
+			delay := func() Time {
+				if tc.far && r.Uint64()%10 == 0 {
+					return Time(200 * time.Millisecond)
+				}
+				return Time(r.Uint64() % uint64(5*time.Millisecond))
+			}
+			for range tc.size {
 				seq++
-				q.Push(Time(r.Uint64()%1000), seq, fn)
+				q.Push(delay(), seq, fn)
 			}
 			b.ResetTimer()
 			for range b.N {
 				at, _ := q.Pop()
 				seq++
-				q.Push(at+Time(r.Uint64()%1000), seq, fn)
+				q.Push(at+delay(), seq, fn)
 			}
 		})
 	}
