@@ -23,6 +23,16 @@ func BenchmarkScenario(b *testing.B) {
 			cfg.WorkloadConfig.Ops = 2000
 			return withFaults(b, cfg, seed, "partition,crash", 2*time.Second)
 		}},
+		// The same with a settle phase ten times as long: nodes idle
+		// through 10 s instead of 1 s, which should cost almost nothing
+		// (the loop skips idle ticks), so sim/wall rises while seeds/s
+		// barely moves.
+		{"register/nodes=5,ops=2000,partition+crash,settle=10s", func(seed uint64) scenarios.Config {
+			cfg := scenarios.DefaultConfig()
+			cfg.WorkloadConfig.Ops = 2000
+			cfg.SettleTime = 10 * time.Second
+			return withFaults(b, cfg, seed, "partition,crash", 2*time.Second)
+		}},
 		{"register/nodes=5,ops=2000,no-faults", func(seed uint64) scenarios.Config {
 			cfg := scenarios.DefaultConfig()
 			cfg.WorkloadConfig.Ops = 2000
