@@ -27,7 +27,7 @@ func BenchmarkScenario(b *testing.B) {
 		// through 10 s instead of 1 s, which should cost almost nothing
 		// (the loop skips idle ticks), so sim/wall rises while seeds/s
 		// barely moves.
-		{"register/settle=10s,nodes=5,ops=2000,partition+crash", func(seed uint64) scenarios.Config {
+		{"register/nodes=5,ops=2000,settle=10s,partition+crash", func(seed uint64) scenarios.Config {
 			cfg := scenarios.DefaultConfig()
 			cfg.WorkloadConfig.Ops = 2000
 			cfg.SettleTime = 10 * time.Second
