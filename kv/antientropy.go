@@ -478,8 +478,9 @@ func (n *Node) startAntiEntropy(h uint64, peer sim.NodeID) error {
 
 // sendAE sends the messages anti-entropy queued.
 func (n *Node) sendAE() {
-	for _, e := range n.ae.take() {
-		n.send(e.To, e.Msg)
+	out := n.ae.take()
+	for i := range out {
+		n.send(out[i].To, &out[i].Msg)
 	}
 }
 

@@ -33,8 +33,8 @@ func (n *Node) coordinated(r ignoreReason) {
 // coordinator made them.
 func (n *Node) deliver() {
 	out, replies := n.coord.take()
-	for _, e := range out {
-		n.send(e.To, e.Msg)
+	for i := range out {
+		n.send(out[i].To, &out[i].Msg)
 	}
 	n.replies = append(n.replies, replies...)
 }

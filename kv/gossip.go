@@ -134,7 +134,7 @@ func (n *Node) sendGossip(outs []membership.Outgoing) {
 		n.stats.GossipMessages++
 		n.stats.GossipBytes += uint64(o.Msg.Size())
 		g := o.Msg
-		n.send(o.To, Message{Type: MsgGossip, Gossip: &g})
+		n.send(o.To, &Message{Type: MsgGossip, Gossip: &g})
 	}
 }
 

@@ -142,8 +142,9 @@ func (n *Node) tickHandoff() {
 
 // sendTransfer sends the messages the range transfer queued.
 func (n *Node) sendTransfer() {
-	for _, e := range n.transfer.take() {
-		n.send(e.To, e.Msg)
+	out := n.transfer.take()
+	for i := range out {
+		n.send(out[i].To, &out[i].Msg)
 	}
 }
 

@@ -68,6 +68,7 @@ type Node struct {
 
 	// What it produced since the last Ready.
 	out     []Envelope
+	wire    *outbox // set by the server the node runs behind: send encodes into it, out stays empty
 	replies []Reply
 
 	// What it counts, and whom it tells why it ignored a message (input
@@ -263,14 +264,20 @@ func (n *Node) next() uint64 {
 	return n.incarnation<<32 | n.seq
 }
 
-// send queues a message; requests start the peer's suspicion clock.
-func (n *Node) send(to sim.NodeID, m Message) {
+// send queues a message (behind a server, encodes it into the server's
+// outbox at once); requests start the peer's suspicion clock. m is not
+// kept.
+func (n *Node) send(to sim.NodeID, m *Message) {
 	switch m.Type {
 	case MsgWrite, MsgRead, MsgForward, MsgHandoff, MsgPing:
 		n.suspicion.sent(to, n.now)
 	}
 	n.stats.MessagesSent++
-	n.out = append(n.out, Envelope{To: to, Msg: m})
+	if n.wire != nil {
+		n.wire.encode(to, m)
+		return
+	}
+	n.out = append(n.out, Envelope{To: to, Msg: *m})
 }
 
 // Suspects returns the ring members this node believes unreachable
@@ -298,7 +305,7 @@ func (n *Node) Tick() {
 		n.timers.probe = n.now + int64(n.cfg.ProbeIntervalTicks)
 		for _, id := range n.route.nodes {
 			if n.suspicion.suspected(id) {
-				n.send(id, Message{Type: MsgPing})
+				n.send(id, &Message{Type: MsgPing})
 			}
 		}
 	}

@@ -62,18 +62,18 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		if err != nil {
 			ack.Refused, ack.Err = true, err.Error()
 		}
-		n.send(from, ack)
+		n.send(from, &ack)
 	case MsgWriteAck:
 		n.coordinated(n.coord.stepWriteAck(from, m))
 	case MsgRead:
 		if !m.Hinted || m.HintFor == n.id {
 			if err := n.checkReplica(m.Key, true); err != nil {
-				n.send(from, Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Refused: true, Err: err.Error()})
+				n.send(from, &Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Refused: true, Err: err.Error()})
 				return
 			}
 		}
 		n.stats.ReadsServed++
-		n.send(from, Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Versions: n.readLocal(m.Key, m.Hinted, m.HintFor)})
+		n.send(from, &Message{Type: MsgReadReply, Op: m.Op, Key: m.Key, Versions: n.readLocal(m.Key, m.Hinted, m.HintFor)})
 	case MsgReadReply:
 		n.coordinated(n.coord.stepReadReply(from, m))
 	case MsgForward:
@@ -93,11 +93,11 @@ func (n *Node) stepPeer(from sim.NodeID, m Message) {
 		if err != nil {
 			ack.Refused, ack.Err = true, err.Error()
 		}
-		n.send(from, ack)
+		n.send(from, &ack)
 	case MsgHandoffAck:
 		n.hints.onAck(from, m)
 	case MsgPing:
-		n.send(from, Message{Type: MsgPong})
+		n.send(from, &Message{Type: MsgPong})
 	case MsgPong:
 	case MsgTreeRequest:
 		n.stepAE(from, m)
@@ -278,7 +278,7 @@ func (n *Node) replayHints() {
 		}
 	}
 	for _, r := range send {
-		n.send(r.to, r.msg)
+		n.send(r.to, &r.msg)
 	}
 }
 

@@ -95,20 +95,50 @@ func applyChanges(r *ring.Ring, changes []node.Change) (*ring.Ring, error) {
 // (syncing it when the Ready says so) and encodes the messages, which wait
 // for node.Ready: what a message promises is on disk before it leaves.
 type server struct {
-	n       *Node
-	store   *diskStore
-	cfg     Config
-	seed    uint64
-	view    node.View
-	ring    *ring.Ring // the ring of view
-	codec   *node.Codec[Message]
-	dec     arena // what decoded messages are made of
+	n     *Node
+	store *diskStore
+	cfg   Config
+	seed  uint64
+	view  node.View
+	ring  *ring.Ring // the ring of view
+	codec *node.Codec[Message]
+	dec   arena // what decoded messages are made of
+	box   outbox
+}
+
+// outbox is what a server hands out with Ready: its node's messages,
+// encoded into one buffer (message i is arena[ends[i-1]:ends[i]], to
+// tos[i]), and client replies. The node encodes each message into it as
+// it sends it (Node.wire), so a message is built once and never queued as
+// a struct; what Ready handed out is dropped before the first output of
+// the next call into the node.
+type outbox struct {
+	self    sim.NodeID
 	arena   []byte
 	tos     []sim.NodeID
 	ends    []int
 	out     []node.Envelope
 	replies []node.Reply
-	handed  bool // out and replies were handed out: the next flush reuses them
+	handed  bool // out and replies were handed out: the next output reuses them
+}
+
+// reuse drops what Ready handed out, if it did.
+func (o *outbox) reuse() {
+	if o.handed {
+		o.arena, o.tos, o.ends, o.out, o.replies = o.arena[:0], o.tos[:0], o.ends[:0], o.out[:0], o.replies[:0]
+		o.handed = false
+	}
+}
+
+// encode appends message m to to.
+func (o *outbox) encode(to sim.NodeID, m *Message) {
+	o.reuse()
+	var err error
+	if o.arena, err = m.AppendMsgpack(o.arena); err != nil {
+		panic(fmt.Sprintf("kv: %v cannot encode a %v message: %v", o.self, m.Type, err))
+	}
+	o.tos = append(o.tos, to)
+	o.ends = append(o.ends, len(o.arena))
 }
 
 var (
@@ -142,7 +172,9 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 		return nil, err
 	}
 	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message](), dec: newArena(decodeChunk)}
+	s.box.self = env.ID
 	s.flush()
+	n.wire = &s.box
 	return s, nil
 }
 
@@ -194,37 +226,29 @@ func (s *server) flush() {
 	}
 	rd := s.n.Ready()
 	rd.Apply(s.store)
-	if s.handed {
-		s.arena, s.tos, s.ends, s.out, s.replies = s.arena[:0], s.tos[:0], s.ends[:0], s.out[:0], s.replies[:0]
-		s.handed = false
-	}
-	for i := range rd.Messages {
-		var err error
-		s.arena, err = s.codec.Append(s.arena, &rd.Messages[i].Msg)
-		if err != nil {
-			panic(fmt.Sprintf("kv: %v cannot encode a %v message: %v", s.n.id, rd.Messages[i].Msg.Type, err))
-		}
-		s.tos = append(s.tos, rd.Messages[i].To)
-		s.ends = append(s.ends, len(s.arena))
+	s.box.reuse()
+	for i := range rd.Messages { // only those sent before the node had its outbox
+		s.box.encode(rd.Messages[i].To, &rd.Messages[i].Msg)
 	}
 	for _, r := range rd.Replies {
-		s.replies = append(s.replies, node.Reply{ID: r.ID, Status: r.Status, Values: r.Values, Context: r.Context, Err: r.Err})
+		s.box.replies = append(s.box.replies, node.Reply{ID: r.ID, Status: r.Status, Values: r.Values, Context: r.Context, Err: r.Err})
 	}
 }
 
 // Ready hands out the encoded messages and replies. The payloads share one
 // buffer, reused after the next call into the node.
 func (s *server) Ready() node.Ready {
-	if s.handed || (len(s.ends) == 0 && len(s.replies) == 0) {
+	o := &s.box
+	if o.handed || (len(o.ends) == 0 && len(o.replies) == 0) {
 		return node.Ready{}
 	}
 	start := 0
-	for i, end := range s.ends {
-		s.out = append(s.out, node.Envelope{To: s.tos[i], Payload: s.arena[start:end:end]})
+	for i, end := range o.ends {
+		o.out = append(o.out, node.Envelope{To: o.tos[i], Payload: o.arena[start:end:end]})
 		start = end
 	}
-	s.handed = true
-	return node.Ready{Messages: s.out, Replies: s.replies}
+	o.handed = true
+	return node.Ready{Messages: o.out, Replies: o.replies}
 }
 
 // SetView gives the node the ring of the cluster's new view (oracle
