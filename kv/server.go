@@ -90,9 +90,10 @@ func applyChanges(r *ring.Ring, changes []node.Change) (*ring.Ring, error) {
 	return r, nil
 }
 
-// server is a kv Node behind the node boundary. After every call into the
-// Node it applies the writes the Node's Ready carries to the harness's disk
-// (syncing it when the Ready says so) and encodes the messages, which wait
+// server is a kv Node behind the node boundary. The Node encodes the
+// messages it sends into the server's outbox; after every call into the
+// Node the server applies the writes the Node's Ready carries to the
+// harness's disk (syncing it when the Ready says so). The messages wait
 // for node.Ready: what a message promises is on disk before it leaves.
 type server struct {
 	n     *Node
