@@ -132,8 +132,8 @@ func (c *Cluster) invoke(cl *client, op *workloads.Op) {
 	ev = c.rec.Last() // as recorded: index and fields filled in
 	cl.invoked = ev.Time
 	cl.invokedIdx = idx
-	c.traceEvent(ev)
-	c.traceClient(ev, idx)
+	c.traceEvent(&ev)
+	c.traceClient(&ev, idx)
 	c.send(cl, op.Start())
 }
 
@@ -279,8 +279,8 @@ func (c *Cluster) reply(id uint64, resp workloads.Response) {
 		return
 	}
 	ev = c.rec.Last()
-	c.traceEvent(ev)
-	c.traceClient(ev, cl.invokedIdx)
+	c.traceEvent(&ev)
+	c.traceClient(&ev, cl.invokedIdx)
 	if ev.Type == history.OK {
 		c.latencies = append(c.latencies, time.Duration(ev.Time-cl.invoked))
 	}
@@ -305,7 +305,7 @@ func (c *Cluster) clientByIndex(i int) *client {
 }
 
 // traceEvent mixes a client event into the run's trace hash.
-func (c *Cluster) traceEvent(ev history.Event) {
+func (c *Cluster) traceEvent(ev *history.Event) {
 	h := sim.NewHash()
 	h.WriteString(string(ev.Type))
 	h.WriteString(string(ev.Kind))

@@ -172,7 +172,7 @@ func (c *Cluster) traceMsg(ns *nodeState, from sim.NodeID, payload []byte) {
 }
 
 // traceClient traces a recorded client event.
-func (c *Cluster) traceClient(ev history.Event, op int) {
+func (c *Cluster) traceClient(ev *history.Event, op int) {
 	if c.tracer == nil {
 		return
 	}
