@@ -143,7 +143,7 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	c.reqSeq++
 	id := c.reqSeq
 	cl.reqID = id
-	c.reqClient[id] = cl.id
+	c.reqClient.put(id, cl.id)
 	if c.tracer != nil {
 		c.reqOp[id] = cl.invokedIdx
 	}
@@ -169,7 +169,7 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	// was answered is moot: a client sends its next request once answered,
 	// so this keeps the queue at about two.
 	for cl.timeouts.len() > 1 {
-		if _, waiting := c.reqClient[cl.timeouts.last().id]; waiting {
+		if c.reqClient.has(cl.timeouts.last().id) {
 			break
 		}
 		cl.timeouts.dropLast()
@@ -219,7 +219,7 @@ func (c *Cluster) arrive(cl *client) {
 // refuse answers the client's oldest refused request with a failure.
 func (c *Cluster) refuse(cl *client) {
 	a := cl.refusals.pop()
-	if c.reqClient[a.id] == cl.id && cl.reqID == a.id {
+	if ci, _ := c.reqClient.get(a.id); ci == cl.id && cl.reqID == a.id {
 		cl.backoff = true
 	}
 	c.reply(a.id, workloads.Response{Status: workloads.Fail, Err: fmt.Sprintf("%v is down: connection refused", a.target.id)})
@@ -231,10 +231,10 @@ func (c *Cluster) refuse(cl *client) {
 // predecessor's timeout queued (or none left) as push expects.
 func (c *Cluster) timeout(cl *client) {
 	id := cl.timeouts.pop().id
-	_, waiting := c.reqClient[id]
+	waiting := c.reqClient.has(id)
 	for cl.timeouts.len() > 0 {
 		next := cl.timeouts.peek()
-		if _, ok := c.reqClient[next.id]; ok {
+		if c.reqClient.has(next.id) {
 			c.loop.AtSlot(next.slot, cl.timeoutFn)
 			break
 		}
@@ -255,11 +255,11 @@ func (c *Cluster) deliverReply() {
 // reply feeds a response to the client waiting for request id; responses
 // to abandoned requests are ignored.
 func (c *Cluster) reply(id uint64, resp workloads.Response) {
-	ci, ok := c.reqClient[id]
+	ci, ok := c.reqClient.get(id)
 	if !ok {
 		return
 	}
-	delete(c.reqClient, id)
+	c.reqClient.delete(id)
 	cl := c.clientByIndex(ci)
 	if cl == nil || cl.reqID != id || cl.op == nil || c.phase == phaseDone {
 		return

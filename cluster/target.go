@@ -59,11 +59,7 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 	ns.crashed = !leaving // a node that crashes while leaving has left
 	c.crashes = append(c.crashes, c.loop.Now())
 	// A crashed node answers none of the requests it was given.
-	for id, to := range c.submitted {
-		if to == ns.id {
-			delete(c.submitted, id)
-		}
-	}
+	c.submitted.deleteIf(func(to sim.NodeID) bool { return to == ns.id })
 	return nil
 }
 
