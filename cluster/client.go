@@ -143,7 +143,7 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	c.reqSeq++
 	id := c.reqSeq
 	cl.reqID = id
-	c.reqClient.put(id, cl.id)
+	c.reqClient.Put(id, cl.id)
 	if c.tracer != nil {
 		c.reqOp[id] = cl.invokedIdx
 	}
@@ -169,7 +169,7 @@ func (c *Cluster) send(cl *client, req workloads.Request) {
 	// was answered is moot: a client sends its next request once answered,
 	// so this keeps the queue at about two.
 	for cl.timeouts.len() > 1 {
-		if c.reqClient.has(cl.timeouts.last().id) {
+		if c.reqClient.Has(cl.timeouts.last().id) {
 			break
 		}
 		cl.timeouts.dropLast()
@@ -219,7 +219,7 @@ func (c *Cluster) arrive(cl *client) {
 // refuse answers the client's oldest refused request with a failure.
 func (c *Cluster) refuse(cl *client) {
 	a := cl.refusals.pop()
-	if ci, _ := c.reqClient.get(a.id); ci == cl.id && cl.reqID == a.id {
+	if ci, _ := c.reqClient.Get(a.id); ci == cl.id && cl.reqID == a.id {
 		cl.backoff = true
 	}
 	c.reply(a.id, workloads.Response{Status: workloads.Fail, Err: fmt.Sprintf("%v is down: connection refused", a.target.id)})
@@ -231,10 +231,10 @@ func (c *Cluster) refuse(cl *client) {
 // predecessor's timeout queued (or none left) as push expects.
 func (c *Cluster) timeout(cl *client) {
 	id := cl.timeouts.pop().id
-	waiting := c.reqClient.has(id)
+	waiting := c.reqClient.Has(id)
 	for cl.timeouts.len() > 0 {
 		next := cl.timeouts.peek()
-		if c.reqClient.has(next.id) {
+		if c.reqClient.Has(next.id) {
 			c.loop.AtSlot(next.slot, cl.timeoutFn)
 			break
 		}
@@ -255,11 +255,11 @@ func (c *Cluster) deliverReply() {
 // reply feeds a response to the client waiting for request id; responses
 // to abandoned requests are ignored.
 func (c *Cluster) reply(id uint64, resp workloads.Response) {
-	ci, ok := c.reqClient.get(id)
+	ci, ok := c.reqClient.Get(id)
 	if !ok {
 		return
 	}
-	c.reqClient.delete(id)
+	c.reqClient.Delete(id)
 	cl := c.clientByIndex(ci)
 	if cl == nil || cl.reqID != id || cl.op == nil || c.phase == phaseDone {
 		return

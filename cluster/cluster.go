@@ -7,6 +7,7 @@ import (
 
 	"github.com/faultline-sim/faultline/history"
 	"github.com/faultline-sim/faultline/internal/chunk"
+	"github.com/faultline-sim/faultline/internal/idtable"
 	"github.com/faultline-sim/faultline/node"
 	"github.com/faultline-sim/faultline/sim"
 	"github.com/faultline-sim/faultline/transport"
@@ -113,9 +114,9 @@ type Cluster struct {
 	clients      []*client
 	clientsDone  int
 	reqSeq       uint64
-	reqClient    idTable[int]        // request id -> client index, until answered
-	submitted    idTable[sim.NodeID] // request id -> the node it was submitted to, until it replies
-	finalNext    map[int][]string    // final reader id -> keys left (lookups only)
+	reqClient    idtable.Table[int]        // request id -> client index, until answered
+	submitted    idtable.Table[sim.NodeID] // request id -> the node it was submitted to, until it replies
+	finalNext    map[int][]string          // final reader id -> keys left (lookups only)
 	finalPending int
 	crashes      []sim.Time
 	unsyncedLost uint64 // disk writes crashes dropped
@@ -149,8 +150,8 @@ func New(cfg Config, seed uint64) (*Cluster, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	root := sim.NewRNG(seed)
-	c := &Cluster{cfg: cfg, seed: seed, loop: loop, rng: root, reqClient: newIDTable[int](),
-		submitted: newIDTable[sim.NodeID](), finalNext: map[int][]string{}, settleAt: sim.Never, quiescentAt: sim.Never, retired: map[string]uint64{}}
+	c := &Cluster{cfg: cfg, seed: seed, loop: loop, rng: root, reqClient: idtable.New[int](),
+		submitted: idtable.New[sim.NodeID](), finalNext: map[int][]string{}, settleAt: sim.Never, quiescentAt: sim.Never, retired: map[string]uint64{}}
 	all := append(cfg.members(), cfg.spares()...)
 	c.net, err = transport.NewRaw(loop, root.Fork("net"),
 		transport.Config{IDs: all, Link: cfg.Link}, c.deliver)
@@ -429,7 +430,7 @@ func (c *Cluster) submit(ns *nodeState, req node.Request) {
 		return
 	}
 	defer c.recoverNode(ns, "Submit")
-	c.submitted.put(req.ID, ns.id)
+	c.submitted.Put(req.ID, ns.id)
 	if c.tracer != nil {
 		c.current = c.reqOp[req.ID]
 		defer func() { c.current = -1 }()
@@ -456,11 +457,11 @@ func (c *Cluster) drain(ns *nodeState) {
 		}
 	}
 	for _, r := range rd.Replies {
-		if to, ok := c.submitted.get(r.ID); !ok || to != ns.id {
+		if to, ok := c.submitted.Get(r.ID); !ok || to != ns.id {
 			c.fail(c.nodeError(ns, "Ready", fmt.Errorf("replied to request %d, which it was never given (or answered already)", r.ID), false))
 			return
 		}
-		c.submitted.delete(r.ID)
+		c.submitted.Delete(r.ID)
 		resp, err := c.replyMem.toResponse(r)
 		if err != nil {
 			c.fail(c.nodeError(ns, "Ready", err, false))

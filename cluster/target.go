@@ -59,7 +59,7 @@ func (c *Cluster) Crash(id sim.NodeID, loseUnsynced bool) error {
 	ns.crashed = !leaving // a node that crashes while leaving has left
 	c.crashes = append(c.crashes, c.loop.Now())
 	// A crashed node answers none of the requests it was given.
-	c.submitted.deleteIf(func(to sim.NodeID) bool { return to == ns.id })
+	c.submitted.DeleteIf(func(to sim.NodeID) bool { return to == ns.id })
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/faultline-sim/faultline/internal/freelist"
+	"github.com/faultline-sim/faultline/internal/idtable"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -30,8 +31,8 @@ type coordinator struct {
 	host  coordHost
 	now   int64 // the node's tick count, as of the last tick
 
-	ops   []*op          // active operations in creation order
-	opIdx map[uint64]*op // lookup only, never iterated
+	ops   []*op              // active operations in creation order
+	opIdx idtable.Table[*op] // lookup only, never iterated
 
 	// retired are ops removed during the current input; take moves them
 	// to free, whose ops newOp reuses. An op is reused only once the input
@@ -79,7 +80,7 @@ type coordHost interface {
 
 // newCoordinator returns a coordinator with no operations.
 func newCoordinator(self sim.NodeID, cfg *Config, stats *Stats, host coordHost) coordinator {
-	return coordinator{self: self, cfg: cfg, stats: stats, host: host, opIdx: map[uint64]*op{}, mem: newArena(decodeChunk)}
+	return coordinator{self: self, cfg: cfg, stats: stats, host: host, opIdx: idtable.New[*op](), mem: newArena(decodeChunk)}
 }
 
 // take returns and clears the messages and client replies made so far;
@@ -321,7 +322,7 @@ func (c *coordinator) newOp(kind opKind, req Request, targets []target) *op {
 		targets:  append(ts, targets...),
 	}
 	c.ops = append(c.ops, o)
-	c.opIdx[o.id] = o
+	c.opIdx.Put(o.id, o)
 	return o
 }
 
@@ -823,7 +824,7 @@ func (c *coordinator) finish(o *op) {
 // remove drops a finished op and retires it for reuse (see take).
 func (c *coordinator) remove(o *op) {
 	o.deadline = -1
-	delete(c.opIdx, o.id)
+	c.opIdx.Delete(o.id)
 	if i := slices.Index(c.ops, o); i >= 0 {
 		c.ops = slices.Delete(c.ops, i, i+1)
 		c.retired = append(c.retired, o)
@@ -837,7 +838,7 @@ func (c *coordinator) stepWriteAck(from sim.NodeID, m Message) ignoreReason {
 	if m.Op == 0 {
 		return ignoreNone // an asynchronous read repair: nobody waits for it
 	}
-	o := c.opIdx[m.Op]
+	o, _ := c.opIdx.Get(m.Op)
 	if o == nil || o.kind == opForward {
 		return ignoreUnknownOp
 	}
@@ -867,7 +868,7 @@ func (c *coordinator) stepWriteAck(from sim.NodeID, m Message) ignoreReason {
 // stepReadReply routes a read reply (or refusal) to the read waiting for
 // it. It returns why the reply is ignored, or ignoreNone.
 func (c *coordinator) stepReadReply(from sim.NodeID, m Message) ignoreReason {
-	o := c.opIdx[m.Op]
+	o, _ := c.opIdx.Get(m.Op)
 	if o == nil || o.kind != opRead {
 		return ignoreUnknownOp
 	}
@@ -887,7 +888,7 @@ func (c *coordinator) stepReadReply(from sim.NodeID, m Message) ignoreReason {
 // to, answers the client with it and ends the forwarding op. It returns
 // why the reply is ignored, or ignoreNone.
 func (c *coordinator) stepForwardReply(from sim.NodeID, m Message) ignoreReason {
-	o := c.opIdx[m.Op]
+	o, _ := c.opIdx.Get(m.Op)
 	if o == nil || o.kind != opForward {
 		return ignoreUnknownOp
 	}

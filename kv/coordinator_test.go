@@ -264,7 +264,7 @@ func (m *coordMachine) run(t *testing.T, cmd string, pos []string, args map[stri
 	case "forward-reply":
 		st, ok := map[string]Status{"ok": OK, "fail": Fail, "info": Info}[args["status"]]
 		require.True(t, ok, "status=ok|fail|info")
-		o := m.c.opIdx[opArg(t, args)]
+		o, _ := m.c.opIdx.Get(opArg(t, args))
 		rep := Reply{Status: st, Coordinator: nodeArg(t, args["from"])}
 		if o != nil {
 			rep.ID = o.req.ID

@@ -15,6 +15,7 @@ var Layers = map[string]int{
 	"internal/tidy":     0,
 	"internal/chunk":    0,
 	"internal/freelist": 0,
+	"internal/idtable":  0,
 	"internal/wiresize": 0,
 	"node":              1,
 	"ring":              1,

@@ -20,7 +20,7 @@ import (
 // SimulatedPackages lists the directories (relative to the module root) whose
 // code runs inside a simulated run and must therefore be deterministic.
 var SimulatedPackages = []string{
-	"sim", "history", "node", "internal/wiresize", "internal/chunk", "internal/freelist", "transport", "ring", "kv",
+	"sim", "history", "node", "internal/wiresize", "internal/chunk", "internal/freelist", "internal/idtable", "transport", "ring", "kv",
 	"cluster", "nemesis", "workloads",
 }
 
