@@ -358,10 +358,6 @@ func (r *reader) hint(h *Hint) {
 	}
 }
 
-func (q *Request) isZero() bool {
-	return q.ID == 0 && q.Op == 0 && q.Key == "" && q.Value == nil && q.Context == nil && q.N == 0 && q.W == 0 && q.R == 0
-}
-
 func appendRequest(b []byte, q *Request) []byte {
 	w := startMap(b)
 	w.uint(0, q.ID)
@@ -398,10 +394,6 @@ func (r *reader) request(q *Request) {
 			r.unknownField(&it, "Request")
 		}
 	}
-}
-
-func (p *Reply) isZero() bool {
-	return p.ID == 0 && p.Status == 0 && p.Values == nil && !p.Found && p.Context == nil && p.Err == "" && p.Coordinator == 0
 }
 
 func appendReply(b []byte, p *Reply) []byte {
