@@ -205,7 +205,12 @@ func (e *engine) begin(c int) (*client, error) {
 // value returns the client's next unique value: "c<client>-<seq>".
 func (cl *client) value(c int) string {
 	cl.seq++
-	return "c" + strconv.Itoa(c) + "-" + strconv.Itoa(cl.seq)
+	var buf [40]byte // "c", two ints and "-": built on the stack, one allocation for the string
+	b := append(buf[:0], 'c')
+	b = strconv.AppendInt(b, int64(c), 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(cl.seq), 10)
+	return string(b)
 }
 
 // nextRegister draws a read, write or delete on one of the client's keys.
