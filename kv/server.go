@@ -102,8 +102,7 @@ type server struct {
 	seed  uint64
 	view  node.View
 	ring  *ring.Ring // the ring of view
-	codec *node.Codec[Message]
-	dec   arena // what decoded messages are made of
+	dec   arena      // what decoded messages are made of
 	box   outbox
 }
 
@@ -172,7 +171,7 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, codec: node.NewCodec[Message](), dec: newArena(decodeChunk)}
+	s := &server{n: n, store: store, cfg: cfg, seed: env.Seed, view: env.View, ring: r, dec: newArena(decodeChunk)}
 	s.box.self = env.ID
 	s.flush()
 	n.wire = &s.box
@@ -319,7 +318,7 @@ func (s *server) Counters() []node.Counter { return s.n.Stats().Counters() }
 // Describe describes an encoded message for a trace.
 func (s *server) Describe(payload []byte) node.Description {
 	var m Message
-	if err := s.codec.Decode(payload, &m); err != nil {
+	if err := m.DecodeMsgpack(payload); err != nil {
 		return node.Description{Kind: "undecodable", Text: fmt.Sprintf("%d bytes: %v", len(payload), err)}
 	}
 	return m.Describe()
