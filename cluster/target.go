@@ -195,7 +195,8 @@ func (c *Cluster) ClogLink(from, to sim.NodeID, until sim.Time) error {
 // newcomer's Member.Join runs (a node with its own membership protocol
 // announces itself there). A departed node rejoins as a new life of its id
 // on the same disk; what it keeps from its earlier life is the node's
-// choice (kv keeps only its incarnation counter).
+// choice (kv keeps its data but vouches for none of it, or with range
+// handoff off only its incarnation counter).
 func (c *Cluster) Join(id sim.NodeID) error {
 	ns, err := c.nodeOf(id)
 	if err != nil {

@@ -150,6 +150,7 @@ func appendMessage(b []byte, m *Message) []byte {
 	w.bool(19, m.Force)
 	w.bool(20, m.Last)
 	w.bool(21, m.Wait)
+	w.bool(22, m.Partial)
 	return w.end()
 }
 
@@ -212,6 +213,8 @@ func (r *reader) message(m *Message) {
 			m.Last = r.bool()
 		case 21:
 			m.Wait = r.bool()
+		case 22:
+			m.Partial = r.bool()
 		default:
 			r.unknownField(&it, "Message")
 		}

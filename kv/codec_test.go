@@ -638,7 +638,7 @@ func TestDecodeRejectsMalformedInput(t *testing.T) {
 		{"empty", "", "unexpected end"},
 		{"not a map", "91", "want a map, got an array"},
 		{"nil", "c0", "want a map, got nil"},
-		{"unknown field", "811600", "Message has no field 22"},
+		{"unknown field", "811a00", "Message has no field 26"},
 		{"a local field", "811700", "Message has no field 23"},
 		{"field out of order", "8201000001", "field 0 after field 1"},
 		{"field repeated", "8200010001", "field 0 after field 0"},

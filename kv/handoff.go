@@ -50,10 +50,46 @@ func (n *Node) changeRing(r *ring.Ring) {
 	}
 	var gained []gainedArc
 	if n.cfg.RangeHandoff {
-		gained = gainedArcs(n.id, old, r, n.cfg.N)
+		gained = gainedArcs(n.id, old, r, n.cfg.N, n.cfg.W)
 	}
 	n.transfer.ringChanged(n.now, n.route.ranges, gained)
+	n.state.SetMeta(metaRing, ringIdentity(r, n.route.epoch))
+	n.noteHandoff()
 	n.rebuildTrees()
+}
+
+// ringIdentity identifies a ring of membership epoch epoch by the epoch
+// and the ring's members and their weights (the ring configuration is the
+// cluster's, the same for every ring a node sees): FNV-1a over them.
+func ringIdentity(r *ring.Ring, epoch uint64) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < 8; i++ {
+		h ^= epoch >> (8 * i) & 0xff
+		h *= 1099511628211
+	}
+	for _, m := range r.Members() {
+		for _, x := range [2]uint64{uint64(m.ID), uint64(m.Weight)} {
+			for i := 0; i < 8; i++ {
+				h ^= x >> (8 * i) & 0xff
+				h *= 1099511628211
+			}
+		}
+	}
+	return h
+}
+
+// noteHandoff keeps metaHandoffIncomplete equal to whether the node may
+// lack acknowledged writes of an arc it holds; it writes the flag only
+// when it changes.
+func (n *Node) noteHandoff() {
+	if inc := n.transfer.incomplete(); inc != n.handoffIncomplete {
+		n.handoffIncomplete = inc
+		v := uint64(0)
+		if inc {
+			v = 1
+		}
+		n.state.SetMeta(metaHandoffIncomplete, v)
+	}
 }
 
 // HandoffPending returns the number of arcs this node has gained and not
@@ -137,6 +173,7 @@ func (n *Node) viewSize() int { return len(n.gossip.table.View()) }
 // tickHandoff runs the range transfer's tick and sends what it asked for.
 func (n *Node) tickHandoff() {
 	n.transfer.tick(n.now)
+	n.noteHandoff()
 	n.sendTransfer()
 }
 
@@ -179,5 +216,6 @@ func (n *Node) onStreamData(from sim.NodeID, m Message) {
 	if n.cfg.SyncBeforeAck && len(items) > 0 {
 		n.sync()
 	}
+	n.noteHandoff()
 	n.sendTransfer()
 }

@@ -130,7 +130,8 @@ const (
 	// takes writes for the arc.
 	MsgStreamRequest
 	// MsgStreamData is one batch of a handoff stream: Items, with Last set
-	// on the final batch; Wait (and no Items) says the sender still
+	// on the final batch, and Partial on every batch if the sender has not
+	// received the arc itself; Wait (and no Items) says the sender still
 	// replicates the arc in its view and will not stream it yet.
 	MsgStreamData
 	// MsgStreamAck acknowledges a MsgStreamData batch; the sender then
@@ -260,6 +261,9 @@ type Message struct {
 	// Force, Last and Wait qualify handoff streams (see MsgStreamRequest
 	// and MsgStreamData).
 	Force, Last, Wait bool
+	// Partial marks a MsgStreamData stream of an arc its sender has not
+	// received itself: what it holds there may miss acknowledged writes.
+	Partial bool
 	// Ring is the new ring of a MsgRingChange (a local input, never
 	// encoded).
 	Ring *ring.Ring `codec:"-"`

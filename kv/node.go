@@ -33,6 +33,18 @@ var (
 // metaIncarnation names the durable incarnation counter in the Store.
 const metaIncarnation = "incarnation"
 
+// metaHandoffIncomplete names the durable flag (1 or 0) that says the
+// node may lack acknowledged writes of an arc it holds
+// (rangeTransfer.incomplete): a node that starts with it set pulls its
+// arcs again.
+const metaHandoffIncomplete = "handoff-incomplete"
+
+// metaRing names the durable identity of the last ring the node routed
+// with (ringIdentity): a node that starts on another ring, or on the same
+// ring in a later membership epoch, may have gained arcs while it was
+// down, and pulls its arcs again.
+const metaRing = "ring"
+
 // seqMask keeps the sequence half of a counter.
 const seqMask = 1<<32 - 1
 
@@ -65,6 +77,8 @@ type Node struct {
 	forwards   forwards      // forwarded requests taken, to recognise duplicates
 	tombstones tombstones    // the purge schedule of tombstones
 	timers     timers        // the periodic probe, replay and sync
+	// handoffIncomplete is the value of metaHandoffIncomplete on disk.
+	handoffIncomplete bool
 
 	// What it produced since the last Ready.
 	out     []Envelope
@@ -90,6 +104,10 @@ type routing struct {
 	ranges       []ring.Range // ring.Ranges(replN()), cached per ring
 	prefBuf      []sim.NodeID // scratch for preference lists
 	lastWithSelf *ring.Ring   // the last ring that held this node
+	// epoch is the membership epoch of ring as its driver numbers it
+	// (node.View.Epoch; 0 for a driver that does not): with the ring's
+	// members it makes the ring identity the node keeps durable (metaRing).
+	epoch uint64
 }
 
 // gossiping is a node's gossip membership: its table (nil under oracle
@@ -122,6 +140,12 @@ type timers struct {
 // shards) every ring the node builds from its view uses; a node not on r
 // is a newcomer that owns nothing until Join.
 func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock func() int64, rng *sim.RNG) (*Node, error) {
+	return newNode(id, cfg, r, 0, store, wallClock, rng)
+}
+
+// newNode is NewNode on ring r of membership epoch epoch (see
+// routing.epoch).
+func newNode(id sim.NodeID, cfg Config, r *ring.Ring, epoch uint64, store Store, wallClock func() int64, rng *sim.RNG) (*Node, error) {
 	switch {
 	case r == nil:
 		return nil, fmt.Errorf("%w: nil ring", ErrBadNode)
@@ -143,7 +167,7 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 	}
 	st.SetMeta(metaIncarnation, inc)
 	n := &Node{
-		id: id, cfg: cfg, route: routing{ring: r, nodes: r.Nodes()}, state: st, wall: wallClock, rng: rng,
+		id: id, cfg: cfg, route: routing{ring: r, nodes: r.Nodes(), epoch: epoch}, state: st, wall: wallClock, rng: rng,
 		incarnation: inc,
 		suspicion:   newSuspicion(cfg.SuspectAfterTicks),
 		tombstones:  newTombstones(cfg.TombstoneGraceTicks),
@@ -170,6 +194,20 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 		n.route.ring, n.route.nodes = vr, vr.Nodes()
 	}
 	n.route.ranges = computeRanges(n.route.ring, n.replN())
+	// A node that starts on a ring other than the last it routed with
+	// (or, having never changed rings, in a later epoch than the first)
+	// may have gained arcs while it was down.
+	fp := ringIdentity(n.route.ring, epoch)
+	last, known := st.Meta(metaRing)
+	moved := (known && last != fp) || (!known && epoch > 0)
+	if moved {
+		st.SetMeta(metaRing, fp)
+	}
+	if v, _ := st.Meta(metaHandoffIncomplete); cfg.RangeHandoff && (v == 1 || moved) {
+		n.handoffIncomplete = v == 1
+		n.transfer.restarted(n.now, n.route.ranges)
+		n.noteHandoff()
+	}
 	n.timers.probe = 1 + int64(rng.Fork("probe").IntN(cfg.ProbeIntervalTicks))
 	n.timers.replay = 1 + int64(rng.Fork("replay").IntN(cfg.HintReplayIntervalTicks))
 	n.timers.sync = 1 + int64(rng.Fork("sync").IntN(cfg.SyncIntervalTicks))
@@ -208,6 +246,13 @@ func (n *Node) Ring() *ring.Ring { return n.route.ring }
 // MsgRingChange.
 func (n *Node) SetRing(r *ring.Ring) {
 	_ = n.Step(n.id, Message{Type: MsgRingChange, Ring: r}) // never refused
+}
+
+// setRingAt is SetRing for a ring of membership epoch epoch (see
+// routing.epoch).
+func (n *Node) setRingAt(r *ring.Ring, epoch uint64) {
+	n.route.epoch = epoch
+	n.SetRing(r)
 }
 
 // Ready returns and clears the writes, messages and replies produced so

@@ -165,9 +165,9 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 		return nil, err
 	}
 	if !r.Contains(env.ID) {
-		store.wipe()
+		rejoined(cfg, store)
 	}
-	n, err := NewNode(env.ID, cfg, r, store, env.WallClock, env.Rand)
+	n, err := newNode(env.ID, cfg, r, uint64(env.View.Epoch()), store, env.WallClock, env.Rand)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +176,24 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 	s.flush()
 	n.wire = &s.box
 	return s, nil
+}
+
+// rejoined prepares the disk of a node that starts outside its ring: a
+// spare, or a departed node joining again as a new life of its id. With
+// RangeHandoff on it keeps what an earlier life left there, but marks the
+// handoff incomplete, so the node vouches for none of it (it serves it only
+// as partial streams, see rangeTransfer.restarted): a leave cut short by
+// the rejoin may have left the only copy of some acknowledged write there.
+// With RangeHandoff off the node would serve that stale data as its own,
+// so the disk is wiped as an operator would empty it, keeping only the
+// metadata (the incarnation counter).
+func rejoined(cfg Config, store *diskStore) {
+	switch {
+	case !cfg.RangeHandoff:
+		store.wipe()
+	case len(store.Keys()) > 0 || len(store.Hints()) > 0:
+		store.setMeta(metaHandoffIncomplete, 1)
+	}
 }
 
 // Step decodes a message and steps the node with it.
@@ -270,7 +288,7 @@ func (s *server) SetView(v node.View) error {
 		return fmt.Errorf("kv: %v: %w", s.n.id, err)
 	}
 	s.view, s.ring = v, r
-	s.n.SetRing(r)
+	s.n.setRingAt(r, uint64(v.Epoch()))
 	s.flush()
 	return nil
 }

@@ -200,7 +200,7 @@ func (s *state) Meta(name string) (uint64, bool) {
 // metaNames are the durable counters a node keeps: loadState reads these,
 // so a counter missing here would not survive a restart (SetMeta refuses
 // it).
-var metaNames = []string{metaIncarnation, metaMembershipIncarnation}
+var metaNames = []string{metaIncarnation, metaMembershipIncarnation, metaHandoffIncomplete, metaRing}
 
 // SetMeta sets a counter, durably at once.
 func (s *state) SetMeta(name string, v uint64) {

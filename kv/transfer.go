@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -44,6 +45,7 @@ type rangeTransfer struct {
 	down  func(sim.NodeID) bool // whether the node believes a peer down
 
 	pending     []*pendingArc // gained arcs not yet received
+	due         []*pendingArc // tick's scratch: pending arcs due to start a pull
 	unreceived  arcSet        // gained arcs dropped or given up before they arrived
 	serving     []*outStream  // handoff streams this node serves
 	served      []servedArcs  // arcs fully streamed to each node after losing them
@@ -56,14 +58,19 @@ type rangeTransfer struct {
 	out []Envelope // messages queued for the node to send (take)
 }
 
-// pendingArc is an arc this node gained in a ring change and has not yet
-// received from a previous replica: it takes writes for the arc's keys but
-// refuses reads of them.
+// pendingArc is an arc this node gained in a ring change (or held when it
+// restarted in the middle of a handoff) and has not yet received from
+// enough previous replicas: it takes writes for the arc's keys but refuses
+// reads of them.
 type pendingArc struct {
 	a       ring.Arc
 	sources []sim.NodeID // previous replicas: those that lost the arc first
 	lost    int          // sources[:lost] lost the arc (they stop taking writes)
-	attempt int          // pulls started so far
+	// need is how many sources must stream the arc in full (fullSources)
+	// before it counts as received; got are those that have.
+	need    int
+	got     []sim.NodeID
+	attempt int // pulls started so far
 	// excused counts the pulls a source declined because it had not
 	// received the arc itself: they move on to the next source without
 	// using up the arc's pullRounds (for a bounded time, see excuse).
@@ -100,6 +107,9 @@ type outStream struct {
 	keys     []string
 	next     int
 	deadline int64
+	// partial marks a stream of an arc the node has not received itself
+	// (lacksArc): what it holds there may miss acknowledged writes.
+	partial bool
 }
 
 // servedArcs is what one node has been fully streamed by this one after
@@ -116,12 +126,22 @@ type owedArc struct {
 }
 
 // gainedArc is an arc a node gained in a ring change, with the previous
-// replicas to pull it from: sources[:lost] lost it, the others kept it.
+// replicas to pull it from: sources[:lost] lost it, the others kept it;
+// need of them must stream it in full.
 type gainedArc struct {
 	a       ring.Arc
 	sources []sim.NodeID
 	lost    int
+	need    int
 }
+
+// fullSources returns how many of an arc's sources must stream it in full
+// before a receiver holds every write acknowledged there: a write was
+// acknowledged by w of the arc's old replicas, so any old-w+1 of them hold
+// it (with old counting the receiver itself when it was one of them, as
+// after a restart, and then not among sources), and never more than there
+// are sources.
+func fullSources(sources, old, w int) int { return min(sources, max(1, old-w+1)) }
 
 // leaveCheck is what the leave decision reads of its node at one tick.
 type leaveCheck struct {
@@ -161,9 +181,9 @@ func replicatesArc(ranges []ring.Range, self sim.NodeID, a ring.Arc) bool {
 }
 
 // gainedArcs returns the arcs self gained between rings old and new (with
-// replication factor nn, at most both rings' sizes) that have a previous
-// replica to pull them from.
-func gainedArcs(self sim.NodeID, old, new *ring.Ring, nn int) []gainedArc {
+// replication factor nn, at most both rings' sizes, and write quorum w)
+// that have a previous replica to pull them from.
+func gainedArcs(self sim.NodeID, old, new *ring.Ring, nn, w int) []gainedArc {
 	nn = min(nn, old.Len(), new.Len())
 	if nn < 1 {
 		return nil
@@ -192,7 +212,7 @@ func gainedArcs(self sim.NodeID, old, new *ring.Ring, nn int) []gainedArc {
 		if len(sources) == 0 {
 			continue
 		}
-		out = append(out, gainedArc{a: c.Arc, sources: sources, lost: lost})
+		out = append(out, gainedArc{a: c.Arc, sources: sources, lost: lost, need: fullSources(len(sources), len(c.OldReplicas), w)})
 	}
 	return out
 }
@@ -240,8 +260,42 @@ func (t *rangeTransfer) ringChanged(now int64, ranges []ring.Range, gained []gai
 	t.pending = keep
 	for _, g := range gained {
 		t.stats.RangesGained++
-		t.pending = append(t.pending, &pendingArc{a: g.a, sources: g.sources, lost: g.lost, since: now, deadline: now})
+		t.pending = append(t.pending, &pendingArc{a: g.a, sources: g.sources, lost: g.lost, need: g.need, since: now, deadline: now})
 	}
+}
+
+// restarted takes the node's ranges when it starts from a store that says
+// it was in the middle of a handoff (incomplete), or on a ring it may have
+// gained arcs in while it was down. Which arcs it had not received is not
+// durable, so it vouches for none: the whole ring is unreceived (it serves
+// only partial streams) and every arc it replicates becomes pending,
+// pulled from the arc's other replicas, of which every write quorum that
+// may have left the node out must be met (fullSources, counting the node).
+func (t *rangeTransfer) restarted(now int64, ranges []ring.Range) {
+	t.unreceived.add(ring.Arc{}) // Start == End: the whole ring
+	for _, g := range ranges {
+		if !slices.Contains(g.Replicas, t.self) {
+			continue
+		}
+		var sources []sim.NodeID
+		for _, id := range g.Replicas {
+			if id != t.self {
+				sources = append(sources, id)
+			}
+		}
+		if len(sources) == 0 {
+			continue
+		}
+		t.pending = append(t.pending, &pendingArc{a: g.Arc, sources: sources, need: fullSources(len(sources), len(g.Replicas), t.cfg.W), since: now, deadline: now})
+	}
+}
+
+// incomplete reports whether the node may lack acknowledged writes of an
+// arc it holds: one is pending, or was dropped or given up before it
+// arrived. The node keeps this durable (metaHandoffIncomplete) so that a
+// restart pulls its arcs again and serves no full stream (restarted).
+func (t *rangeTransfer) incomplete() bool {
+	return len(t.pending) > 0 || len(t.unreceived.spans) > 0
 }
 
 // pendingAt reports whether hash h is in an arc gained and not yet
@@ -331,17 +385,26 @@ func (t *rangeTransfer) tick(now int64) {
 			active++
 		}
 	}
+	// The arcs due longest ago go first, so that arcs whose pulls keep
+	// timing out do not starve the others of the maxPulls slots.
+	due := t.due[:0]
 	for _, p := range t.pending {
+		if !p.active && p.deadline <= now {
+			due = append(due, p)
+		}
+	}
+	slices.SortStableFunc(due, func(a, b *pendingArc) int { return cmp.Compare(a.deadline, b.deadline) })
+	for _, p := range due {
 		if active >= maxPulls {
 			break
 		}
-		if !p.active && p.deadline <= now {
-			t.startPull(now, p)
-			if p.active {
-				active++
-			}
+		t.startPull(now, p)
+		if p.active {
+			active++
 		}
 	}
+	clear(due)
+	t.due = due[:0]
 	keepP := t.pending[:0]
 	for _, p := range t.pending {
 		if p.gaveUp {
@@ -373,17 +436,25 @@ func (t *rangeTransfer) nextDue() int64 {
 // check (tickLeave) decides at every tick.
 func (t *rangeTransfer) leavePending() bool { return t.leaving && !t.leaveDone }
 
-// startPull asks the next source of p for the arc: sources in rotation
-// from the attempt count, preferring one not believed down. After
-// pullRounds rounds over the sources the arc is given up.
+// startPull asks the next source of p for the arc: sources that have not
+// streamed it in full, in rotation from the attempt count, preferring one
+// not believed down. After pullRounds rounds over the sources the arc is
+// given up: the node keeps the union of what the full and partial streams
+// brought, the best it can do without need full streams.
 func (t *rangeTransfer) startPull(now int64, p *pendingArc) {
 	if p.attempt-p.excused >= pullRounds*len(p.sources) {
 		p.gaveUp = true
 		return
 	}
-	i := p.attempt % len(p.sources)
+	i := -1
 	for k := range p.sources {
 		j := (p.attempt + k) % len(p.sources)
+		if slices.Contains(p.got, p.sources[j]) {
+			continue
+		}
+		if i < 0 {
+			i = j
+		}
 		if !t.down(p.sources[j]) {
 			i = j
 			break
@@ -407,8 +478,10 @@ func (t *rangeTransfer) startPull(now int64, p *pendingArc) {
 // node that still replicates part of the arc says wait (it may still take
 // writes there). A node that has not itself received part of the arc
 // (lacksArc) says wait even to a forced pull: what it holds there may be
-// missing acknowledged writes, and the receiver would take the stream as
-// the whole arc. A forced receiver then asks its next source.
+// missing acknowledged writes. It serves what it holds as a partial
+// stream (Partial): the receiver merges it, for it may hold the only copy
+// of a write the node took before it had received the arc, but does not
+// count it as a full one, and asks its next source.
 func (t *rangeTransfer) onRequest(now int64, from sim.NodeID, m Message, ranges []ring.Range) ignoreReason {
 	if !t.cfg.RangeHandoff {
 		return ignoreDisabled
@@ -416,11 +489,11 @@ func (t *rangeTransfer) onRequest(now int64, from sim.NodeID, m Message, ranges 
 	a := ring.Arc{Start: m.ArcStart, End: m.ArcEnd}
 	wait := Message{Type: MsgStreamData, Op: m.Op, ArcStart: a.Start, ArcEnd: a.End, Wait: true}
 	t.serving = slices.DeleteFunc(t.serving, func(st *outStream) bool { return st.to == from && st.id == m.Op })
-	if (!m.Force && replicatesArc(ranges, t.self, a)) || t.lacksArc(a) || len(t.serving) >= maxServing {
+	if (!m.Force && replicatesArc(ranges, t.self, a)) || len(t.serving) >= maxServing {
 		t.send(from, wait)
 		return ignoreNone
 	}
-	st := &outStream{to: from, id: m.Op, a: a}
+	st := &outStream{to: from, id: m.Op, a: a, partial: t.lacksArc(a)}
 	for _, k := range t.st.Keys() {
 		if a.Contains(ring.HashKey(k)) {
 			st.keys = append(st.keys, k)
@@ -459,7 +532,7 @@ func (t *rangeTransfer) sendBatch(now int64, st *outStream) {
 	st.next = end
 	st.deadline = now + int64(t.cfg.HandoffTimeoutTicks)
 	t.stats.HandoffKeysSent += uint64(len(items))
-	t.send(st.to, Message{Type: MsgStreamData, Op: st.id, ArcStart: st.a.Start, ArcEnd: st.a.End, Items: items, Last: end == len(st.keys)})
+	t.send(st.to, Message{Type: MsgStreamData, Op: st.id, ArcStart: st.a.Start, ArcEnd: st.a.End, Items: items, Last: end == len(st.keys), Partial: st.partial})
 }
 
 // onAck sends the next batch, or ends the stream after the last; ranges
@@ -550,10 +623,37 @@ func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates
 		p.deadline = now + int64(t.cfg.HandoffTimeoutTicks)
 	}
 	t.send(from, Message{Type: MsgStreamAck, Op: m.Op, ArcStart: a.Start, ArcEnd: a.End})
-	if m.Last {
+	if !m.Last {
+		return m.Items, ignoreNone
+	}
+	if m.Partial {
+		// A partial stream, from a source that has not received the arc
+		// itself: merged, but like a declined forced pull it moves on to
+		// the next source.
+		p.pulls = slices.Delete(p.pulls, k, k+1)
+		if latest {
+			t.stats.HandoffRetries++
+			p.active = false
+			t.excuse(now, p)
+			p.deadline = now + t.waitTicks()
+		}
+		return m.Items, ignoreNone
+	}
+	if !slices.Contains(p.got, from) {
+		p.got = append(p.got, from)
+	}
+	if len(p.got) >= p.need {
 		t.pending = slices.Delete(t.pending, i, i+1)
 		t.unreceived.remove(a)
 		t.stats.RangesReceived++
+		return m.Items, ignoreNone
+	}
+	// More full streams are needed: the next pull starts at the next
+	// tick.
+	p.pulls = slices.Delete(p.pulls, k, k+1)
+	if latest {
+		p.active = false
+		p.deadline = now + 1
 	}
 	return m.Items, ignoreNone
 }

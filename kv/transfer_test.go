@@ -21,12 +21,15 @@ import (
 //
 //	transfer timeout=10 batch=2 leavetimeout=50 membership=oracle|gossip gossipinterval=2 hinted=on|off
 //	ranges q1=n1,n2 q2=n2,n3 ...        a ring change: the node's new ranges (no arc gained)
-//	gain q1 from=n2,n3 lost=1           a ring change that gains q1 (sources n2, n3; n2 lost it)
+//	gain q1 from=n2,n3 lost=1 [need=2]  a ring change that gains q1 (sources n2, n3; n2 lost it;
+//	                                    need of them must stream it in full, 1 unless told)
+//	restart                             the node starts again mid-handoff (restarted): its ranges pend
 //	put keys=g,h v=1                    keys already in the node's store
 //	readable keys=g,c                   whether the node may answer reads of keys
 //	tick [n=3]                          n ticks
 //	down n2 | up n2                     what the node believes of a peer
-//	data from=n2 op=1 q1 items=g:1,h:1 [last] [wait]   a batch of one of the node's pulls
+//	data from=n2 op=1 q1 items=g:1,h:1 [last] [wait] [partial]   a batch of one of the node's pulls
+//	                                    (partial: from a source that has not received the arc)
 //	request from=n3 op=7 q4 [force]     a peer pulls an arc from the node
 //	ack from=n3 op=7                    the peer acknowledges a batch
 //	leave                               Leave
@@ -185,6 +188,9 @@ func fmtTransferMsg(e Envelope) string {
 		if msg.Last {
 			s += " last"
 		}
+		if msg.Partial {
+			s += " partial"
+		}
 	case MsgStreamAck:
 		s += fmt.Sprintf("stream-ack op=%d %s", msg.Op&seqMask, a)
 	default:
@@ -219,8 +225,15 @@ func (m *transferMachine) run(t *testing.T, cmd string, pos []string, args map[s
 		require.Len(t, pos, 1, "gain qN")
 		lost, err := strconv.Atoi(args["lost"])
 		require.NoError(t, err, "lost")
-		g := gainedArc{a: m.quarter(pos[0]), sources: m.nodes(args["from"]), lost: lost}
+		need := 1
+		if v, ok := args["need"]; ok {
+			need, err = strconv.Atoi(v)
+			require.NoError(t, err, "need")
+		}
+		g := gainedArc{a: m.quarter(pos[0]), sources: m.nodes(args["from"]), lost: lost, need: need}
 		m.tr.ringChanged(m.now, m.ranges, []gainedArc{g})
+	case "restart":
+		m.tr.restarted(m.now, m.ranges)
 	case "put":
 		var where []string
 		for _, k := range strings.Split(args["keys"], ",") {
@@ -268,7 +281,7 @@ func (m *transferMachine) run(t *testing.T, cmd string, pos []string, args map[s
 		require.NotEmpty(t, pos, "data qN [last] [wait]")
 		a := m.quarter(pos[0])
 		from := nodeArg(t, args["from"])
-		msg := Message{Type: MsgStreamData, Op: m.op(args), ArcStart: a.Start, ArcEnd: a.End, Last: has("last"), Wait: has("wait")}
+		msg := Message{Type: MsgStreamData, Op: m.op(args), ArcStart: a.Start, ArcEnd: a.End, Last: has("last"), Wait: has("wait"), Partial: has("partial")}
 		for _, it := range strings.Split(args["items"], ",") {
 			if it == "" {
 				continue
@@ -389,8 +402,12 @@ func (m *transferMachine) dump() []string {
 			}
 			pulls = append(pulls, s)
 		}
-		out = append(out, fmt.Sprintf("pending %s from %v (lost %d): %s, attempt %d, excused %d, deadline t=%d, pulls [%s]",
-			arcName(p.a), p.sources, p.lost, state, p.attempt, p.excused, p.deadline, strings.Join(pulls, ", ")))
+		full := ""
+		if p.need > 1 || len(p.got) > 0 {
+			full = fmt.Sprintf(", full streams %v of %d", p.got, p.need)
+		}
+		out = append(out, fmt.Sprintf("pending %s from %v (lost %d%s): %s, attempt %d, excused %d, deadline t=%d, pulls [%s]",
+			arcName(p.a), p.sources, p.lost, full, state, p.attempt, p.excused, p.deadline, strings.Join(pulls, ", ")))
 	}
 	var unrec []string
 	for _, q := range quarters {
@@ -404,7 +421,11 @@ func (m *transferMachine) dump() []string {
 		out = append(out, "unreceived "+strings.Join(unrec, " "))
 	}
 	for _, st := range m.tr.serving {
-		out = append(out, fmt.Sprintf("serving op=%d %s to %v: %d of %v sent, deadline t=%d", st.id&seqMask, arcName(st.a), st.to, st.next, st.keys, st.deadline))
+		partial := ""
+		if st.partial {
+			partial = " (partial)"
+		}
+		out = append(out, fmt.Sprintf("serving op=%d %s to %v%s: %d of %v sent, deadline t=%d", st.id&seqMask, arcName(st.a), st.to, partial, st.next, st.keys, st.deadline))
 	}
 	for _, s := range m.tr.served {
 		var arcs []string

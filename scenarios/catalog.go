@@ -325,6 +325,16 @@ func builtin() []Spec {
 			Seeds:  20,
 		},
 		{
+			Name:        "churn-handoff-faults",
+			Description: "churn-handoff on 50 keys with crashes, pauses and partitions among the joins and leaves (a fault every 50 ms): a gainer counts an arc received only after N-W+1 previous replicas streamed it in full, a node restarted mid-handoff (or on a later membership epoch) pulls its arcs again, and a node that rejoins keeps its old data as a partial source: linearizable, nothing lost",
+			Truth:       "range handoff that takes each arc from a write quorum's worth of previous replicas, and re-pulls after a restart, keeps a strict quorum linearizable and loses no acknowledged write through churn with crashes, pauses and partitions",
+			Base:        with(churnConfig(true), func(c *Config) { c.WorkloadConfig.Keys = 50 }),
+			Faults:      every(drawn("churn,crash,pause,partition", time.Second), 50*time.Millisecond),
+			Expect:      expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:       []Mark{CounterMark("handoff-keys", kv.CounterHandoffKeysSent), crashesMark},
+			Seeds:       60,
+		},
+		{
 			Name:        "hinted-handoff-long",
 			Description: "sloppy quorum with hinted handoff on 200 keys; n0,n1 are cut off from 300 ms until after the workload, so fallbacks hold many hints that are handed off only in the settle phase: nothing acknowledged is lost",
 			Truth:       "hinted handoff loses no acknowledged write, even when the partition outlasts the workload",

@@ -73,6 +73,8 @@ func TestDesignTruthsCovered(t *testing.T) {
 		{"churn", checker.NameLinearizable, FoundInvalid},
 		{"churn-handoff", checker.NameLinearizable, AlwaysValid},
 		{"churn-handoff", checker.NameLostWrites, AlwaysValid},
+		{"churn-handoff-faults", checker.NameLinearizable, AlwaysValid},
+		{"churn-handoff-faults", checker.NameLostWrites, AlwaysValid},
 		{"swarm", checker.NameLinearizable, AlwaysValid},
 		{"gossip-membership", checker.NameLinearizable, AlwaysValid},
 		{"skew/100ms", checker.NameLostWrites, FoundInvalid},

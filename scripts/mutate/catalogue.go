@@ -235,20 +235,20 @@ var catalogue = []Mutation{
 	// Range handoff.
 	{
 		Name: "serve-before-received", Mechanism: "range handoff (serve)", File: "kv/replica.go",
-		Original:    "case read && !n.fullReplica(key):",
-		Replacement: "case read && false && !n.fullReplica(key):",
+		Original:    "case read && n.transfer.pendingAt(ring.HashKey(key)):",
+		Replacement: "case read && false && n.transfer.pendingAt(ring.HashKey(key)):",
 		Bug:         "a node answers reads of a range it gained before the range was streamed to it",
 	},
 	{
 		Name: "stream-while-replicating", Mechanism: "range handoff (stream)", File: "kv/transfer.go",
-		Original:    "if (!m.Force && replicatesArc(ranges, t.self, a)) || t.lacksArc(a) || len(t.serving) >= maxServing {",
-		Replacement: "if t.lacksArc(a) || len(t.serving) >= maxServing {",
+		Original:    "if (!m.Force && replicatesArc(ranges, t.self, a)) || len(t.serving) >= maxServing {",
+		Replacement: "if len(t.serving) >= maxServing {",
 		Bug:         "a previous replica streams an arc it still takes writes for; later acknowledged writes miss the stream",
 	},
 	{
 		Name: "first-batch-completes-range", Mechanism: "range handoff (receive)", File: "kv/transfer.go",
-		Original:    "if m.Last {",
-		Replacement: "if true {",
+		Original:    "if !m.Last {",
+		Replacement: "if false {",
 		Bug:         "a gained range counts as received after its first batch",
 	},
 	{
@@ -256,6 +256,42 @@ var catalogue = []Mutation{
 		Original:    "settled = settled && len(t.serving) == 0 && t.allServed()",
 		Replacement: "settled = settled && len(t.serving) == 0",
 		Bug:         "a leaving node reports LeaveDone before every arc it owed was pulled from it",
+	},
+	{
+		Name: "single-full-stream", Mechanism: "range handoff (quorum)", File: "kv/transfer.go",
+		Original:    "func fullSources(sources, old, w int) int { return min(sources, max(1, old-w+1)) }",
+		Replacement: "func fullSources(sources, old, w int) int { return 1 }",
+		Bug:         "a gained arc counts as received after one previous replica streamed it, which need not hold every acknowledged write",
+	},
+	{
+		Name: "partial-stream-as-full", Mechanism: "range handoff (partial)", File: "kv/transfer.go",
+		Original:    "st := &outStream{to: from, id: m.Op, a: a, partial: t.lacksArc(a)}",
+		Replacement: "st := &outStream{to: from, id: m.Op, a: a}",
+		Bug:         "a source that has not received an arc itself streams it as a full copy",
+	},
+	{
+		Name: "pulls-starve", Mechanism: "range handoff (pull slots)", File: "kv/transfer.go",
+		Original:    "slices.SortStableFunc(due, func(a, b *pendingArc) int { return cmp.Compare(a.deadline, b.deadline) })",
+		Replacement: "_ = cmp.Compare[int64] // the pull slots go to the arcs first in the list",
+		Bug:         "arcs whose pulls keep timing out take every pull slot; the others never start",
+	},
+	{
+		Name: "restart-forgets-pending", Mechanism: "range handoff (restart)", File: "kv/node.go",
+		Original:    "cfg.RangeHandoff && (v == 1 || moved) {",
+		Replacement: "cfg.RangeHandoff && moved {",
+		Bug:         "a node restarted in the middle of a handoff serves the arcs it had not received",
+	},
+	{
+		Name: "restart-ignores-epoch", Mechanism: "range handoff (restart)", File: "kv/handoff.go",
+		Original:    "h ^= epoch >> (8 * i) & 0xff",
+		Replacement: "h ^= 0 & epoch",
+		Bug:         "a node restarted on a ring with the members it left misses the arcs it gained and gave back while down",
+	},
+	{
+		Name: "rejoin-wipes-disk", Mechanism: "range handoff (rejoin)", File: "kv/server.go",
+		Original:    "store.setMeta(metaHandoffIncomplete, 1)",
+		Replacement: "store.wipe()",
+		Bug:         "a node rejoining during its leave throws away the only copy of writes it had not handed off",
 	},
 
 	// Forwarding.
