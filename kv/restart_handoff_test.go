@@ -78,34 +78,46 @@ func startServer(t *testing.T, cfg Config, id sim.NodeID, disk *node.MemDisk, v 
 // A node restarted on another membership epoch may have gained arcs while
 // it was down, even when the ring it comes back to has the same members
 // as the one it left (a node joined and left again meanwhile, and took
-// and gave back one of its arcs): it pulls its arcs again. A restart in
+// and gave back some of its arcs): it pulls its arcs again. A restart in
 // the same epoch pulls nothing.
 func TestRestartInALaterEpochPullsItsArcsAgain(t *testing.T) {
 	cfg := DefaultConfig()
-	initial := node.View{Initial: []sim.NodeID{0, 1, 2, 3}}
+	v0 := node.View{Initial: []sim.NodeID{0, 1, 2, 3}}
 	disk := node.NewMemDisk()
-	s := startServer(t, cfg, 0, disk, initial)
-	require.Zero(t, s.n.HandoffPending())
+	s := startServer(t, cfg, 0, disk, v0)
 	disk.Crash()
-	s = startServer(t, cfg, 0, disk, initial)
+	s = startServer(t, cfg, 0, disk, v0)
 	assert.Zero(t, s.n.HandoffPending(), "same epoch, same ring: nothing to pull")
 
-	aba := initial.With(node.Change{Node: 4, Join: true}).With(node.Change{Node: 4, Join: false})
-	disk.Crash()
-	s = startServer(t, cfg, 0, disk, aba)
-	assert.Positive(t, s.n.HandoffPending(), "the same members two changes later: its arcs may have moved and come back")
-
-	// A node that saw the changes itself (SetView) comes back on the epoch
-	// it last routed with and pulls nothing.
-	for s.n.HandoffPending() > 0 {
-		s.n.transfer.pending = s.n.transfer.pending[:0] // as if received
-	}
+	// The node sees n4 join and leave (epoch 2, its first ring again) and
+	// receives what it regained.
+	v1 := v0.With(node.Change{Node: 4, Join: true})
+	v2 := v1.With(node.Change{Node: 4, Join: false})
+	require.NoError(t, s.SetView(v1))
+	require.NoError(t, s.SetView(v2))
+	require.Positive(t, s.n.HandoffPending(), "it regained arcs from n4")
+	s.n.transfer.pending = s.n.transfer.pending[:0] // as if received
 	s.n.transfer.unreceived = arcSet{}
 	s.n.noteHandoff()
-	s.flush()
+	s.flush() // the flag's write reaches the disk
 	disk.Crash()
-	s = startServer(t, cfg, 0, disk, aba)
-	assert.Zero(t, s.n.HandoffPending())
+	s = startServer(t, cfg, 0, disk, v2)
+	assert.Zero(t, s.n.HandoffPending(), "back on the epoch it last routed with: nothing to pull")
+
+	// n4 joins and leaves again while the node is down: the same members,
+	// two epochs later.
+	v4 := v2.With(node.Change{Node: 4, Join: true}).With(node.Change{Node: 4, Join: false})
+	disk.Crash()
+	s = startServer(t, cfg, 0, disk, v4)
+	assert.Positive(t, s.n.HandoffPending(), "the same members two changes later: its arcs may have moved and come back")
+
+	// A node that never changed rings and starts in a later epoch than the
+	// first may have missed changes too.
+	fresh := node.NewMemDisk()
+	s = startServer(t, cfg, 1, fresh, v0)
+	fresh.Crash()
+	s = startServer(t, cfg, 1, fresh, v4)
+	assert.Positive(t, s.n.HandoffPending())
 }
 
 // A departed node that joins again keeps what its disk holds, but vouches
