@@ -197,11 +197,13 @@ func newNode(id sim.NodeID, cfg Config, r *ring.Ring, epoch uint64, store Store,
 	// A node that starts on a ring other than the last it routed with
 	// (or, having never changed rings, in a later epoch than the first)
 	// may have gained arcs while it was down.
-	fp := ringIdentity(n.route.ring, epoch)
 	last, known := st.Meta(metaRing)
-	moved := (known && last != fp) || (!known && epoch > 0)
-	if moved {
-		st.SetMeta(metaRing, fp)
+	moved := false
+	if known || epoch > 0 {
+		fp := ringIdentity(n.route.ring, epoch)
+		if moved = !known || last != fp; moved {
+			st.SetMeta(metaRing, fp)
+		}
 	}
 	if v, _ := st.Meta(metaHandoffIncomplete); cfg.RangeHandoff && (v == 1 || moved) {
 		n.handoffIncomplete = v == 1
