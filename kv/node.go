@@ -105,8 +105,10 @@ type routing struct {
 	prefBuf      []sim.NodeID // scratch for preference lists
 	lastWithSelf *ring.Ring   // the last ring that held this node
 	// epoch is the membership epoch of ring as its driver numbers it
-	// (node.View.Epoch; 0 for a driver that does not): with the ring's
-	// members it makes the ring identity the node keeps durable (metaRing).
+	// under oracle membership (node.View.Epoch; 0 for a driver that does
+	// not, and under gossip membership, where the ring follows the node's
+	// own view): with the ring's members it makes the ring identity the
+	// node keeps durable (metaRing).
 	epoch uint64
 }
 
@@ -144,8 +146,11 @@ func NewNode(id sim.NodeID, cfg Config, r *ring.Ring, store Store, wallClock fun
 }
 
 // newNode is NewNode on ring r of membership epoch epoch (see
-// routing.epoch).
+// routing.epoch; ignored under gossip membership).
 func newNode(id sim.NodeID, cfg Config, r *ring.Ring, epoch uint64, store Store, wallClock func() int64, rng *sim.RNG) (*Node, error) {
+	if cfg.Membership == MembershipGossip {
+		epoch = 0
+	}
 	switch {
 	case r == nil:
 		return nil, fmt.Errorf("%w: nil ring", ErrBadNode)
@@ -196,10 +201,13 @@ func newNode(id sim.NodeID, cfg Config, r *ring.Ring, epoch uint64, store Store,
 	n.route.ranges = computeRanges(n.route.ring, n.replN())
 	// A node that starts on a ring other than the last it routed with
 	// (or, having never changed rings, in a later epoch than the first)
-	// may have gained arcs while it was down.
+	// may have gained arcs while it was down. A node that starts outside
+	// its ring (a newcomer) gains its arcs by the ring change of its join;
+	// what an earlier life left on its disk is flagged by its driver
+	// (rejoined).
 	last, known := st.Meta(metaRing)
 	moved := false
-	if known || epoch > 0 {
+	if n.route.ring.Contains(id) && (known || epoch > 0) {
 		fp := ringIdentity(n.route.ring, epoch)
 		if moved = !known || last != fp; moved {
 			st.SetMeta(metaRing, fp)

@@ -184,3 +184,28 @@ func TestPendingArcsDoNotStarve(t *testing.T) {
 		assert.Positive(t, p.attempt, "arc %d never pulled", i)
 	}
 }
+
+// Under gossip membership the ring follows the node's own view, not the
+// driver's epochs: a node restarted on the view it started with pulls
+// nothing, whatever the driver's epoch.
+func TestGossipRestartIgnoresTheDriversEpoch(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Membership = MembershipGossip
+	v1 := node.View{Initial: []sim.NodeID{0, 1, 2, 3}}.With(node.Change{Node: 4, Join: true})
+	disk := node.NewMemDisk()
+	startServer(t, cfg, 0, disk, v1)
+	disk.Crash()
+	s := startServer(t, cfg, 0, disk, v1)
+	assert.Zero(t, s.n.HandoffPending())
+	assert.False(t, s.n.transfer.incomplete())
+}
+
+// A spare that joins in a later epoch starts with an empty disk and
+// vouches for its arcs once they arrive: nothing flags it as restarted.
+func TestNewcomerStartsClean(t *testing.T) {
+	cfg := DefaultConfig()
+	v1 := node.View{Initial: []sim.NodeID{0, 1, 2, 3}}.With(node.Change{Node: 3, Join: false})
+	s := startServer(t, cfg, 4, node.NewMemDisk(), v1) // the view before its join
+	assert.False(t, s.n.transfer.incomplete())
+	assert.False(t, s.n.handoffIncomplete)
+}

@@ -185,8 +185,8 @@ func newServer(cfg Config, env node.Env) (*server, error) {
 // as partial streams, see rangeTransfer.restarted): a leave cut short by
 // the rejoin may have left the only copy of some acknowledged write there.
 // With RangeHandoff off the node would serve that stale data as its own,
-// so the disk is wiped as an operator would empty it, keeping only the
-// metadata (the incarnation counter).
+// so the disk is wiped as an operator would empty it, keeping the
+// durable counters (the incarnation among them).
 func rejoined(cfg Config, store *diskStore) {
 	switch {
 	case !cfg.RangeHandoff:

@@ -71,9 +71,10 @@ type pendingArc struct {
 	need    int
 	got     []sim.NodeID
 	attempt int // pulls started so far
-	// excused counts the pulls a source declined because it had not
-	// received the arc itself: they move on to the next source without
-	// using up the arc's pullRounds (for a bounded time, see excuse).
+	// excused counts the forced pulls a source could not serve in full
+	// (it answered wait, or a partial stream of an arc it has not received
+	// itself): they move on to the next source without using up the arc's
+	// pullRounds (for a bounded time, see excuse).
 	excused int
 	// pulls are the streams asked for, the latest last. A pull that made
 	// no progress for HandoffTimeoutTicks is followed by a new one (from
@@ -137,8 +138,8 @@ type gainedArc struct {
 
 // fullSources returns how many of an arc's sources must stream it in full
 // before a receiver holds every write acknowledged there: a write was
-// acknowledged by w of the arc's old replicas, so any old-w+1 of them hold
-// it (with old counting the receiver itself when it was one of them, as
+// acknowledged by w of the arc's old replicas, so at least one of any
+// old-w+1 of them holds it (with old counting the receiver itself when it was one of them, as
 // after a restart, and then not among sources), and never more than there
 // are sources.
 func fullSources(sources, old, w int) int { return min(sources, max(1, old-w+1)) }
@@ -476,12 +477,12 @@ func (t *rangeTransfer) startPull(now int64, p *pendingArc) {
 
 // onRequest serves a pull; ranges are the node's ranges. Unless forced, a
 // node that still replicates part of the arc says wait (it may still take
-// writes there). A node that has not itself received part of the arc
-// (lacksArc) says wait even to a forced pull: what it holds there may be
-// missing acknowledged writes. It serves what it holds as a partial
-// stream (Partial): the receiver merges it, for it may hold the only copy
-// of a write the node took before it had received the arc, but does not
-// count it as a full one, and asks its next source.
+// writes there), as does one serving maxServing streams. A node that has
+// not itself received part of the arc (lacksArc) may miss acknowledged
+// writes there, so it serves what it holds as a partial stream (Partial):
+// the receiver merges it, for it may hold the only copy of a write the
+// node took before it had received the arc, but does not count it as a
+// full one, and asks its next source.
 func (t *rangeTransfer) onRequest(now int64, from sim.NodeID, m Message, ranges []ring.Range) ignoreReason {
 	if !t.cfg.RangeHandoff {
 		return ignoreDisabled
@@ -506,8 +507,9 @@ func (t *rangeTransfer) onRequest(now int64, from sim.NodeID, m Message, ranges 
 
 // lacksArc reports whether part of arc a is one the node gained and has
 // not received: still pending, or dropped from pending by a later ring
-// change (or given up) before it arrived. Then its copy of a may miss
-// acknowledged writes and it is no source for anyone.
+// change (or given up) before it arrived, or anything after a restart
+// that vouches for nothing (restarted). Then its copy of a may miss
+// acknowledged writes: it streams it only as a partial source.
 func (t *rangeTransfer) lacksArc(a ring.Arc) bool {
 	if t.unreceived.overlaps(a) {
 		return true
@@ -596,10 +598,8 @@ func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates
 	case p.a != a || (m.Wait && (len(m.Items) > 0 || m.Last)):
 		return nil, ignoreMalformed
 	case m.Wait && p.pulls[k].force:
-		// A forced pull is declined only by a source that cannot serve
-		// the arc now (it has not received it itself, or serves too
-		// many streams): ask the next source. Two joiners pulling the
-		// arc from each other thus both move on to a source that has it.
+		// A forced pull is declined only by a source that serves too
+		// many streams: ask the next source.
 		p.pulls = slices.Delete(p.pulls, k, k+1)
 		if latest {
 			t.stats.HandoffRetries++
@@ -609,9 +609,9 @@ func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates
 		}
 		return nil, ignoreNone
 	case m.Wait:
-		// The source still replicates the arc in its view (or has not
-		// received it yet): ask again once gossip (or the oracle) has had
-		// time to tell it; after HandoffTimeoutTicks the pull is forced.
+		// The source still replicates the arc in its view: ask again once
+		// gossip (or the oracle) has had time to tell it; after
+		// HandoffTimeoutTicks the pull is forced.
 		p.pulls = slices.Delete(p.pulls, k, k+1)
 		if latest {
 			p.active, p.attempt = false, max(0, p.attempt-1)
@@ -629,7 +629,8 @@ func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates
 	if m.Partial {
 		// A partial stream, from a source that has not received the arc
 		// itself: merged, but like a declined forced pull it moves on to
-		// the next source.
+		// the next source (two joiners pulling the arc from each other
+		// thus both move on to a source that has it).
 		p.pulls = slices.Delete(p.pulls, k, k+1)
 		if latest {
 			t.stats.HandoffRetries++
