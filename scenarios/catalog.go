@@ -335,6 +335,19 @@ func builtin() []Spec {
 			Seeds:       60,
 		},
 		{
+			Name:        "joiner-crash-handoff",
+			Description: "range handoff on 50 keys with hinted handoff off: n0 is down 100-250 ms and misses writes (no hint catches it up), n5 joins at 300 ms and crashes 1 ms later, before any arc has arrived, and restarts at 330 ms: it must pull its arcs again before it serves them (which arcs were pending is not on disk): linearizable, nothing lost",
+			Truth:       "a node restarted in the middle of a handoff serves none of the arcs it had not received before the crash",
+			Base: with(churnConfig(true), func(c *Config) {
+				c.WorkloadConfig.Keys = 50
+				c.KV.HintedHandoff = false
+			}),
+			Faults: Faults{Schedule: fixed("100ms crash n0 lose-unsynced=false\n250ms restart n0\n300ms join n5\n301ms crash n5 lose-unsynced=false\n330ms restart n5\n")},
+			Expect: expect(lin, AlwaysValid, lost, AlwaysValid),
+			Marks:  []Mark{CounterMark("handoff-keys", kv.CounterHandoffKeysSent), crashesMark},
+			Seeds:  60,
+		},
+		{
 			Name:        "hinted-handoff-long",
 			Description: "sloppy quorum with hinted handoff on 200 keys; n0,n1 are cut off from 300 ms until after the workload, so fallbacks hold many hints that are handed off only in the settle phase: nothing acknowledged is lost",
 			Truth:       "hinted handoff loses no acknowledged write, even when the partition outlasts the workload",

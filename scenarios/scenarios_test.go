@@ -75,6 +75,8 @@ func TestDesignTruthsCovered(t *testing.T) {
 		{"churn-handoff", checker.NameLostWrites, AlwaysValid},
 		{"churn-handoff-faults", checker.NameLinearizable, AlwaysValid},
 		{"churn-handoff-faults", checker.NameLostWrites, AlwaysValid},
+		{"joiner-crash-handoff", checker.NameLinearizable, AlwaysValid},
+		{"joiner-crash-handoff", checker.NameLostWrites, AlwaysValid},
 		{"swarm", checker.NameLinearizable, AlwaysValid},
 		{"gossip-membership", checker.NameLinearizable, AlwaysValid},
 		{"skew/100ms", checker.NameLostWrites, FoundInvalid},
