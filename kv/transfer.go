@@ -600,13 +600,7 @@ func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates
 	case m.Wait && p.pulls[k].force:
 		// A forced pull is declined only by a source that serves too
 		// many streams: ask the next source.
-		p.pulls = slices.Delete(p.pulls, k, k+1)
-		if latest {
-			t.stats.HandoffRetries++
-			p.active = false
-			t.excuse(now, p)
-			p.deadline = now + t.waitTicks()
-		}
+		t.moveOn(now, p, k, latest)
 		return nil, ignoreNone
 	case m.Wait:
 		// The source still replicates the arc in its view: ask again once
@@ -631,13 +625,7 @@ func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates
 		// itself: merged, but like a declined forced pull it moves on to
 		// the next source (two joiners pulling the arc from each other
 		// thus both move on to a source that has it).
-		p.pulls = slices.Delete(p.pulls, k, k+1)
-		if latest {
-			t.stats.HandoffRetries++
-			p.active = false
-			t.excuse(now, p)
-			p.deadline = now + t.waitTicks()
-		}
+		t.moveOn(now, p, k, latest)
 		return m.Items, ignoreNone
 	}
 	if !slices.Contains(p.got, from) {
@@ -657,6 +645,18 @@ func (t *rangeTransfer) onData(now int64, from sim.NodeID, m Message, replicates
 		p.deadline = now + 1
 	}
 	return m.Items, ignoreNone
+}
+
+// moveOn ends pull k of p, which its source could not serve in full, and
+// if it was the latest starts the next source's after the wait, excused.
+func (t *rangeTransfer) moveOn(now int64, p *pendingArc, k int, latest bool) {
+	p.pulls = slices.Delete(p.pulls, k, k+1)
+	if latest {
+		t.stats.HandoffRetries++
+		p.active = false
+		t.excuse(now, p)
+		p.deadline = now + t.waitTicks()
+	}
 }
 
 // excuse lets a pull a source declined not count towards p's pullRounds,
