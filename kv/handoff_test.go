@@ -340,20 +340,8 @@ func TestChurnIsDeterministic(t *testing.T) {
 // A joining node takes writes for the ranges it gained at once but refuses
 // to answer reads of them until a previous replica has streamed them.
 func TestJoinPendingRangesRefuseReads(t *testing.T) {
-	cfg := churnConfig(MembershipOracle)
-	c := newSimClusterRing(t, cfg, 3, 1, ring.Config{Seed: 1, VNodes: 4})
-	for i := range 20 {
-		c.submit(1, Request{ID: uint64(i + 1), Op: Put, Key: fmt.Sprint("k", i), Value: []byte("v")})
-	}
-	c.settle()
-	j := c.addSlot()
-	r, err := c.ring.Add(ring.Member{ID: j, Weight: 1})
-	require.NoError(t, err)
-	jn := c.start(j, c.ring) // the ring before the join
-	for _, n := range c.running() {
-		n.SetRing(r) // the joiner too
-	}
-	c.ring = r
+	c, j := joinedCluster(t, false)
+	jn := c.node(j)
 	require.Positive(t, jn.HandoffPending())
 	var mine string
 	for i := range 20 {

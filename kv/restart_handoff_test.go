@@ -17,21 +17,7 @@ import (
 // its restart pulls every arc it replicates again (from both other
 // replicas) and refuses reads of them until they have arrived.
 func TestRestartMidHandoffPullsItsArcsAgain(t *testing.T) {
-	cfg := churnConfig(MembershipOracle)
-	c := newSimClusterRing(t, cfg, 3, 1, ring.Config{Seed: 1, VNodes: 4})
-	for i := range 20 {
-		c.submit(1, Request{ID: uint64(i + 1), Op: Put, Key: fmt.Sprint("k", i), Value: []byte("v")})
-	}
-	c.settle()
-	j := c.addSlot()
-	r, err := c.ring.Add(ring.Member{ID: j, Weight: 1})
-	require.NoError(t, err)
-	c.start(j, c.ring)
-	for _, n := range c.running() {
-		n.SetRing(r)
-		c.collect(n.ID()) // the driver applies the Ready: the flag is on disk
-	}
-	c.ring = r
+	c, j := joinedCluster(t, true)
 	require.Positive(t, c.node(j).HandoffPending())
 	c.restart(j) // before a single pull
 	jn := c.node(j)
@@ -64,6 +50,31 @@ func TestRestartMidHandoffPullsItsArcsAgain(t *testing.T) {
 	// stays and any later restart pulls again.
 	assert.True(t, jn.handoffIncomplete)
 	assert.True(t, jn.transfer.incomplete())
+}
+
+// joinedCluster is a 3-node cluster holding k0..k19 that a fourth node
+// has just joined under oracle membership (built with the ring before the
+// join, then every node given the new ring); with collect, every node's
+// Ready is applied, so what the ring change wrote is on disk.
+func joinedCluster(t *testing.T, collect bool) (*simCluster, sim.NodeID) {
+	t.Helper()
+	c := newSimClusterRing(t, churnConfig(MembershipOracle), 3, 1, ring.Config{Seed: 1, VNodes: 4})
+	for i := range 20 {
+		c.submit(1, Request{ID: uint64(i + 1), Op: Put, Key: fmt.Sprint("k", i), Value: []byte("v")})
+	}
+	c.settle()
+	j := c.addSlot()
+	r, err := c.ring.Add(ring.Member{ID: j, Weight: 1})
+	require.NoError(t, err)
+	c.start(j, c.ring) // the ring before the join
+	for _, n := range c.running() {
+		n.SetRing(r) // the joiner too
+		if collect {
+			c.collect(n.ID())
+		}
+	}
+	c.ring = r
+	return c, j
 }
 
 // startServer starts the kv server of node id on disk with view v.
